@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (see ../shared/DESIGN.md): arrows point down only.
+//   flanneld → Daemon → SubnetManager → Etcd → CCurl
+//                                     → FlannelCore
+// The C system-library targets only expose what Swift cannot reach; keep each
+// one narrow so that, for example, the data plane never links libcurl.
+let package = Package(
+  name: "swift-flannel",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "flanneld", targets: ["flanneld"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+    .systemLibrary(name: "CLibMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+    .systemLibrary(
+      name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+    .target(name: "FlannelCore"),
+    .target(name: "Etcd", dependencies: ["CCurl"]),
+    .target(
+      name: "SubnetManager",
+      dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
+    .target(
+      name: "Daemon",
+      dependencies: [
+        "FlannelCore", "Etcd", "SubnetManager", .product(name: "Logging", package: "swift-log"),
+      ]),
+    .executableTarget(name: "flanneld", dependencies: ["Daemon"]),
+
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
+    .testTarget(name: "EtcdTests", dependencies: ["Etcd", "TestSupport"]),
+    .testTarget(
+      name: "SubnetManagerTests", dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
+    .testTarget(name: "DaemonTests", dependencies: ["Daemon", "FlannelCore"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

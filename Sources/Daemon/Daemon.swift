@@ -1,0 +1,1 @@
+// Daemon: options, startup order, subnet.env.

@@ -1,0 +1,1 @@
+// Etcd: the etcd client over libcurl.

@@ -1,0 +1,1 @@
+// FlannelCore: pure values, no syscalls.

@@ -1,0 +1,1 @@
+// SubnetManager: the control-plane actor.

@@ -1,0 +1,133 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A real etcd (Debian's `etcd-server`) on loopback, for one test or suite.
+///
+/// It listens on two free ports, keeps its data in a fresh temporary directory, serves both
+/// the v2 keys API and the v3 JSON gateway, and is stopped (by PID, the one we started) and
+/// wiped on `stop()` or deinit. `stop(keepData:)` plus `start()` restarts it on the same
+/// ports and data, for outage tests.
+public final class EtcdServer: @unchecked Sendable {
+  public let clientPort: Int
+  public let peerPort: Int
+  public let dataDir: URL
+  public var endpoint: String { "http://127.0.0.1:\(clientPort)" }
+  private var process: Process?
+  private let lock = NSLock()
+  private let extraArguments: [String]
+
+  public init(extraArguments: [String] = []) throws {
+    clientPort = try FreePort.pick()
+    peerPort = try FreePort.pick()
+    dataDir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "flannel-etcd-\(UUID().uuidString)")
+    self.extraArguments = extraArguments
+    try start()
+  }
+
+  deinit { stop() }
+
+  /// Starts etcd and waits (polling /health) until it answers.
+  public func start() throws {
+    lock.lock()
+    defer { lock.unlock() }
+    guard process == nil else { return }
+    try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: EtcdServer.binary)
+    let client = "http://127.0.0.1:\(clientPort)"
+    let peer = "http://127.0.0.1:\(peerPort)"
+    p.arguments =
+      [
+        "--name", "test", "--data-dir", dataDir.appendingPathComponent("data").path,
+        "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", "test=\(peer)", "--enable-v2=true", "--log-level", "error",
+      ] + extraArguments
+    let log = dataDir.appendingPathComponent("etcd.log")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    handle.seekToEndOfFile()
+    p.standardOutput = handle
+    p.standardError = handle
+    try p.run()
+    process = p
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+      if !p.isRunning {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw TestSupportError("etcd exited during startup: \(text.suffix(2000))")
+      }
+      if Self.healthy(port: clientPort) { return }
+      usleep(50_000)
+    }
+    throw TestSupportError("etcd on port \(clientPort) did not become healthy within 30 s")
+  }
+
+  /// Stops the etcd we started (SIGTERM, then SIGKILL) and waits for it to exit.
+  public func stop(keepData: Bool = false) {
+    lock.lock()
+    let p = process
+    process = nil
+    lock.unlock()
+    if let p, p.isRunning {
+      kill(p.processIdentifier, SIGTERM)
+      let deadline = Date().addingTimeInterval(5)
+      while p.isRunning && Date() < deadline { usleep(20_000) }
+      if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+      p.waitUntilExit()
+    }
+    if !keepData { try? FileManager.default.removeItem(at: dataDir) }
+  }
+
+  /// Runs `etcdctl` against this server. `api` is "3" or "2".
+  @discardableResult
+  public func etcdctl(_ args: [String], api: String = "3") throws -> String {
+    var env = ProcessInfo.processInfo.environment
+    env["ETCDCTL_API"] = api
+    let flag = api == "2" ? "--endpoints=\(endpoint)" : "--endpoints=\(endpoint)"
+    return try Shell.run("/usr/bin/etcdctl", [flag] + args, environment: env)
+  }
+
+  static var binary: String {
+    ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "/usr/bin/etcd"
+  }
+
+  static func healthy(port: Int) -> Bool {
+    (try? Shell.run(
+      "/usr/bin/curl", ["-sf", "-m", "1", "http://127.0.0.1:\(port)/health"])) != nil
+  }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Picks a free TCP port on loopback by binding port 0 and reading the one the kernel chose.
+public enum FreePort {
+  public static func pick() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard bound == 0 else { throw TestSupportError("bind: errno \(errno)") }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let got = withUnsafeMutablePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    guard got == 0 else { throw TestSupportError("getsockname: errno \(errno)") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+  }
+}
