@@ -1,1 +1,88 @@
-// SubnetManager: the control-plane actor.
+import FlannelCore
+import Foundation
+import Logging
+
+/// The control plane of one node: acquires its subnet lease, renews it, watches every other
+/// node's lease, and publishes the subnet-to-host table after every change.
+///
+/// Beyond stock flanneld: a lost lease (deleted by hand, or expired) is re-acquired instead of
+/// shutting the daemon down, and while etcd is unreachable the last table stays published and
+/// the watch resumes from its cursor afterwards, so no event is lost or doubled.
+public actor SubnetManager {
+  public let registry: any LeaseRegistry
+  public let network: NetworkConfig
+  let configuration: SubnetManagerConfiguration
+  let logger: Logger
+  let broadcaster = UpdateBroadcaster()
+
+  /// This node's lease, once acquired.
+  public internal(set) var ownLease: Lease?
+  /// Other nodes' leases by subnet (the own subnet is never here).
+  var leases: [IPv4Network: Lease] = [:]
+  /// Keys already warned about, so a bad key is reported once, not on every re-list.
+  var warnedKeys: Set<String> = []
+  var watchTask: Task<Void, Never>?
+  var renewTask: Task<Void, Never>?
+
+  public init(
+    registry: any LeaseRegistry, network: NetworkConfig,
+    configuration: SubnetManagerConfiguration, logger: Logger
+  ) {
+    self.registry = registry
+    self.network = network
+    self.configuration = configuration
+    self.logger = logger
+  }
+
+  /// The latest table of other nodes' leases, readable from any thread without an actor hop.
+  public nonisolated var table: LeaseTable { broadcaster.latest.table }
+
+  /// Every update from now on, starting with the current table.
+  public nonisolated func updates() -> AsyncStream<LeaseUpdate> { broadcaster.subscribe() }
+
+  /// Acquires the lease, then keeps it renewed and the table in sync until `stop()`.
+  @discardableResult
+  public func start() async throws -> Lease {
+    let lease = try await acquire(previousSubnet: configuration.previousSubnet)
+    publish(events: [], ownLeaseChanged: true)
+    scheduleRenewal()
+    watchTask = Task { await self.watchLoop() }
+    return lease
+  }
+
+  /// Stops the loops. The lease stays in etcd (it expires by itself, or a restarted node
+  /// takes it back by PublicIP), as with stock flanneld.
+  public func stop() {
+    watchTask?.cancel()
+    renewTask?.cancel()
+    watchTask = nil
+    renewTask = nil
+    broadcaster.finish()
+  }
+
+  /// Rebuilds the table and hands the update to subscribers.
+  func publish(events: [LeaseEvent], ownLeaseChanged: Bool) {
+    let table = LeaseTable(Array(leases.values))
+    broadcaster.publish(
+      LeaseUpdate(
+        events: events, table: table, ownLease: ownLease, ownLeaseChanged: ownLeaseChanged))
+  }
+
+  func warnSkipped(_ skipped: SkippedKey) {
+    guard warnedKeys.insert(skipped.key).inserted else { return }
+    logger.warning("Ignoring \(skipped.key): \(skipped.reason)")
+  }
+}
+
+/// Errors of the subnet manager itself (etcd and allocation errors pass through as they are).
+public enum SubnetManagerError: Error, Sendable, CustomStringConvertible {
+  case maxRetriesReached(attempts: Int)
+
+  public var description: String {
+    switch self {
+    case .maxRetriesReached(let attempts):
+      return
+        "Max retries reached trying to acquire a subnet (\(attempts) attempts lost the race to other nodes); try again"
+    }
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: format lint, build, unit + etcd + end-to-end tests, then the seed check
+# (a node in a network namespace against a local etcd, config written the seed's way).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== swift format lint"
+swift format lint --strict -r Sources Tests
+
+echo "== swift build"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+swift build --build-tests >/dev/null
+
+export FLANNELD_BINARY="$(swift build --show-bin-path)/flanneld"
+
+echo "== seed check (flanneld in a network namespace, config via etcdctl v3 and curl v2)"
+Scripts/seed-check.sh "$FLANNELD_BINARY"
+
+echo "== swift test"
+set +e
+swift test --skip-build 2>&1 | grep --line-buffered -vE 'Test .* started\.$'
+rc=${PIPESTATUS[0]}
+exit "$rc"

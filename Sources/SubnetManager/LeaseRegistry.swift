@@ -1,0 +1,105 @@
+import Etcd
+import FlannelCore
+import Foundation
+
+/// The raw lease operations of one etcd API (v3 or v2), as the subnet manager needs them.
+///
+/// A registry turns subnets and lease attributes into keys and values and back; it knows
+/// nothing about allocation or renewal. One implementation per API, so a node joins a
+/// cluster of stock flanneld of either generation.
+public protocol LeaseRegistry: Sendable {
+  /// "v3" or "v2", for logs and errors.
+  var apiName: String { get }
+  /// The JSON written at `<prefix>/config`, or nil when the key does not exist.
+  func networkConfig() async throws -> String?
+  /// Every lease under `<prefix>/subnets`, and the cursor a watch resumes after.
+  func listLeases() async throws -> LeaseListing
+  /// Creates the lease only when nobody holds the key.
+  func createLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+    -> LeaseCreation
+  /// Writes the lease unconditionally; ttl 0 keeps it a reservation. Returns the expiration.
+  func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws -> Date?
+  func deleteLease(_ subnet: IPv4Network) async throws
+  /// Changes under `<prefix>/subnets` after `cursor`. The stream throws
+  /// `LeaseWatchError.resyncNeeded` when etcd no longer has that history (v3 compaction,
+  /// v2 error 401) and any other error when the connection drops; the caller resumes.
+  func watchLeases(after cursor: Int64) -> AsyncThrowingStream<LeaseWatchBatch, any Error>
+}
+
+public enum LeaseCreation: Sendable, Equatable {
+  /// Written; the expiration is nil for a reservation (ttl 0).
+  case created(expiration: Date?)
+  /// Somebody holds the key already.
+  case exists
+}
+
+/// A snapshot of the leases in etcd.
+public struct LeaseListing: Sendable {
+  public var leases: [Lease]
+  /// Subnets whose key carries no TTL (v2) or no etcd lease (v3): operator reservations.
+  public var reservations: Set<IPv4Network>
+  /// v3: the header revision; v2: X-Etcd-Index.
+  public var cursor: Int64
+  /// Keys whose name or value did not parse, with why.
+  public var skipped: [SkippedKey]
+}
+
+public struct SkippedKey: Sendable, Equatable {
+  public var key: String
+  public var reason: String
+}
+
+/// What changed, in etcd's order.
+public enum LeaseChange: Sendable, Equatable {
+  case put(Lease)
+  case deleted(IPv4Network)
+  case skipped(SkippedKey)
+}
+
+public struct LeaseWatchBatch: Sendable {
+  public var changes: [LeaseChange]
+  /// The cursor after these changes: the next watch starts after it.
+  public var cursor: Int64
+}
+
+public enum LeaseWatchError: Error, Sendable, CustomStringConvertible {
+  /// etcd no longer holds the history from the cursor on: re-list and diff.
+  case resyncNeeded(String)
+
+  public var description: String {
+    switch self {
+    case .resyncNeeded(let why): return "watch history is gone (\(why)); re-listing leases"
+    }
+  }
+}
+
+/// Key layout shared by both APIs (flannel-behaviour §2.1).
+struct LeaseKeys: Sendable {
+  let prefix: String
+
+  init(prefix: String) {
+    var p = prefix
+    if !p.hasPrefix("/") { p = "/" + p }
+    while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+    self.prefix = p
+  }
+
+  var config: String { prefix + "/config" }
+  var subnetsDirectory: String { prefix + "/subnets" }
+  func subnet(_ subnet: IPv4Network) -> String {
+    subnetsDirectory + "/" + SubnetKey.format(subnet)
+  }
+}
+
+/// Decodes one key/value pair into a lease, or says why it is skipped.
+func decodeLease(key: String, value: String, expiration: Date?) -> Result<Lease, SkippedKey> {
+  guard let subnet = SubnetKey.parse(key) else {
+    return .failure(SkippedKey(key: key, reason: "the key is not a subnet (want a.b.c.d-len)"))
+  }
+  do {
+    let attrs = try LeaseAttrs.decode(value)
+    return .success(Lease(subnet: subnet, attrs: attrs, expiration: expiration))
+  } catch {
+    return .failure(SkippedKey(key: key, reason: "the value is not a lease: \(error)"))
+  }
+}

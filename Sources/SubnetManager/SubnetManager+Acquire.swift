@@ -1,0 +1,85 @@
+import FlannelCore
+import Foundation
+
+extension SubnetManager {
+  /// flannel-behaviour §2.5: reuse the lease holding our PublicIP; else the previous subnet
+  /// when nobody holds it; else a random pick among the first 100 free subnets. The create
+  /// is conditional, so two nodes racing for one subnet cannot both win it.
+  func acquire(previousSubnet: IPv4Network?) async throws -> Lease {
+    var rng = SystemRandomNumberGenerator()
+    let attrs = configuration.attrs
+    let attempts = max(configuration.maxAcquireAttempts, 1)
+    for _ in 1...attempts {
+      let listing = try await registry.listLeases()
+      listing.skipped.forEach(warnSkipped)
+      let plan = try SubnetAllocator.plan(
+        config: network, existing: listing.leases, publicIP: configuration.publicIP,
+        previousSubnet: previousSubnet, using: &rng)
+      for stale in plan.staleLeases {
+        logger.warning(
+          "Deleting lease \(stale) of this node's IP \(configuration.publicIP): it no longer fits the network config"
+        )
+        try await registry.deleteLease(stale)
+      }
+      let subnet: IPv4Network
+      switch plan.decision {
+      case .reuse(let found):
+        let ttl = listing.reservations.contains(found.subnet) ? 0 : configuration.leaseTTL
+        let expiration = try await registry.updateLease(found.subnet, attrs: attrs, ttl: ttl)
+        logger.info(
+          "Found lease (\(found.subnet)) for current IP (\(configuration.publicIP)), reusing")
+        return adopt(Lease(subnet: found.subnet, attrs: attrs, expiration: expiration))
+      case .previous(let s):
+        subnet = s
+      case .fresh(let s):
+        subnet = s
+      }
+      switch try await registry.createLease(subnet, attrs: attrs, ttl: configuration.leaseTTL) {
+      case .created(let expiration):
+        logger.info(
+          "Allocated lease (\(subnet)) to current node (\(configuration.publicIP)) through etcd \(registry.apiName)"
+        )
+        return adopt(Lease(subnet: subnet, attrs: attrs, expiration: expiration))
+      case .exists:
+        logger.debug("Subnet \(subnet) was taken by another node meanwhile; trying again")
+      }
+    }
+    throw SubnetManagerError.maxRetriesReached(attempts: attempts)
+  }
+
+  /// Makes `lease` ours: the own subnet leaves the table of other nodes.
+  private func adopt(_ lease: Lease) -> Lease {
+    ownLease = lease
+    leases.removeValue(forKey: lease.subnet)
+    return lease
+  }
+
+  /// Our key was deleted, expired, or taken: lease again (the same subnet when it is still
+  /// free), retrying with backoff while etcd is unreachable, and publish the change.
+  func reacquire(reason: String) async {
+    let lost = ownLease
+    logger.warning(
+      "Lease \(lost.map { "\($0.subnet)" } ?? "-") lost (\(reason)); acquiring a lease again")
+    renewTask?.cancel()
+    var backoff = Backoff(initial: configuration.backoffInitial, max: configuration.backoffMax)
+    while !Task.isCancelled {
+      do {
+        let lease = try await acquire(previousSubnet: lost?.subnet)
+        if lease.subnet == lost?.subnet {
+          logger.warning("Lease \(lease.subnet) re-acquired")
+        } else {
+          logger.warning(
+            "Lease moved from \(lost.map { "\($0.subnet)" } ?? "-") to \(lease.subnet): containers on this node need the new subnet"
+          )
+        }
+        publish(events: [], ownLeaseChanged: true)
+        scheduleRenewal()
+        return
+      } catch {
+        let delay = backoff.take()
+        logger.error("Re-acquiring a lease failed: \(error) (trying again in \(delay))")
+        try? await Task.sleep(for: delay)
+      }
+    }
+  }
+}

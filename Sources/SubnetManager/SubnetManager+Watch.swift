@@ -1,0 +1,117 @@
+import FlannelCore
+import Foundation
+
+extension SubnetManager {
+  /// Lists once, then follows the watch from the listing's cursor. A dropped connection
+  /// resumes after the last applied cursor (nothing lost, nothing doubled); lost history
+  /// (v3 compaction, v2 error 401) re-lists and diffs against what we have.
+  func watchLoop() async {
+    var backoff = Backoff(initial: configuration.backoffInitial, max: configuration.backoffMax)
+    var cursor: Int64? = nil
+    while !Task.isCancelled {
+      do {
+        if cursor == nil {
+          let started = ContinuousClock.now
+          let listing = try await registry.listLeases()
+          cursor = listing.cursor
+          let ownMissing = resync(with: listing)
+          logger.info(
+            "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
+          )
+          if ownMissing { await reacquire(reason: "its key is gone from etcd") }
+        }
+        for try await batch in registry.watchLeases(after: cursor!) {
+          backoff.reset()
+          cursor = batch.cursor
+          await apply(batch.changes)
+        }
+        if Task.isCancelled { return }
+      } catch LeaseWatchError.resyncNeeded(let why) {
+        logger.warning("Watch subnets: \(why); re-listing")
+        cursor = nil
+      } catch {
+        if Task.isCancelled { return }
+        let delay = backoff.take()
+        logger.warning("Watch subnets: \(error) (retrying in \(delay))")
+        try? await Task.sleep(for: delay)
+      }
+    }
+  }
+
+  /// Replaces the table with a fresh listing and publishes the difference. Returns true when
+  /// our own key is missing from the listing.
+  func resync(with listing: LeaseListing) -> Bool {
+    listing.skipped.forEach(warnSkipped)
+    var fresh: [IPv4Network: Lease] = [:]
+    fresh.reserveCapacity(listing.leases.count)
+    for lease in listing.leases where lease.subnet != ownLease?.subnet {
+      fresh[lease.subnet] = lease
+    }
+    var events: [LeaseEvent] = []
+    for (subnet, old) in leases where fresh[subnet] == nil {
+      events.append(.removed(old))
+    }
+    for (subnet, lease) in fresh where !sameLease(leases[subnet], lease) {
+      events.append(.added(lease))
+    }
+    let initial = leases.isEmpty
+    leases = fresh
+    for event in events { log(event, quietly: initial) }
+    publish(events: events, ownLeaseChanged: false)
+    guard let own = ownLease else { return false }
+    return !listing.leases.contains { $0.subnet == own.subnet }
+  }
+
+  /// Applies watch changes in order and publishes them as one update.
+  func apply(_ changes: [LeaseChange]) async {
+    var events: [LeaseEvent] = []
+    var lostReason: String? = nil
+    for change in changes {
+      switch change {
+      case .put(let lease):
+        if let own = ownLease, lease.subnet == own.subnet {
+          if lease.attrs.publicIP == configuration.publicIP {
+            // Our own write (or a renewal echo): keep the freshest expiration we know.
+            if let expiration = lease.expiration { ownLease?.expiration = expiration }
+            continue
+          }
+          lostReason = "\(lease.attrs.publicIP) wrote its own lease over our key"
+        }
+        if !sameLease(leases[lease.subnet], lease) {
+          leases[lease.subnet] = lease
+          events.append(.added(lease))
+        }
+      case .deleted(let subnet):
+        if subnet == ownLease?.subnet {
+          lostReason = "its key was deleted or expired"
+        } else if let old = leases.removeValue(forKey: subnet) {
+          events.append(.removed(old))
+        }
+      case .skipped(let skipped):
+        warnSkipped(skipped)
+      }
+    }
+    for event in events { log(event, quietly: false) }
+    if !events.isEmpty { publish(events: events, ownLeaseChanged: false) }
+    if let lostReason { await reacquire(reason: lostReason) }
+  }
+
+  /// Equal as far as routing goes: expiration alone changing (a renewal) is not an event.
+  func sameLease(_ a: Lease?, _ b: Lease) -> Bool {
+    guard let a else { return false }
+    return a.subnet == b.subnet && a.attrs == b.attrs
+  }
+
+  func log(_ event: LeaseEvent, quietly: Bool) {
+    switch event {
+    case .added(let lease):
+      let text =
+        "Subnet added: \(lease.subnet) via \(lease.attrs.publicIP)"
+        + (lease.attrs.backendType.isEmpty ? "" : " (\(lease.attrs.backendType))")
+      quietly ? logger.debug("\(text)") : logger.info("\(text)")
+    case .removed(let lease):
+      let text = "Subnet removed: \(lease.subnet) via \(lease.attrs.publicIP)"
+      quietly ? logger.debug("\(text)") : logger.info("\(text)")
+    }
+  }
+}
