@@ -34,3 +34,13 @@ static inline CURLcode flannel_curl_getinfo_pointer(CURL *h, CURLINFO i, void **
 static inline CURLMcode flannel_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) {
   return curl_multi_setopt(m, o, v);
 }
+
+// CURLMsg carries its result in an anonymous union; these read it without Swift having to
+// know how the union was imported.
+static inline int flannel_curl_msg_is_done(const CURLMsg *m) { return m->msg == CURLMSG_DONE; }
+static inline CURLcode flannel_curl_msg_result(const CURLMsg *m) { return m->data.result; }
+static inline CURL *flannel_curl_msg_easy(const CURLMsg *m) { return m->easy_handle; }
+// CURLAUTH_BASIC is a shifted-cast macro that Swift does not import.
+static inline CURLcode flannel_curl_setopt_basic_auth(CURL *h) {
+  return curl_easy_setopt(h, CURLOPT_HTTPAUTH, (unsigned long)CURLAUTH_BASIC);
+}

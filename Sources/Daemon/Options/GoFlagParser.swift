@@ -1,0 +1,142 @@
+/// A command-line parser that accepts exactly what Go's `flag` package accepts (stock
+/// flanneld's parser), followed by flanneld's `FLANNELD_*` environment fallback.
+///
+/// Operators replace stock flanneld without touching their systemd units, so every quirk is
+/// kept: `-name` and `--name` are the same, a bool takes a value only with `=`, the argument
+/// after a non-bool flag is its value even if it starts with a dash, and parsing stops at the
+/// first non-flag argument.
+public enum GoFlagParser {
+  public static func parse(
+    _ arguments: [String], specs: [FlagSpec], environment: [String: String],
+    envPrefix: String = "FLANNELD_"
+  ) throws(FlagError) -> ParsedFlags {
+    var specByName: [String: FlagSpec] = [:]
+    var values: [String: FlagValue] = [:]
+    var sources: [String: FlagSource] = [:]
+    for spec in specs {
+      specByName[spec.name] = spec
+      values[spec.name] = defaultValue(of: spec)
+      sources[spec.name] = .default
+    }
+
+    var index = arguments.startIndex
+    while index < arguments.endIndex {
+      let argument = arguments[index]
+      guard argument.utf8.count >= 2, argument.hasPrefix("-") else { break }
+      index += 1
+      var name = Substring(argument.dropFirst())
+      if name.hasPrefix("-") {
+        if name.count == 1 { break }  // "--" ends the flags and is consumed
+        name = name.dropFirst()
+      }
+      if name.isEmpty || name.hasPrefix("-") || name.hasPrefix("=") {
+        throw .badSyntax(argument: argument)
+      }
+      var inlineValue: String?
+      if let equals = name.firstIndex(of: "=") {
+        inlineValue = String(name[name.index(after: equals)...])
+        name = name[..<equals]
+      }
+      let flagName = String(name)
+      guard let spec = specByName[flagName] else {
+        if flagName == "help" || flagName == "h" { throw .helpRequested }
+        throw .notDefined(name: flagName)
+      }
+
+      let text: String
+      if spec.kind == .bool {
+        text = inlineValue ?? "true"
+      } else if let inlineValue {
+        text = inlineValue
+      } else if index < arguments.endIndex {
+        text = arguments[index]
+        index += 1
+      } else {
+        throw .missingArgument(name: flagName)
+      }
+      switch convert(text, for: spec, previous: values[flagName]) {
+      case .success(let value):
+        values[flagName] = value
+        sources[flagName] = .commandLine
+      case .failure(let reason):
+        if spec.kind == .bool {
+          throw .invalidBoolean(name: flagName, value: text, reason: reason.text)
+        }
+        throw .invalidValue(name: flagName, value: text, reason: reason.text)
+      }
+    }
+
+    // Stock flanneld (coreos/pkg flagutil.SetFlagsFromEnv): every flag not given on the
+    // command line takes a non-empty PREFIX_NAME variable; a refused value is reported and
+    // the flag keeps its default.
+    var environmentErrors: [String] = []
+    for spec in specs.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
+    where sources[spec.name] != .commandLine {
+      let key = environmentKey(for: spec.name, prefix: envPrefix)
+      guard let text = environment[key], !text.isEmpty else { continue }
+      switch convert(text, for: spec, previous: values[spec.name]) {
+      case .success(let value):
+        values[spec.name] = value
+        sources[spec.name] = .environment
+      case .failure(let reason):
+        environmentErrors.append("invalid value \(GoText.quote(text)) for \(key): \(reason.text)")
+      }
+    }
+
+    return ParsedFlags(
+      values: values, sources: sources,
+      remainingArguments: Array(arguments[index...]), environmentErrors: environmentErrors)
+  }
+
+  /// `etcd-endpoints` → `FLANNELD_ETCD_ENDPOINTS` (dots and dashes become underscores).
+  public static func environmentKey(for name: String, prefix: String = "FLANNELD_") -> String {
+    let mapped = name.map { $0 == "-" || $0 == "." ? "_" : String($0).uppercased() }
+    return prefix + mapped.joined()
+  }
+
+  struct Refusal: Error {
+    let text: String
+  }
+
+  /// Turns one occurrence's text into the flag's new value (a list flag appends to
+  /// `previous`), or the reason Go would print.
+  static func convert(_ text: String, for spec: FlagSpec, previous: FlagValue?) -> Result<
+    FlagValue, Refusal
+  > {
+    let value: FlagValue
+    switch spec.kind {
+    case .bool:
+      guard let parsed = GoText.parseBool(text) else {
+        return .failure(Refusal(text: GoText.NumberError.syntax.flagReason))
+      }
+      value = .bool(parsed)
+    case .string:
+      value = .string(text)
+    case .int:
+      switch GoText.parseGoInt(text) {
+      case .success(let parsed): value = .int(parsed)
+      case .failure(let error): return .failure(Refusal(text: error.flagReason))
+      }
+    case .verbosity:
+      switch GoText.parseDecimal(text) {
+      case .success(let parsed): value = .int(parsed)
+      case .failure(let error): return .failure(Refusal(text: GoText.atoiMessage(text, error)))
+      }
+    case .stringList:
+      guard case .strings(let earlier) = previous else { return .success(.strings([text])) }
+      value = .strings(earlier + [text])
+    }
+    if let reason = spec.check?(text) { return .failure(Refusal(text: reason)) }
+    return .success(value)
+  }
+
+  private static func defaultValue(of spec: FlagSpec) -> FlagValue {
+    if spec.kind == .stringList {
+      return .strings(spec.defaultValue.isEmpty ? [] : [spec.defaultValue])
+    }
+    guard case .success(let value) = convert(spec.defaultValue, for: spec, previous: nil) else {
+      preconditionFailure("default \(spec.defaultValue) of -\(spec.name) does not parse")
+    }
+    return value
+  }
+}

@@ -1,1 +1,0 @@
-// Etcd: the etcd client over libcurl.

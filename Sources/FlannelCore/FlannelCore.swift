@@ -1,1 +1,0 @@
-// FlannelCore: pure values, no syscalls.
