@@ -44,7 +44,7 @@ public struct LeaseListing: Sendable {
   public var skipped: [SkippedKey]
 }
 
-public struct SkippedKey: Sendable, Equatable {
+public struct SkippedKey: Error, Sendable, Equatable {
   public var key: String
   public var reason: String
 }
