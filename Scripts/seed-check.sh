@@ -38,9 +38,8 @@ check_node() { # API SUBNET_ENV
     run curl -sf "http://127.0.0.1:2379/v2/keys$key" | grep -q 'PublicIP' ||
       lab_fail "v2: lease $key not in etcd"
   fi
-  local rc
-  rc=$(lab_stop "$pid")
-  [ "$rc" = 0 ] || { cat "$LAB_DIR/flanneld-$api.log"; lab_fail "$api: flanneld exited $rc on SIGTERM"; }
+  lab_stop "$pid"
+  [ "$LAB_STATUS" = 0 ] || { cat "$LAB_DIR/flanneld-$api.log"; lab_fail "$api: flanneld exited $LAB_STATUS on SIGTERM"; }
   lab_log "ok: etcd $api, lease $key"
 }
 

@@ -81,10 +81,10 @@ lab_flanneld() {
   LAB_PIDS+=("$LAB_LAST_PID")
 }
 
-# lab_stop PID: SIGTERM and wait; prints the exit status.
+# lab_stop PID: SIGTERM and wait; the exit status is left in LAB_STATUS.
+# (Not through $(...): a subshell cannot wait for our child.)
 lab_stop() {
-  local pid=$1 rc=0
-  kill -TERM "$pid"
-  wait "$pid" || rc=$?
-  echo "$rc"
+  LAB_STATUS=0
+  kill -TERM "$1"
+  wait "$1" || LAB_STATUS=$?
 }

@@ -26,7 +26,7 @@ struct NodeStartup: Sendable {
       "Using interface with name \(external.name) and address \(external.address), MTU \(external.mtu)")
     logger.info("Using \(external.publicIP) as external address")
     let previousText = try? AtomicFile.read(options.subnetFile)
-    previousSubnet = previousText.flatMap { $0.flatMap(SubnetEnv.previousSubnet(in:)) }
+    previousSubnet = previousText.flatMap(SubnetEnv.previousSubnet(in:))
     if let previousSubnet {
       logger.info("Previous subnet from \(options.subnetFile): \(previousSubnet)")
     }

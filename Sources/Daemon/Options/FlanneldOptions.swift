@@ -1,3 +1,5 @@
+import SubnetManager
+
 /// flanneld's command line and `FLANNELD_*` environment, parsed and validated.
 ///
 /// Property names follow the flags (`-subnet-lease-renew-margin` → `subnetLeaseRenewMargin`);
