@@ -12,14 +12,18 @@ public struct NetworkConfigWaiter: Sendable {
   public let logger: Logger
   /// Checks beyond §2.2 that the caller needs (e.g. a backend type it can run).
   public let accept: @Sendable (NetworkConfig) throws -> Void
+  /// Told about every failed attempt (tests count them; the log shows only new problems).
+  public let onAttemptFailed: @Sendable (any Error) -> Void
 
   public init(
     locator: NetworkConfigLocator, interval: Duration = .seconds(1), logger: Logger,
+    onAttemptFailed: @escaping @Sendable (any Error) -> Void = { _ in },
     accept: @escaping @Sendable (NetworkConfig) throws -> Void = { _ in }
   ) {
     self.locator = locator
     self.interval = interval
     self.logger = logger
+    self.onAttemptFailed = onAttemptFailed
     self.accept = accept
   }
 
@@ -61,6 +65,7 @@ public struct NetworkConfigWaiter: Sendable {
       } catch is CancellationError {
         throw CancellationError()
       } catch {
+        onAttemptFailed(error)
         let message = "\(error)"
         if message != lastMessage || ContinuousClock.now - lastLogged >= .seconds(30) {
           logger.error("Couldn't fetch network config: \(message) (retrying every \(interval))")

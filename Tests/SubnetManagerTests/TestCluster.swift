@@ -59,8 +59,7 @@ struct TestCluster {
       configuration.backoffMax = reconnectAfter
     }
     let network = try NetworkConfig.parse(config)
-    var logger = Logger(label: "node \(ip)")
-    logger.logLevel = .warning
+    let logger = testLogger("node \(ip)")
     return SubnetManager(registry: registry, network: network, configuration: configuration, logger: logger)
   }
 
@@ -77,16 +76,17 @@ struct TestCluster {
   }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; a throwing check (etcd
+/// briefly unreachable) counts as not yet.
 func eventually(
   within timeout: Duration = .seconds(5), _ condition: () async throws -> Bool
-) async rethrows -> Bool {
+) async -> Bool {
   let deadline = ContinuousClock.now + timeout
   while ContinuousClock.now < deadline {
-    if try await condition() { return true }
+    if (try? await condition()) == true { return true }
     try? await Task.sleep(for: .milliseconds(20))
   }
-  return try await condition()
+  return (try? await condition()) == true
 }
 
 /// Collects every update a node publishes, and replays its events into a table.
@@ -137,4 +137,12 @@ final class UpdateRecorder: @unchecked Sendable {
     }
     return doubled
   }
+}
+
+/// Quiet unless TEST_LOG_LEVEL (e.g. "debug") asks for more while chasing a failure.
+func testLogger(_ label: String) -> Logger {
+  var logger = Logger(label: label)
+  let level = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+  logger.logLevel = level ?? .critical
+  return logger
 }

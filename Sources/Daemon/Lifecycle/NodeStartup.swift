@@ -40,9 +40,9 @@ struct NodeStartup: Sendable {
     let locator = try NetworkConfigLocator(
       choice: options.etcdAPI, prefix: options.etcdPrefix, config: etcd)
     let backendOverride = options.backend
-    waiter = NetworkConfigWaiter(locator: locator, logger: logger) { config in
+    waiter = NetworkConfigWaiter(locator: locator, logger: logger, accept: { config in
       _ = try BackendKind(type: backendOverride.isEmpty ? config.backend.type : backendOverride)
-    }
+    })
   }
 
   /// Returns the exit status: 0 when cancelled (a signal), 1 when startup failed.
