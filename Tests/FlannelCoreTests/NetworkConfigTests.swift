@@ -19,7 +19,8 @@ import Testing
       subnetLen: 24, subnetMin: "10.1.1.0", subnetMax: "10.1.255.0", backend: "vxlan"),
     // The seed config: host bits masked, explicit SubnetMin on the first subnet accepted.
     Case(
-      json: #"{"Network": "172.17.0.1/16","SubnetMin": "172.17.0.0", "SubnetMax": "172.17.254.0","Backend":{"Type":"vxlan"}}"#,
+      json:
+        #"{"Network": "172.17.0.1/16","SubnetMin": "172.17.0.0", "SubnetMax": "172.17.254.0","Backend":{"Type":"vxlan"}}"#,
       network: "172.17.0.0/16", subnetLen: 24, subnetMin: "172.17.0.0",
       subnetMax: "172.17.254.0", backend: "vxlan"),
     // Case-insensitive keys; SubnetLen given.

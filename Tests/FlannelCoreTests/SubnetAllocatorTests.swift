@@ -64,7 +64,8 @@ import Testing
 
   @Test func previousSubnetIsUsedWhenFree() throws {
     let plan = try Self.plan([Self.lease("10.1.5.0/24", Self.other)], previous: "10.1.42.0/24")
-    #expect(plan == AllocationPlan(decision: .previous(IPv4Network("10.1.42.0/24")!), staleLeases: []))
+    #expect(
+      plan == AllocationPlan(decision: .previous(IPv4Network("10.1.42.0/24")!), staleLeases: []))
   }
 
   @Test(arguments: [

@@ -61,7 +61,9 @@ import Testing
     #expect(SubnetEnv.previousSubnet(in: text) == IPv4Network(expected))
   }
 
-  @Test(arguments: ["", "FLANNEL_NETWORK=10.1.0.0/16", "FLANNEL_SUBNET=10.1.15.1", "FLANNEL_SUBNET=bad"])
+  @Test(arguments: [
+    "", "FLANNEL_NETWORK=10.1.0.0/16", "FLANNEL_SUBNET=10.1.15.1", "FLANNEL_SUBNET=bad",
+  ])
   func previousSubnetMissingOrBad(text: String) {
     #expect(SubnetEnv.previousSubnet(in: text) == nil)
   }
