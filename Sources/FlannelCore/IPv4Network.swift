@@ -6,7 +6,8 @@ public struct IPv4Network: Hashable, Comparable, Sendable, CustomStringConvertib
 
   /// Masks off the host bits of `address`.
   public init(address: IPv4Address, prefixLength: Int) {
-    precondition((0...32).contains(prefixLength), "IPv4 prefix length \(prefixLength) not in 0...32")
+    precondition(
+      (0...32).contains(prefixLength), "IPv4 prefix length \(prefixLength) not in 0...32")
     self.prefixLength = prefixLength
     self.address = IPv4Address(address.value & Self.mask(prefixLength: prefixLength))
   }

@@ -92,7 +92,8 @@ public struct NetworkConfig: Sendable, Equatable {
         let shown = value.kindName == "number" ? "number \(value.serialized())" : value.kindName
         throw NetworkConfigError(
           field: "SubnetLen",
-          message: "json: cannot unmarshal \(shown) into Go struct field Config.SubnetLen of type uint",
+          message:
+            "json: cannot unmarshal \(shown) into Go struct field Config.SubnetLen of type uint",
           fix: subnetLenFix(prefix: prefix, asNumber: true))
       }
       given = Int(clamping: number)

@@ -6,7 +6,8 @@ public enum SubnetKey {
 
   /// Accepts "10.1.15.0-24" or a full key ending in it (".../subnets/10.1.15.0-24"), with an
   /// optional HEAD dual-stack suffix "&fc00:0:0:1::-64" whose IPv6 part is checked for shape
-  /// and ignored. Rejects a bad address or a prefix over 32.
+  /// and ignored. Rejects a bad address or a prefix over 32. The prefix may carry leading
+  /// zeros ("-024"), as flannel's `\d+` + ParseUint reading allows.
   ///
   /// Host bits are masked ("10.1.15.1-24" reads as 10.1.15.0/24): flannel would keep the
   /// odd address, but every subnet here is a masked network value, and the masked network

@@ -102,7 +102,8 @@ import Testing
   @Test func ordersByAddressThenPrefix() {
     let sorted = ["10.1.16.0/24", "10.1.0.0/24", "10.1.0.0/16", "9.0.0.0/8"]
       .map { IPv4Network($0)! }.sorted()
-    #expect(sorted.map(\.description) == ["9.0.0.0/8", "10.1.0.0/16", "10.1.0.0/24", "10.1.16.0/24"])
+    #expect(
+      sorted.map(\.description) == ["9.0.0.0/8", "10.1.0.0/16", "10.1.0.0/24", "10.1.16.0/24"])
   }
 }
 

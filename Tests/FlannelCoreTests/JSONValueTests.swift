@@ -17,7 +17,8 @@ import Testing
   }
 
   @Test func parsesStructure() throws {
-    let value = try JSONValue.parse(" {\"Network\" : \"10.1.0.0/16\",\n \"SubnetLen\": 24, \"x\": 1.0 } ")
+    let value = try JSONValue.parse(
+      " {\"Network\" : \"10.1.0.0/16\",\n \"SubnetLen\": 24, \"x\": 1.0 } ")
     #expect(
       value
         == .object([
@@ -59,22 +60,43 @@ import Testing
 
   @Test(arguments: [
     ("", "unexpected end of JSON input at line 1, column 1 (byte offset 0)"),
-    ("{\"a\":1,}", "invalid character '}' looking for beginning of object key string at line 1, column 8 (byte offset 7)"),
+    (
+      "{\"a\":1,}",
+      "invalid character '}' looking for beginning of object key string at line 1, column 8 (byte offset 7)"
+    ),
     ("{\n  \"a\" 1}", "invalid character '1' after object key at line 2, column 7 (byte offset 8)"),
     ("[1 2]", "invalid character '2' after array element at line 1, column 4 (byte offset 3)"),
-    ("{\"a\":1 \"b\":2}", "invalid character '\"' after object key:value pair at line 1, column 8 (byte offset 7)"),
-    ("{\"a\":01}", "invalid character '1' after object key:value pair at line 1, column 7 (byte offset 6)"),
-    ("{\"a\": x}", "invalid character 'x' looking for beginning of value at line 1, column 7 (byte offset 6)"),
-    ("{\"a\":tru}", "invalid character '}' in literal true (expecting 'e') at line 1, column 9 (byte offset 8)"),
+    (
+      "{\"a\":1 \"b\":2}",
+      "invalid character '\"' after object key:value pair at line 1, column 8 (byte offset 7)"
+    ),
+    (
+      "{\"a\":01}",
+      "invalid character '1' after object key:value pair at line 1, column 7 (byte offset 6)"
+    ),
+    (
+      "{\"a\": x}",
+      "invalid character 'x' looking for beginning of value at line 1, column 7 (byte offset 6)"
+    ),
+    (
+      "{\"a\":tru}",
+      "invalid character '}' in literal true (expecting 'e') at line 1, column 9 (byte offset 8)"
+    ),
     ("\"a\nb\"", "invalid character '\\n' in string literal at line 1, column 3 (byte offset 2)"),
     ("\"\\x\"", "invalid character 'x' in string escape code at line 1, column 3 (byte offset 2)"),
-    ("\"\\u12g4\"", "invalid character 'g' in \\u hexadecimal character escape at line 1, column 6 (byte offset 5)"),
+    (
+      "\"\\u12g4\"",
+      "invalid character 'g' in \\u hexadecimal character escape at line 1, column 6 (byte offset 5)"
+    ),
     ("1.", "unexpected end of JSON input at line 1, column 3 (byte offset 2)"),
     ("-", "unexpected end of JSON input at line 1, column 2 (byte offset 1)"),
     ("1e400", "number 1e400 is out of range at line 1, column 1 (byte offset 0)"),
     ("{} {}", "invalid character '{' after top-level value at line 1, column 4 (byte offset 3)"),
     ("{\"a\":[1,2", "unexpected end of JSON input at line 1, column 10 (byte offset 9)"),
-    ("'a'", "invalid character '\\'' looking for beginning of value at line 1, column 1 (byte offset 0)"),
+    (
+      "'a'",
+      "invalid character '\\'' looking for beginning of value at line 1, column 1 (byte offset 0)"
+    ),
   ])
   func reportsSyntaxErrorsWithPosition(text: String, message: String) {
     #expect(throws: JSONParseError(message)) { try JSONValue.parse(text) }
