@@ -19,7 +19,8 @@ import Testing
   #expect(options.iptablesResync == 5)
   #expect(options.iptablesForwardRules == true)
   #expect(options.ipBlackholeRoute == false)
-  #expect(options.kubeSubnetMgr == false && options.kubeAPIURL == "" && options.kubeconfigFile == "")
+  #expect(
+    options.kubeSubnetMgr == false && options.kubeAPIURL == "" && options.kubeconfigFile == "")
   #expect(options.kubeAnnotationPrefix == "flannel.alpha.coreos.com")
   #expect(options.netConfigPath == "/etc/kube-flannel/net-conf.json")
   #expect(options.setNodeNetworkUnavailable == true)
@@ -101,7 +102,9 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
   var environment: [String: String] = [:]
   let flag: String
   let message: String
-  var testDescription: String { (arguments + environment.map { "\($0)=\($1)" }).joined(separator: " ") }
+  var testDescription: String {
+    (arguments + environment.map { "\($0)=\($1)" }).joined(separator: " ")
+  }
 }
 
 let validationCases: [ValidationCase] = [

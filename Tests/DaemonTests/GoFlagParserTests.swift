@@ -152,7 +152,9 @@ let argumentErrors: [ArgumentErrorCase] = [
     error: .invalidValue(
       name: "log_backtrace_at", value: "main:3", reason: "syntax error: expect file.go:234"),
     text: "invalid value \"main:3\" for flag -log_backtrace_at: syntax error: expect file.go:234"),
-  .init(arguments: ["---ip-masq"], error: .badSyntax(argument: "---ip-masq"), text: "bad flag syntax: ---ip-masq"),
+  .init(
+    arguments: ["---ip-masq"], error: .badSyntax(argument: "---ip-masq"),
+    text: "bad flag syntax: ---ip-masq"),
   .init(arguments: ["-=x"], error: .badSyntax(argument: "-=x"), text: "bad flag syntax: -=x"),
   .init(arguments: ["-h"], error: .helpRequested, text: "flag: help requested"),
   .init(arguments: ["-help"], error: .helpRequested, text: "flag: help requested"),
