@@ -17,7 +17,9 @@ public enum AtomicFile {
     let temporary = directory + "/." + basename + "." + randomSuffix()
 
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    if fd < 0 { throw AtomicFileError(operation: "create temporary file", path: temporary, errno: errno) }
+    if fd < 0 {
+      throw AtomicFileError(operation: "create temporary file", path: temporary, errno: errno)
+    }
     var renamed = false
     defer { if !renamed { unlink(temporary) } }
     do {
@@ -46,7 +48,7 @@ public enum AtomicFile {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
       if count == 0 { break }
       if count < 0 {
         if errno == EINTR { continue }
@@ -85,7 +87,7 @@ public enum AtomicFile {
     try bytes.withUnsafeBytes { buffer in
       var offset = 0
       while offset < buffer.count {
-        let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        let written = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
         if written < 0 {
           if errno == EINTR { continue }
           throw AtomicFileError(operation: "write", path: path, errno: errno)
@@ -108,4 +110,14 @@ public enum AtomicFile {
   private static func randomSuffix() -> String {
     String(UInt64.random(in: 0...UInt64.max), radix: 36)
   }
+}
+
+/// write(2) under a name that methods called `write` cannot shadow.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+  write(fd, bytes, count)
+}
+
+/// read(2) under a name that methods called `read` cannot shadow.
+private func systemRead(_ fd: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+  read(fd, bytes, count)
 }

@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Logging
 
 /// A swift-log handler printing klog-style lines (see `GlogLine`) to a `LogLineWriter`.
 public struct GlogLogHandler: LogHandler {

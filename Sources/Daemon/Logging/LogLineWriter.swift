@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// Where formatted log lines go. Tests inject a collecting writer.
 public protocol LogLineWriter: Sendable {
@@ -11,13 +12,17 @@ public protocol LogLineWriter: Sendable {
   func write(line: String)
 }
 
-/// Writes each line to stderr with one `write(2)`, under a lock, so lines from several
-/// threads never interleave and each is visible at once (journald, `kubectl logs`).
+/// Writes each line to stderr (or another descriptor) with `write(2)` straight away, under a
+/// lock, so lines from several threads never interleave and each is visible at once
+/// (journald, `kubectl logs`): line-buffered without a buffer.
 public final class StderrLineWriter: LogLineWriter {
   public static let shared = StderrLineWriter()
   private let lock = Mutex(())
+  private let fileDescriptor: Int32
 
-  public init() {}
+  public init(fileDescriptor: Int32 = 2) {
+    self.fileDescriptor = fileDescriptor
+  }
 
   public func write(line: String) {
     var bytes = Array(line.utf8)
@@ -25,7 +30,8 @@ public final class StderrLineWriter: LogLineWriter {
       bytes.withUnsafeMutableBytes { buffer in
         var offset = 0
         while offset < buffer.count {
-          let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+          let written = systemWrite(
+            fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
           if written > 0 {
             offset += written
           } else if written < 0 && errno == EINTR {
@@ -37,4 +43,9 @@ public final class StderrLineWriter: LogLineWriter {
       }
     }
   }
+}
+
+/// write(2) under a name that methods called `write` cannot shadow.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+  write(fd, bytes, count)
 }

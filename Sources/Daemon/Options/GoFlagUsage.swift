@@ -14,7 +14,8 @@ extension GoFlagParser {
       line += text.split(separator: "\n", omittingEmptySubsequences: false)
         .joined(separator: "\n    \t")
       if !isZeroDefault(spec) {
-        line += spec.kind == .string && spec.valueName == nil
+        line +=
+          spec.kind == .string && spec.valueName == nil
           ? " (default \(GoText.quote(spec.defaultValue)))"
           : " (default \(spec.defaultValue))"
       }

@@ -19,7 +19,8 @@ enum OptionChecks {
   /// scheme the etcd client understands; the error names the endpoint and the fix.
   static func endpoints(_ text: String) -> Result<[String], OptionsError> {
     let endpoints = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    for endpoint in endpoints where !endpoint.hasPrefix("http://") && !endpoint.hasPrefix("https://") {
+    for endpoint in endpoints
+    where !endpoint.hasPrefix("http://") && !endpoint.hasPrefix("https://") {
       let shown = endpoint.isEmpty ? "\"\" (empty item)" : GoText.quote(endpoint)
       return .failure(
         .invalid(
