@@ -13,7 +13,7 @@ let package = Package(
     .executable(name: "flanneld", targets: ["flanneld"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-log", from: "1.16.0")
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
   ],
   targets: [
     .systemLibrary(
