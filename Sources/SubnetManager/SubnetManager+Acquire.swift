@@ -65,6 +65,7 @@ extension SubnetManager {
     while !Task.isCancelled {
       do {
         let lease = try await acquire(previousSubnet: lost?.subnet)
+        stats.reacquisitions += 1
         if lease.subnet == lost?.subnet {
           logger.warning("Lease \(lease.subnet) re-acquired")
         } else {

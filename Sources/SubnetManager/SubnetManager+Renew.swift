@@ -22,10 +22,12 @@ extension SubnetManager {
           lease.subnet, attrs: lease.attrs, ttl: configuration.leaseTTL)
         guard ownLease?.subnet == lease.subnet else { return }
         ownLease?.expiration = renewed
+        stats.renewals += 1
         logger.info(
           "Lease renewed, new expiration: \(renewed.map { "\($0)" } ?? "none (reservation)")")
       } catch {
         if Task.isCancelled { return }
+        stats.renewalErrors += 1
         logger.error(
           "Error renewing lease (trying again in \(configuration.renewRetryInterval)): \(error)")
         do { try await Task.sleep(for: configuration.renewRetryInterval) } catch { return }

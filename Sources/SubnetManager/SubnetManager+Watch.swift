@@ -13,6 +13,7 @@ extension SubnetManager {
         if cursor == nil {
           let started = ContinuousClock.now
           let listing = try await registry.listLeases()
+          stats.listings += 1
           cursor = listing.cursor
           let ownMissing = resync(with: listing)
           logger.info(
@@ -27,10 +28,12 @@ extension SubnetManager {
         }
         if Task.isCancelled { return }
       } catch LeaseWatchError.resyncNeeded(let why) {
+        stats.historyLost += 1
         logger.warning("Watch subnets: \(why); re-listing")
         cursor = nil
       } catch {
         if Task.isCancelled { return }
+        stats.watchErrors += 1
         let delay = backoff.take()
         logger.warning("Watch subnets: \(error) (retrying in \(delay))")
         try? await Task.sleep(for: delay)

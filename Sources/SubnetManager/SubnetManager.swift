@@ -21,6 +21,8 @@ public actor SubnetManager {
   var leases: [IPv4Network: Lease] = [:]
   /// Keys already warned about, so a bad key is reported once, not on every re-list.
   var warnedKeys: Set<String> = []
+  /// Counters for logs, metrics and tests.
+  public internal(set) var stats = SubnetManagerStats()
   var watchTask: Task<Void, Never>?
   var renewTask: Task<Void, Never>?
 
@@ -72,6 +74,20 @@ public actor SubnetManager {
     guard warnedKeys.insert(skipped.key).inserted else { return }
     logger.warning("Ignoring \(skipped.key): \(skipped.reason)")
   }
+}
+
+/// What the control plane has done so far.
+public struct SubnetManagerStats: Sendable, Equatable {
+  /// Full listings of `<prefix>/subnets` by the watch (the first sync and every re-list).
+  public var listings = 0
+  /// Re-lists because etcd no longer had the watch's history (compaction, error 401).
+  public var historyLost = 0
+  /// Watch connections that failed and were resumed.
+  public var watchErrors = 0
+  public var renewals = 0
+  public var renewalErrors = 0
+  /// Own lease lost and acquired again.
+  public var reacquisitions = 0
 }
 
 /// Errors of the subnet manager itself (etcd and allocation errors pass through as they are).

@@ -48,6 +48,7 @@ import Testing
       await eventually {
         (try? await cluster.leasesInEtcd()[leaseB.subnet]) == IPv4Address("192.168.1.2")
       })
+    #expect(await eventually { await b.stats.reacquisitions == 1 })
     #expect(await b.ownLease?.subnet == leaseB.subnet)
     #expect(await eventually { self.published(a)[leaseB.subnet] == IPv4Address("192.168.1.2") })
     #expect(recorder.doubledEvents().isEmpty)
@@ -85,11 +86,14 @@ import Testing
         return self.published(a) == want && recorder.replayed() == want && want[x] != nil
       })
     #expect(recorder.doubledEvents().isEmpty)
+    #expect(await a.stats.watchErrors >= 1)
+    #expect(await a.stats.historyLost == 0)
     // Renewals went through again after the restart.
     #expect(
       await eventually(within: .seconds(10)) {
         (await b.ownLease?.expiration ?? .distantPast) > restartedAt.addingTimeInterval(25)
       })
+    #expect(await b.stats.renewalErrors >= 1)
     await a.stop()
     await b.stop()
   }
@@ -137,6 +141,9 @@ import Testing
       })
     #expect(recorder.replayed() == (try await expected(cluster, excluding: a)))
     #expect(recorder.doubledEvents().isEmpty)
+    // It got there by re-listing, not by an ordinary resume.
+    #expect(await a.stats.historyLost == 1)
+    #expect(await a.stats.listings == 2)
     await a.stop()
   }
 }
