@@ -5,7 +5,7 @@ import Synchronization
 public final class EtcdV3Client: Sendable {
   let transport: EtcdTransport
   /// The auth token from `/v3/auth/authenticate`, when credentials are configured.
-  private let token = Mutex<String?>(nil)
+  let token = Mutex<String?>(nil)
   /// Range page size: keeps each gateway response small whatever the number of keys.
   static let rangePageSize = 1000
 

@@ -13,11 +13,20 @@ struct EtcdFixture {
   let v3: EtcdV3Client
   let v2: EtcdV2Client
 
-  init(extraArguments: [String] = []) throws {
-    etcd = try EtcdServer(extraArguments: extraArguments)
+  static func start() async throws -> EtcdFixture {
+    let etcd = try await offPool { try EtcdServer() }
     let config = EtcdClientConfig(endpoints: [etcd.endpoint])
-    v3 = try EtcdV3Client(config: config)
-    v2 = try EtcdV2Client(config: config)
+    return EtcdFixture(
+      etcd: etcd, v3: try EtcdV3Client(config: config), v2: try EtcdV2Client(config: config))
+  }
+}
+
+/// Runs blocking harness work (starting etcd polls /health for seconds) on its own thread, so
+/// it does not hold one of the two cooperative threads the clients under test need, which
+/// would distort the timing checks of tests running in parallel.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    Thread { continuation.resume(with: Result { try body() }) }.start()
   }
 }
 

@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite struct V2KeysTests {
   @Test func setGetRecursiveDelete() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let s1 = try await f.v2.set("/net/subnets/10.1.1.0-24", value: "a")
     #expect(s1.action == "set")
@@ -44,7 +44,7 @@ import TestSupport
   }
 
   @Test func createOnlyTwiceFailsWithNodeExists() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let created = try await f.v2.set("/lease", value: "1", prevExist: false)
     #expect(created.action == "create")
@@ -59,7 +59,7 @@ import TestSupport
   }
 
   @Test func ttlShowsTTLAndExpiration() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let before = Date()
     let r = try await f.v2.set("/ttl", value: "x", ttl: 100)
@@ -73,7 +73,7 @@ import TestSupport
   }
 
   @Test func watchFromIndexReturnsThatEvent() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let a = try await f.v2.set("/w/a", value: "1")
     let b = try await f.v2.set("/w/b", value: "2")
@@ -92,7 +92,7 @@ import TestSupport
   }
 
   @Test func longPollWaitsLongerThanTheRequestTimeout() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let client = try EtcdV2Client(
       config: EtcdClientConfig(endpoints: [f.etcd.endpoint], requestTimeout: .seconds(1)))
@@ -107,7 +107,7 @@ import TestSupport
   }
 
   @Test func waitIndexOutsideHistoryIsEventIndexCleared() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let start = try await f.v2.set("/h/seed", value: "x").etcdIndex
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -4,7 +4,7 @@ import TestSupport
 
 @Suite struct V3KeyValueTests {
   @Test func putGetRangeDelete() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let r1 = try await f.v3.put("/net/subnets/10.1.1.0-24", value: "a")
     let r2 = try await f.v3.put("/net/subnets/10.1.2.0-24", value: "b")
@@ -34,7 +34,7 @@ import TestSupport
   }
 
   @Test func rangeReturnsAllOfManyKeys() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let count = 5000
     // Written 100 at a time concurrently: also exercises many requests in flight at once.
@@ -53,7 +53,7 @@ import TestSupport
   }
 
   @Test func createIfAbsentOnlyOnce() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     #expect(try await f.v3.createIfAbsent("/k", value: "first"))
     #expect(try await f.v3.createIfAbsent("/k", value: "second") == false)
@@ -61,7 +61,7 @@ import TestSupport
   }
 
   @Test func leaseGrantTimeToLiveRevoke() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let lease = try await f.v3.grantLease(ttl: 60)
     #expect(lease.ttl == 60)

@@ -17,7 +17,7 @@ func collect(
 
 @Suite struct V3WatchTests {
   @Test func seesPutsAndDeletesInOrder() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let start = try await f.v3.put("/before", value: "x") + 1
     let stream = f.v3.watch(prefix: "/w/", startRevision: start)
@@ -37,7 +37,7 @@ func collect(
   }
 
   @Test func compactedStartRevisionThrowsCompacted() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     var last: Int64 = 0
     for i in 0..<5 { last = try await f.v3.put("/c/\(i)", value: "v") }
@@ -51,7 +51,7 @@ func collect(
   }
 
   @Test func streamFailsWhenEtcdStopsAndResumesWithoutGapOrDouble() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let start = try await f.v3.put("/r/0", value: "before") + 1
     let stream = f.v3.watch(prefix: "/r/", startRevision: start)
@@ -63,11 +63,11 @@ func collect(
     }
     #expect(lastSeen == r1)
 
-    f.etcd.stop(keepData: true)
+    try await offPool { f.etcd.stop(keepData: true) }
     await #expect(throws: EtcdError.self) {
       while try await iterator.next() != nil {}
     }
-    try f.etcd.start()
+    try await offPool { try f.etcd.start() }
     try f.etcd.etcdctl(["put", "/r/2", "meanwhile"])
     try f.etcd.etcdctl(["put", "/r/3", "meanwhile"])
 
@@ -77,7 +77,7 @@ func collect(
   }
 
   @Test func cancellingTheConsumerEndsTheWatchPromptly() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let started = AsyncStream.makeStream(of: Void.self)
     let consumer = Task {
@@ -101,7 +101,7 @@ func collect(
   }
 
   @Test func fiftyConcurrentWatchesAndUnaryCalls() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let start = try await f.v3.put("/many-w/seed", value: "x") + 1
     let watchers = 50

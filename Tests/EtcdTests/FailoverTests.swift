@@ -1,0 +1,100 @@
+import Etcd
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct FailoverTests {
+  @Test func silentEndpointFailsOverWithinTheRequestTimeout() async throws {
+    let f = try await EtcdFixture.start()
+    defer { f.etcd.stop() }
+    let silent = try SilentListener()
+    let config = EtcdClientConfig(
+      endpoints: [silent.endpoint, f.etcd.endpoint], requestTimeout: .seconds(1))
+    let v3 = try EtcdV3Client(config: config)
+    let v2 = try EtcdV2Client(config: config)
+    try await f.v3.put("/k", value: "v")
+    try await f.v2.set("/k", value: "v2")
+
+    var value: String?
+    let took = try await elapsed { value = try await v3.get("/k").kv?.value }
+    #expect(value == "v")
+    #expect(took >= .milliseconds(900) && took < .seconds(2))
+    // The endpoint that answered is now tried first: no second wait.
+    let again = try await elapsed { _ = try await v3.get("/k") }
+    #expect(again < .milliseconds(500))
+
+    // The same for a v2 call and a v2 long poll (headers must come within the timeout).
+    var v2Value: String?
+    let tookV2 = try await elapsed { v2Value = try await v2.get("/k").node?.value }
+    #expect(v2Value == "v2")
+    #expect(tookV2 < .seconds(2))
+  }
+
+  @Test(arguments: ["v3 watch", "v2 long poll"])
+  func silentEndpointFailsOverForStreams(kind: String) async throws {
+    let f = try await EtcdFixture.start()
+    defer { f.etcd.stop() }
+    let silent = try SilentListener()
+    let config = EtcdClientConfig(
+      endpoints: [silent.endpoint, f.etcd.endpoint], requestTimeout: .seconds(1))
+    let took = try await elapsed {
+      if kind == "v3 watch" {
+        let rev = try await f.v3.put("/s/a", value: "1")
+        let got = try await collect(
+          try EtcdV3Client(config: config).watch(prefix: "/s/", startRevision: rev), count: 1)
+        #expect(got.first?.event.kv.modRevision == rev)
+      } else {
+        let index = try await f.v2.set("/s/a", value: "1").etcdIndex
+        let got = try await EtcdV2Client(config: config).watch(
+          "/s", recursive: true, waitIndex: index)
+        #expect(got.node?.modifiedIndex == index)
+      }
+    }
+    // One request timeout on the silent endpoint, then etcd answers at once (the margin is for
+    // the parallel test load on 2 cores).
+    #expect(took >= .milliseconds(900) && took < .seconds(3))
+  }
+
+  @Test func closedPortFailsOverAtOnce() async throws {
+    let f = try await EtcdFixture.start()
+    defer { f.etcd.stop() }
+    let closed = "http://127.0.0.1:\(try FreePort.pick())"
+    // Long timeouts: the test shows a refused connect moves on without waiting for them.
+    let v3 = try EtcdV3Client(
+      config: EtcdClientConfig(
+        endpoints: [closed, f.etcd.endpoint], requestTimeout: .seconds(20),
+        connectTimeout: .seconds(10)))
+    let took = try await elapsed { try await v3.put("/k", value: "v") }
+    // The margin below the timeouts is for the parallel test load on 2 cores.
+    #expect(took < .milliseconds(2500))
+    #expect(try await f.v3.get("/k").kv?.value == "v")
+  }
+
+  @Test func allEndpointsDeadIsUnavailableQuickly() async throws {
+    let dead = [
+      "http://127.0.0.1:\(try FreePort.pick())", "http://127.0.0.1:\(try FreePort.pick())",
+    ]
+    let config = EtcdClientConfig(
+      endpoints: dead, requestTimeout: .seconds(20), connectTimeout: .seconds(10))
+    let v3 = try EtcdV3Client(config: config)
+    let v2 = try EtcdV2Client(config: config)
+    let took = await elapsed {
+      await #expect {
+        _ = try await v3.get("/k")
+      } throws: { error in
+        guard case EtcdError.unavailable(let endpoints, let last) = error else { return false }
+        return endpoints == dead && last.contains("etcd v3 get /k") && last.contains(dead[1])
+      }
+      await #expect {
+        _ = try await v2.watch("/k", recursive: false, waitIndex: 1)
+      } throws: { error in
+        guard case EtcdError.unavailable = error else { return false }
+        return "\(error)".contains("etcd v2 watch /k")
+      }
+      var stream = v3.watch(prefix: "/", startRevision: 1).makeAsyncIterator()
+      await #expect(throws: EtcdError.self) { _ = try await stream.next() }
+    }
+    // Far below the timeouts (the margin is for the parallel test load on 2 cores).
+    #expect(took < .milliseconds(2500))
+  }
+}
