@@ -3,7 +3,14 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite struct FailoverTests {
+/// Timing bounds here must survive a 2-core machine running every etcd test in parallel
+/// (measured: 8 ms alone, up to 1.7 s under that load), so the tests that show "no waiting"
+/// configure timeouts far above their bound instead of asserting milliseconds.
+func slowTimeouts(_ endpoints: [String]) -> EtcdClientConfig {
+  EtcdClientConfig(endpoints: endpoints, requestTimeout: .seconds(20), connectTimeout: .seconds(10))
+}
+
+@Suite(.timeLimit(.minutes(1))) struct FailoverTests {
   @Test func silentEndpointFailsOverWithinTheRequestTimeout() async throws {
     let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
@@ -50,8 +57,7 @@ import TestSupport
         #expect(got.node?.modifiedIndex == index)
       }
     }
-    // One request timeout on the silent endpoint, then etcd answers at once (the margin is for
-    // the parallel test load on 2 cores).
+    // One request timeout on the silent endpoint, then etcd answers at once.
     #expect(took >= .milliseconds(900) && took < .seconds(3))
   }
 
@@ -59,14 +65,10 @@ import TestSupport
     let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let closed = "http://127.0.0.1:\(try FreePort.pick())"
-    // Long timeouts: the test shows a refused connect moves on without waiting for them.
-    let v3 = try EtcdV3Client(
-      config: EtcdClientConfig(
-        endpoints: [closed, f.etcd.endpoint], requestTimeout: .seconds(20),
-        connectTimeout: .seconds(10)))
+    let v3 = try EtcdV3Client(config: slowTimeouts([closed, f.etcd.endpoint]))
     let took = try await elapsed { try await v3.put("/k", value: "v") }
-    // The margin below the timeouts is for the parallel test load on 2 cores.
-    #expect(took < .milliseconds(2500))
+    // Well below the timeouts: a refused connect moves on at once.
+    #expect(took < .seconds(4))
     #expect(try await f.v3.get("/k").kv?.value == "v")
   }
 
@@ -74,8 +76,7 @@ import TestSupport
     let dead = [
       "http://127.0.0.1:\(try FreePort.pick())", "http://127.0.0.1:\(try FreePort.pick())",
     ]
-    let config = EtcdClientConfig(
-      endpoints: dead, requestTimeout: .seconds(20), connectTimeout: .seconds(10))
+    let config = slowTimeouts(dead)
     let v3 = try EtcdV3Client(config: config)
     let v2 = try EtcdV2Client(config: config)
     let took = await elapsed {
@@ -94,7 +95,7 @@ import TestSupport
       var stream = v3.watch(prefix: "/", startRevision: 1).makeAsyncIterator()
       await #expect(throws: EtcdError.self) { _ = try await stream.next() }
     }
-    // Far below the timeouts (the margin is for the parallel test load on 2 cores).
-    #expect(took < .milliseconds(2500))
+    // Far below the timeouts.
+    #expect(took < .seconds(4))
   }
 }
