@@ -14,7 +14,7 @@ func slowTimeouts(_ endpoints: [String]) -> EtcdClientConfig {
   @Test func silentEndpointFailsOverWithinTheRequestTimeout() async throws {
     let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
-    let silent = try SilentListener()
+    let silent = try TestPort(listening: true)
     let config = EtcdClientConfig(
       endpoints: [silent.endpoint, f.etcd.endpoint], requestTimeout: .seconds(1))
     let v3 = try EtcdV3Client(config: config)
@@ -41,7 +41,7 @@ func slowTimeouts(_ endpoints: [String]) -> EtcdClientConfig {
   func silentEndpointFailsOverForStreams(kind: String) async throws {
     let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
-    let silent = try SilentListener()
+    let silent = try TestPort(listening: true)
     let config = EtcdClientConfig(
       endpoints: [silent.endpoint, f.etcd.endpoint], requestTimeout: .seconds(1))
     let took = try await elapsed {
@@ -64,7 +64,8 @@ func slowTimeouts(_ endpoints: [String]) -> EtcdClientConfig {
   @Test func closedPortFailsOverAtOnce() async throws {
     let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
-    let closed = "http://127.0.0.1:\(try FreePort.pick())"
+    let port = try TestPort(listening: false)
+    let closed = port.endpoint
     let v3 = try EtcdV3Client(config: slowTimeouts([closed, f.etcd.endpoint]))
     let took = try await elapsed { try await v3.put("/k", value: "v") }
     // Well below the timeouts: a refused connect moves on at once.
@@ -73,9 +74,8 @@ func slowTimeouts(_ endpoints: [String]) -> EtcdClientConfig {
   }
 
   @Test func allEndpointsDeadIsUnavailableQuickly() async throws {
-    let dead = [
-      "http://127.0.0.1:\(try FreePort.pick())", "http://127.0.0.1:\(try FreePort.pick())",
-    ]
+    let ports = [try TestPort(listening: false), try TestPort(listening: false)]
+    let dead = ports.map(\.endpoint)
     let config = slowTimeouts(dead)
     let v3 = try EtcdV3Client(config: config)
     let v2 = try EtcdV2Client(config: config)

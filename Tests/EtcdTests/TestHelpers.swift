@@ -30,13 +30,14 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
   }
 }
 
-/// A loopback TCP socket that listens (so connects succeed into the backlog) but never
-/// accepts or answers: the "hung etcd" of failover tests.
-final class SilentListener {
+/// A loopback TCP port held by a bound socket: with `listening` connects succeed into the
+/// backlog but nothing ever answers (a hung etcd); without, connects are refused (a dead etcd).
+/// Holding the port keeps parallel tests' etcds from taking it.
+final class TestPort {
   let fd: Int32
   let port: Int
 
-  init() throws {
+  init(listening: Bool) throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
@@ -46,7 +47,9 @@ final class SilentListener {
         bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard bound == 0, listen(fd, 64) == 0 else { throw TestSupportError("listen: errno \(errno)") }
+    guard bound == 0, !listening || listen(fd, 64) == 0 else {
+      throw TestSupportError("bind/listen: errno \(errno)")
+    }
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }

@@ -1,4 +1,4 @@
-import Etcd
+@testable import Etcd
 import Foundation
 import Testing
 import TestSupport
@@ -104,6 +104,27 @@ import TestSupport
     let event = try await poll.value
     #expect(event.node?.key == "/lp/later")
     #expect(event.node?.modifiedIndex == set.etcdIndex)
+  }
+
+  @Test func cancellingALongPollEndsItPromptly() async throws {
+    let f = try await EtcdFixture.start()
+    defer { f.etcd.stop() }
+    let now = try await f.v2.set("/cp/seed", value: "x").etcdIndex
+    let poll = Task { try await f.v2.watch("/cp", recursive: true, waitIndex: now + 1) }
+    let watchURL = f.etcd.endpoint + "/v2/keys/cp?wait=true"
+    #expect(
+      await eventually { CurlMultiLoop.shared.activeCount(urlPrefix: watchURL) == 1 })
+    let took = await elapsed {
+      poll.cancel()
+      await #expect {
+        _ = try await poll.value
+      } throws: { error in
+        guard case EtcdError.cancelled = error else { return false }
+        return true
+      }
+    }
+    #expect(took < .seconds(1))
+    #expect(CurlMultiLoop.shared.activeCount(urlPrefix: f.etcd.endpoint) == 0)
   }
 
   @Test func waitIndexOutsideHistoryIsEventIndexCleared() async throws {
