@@ -56,7 +56,9 @@ final class CurlMultiLoop: @unchecked Sendable {
 
   private func run() {
     while true {
-      for op in queue.withLock({ ops in defer { ops.removeAll() }; return ops }) {
+      for op in queue.withLock({ ops in
+        defer { ops.removeAll() }; return ops
+      }) {
         switch op {
         case .add(let t): start(t)
         case .cancel(let t):

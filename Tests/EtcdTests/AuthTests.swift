@@ -1,7 +1,8 @@
-@testable import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import Etcd
 
 @Suite struct AuthTests {
   @Test func v3TokenAuthAndReauthenticationAfterRestart() async throws {
@@ -67,7 +68,8 @@ import TestSupport
       config: EtcdClientConfig(endpoints: [e], username: "root", password: "pw"))
     let set = try await client.set("/k", value: "v")
     #expect(try await client.get("/k").node?.value == "v")
-    #expect(try await client.watch("/k", recursive: false, waitIndex: set.etcdIndex).node?.value == "v")
+    #expect(
+      try await client.watch("/k", recursive: false, waitIndex: set.etcdIndex).node?.value == "v")
 
     for (user, password) in [(nil, nil), ("root", "bad")] as [(String?, String?)] {
       let other = try EtcdV2Client(

@@ -1,7 +1,7 @@
 import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Timing bounds here must survive a 2-core machine running every etcd test in parallel
 /// (measured: 8 ms alone, up to 1.7 s under that load), so the tests that show "no waiting"

@@ -1,7 +1,7 @@
 import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A throwaway CA with a server certificate for 127.0.0.1 and a client certificate.
 struct TestPKI: Sendable {
@@ -56,12 +56,14 @@ struct TestPKI: Sendable {
     defer { pki.remove() }
     let etcd = try await offPool {
       try EtcdServer(
-      extraArguments: [
-        "--cert-file", pki.serverCert, "--key-file", pki.serverKey, "--trusted-ca-file", pki.ca,
-        "--client-cert-auth",
-      ],
-      scheme: "https",
-      healthCheckArguments: ["--cacert", pki.ca, "--cert", pki.clientCert, "--key", pki.clientKey])
+        extraArguments: [
+          "--cert-file", pki.serverCert, "--key-file", pki.serverKey, "--trusted-ca-file", pki.ca,
+          "--client-cert-auth",
+        ],
+        scheme: "https",
+        healthCheckArguments: [
+          "--cacert", pki.ca, "--cert", pki.clientCert, "--key", pki.clientKey,
+        ])
     }
     defer { etcd.stop() }
 

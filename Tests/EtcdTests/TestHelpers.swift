@@ -1,7 +1,7 @@
 import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
   import Glibc
@@ -72,7 +72,8 @@ func elapsed(_ body: () async throws -> Void) async rethrows -> Duration {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool)
+  async rethrows
   -> Bool
 {
   let deadline = ContinuousClock.now + timeout

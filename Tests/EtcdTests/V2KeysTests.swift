@@ -1,7 +1,8 @@
-@testable import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import Etcd
 
 @Suite struct V2KeysTests {
   @Test func setGetRecursiveDelete() async throws {

@@ -1,6 +1,6 @@
 import Etcd
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct V3KeyValueTests {
   @Test func putGetRangeDelete() async throws {
@@ -27,7 +27,8 @@ import TestSupport
 
     #expect(try await f.v3.delete("/net/subnets/10.1.1.0-24") == 1)
     #expect(try await f.v3.delete("/net/subnets/10.1.1.0-24") == 0)
-    #expect(try await f.v3.range(prefix: "/net/subnets/").kvs.map(\.key) == ["/net/subnets/10.1.2.0-24"])
+    #expect(
+      try await f.v3.range(prefix: "/net/subnets/").kvs.map(\.key) == ["/net/subnets/10.1.2.0-24"])
     // A value written by etcdctl reads back identically (the base64 codec matches etcd's).
     try f.etcd.etcdctl(["put", "/net/config", #"{"Network":"10.1.0.0/16"}"#])
     #expect(try await f.v3.get("/net/config").kv?.value == #"{"Network":"10.1.0.0/16"}"#)

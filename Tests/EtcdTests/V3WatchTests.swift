@@ -1,7 +1,8 @@
-@testable import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import Etcd
 
 /// Collects watch events until `count` arrived (progress notifications carry none).
 func collect(
@@ -71,7 +72,8 @@ func collect(
     try f.etcd.etcdctl(["put", "/r/2", "meanwhile"])
     try f.etcd.etcdctl(["put", "/r/3", "meanwhile"])
 
-    let resumed = try await collect(f.v3.watch(prefix: "/r/", startRevision: lastSeen + 1), count: 2)
+    let resumed = try await collect(
+      f.v3.watch(prefix: "/r/", startRevision: lastSeen + 1), count: 2)
     #expect(resumed.map(\.event.kv.key) == ["/r/2", "/r/3"])
     #expect(resumed.map(\.event.kv.modRevision) == [r1 + 1, r1 + 2])
   }
