@@ -19,10 +19,14 @@ final class CurlMultiLoop: @unchecked Sendable {
   private let multi: UnsafeMutableRawPointer
   private let queue = Mutex<[Op]>([])
   private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-  private let activeCountValue = Atomic<Int>(0)
+  /// URLs of the transfers inside curl, mirrored for `activeCount(urlPrefix:)`.
+  private let activeURLs = Mutex<[ObjectIdentifier: String]>([:])
 
-  /// Transfers currently inside curl (for tests: a cancelled stream must leave).
-  var activeCount: Int { activeCountValue.load(ordering: .relaxed) }
+  /// Transfers inside curl whose URL starts with `urlPrefix` (tests: a cancelled stream must
+  /// leave).
+  func activeCount(urlPrefix: String) -> Int {
+    activeURLs.withLock { $0.values.filter { $0.hasPrefix(urlPrefix) }.count }
+  }
 
   private init() {
     CurlGlobal.initialize()
@@ -52,7 +56,9 @@ final class CurlMultiLoop: @unchecked Sendable {
 
   private func run() {
     while true {
-      for op in queue.withLock({ ops in defer { ops.removeAll() }; return ops }) {
+      for op in queue.withLock({ ops in
+        defer { ops.removeAll() }; return ops
+      }) {
         switch op {
         case .add(let t): start(t)
         case .cancel(let t):
@@ -101,7 +107,7 @@ final class CurlMultiLoop: @unchecked Sendable {
       return
     }
     active[easy] = t
-    activeCountValue.store(active.count, ordering: .relaxed)
+    activeURLs.withLock { $0[ObjectIdentifier(t)] = t.request.url }
     curl_multi_add_handle(multi, easy)
   }
 
@@ -110,7 +116,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     if let easy = t.easy {
       curl_multi_remove_handle(multi, easy)
       active[easy] = nil
-      activeCountValue.store(active.count, ordering: .relaxed)
+      activeURLs.withLock { $0[ObjectIdentifier(t)] = nil }
     }
     deliver(t)
   }

@@ -20,6 +20,7 @@ public final class EtcdV2Client: Sendable {
 
   /// PUT `value`; `ttl` makes the key expire, `prevExist` false means create-only and true
   /// update-only.
+  @discardableResult
   public func set(_ key: String, value: String, ttl: Int64? = nil, prevExist: Bool? = nil)
     async throws -> EtcdV2Response
   {
@@ -29,6 +30,7 @@ public final class EtcdV2Client: Sendable {
     return try await send("etcd v2 set \(key)", key, .put, form: form)
   }
 
+  @discardableResult
   public func delete(_ key: String) async throws -> EtcdV2Response {
     try await send("etcd v2 delete \(key)", key, .delete)
   }

@@ -5,7 +5,7 @@ import Synchronization
 public final class EtcdV3Client: Sendable {
   let transport: EtcdTransport
   /// The auth token from `/v3/auth/authenticate`, when credentials are configured.
-  private let token = Mutex<String?>(nil)
+  let token = Mutex<String?>(nil)
   /// Range page size: keeps each gateway response small whatever the number of keys.
   static let rangePageSize = 1000
 
@@ -110,7 +110,9 @@ public final class EtcdV3Client: Sendable {
       let (endpoint, out) = try await transport.perform(what) { endpoint in
         transport.request(endpoint, "/v3/" + path, method: .post, body: json, headers: headers)
       }
-      if out.status == 200 { return try WireJSON.decode(T.self, out.body, what: "\(what) at \(endpoint)") }
+      if out.status == 200 {
+        return try WireJSON.decode(T.self, out.body, what: "\(what) at \(endpoint)")
+      }
       let error = Self.gatewayError(endpoint: endpoint, out)
       if !retriedAuth, case .v3(_, let message) = error, Self.isStaleToken(message),
         transport.config.username != nil

@@ -33,7 +33,8 @@ enum WireJSON {
   }
 
   static func encode(_ object: [String: Any]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    let data =
+      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     return String(decoding: data, as: UTF8.self)
   }
 }
@@ -43,6 +44,7 @@ extension String {
 
   /// Decodes gateway base64; bytes that are not UTF-8 are replaced rather than dropped.
   init(base64Wire text: String?) {
-    self = text.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+    self =
+      text.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
   }
 }

@@ -1,7 +1,7 @@
 import Etcd
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
   import Glibc
@@ -13,21 +13,31 @@ struct EtcdFixture {
   let v3: EtcdV3Client
   let v2: EtcdV2Client
 
-  init(extraArguments: [String] = []) throws {
-    etcd = try EtcdServer(extraArguments: extraArguments)
+  static func start() async throws -> EtcdFixture {
+    let etcd = try await offPool { try EtcdServer() }
     let config = EtcdClientConfig(endpoints: [etcd.endpoint])
-    v3 = try EtcdV3Client(config: config)
-    v2 = try EtcdV2Client(config: config)
+    return EtcdFixture(
+      etcd: etcd, v3: try EtcdV3Client(config: config), v2: try EtcdV2Client(config: config))
   }
 }
 
-/// A loopback TCP socket that listens (so connects succeed into the backlog) but never
-/// accepts or answers: the "hung etcd" of failover tests.
-final class SilentListener {
+/// Runs blocking harness work (starting etcd polls /health for seconds) on its own thread, so
+/// it does not hold one of the two cooperative threads the clients under test need, which
+/// would distort the timing checks of tests running in parallel.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    Thread { continuation.resume(with: Result { try body() }) }.start()
+  }
+}
+
+/// A loopback TCP port held by a bound socket: with `listening` connects succeed into the
+/// backlog but nothing ever answers (a hung etcd); without, connects are refused (a dead etcd).
+/// Holding the port keeps parallel tests' etcds from taking it.
+final class TestPort {
   let fd: Int32
   let port: Int
 
-  init() throws {
+  init(listening: Bool) throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
@@ -37,7 +47,9 @@ final class SilentListener {
         bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard bound == 0, listen(fd, 64) == 0 else { throw TestSupportError("listen: errno \(errno)") }
+    guard bound == 0, !listening || listen(fd, 64) == 0 else {
+      throw TestSupportError("bind/listen: errno \(errno)")
+    }
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
@@ -60,7 +72,8 @@ func elapsed(_ body: () async throws -> Void) async rethrows -> Duration {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool)
+  async rethrows
   -> Bool
 {
   let deadline = ContinuousClock.now + timeout

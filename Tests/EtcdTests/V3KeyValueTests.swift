@@ -1,10 +1,10 @@
 import Etcd
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct V3KeyValueTests {
   @Test func putGetRangeDelete() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let r1 = try await f.v3.put("/net/subnets/10.1.1.0-24", value: "a")
     let r2 = try await f.v3.put("/net/subnets/10.1.2.0-24", value: "b")
@@ -27,14 +27,15 @@ import TestSupport
 
     #expect(try await f.v3.delete("/net/subnets/10.1.1.0-24") == 1)
     #expect(try await f.v3.delete("/net/subnets/10.1.1.0-24") == 0)
-    #expect(try await f.v3.range(prefix: "/net/subnets/").kvs.map(\.key) == ["/net/subnets/10.1.2.0-24"])
+    #expect(
+      try await f.v3.range(prefix: "/net/subnets/").kvs.map(\.key) == ["/net/subnets/10.1.2.0-24"])
     // A value written by etcdctl reads back identically (the base64 codec matches etcd's).
     try f.etcd.etcdctl(["put", "/net/config", #"{"Network":"10.1.0.0/16"}"#])
     #expect(try await f.v3.get("/net/config").kv?.value == #"{"Network":"10.1.0.0/16"}"#)
   }
 
   @Test func rangeReturnsAllOfManyKeys() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let count = 5000
     // Written 100 at a time concurrently: also exercises many requests in flight at once.
@@ -53,7 +54,7 @@ import TestSupport
   }
 
   @Test func createIfAbsentOnlyOnce() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     #expect(try await f.v3.createIfAbsent("/k", value: "first"))
     #expect(try await f.v3.createIfAbsent("/k", value: "second") == false)
@@ -61,7 +62,7 @@ import TestSupport
   }
 
   @Test func leaseGrantTimeToLiveRevoke() async throws {
-    let f = try EtcdFixture()
+    let f = try await EtcdFixture.start()
     defer { f.etcd.stop() }
     let lease = try await f.v3.grantLease(ttl: 60)
     #expect(lease.ttl == 60)

@@ -14,17 +14,25 @@ public final class EtcdServer: @unchecked Sendable {
   public let clientPort: Int
   public let peerPort: Int
   public let dataDir: URL
-  public var endpoint: String { "http://127.0.0.1:\(clientPort)" }
+  /// "http", or "https" for a TLS etcd (its cert flags go in `extraArguments`).
+  public let scheme: String
+  public var endpoint: String { "\(scheme)://127.0.0.1:\(clientPort)" }
   private var process: Process?
   private let lock = NSLock()
   private let extraArguments: [String]
+  /// Extra `curl` arguments for the health check (e.g. `--cacert`, `--cert`, `--key`).
+  private let healthCheckArguments: [String]
 
-  public init(extraArguments: [String] = []) throws {
+  public init(
+    extraArguments: [String] = [], scheme: String = "http", healthCheckArguments: [String] = []
+  ) throws {
     clientPort = try FreePort.pick()
     peerPort = try FreePort.pick()
     dataDir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "flannel-etcd-\(UUID().uuidString)")
     self.extraArguments = extraArguments
+    self.scheme = scheme
+    self.healthCheckArguments = healthCheckArguments
     try start()
   }
 
@@ -38,7 +46,7 @@ public final class EtcdServer: @unchecked Sendable {
     try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: EtcdServer.binary)
-    let client = "http://127.0.0.1:\(clientPort)"
+    let client = endpoint
     let peer = "http://127.0.0.1:\(peerPort)"
     p.arguments =
       [
@@ -61,7 +69,7 @@ public final class EtcdServer: @unchecked Sendable {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw TestSupportError("etcd exited during startup: \(text.suffix(2000))")
       }
-      if Self.healthy(port: clientPort) { return }
+      if healthy() { return }
       usleep(50_000)
     }
     throw TestSupportError("etcd on port \(clientPort) did not become healthy within 30 s")
@@ -96,9 +104,9 @@ public final class EtcdServer: @unchecked Sendable {
     ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "/usr/bin/etcd"
   }
 
-  static func healthy(port: Int) -> Bool {
+  func healthy() -> Bool {
     (try? Shell.run(
-      "/usr/bin/curl", ["-sf", "-m", "1", "http://127.0.0.1:\(port)/health"])) != nil
+      "/usr/bin/curl", ["-sf", "-m", "1"] + healthCheckArguments + ["\(endpoint)/health"])) != nil
   }
 }
 
