@@ -7,30 +7,29 @@ extension SubnetManager {
   /// (v3 compaction, v2 error 401) re-lists and diffs against what we have.
   func watchLoop() async {
     var backoff = Backoff(initial: configuration.backoffInitial, max: configuration.backoffMax)
-    var cursor: Int64? = nil
     while !Task.isCancelled {
       do {
-        if cursor == nil {
+        if watchCursor == nil {
           let started = ContinuousClock.now
           let listing = try await registry.listLeases()
           stats.listings += 1
-          cursor = listing.cursor
+          watchCursor = listing.cursor
           let ownMissing = resync(with: listing)
           logger.info(
             "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
           )
           if ownMissing { await reacquire(reason: "its key is gone from etcd") }
         }
-        for try await batch in registry.watchLeases(after: cursor!) {
+        for try await batch in registry.watchLeases(after: watchCursor!) {
           backoff.reset()
-          cursor = batch.cursor
+          watchCursor = batch.cursor
           await apply(batch.changes)
         }
         if Task.isCancelled { return }
       } catch LeaseWatchError.resyncNeeded(let why) {
         stats.historyLost += 1
         logger.warning("Watch subnets: \(why); re-listing")
-        cursor = nil
+        watchCursor = nil
       } catch {
         if Task.isCancelled { return }
         stats.watchErrors += 1
@@ -39,6 +38,21 @@ extension SubnetManager {
         try? await Task.sleep(for: delay)
       }
     }
+  }
+
+  /// Stops following etcd, keeping the cursor (tests use it to make history go missing
+  /// deterministically; a partitioned node is in the same state).
+  func pauseWatch() async {
+    let task = watchTask
+    watchTask = nil
+    task?.cancel()
+    await task?.value
+  }
+
+  /// Follows etcd again from the kept cursor.
+  func resumeWatch() {
+    guard watchTask == nil else { return }
+    watchTask = Task { await self.watchLoop() }
   }
 
   /// Replaces the table with a fresh listing and publishes the difference. Returns true when

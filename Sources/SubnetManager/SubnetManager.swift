@@ -24,6 +24,8 @@ public actor SubnetManager {
   /// Counters for logs, metrics and tests.
   public internal(set) var stats = SubnetManagerStats()
   var watchTask: Task<Void, Never>?
+  /// Where the watch resumes: after this revision (v3) or index (v2); nil = list first.
+  var watchCursor: Int64?
   var renewTask: Task<Void, Never>?
 
   public init(
