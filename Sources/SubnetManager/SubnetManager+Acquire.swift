@@ -6,6 +6,14 @@ extension SubnetManager {
   /// when nobody holds it; else a random pick among the first 100 free subnets. The create
   /// is conditional, so two nodes racing for one subnet cannot both win it.
   func acquire(previousSubnet: IPv4Network?) async throws -> Lease {
+    try await acquireWithListing(previousSubnet: previousSubnet).lease
+  }
+
+  /// Acquires, and returns the listing the decision was made on: taken before our own write,
+  /// so a watch from its cursor misses nothing (our own write shows up as our own put).
+  func acquireWithListing(previousSubnet: IPv4Network?) async throws -> (
+    lease: Lease, listing: LeaseListing
+  ) {
     var rng = SystemRandomNumberGenerator()
     let attrs = configuration.attrs
     let attempts = max(configuration.maxAcquireAttempts, 1)
@@ -28,7 +36,7 @@ extension SubnetManager {
         let expiration = try await registry.updateLease(found.subnet, attrs: attrs, ttl: ttl)
         logger.info(
           "Found lease (\(found.subnet)) for current IP (\(configuration.publicIP)), reusing")
-        return adopt(Lease(subnet: found.subnet, attrs: attrs, expiration: expiration))
+        return (adopt(Lease(subnet: found.subnet, attrs: attrs, expiration: expiration)), listing)
       case .previous(let s):
         subnet = s
       case .fresh(let s):
@@ -39,7 +47,7 @@ extension SubnetManager {
         logger.info(
           "Allocated lease (\(subnet)) to current node (\(configuration.publicIP)) through etcd \(registry.apiName)"
         )
-        return adopt(Lease(subnet: subnet, attrs: attrs, expiration: expiration))
+        return (adopt(Lease(subnet: subnet, attrs: attrs, expiration: expiration)), listing)
       case .exists:
         logger.debug("Subnet \(subnet) was taken by another node meanwhile; trying again")
       }

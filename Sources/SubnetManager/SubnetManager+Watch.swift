@@ -58,6 +58,16 @@ extension SubnetManager {
   /// Replaces the table with a fresh listing and publishes the difference. Returns true when
   /// our own key is missing from the listing.
   func resync(with listing: LeaseListing) -> Bool {
+    let initial = leases.isEmpty
+    let events = replaceTable(with: listing)
+    for event in events { log(event, quietly: initial) }
+    publish(events: events, ownLeaseChanged: false)
+    guard let own = ownLease else { return false }
+    return !listing.leases.contains { $0.subnet == own.subnet }
+  }
+
+  /// Makes the table equal to a listing (without our own subnet); returns what changed.
+  func replaceTable(with listing: LeaseListing) -> [LeaseEvent] {
     listing.skipped.forEach(warnSkipped)
     var fresh: [IPv4Network: Lease] = [:]
     fresh.reserveCapacity(listing.leases.count)
@@ -71,12 +81,8 @@ extension SubnetManager {
     for (subnet, lease) in fresh where !sameLease(leases[subnet], lease) {
       events.append(.added(lease))
     }
-    let initial = leases.isEmpty
     leases = fresh
-    for event in events { log(event, quietly: initial) }
-    publish(events: events, ownLeaseChanged: false)
-    guard let own = ownLease else { return false }
-    return !listing.leases.contains { $0.subnet == own.subnet }
+    return events
   }
 
   /// Applies watch changes in order and publishes them as one update.

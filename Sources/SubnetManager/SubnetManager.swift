@@ -47,8 +47,18 @@ public actor SubnetManager {
   /// Acquires the lease, then keeps it renewed and the table in sync until `stop()`.
   @discardableResult
   public func start() async throws -> Lease {
-    let lease = try await acquire(previousSubnet: configuration.previousSubnet)
-    publish(events: [], ownLeaseChanged: true)
+    let started = ContinuousClock.now
+    let (lease, listing) = try await acquireWithListing(
+      previousSubnet: configuration.previousSubnet)
+    // The listing the allocation was decided on is the first table, too: one listing at
+    // startup instead of two (with thousands of nodes, that halves the time to a full table).
+    let events = replaceTable(with: listing)
+    watchCursor = listing.cursor
+    logger.info(
+      "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
+    )
+    for event in events { log(event, quietly: true) }
+    publish(events: events, ownLeaseChanged: true)
     scheduleRenewal()
     watchTask = Task { await self.watchLoop() }
     return lease

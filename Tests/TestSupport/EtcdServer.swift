@@ -11,8 +11,8 @@ import Foundation
 /// wiped on `stop()` or deinit. `stop(keepData:)` plus `start()` restarts it on the same
 /// ports and data, for outage tests.
 public final class EtcdServer: @unchecked Sendable {
-  public let clientPort: Int
-  public let peerPort: Int
+  public private(set) var clientPort: Int
+  public private(set) var peerPort: Int
   public let dataDir: URL
   /// "http", or "https" for a TLS etcd (its cert flags go in `extraArguments`).
   public let scheme: String
@@ -33,7 +33,21 @@ public final class EtcdServer: @unchecked Sendable {
     self.extraArguments = extraArguments
     self.scheme = scheme
     self.healthCheckArguments = healthCheckArguments
-    try start()
+    // Another test may bind a port between our pick and etcd's bind: try fresh ones.
+    var attempt = 0
+    while true {
+      do {
+        try start()
+        return
+      } catch let error as TestSupportError
+        where error.description.contains("address already in use") && attempt < 5
+      {
+        attempt += 1
+        stop()
+        clientPort = try FreePort.pick()
+        peerPort = try FreePort.pick()
+      }
+    }
   }
 
   deinit { stop() }
@@ -115,9 +129,34 @@ public struct TestSupportError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-/// Picks a free TCP port on loopback by binding port 0 and reading the one the kernel chose.
+/// Picks a free TCP port on loopback, below the kernel's ephemeral range (32768+) so that
+/// outgoing connections of other tests cannot take it before etcd binds it.
 public enum FreePort {
   public static func pick() throws -> Int {
+    for _ in 0..<200 {
+      let port = Int.random(in: 20_000..<32_000)
+      if canBind(port) { return port }
+    }
+    return try pickEphemeral()
+  }
+
+  static func canBind(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = UInt16(port).bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    } == 0
+  }
+
+  /// Binds port 0 and reads the one the kernel chose.
+  static func pickEphemeral() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
     defer { close(fd) }
