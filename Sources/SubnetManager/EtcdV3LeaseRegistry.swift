@@ -44,7 +44,8 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
     let value = attrs.json(style: .head)
     let key = keys.subnet(subnet)
     guard ttl > 0 else {
-      return try await client.createIfAbsent(key, value: value) ? .created(expiration: nil) : .exists
+      return try await client.createIfAbsent(key, value: value)
+        ? .created(expiration: nil) : .exists
     }
     let grant = try await client.grantLease(ttl: ttl)
     let expiration = Date().addingTimeInterval(TimeInterval(grant.ttl))
@@ -98,7 +99,8 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
           continuation.finish(throwing: EtcdWatchEnded())
         } catch let EtcdError.compacted(compactRevision) {
           continuation.finish(
-            throwing: LeaseWatchError.resyncNeeded("revision \(cursor + 1) was compacted at \(compactRevision)"))
+            throwing: LeaseWatchError.resyncNeeded(
+              "revision \(cursor + 1) was compacted at \(compactRevision)"))
         } catch {
           continuation.finish(throwing: error)
         }

@@ -24,8 +24,12 @@ public struct NetworkConfigLocator: Sendable {
     self.choice = choice
     self.prefix = LeaseKeys(prefix: prefix).prefix
     self.endpoints = config.endpoints
-    v3 = choice == .v2 ? nil : EtcdV3LeaseRegistry(client: try EtcdV3Client(config: config), prefix: prefix)
-    v2 = choice == .v3 ? nil : EtcdV2LeaseRegistry(client: try EtcdV2Client(config: config), prefix: prefix)
+    v3 =
+      choice == .v2
+      ? nil : EtcdV3LeaseRegistry(client: try EtcdV3Client(config: config), prefix: prefix)
+    v2 =
+      choice == .v3
+      ? nil : EtcdV2LeaseRegistry(client: try EtcdV2Client(config: config), prefix: prefix)
   }
 
   public struct Found: Sendable {
@@ -66,7 +70,9 @@ public struct NetworkConfigNotFound: Error, Sendable, CustomStringConvertible {
     let example = #"{"Network":"10.1.0.0/16","Backend":{"Type":"vxlan"}}"#
     var places: [String] = []
     if choice != .v2 { places.append("through the etcd v3 API") }
-    if choice != .v3 { places.append("through the etcd v2 keys API" + (v2Note.map { " (\($0))" } ?? "")) }
+    if choice != .v3 {
+      places.append("through the etcd v2 keys API" + (v2Note.map { " (\($0))" } ?? ""))
+    }
     var text =
       "flannel network config not found: looked for \(key) \(places.joined(separator: " and ")) at \(endpoint). Write it with"
     var commands: [String] = []

@@ -83,5 +83,7 @@ public struct InvalidNetworkConfig: Error, Sendable, CustomStringConvertible {
   public let key: String
   public let api: String
   public let reason: String
-  public var description: String { "\(key) (etcd \(api)) is not a usable network config: \(reason)" }
+  public var description: String {
+    "\(key) (etcd \(api)) is not a usable network config: \(reason)"
+  }
 }

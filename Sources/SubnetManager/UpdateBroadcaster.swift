@@ -5,7 +5,8 @@ import Synchronization
 /// an actor hop (the data plane and health endpoints read it from any thread).
 final class UpdateBroadcaster: Sendable {
   private struct State {
-    var latest = LeaseUpdate(events: [], table: LeaseTable([]), ownLease: nil, ownLeaseChanged: false)
+    var latest = LeaseUpdate(
+      events: [], table: LeaseTable([]), ownLease: nil, ownLeaseChanged: false)
     var subscribers: [Int: AsyncStream<LeaseUpdate>.Continuation] = [:]
     var nextID = 0
     var finished = false

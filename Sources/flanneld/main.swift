@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  @preconcurrency import Glibc
-#endif
 import Daemon
 import Foundation
 
-// Logs go to a pipe under systemd: line-buffer them, and never die of a closed pipe.
-setvbuf(stdout, nil, _IOLBF, 0)
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// Logs are written to stderr with one write(2) per line (no stdio buffering to tune); a
+// closed pipe under systemd must not kill the daemon.
 signal(SIGPIPE, SIG_IGN)
 
 let status = await Flanneld.run(

@@ -22,13 +22,17 @@ import Testing
     let formatter = ISO8601DateFormatter()
     var rng = SystemRandomNumberGenerator()
     for _ in 0..<200 {
-      let date = Date(timeIntervalSince1970: Double(Int64.random(in: 0...4_000_000_000, using: &rng)))
+      let date = Date(
+        timeIntervalSince1970: Double(Int64.random(in: 0...4_000_000_000, using: &rng)))
       let text = formatter.string(from: date)
       #expect(V2Time.parse(text) == date, "\(text)")
     }
   }
 
-  @Test(arguments: ["", "2026-11-28", "2026-13-28T03:21:20Z", "2026-11-28T03:21:20", "2026-11-28 03:21:20Z", "2026-11-28T03:21:20Zjunk"])
+  @Test(arguments: [
+    "", "2026-11-28", "2026-13-28T03:21:20Z", "2026-11-28T03:21:20", "2026-11-28 03:21:20Z",
+    "2026-11-28T03:21:20Zjunk",
+  ])
   func rejectsWhatIsNotRFC3339(text: String) {
     #expect(V2Time.parse(text) == nil)
   }

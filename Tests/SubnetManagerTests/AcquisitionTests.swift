@@ -24,7 +24,8 @@ import Testing
 
     // Key gone (deleted by hand), subnet.env remembers it: the same subnet, since it is free.
     try await cluster.deleteLease(leaseA.subnet)
-    let fromFile = try cluster.node("192.168.1.1", previous: "\(IPv4Address(leaseA.subnet.address.value + 1))/24")
+    let fromFile = try cluster.node(
+      "192.168.1.1", previous: "\(IPv4Address(leaseA.subnet.address.value + 1))/24")
     #expect(try await fromFile.start().subnet == leaseA.subnet)
     let held = try await cluster.leasesInEtcd()
     #expect(held[leaseA.subnet] == IPv4Address("192.168.1.1"))
@@ -40,7 +41,8 @@ import Testing
     let b = try cluster.node("192.168.1.2")
     let leaseB = try await b.start()
     // A node whose old subnet.env names B's subnet must not take it (stock ≥ v0.18 rule).
-    let a = try cluster.node("192.168.1.1", previous: "\(IPv4Address(leaseB.subnet.address.value + 1))/24")
+    let a = try cluster.node(
+      "192.168.1.1", previous: "\(IPv4Address(leaseB.subnet.address.value + 1))/24")
     let leaseA = try await a.start()
     #expect(leaseA.subnet != leaseB.subnet)
     #expect(try await cluster.leasesInEtcd()[leaseB.subnet] == IPv4Address("192.168.1.2"))

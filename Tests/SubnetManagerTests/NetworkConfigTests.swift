@@ -28,8 +28,12 @@ import Testing
     let text = error.map { "\($0)" } ?? ""
     #expect(text.contains("/nowhere/network/config"))
     #expect(text.contains("etcd v3 API") && text.contains("etcd v2 keys API"))
-    #expect(text.contains("ETCDCTL_API=3 etcdctl --endpoints=\(cluster.etcd.endpoint) put /nowhere/network/config"))
-    #expect(text.contains("curl -X PUT \(cluster.etcd.endpoint)/v2/keys/nowhere/network/config -d value="))
+    #expect(
+      text.contains(
+        "ETCDCTL_API=3 etcdctl --endpoints=\(cluster.etcd.endpoint) put /nowhere/network/config"))
+    #expect(
+      text.contains("curl -X PUT \(cluster.etcd.endpoint)/v2/keys/nowhere/network/config -d value=")
+    )
   }
 
   @Test func anExplicitAPIDoesNotLookInTheOther() async throws {
@@ -44,11 +48,13 @@ import Testing
 
   @Test(arguments: [EtcdAPIChoice.v3, .v2])
   func aMalformedConfigIsReportedRetriedAndPickedUpOnceFixed(api: EtcdAPIChoice) async throws {
-    let cluster = try await TestCluster(api: api, config: #"{"Network": "10.5.0.0/16", "Backend": "#)
+    let cluster = try await TestCluster(
+      api: api, config: #"{"Network": "10.5.0.0/16", "Backend": "#)
     defer { cluster.etcd.stop() }
     let failures = Mutex<[String]>([])
     let waiter = NetworkConfigWaiter(
-      locator: try NetworkConfigLocator(choice: .auto, prefix: cluster.prefix, config: cluster.clientConfig),
+      locator: try NetworkConfigLocator(
+        choice: .auto, prefix: cluster.prefix, config: cluster.clientConfig),
       interval: .seconds(1), logger: testLogger("waiter"),
       onAttemptFailed: { error in failures.withLock { $0.append("\(error)") } })
     let waiting = Task { try await waiter.wait() }
@@ -57,7 +63,8 @@ import Testing
     let first = failures.withLock { $0.first } ?? ""
     #expect(first.contains("\(cluster.prefix)/config"))
     #expect(first.contains("etcd \(api.rawValue)"))
-    #expect(first.lowercased().contains("json") || first.contains("offset") || first.contains("line"))
+    #expect(
+      first.lowercased().contains("json") || first.contains("offset") || first.contains("line"))
 
     try await cluster.writeConfig(#"{"Network": "10.5.0.0/16"}"#)
     let ready = try await waiting.value
@@ -69,9 +76,12 @@ import Testing
     let cluster = try await TestCluster(
       api: .v3, config: #"{"Network": "10.5.0.0/16", "Backend": {"Type": "geneve"}}"#)
     defer { cluster.etcd.stop() }
-    struct Refused: Error, CustomStringConvertible { var description = "unknown backend type: geneve" }
+    struct Refused: Error, CustomStringConvertible {
+      var description = "unknown backend type: geneve"
+    }
     let waiter = NetworkConfigWaiter(
-      locator: try NetworkConfigLocator(choice: .auto, prefix: cluster.prefix, config: cluster.clientConfig),
+      locator: try NetworkConfigLocator(
+        choice: .auto, prefix: cluster.prefix, config: cluster.clientConfig),
       logger: testLogger("waiter"),
       accept: { config in if config.backend.type == "geneve" { throw Refused() } })
     let error = await #expect(throws: InvalidNetworkConfig.self) { try await waiter.attempt() }

@@ -23,7 +23,8 @@ struct TestCluster {
   }
 
   var clientConfig: EtcdClientConfig {
-    EtcdClientConfig(endpoints: [etcd.endpoint], requestTimeout: .seconds(2), connectTimeout: .seconds(1))
+    EtcdClientConfig(
+      endpoints: [etcd.endpoint], requestTimeout: .seconds(2), connectTimeout: .seconds(1))
   }
 
   func writeConfig(_ text: String) async throws {
@@ -37,8 +38,10 @@ struct TestCluster {
 
   func registry() throws -> any LeaseRegistry {
     switch api {
-    case .v2: return EtcdV2LeaseRegistry(client: try EtcdV2Client(config: clientConfig), prefix: prefix)
-    default: return EtcdV3LeaseRegistry(client: try EtcdV3Client(config: clientConfig), prefix: prefix)
+    case .v2:
+      return EtcdV2LeaseRegistry(client: try EtcdV2Client(config: clientConfig), prefix: prefix)
+    default:
+      return EtcdV3LeaseRegistry(client: try EtcdV3Client(config: clientConfig), prefix: prefix)
     }
   }
 
@@ -60,7 +63,8 @@ struct TestCluster {
     }
     let network = try NetworkConfig.parse(config)
     let logger = testLogger("node \(ip)")
-    return SubnetManager(registry: registry, network: network, configuration: configuration, logger: logger)
+    return SubnetManager(
+      registry: registry, network: network, configuration: configuration, logger: logger)
   }
 
   /// Subnets held in etcd right now, by PublicIP.
@@ -142,7 +146,9 @@ final class UpdateRecorder: @unchecked Sendable {
 /// Quiet unless TEST_LOG_LEVEL (e.g. "debug") asks for more while chasing a failure.
 func testLogger(_ label: String) -> Logger {
   var logger = Logger(label: label)
-  let level = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+  let level = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap {
+    Logger.Level(rawValue: $0)
+  }
   logger.logLevel = level ?? .critical
   return logger
 }

@@ -1,8 +1,9 @@
 import Etcd
 import FlannelCore
 import Foundation
-@testable import SubnetManager
 import Testing
+
+@testable import SubnetManager
 
 @Suite struct WatchTests {
   let attrsX = LeaseAttrs(publicIP: IPv4Address("192.168.9.9")!)
@@ -69,7 +70,8 @@ import Testing
     let registry = try cluster.registry()
     let z = IPv4Network("10.1.200.0/24")!
     _ = try await registry.createLease(z, attrs: attrsX, ttl: 0)
-    #expect(await eventually { self.published(a)[z] != nil && self.published(a)[leaseB.subnet] != nil })
+    #expect(
+      await eventually { self.published(a)[z] != nil && self.published(a)[leaseB.subnet] != nil })
 
     cluster.etcd.stop(keepData: true)
     try await Task.sleep(for: .seconds(10))  // the outage itself, not a synchronization

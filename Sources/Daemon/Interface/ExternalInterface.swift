@@ -84,9 +84,10 @@ public enum InterfaceSelector {
       chosen = hit
     }
     let hit = chosen!
-    let mtu = Int(
-      ((try? String(contentsOfFile: "/sys/class/net/\(hit.interface)/mtu", encoding: .utf8)) ?? "")
-        .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let mtu =
+      Int(
+        ((try? String(contentsOfFile: "/sys/class/net/\(hit.interface)/mtu", encoding: .utf8)) ?? "")
+          .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     guard mtu > 0 else {
       throw InterfaceSelectionError(
         description: "failed to read the MTU of interface \(hit.interface)")

@@ -23,7 +23,8 @@ struct NodeStartup: Sendable {
     }
     publicIP = ip
     logger.info(
-      "Using interface with name \(external.name) and address \(external.address), MTU \(external.mtu)")
+      "Using interface with name \(external.name) and address \(external.address), MTU \(external.mtu)"
+    )
     logger.info("Using \(external.publicIP) as external address")
     let previousText = try? AtomicFile.read(options.subnetFile)
     previousSubnet = previousText.flatMap(SubnetEnv.previousSubnet(in:))
@@ -40,9 +41,11 @@ struct NodeStartup: Sendable {
     let locator = try NetworkConfigLocator(
       choice: options.etcdAPI, prefix: options.etcdPrefix, config: etcd)
     let backendOverride = options.backend
-    waiter = NetworkConfigWaiter(locator: locator, logger: logger, accept: { config in
-      _ = try BackendKind(type: backendOverride.isEmpty ? config.backend.type : backendOverride)
-    })
+    waiter = NetworkConfigWaiter(
+      locator: locator, logger: logger,
+      accept: { config in
+        _ = try BackendKind(type: backendOverride.isEmpty ? config.backend.type : backendOverride)
+      })
   }
 
   /// Returns the exit status: 0 when cancelled (a signal), 1 when startup failed.
