@@ -54,9 +54,8 @@ done
 if [ -n "${FLANNELD_BINARY:-}" ]; then
   FLANNELD=$FLANNELD_BINARY
 else
-  echo "building flanneld (release)"
-  swift build -c release --product flanneld 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-  FLANNELD="$(swift build -c release --show-bin-path)/flanneld"
+  echo "building flanneld (release, Scripts/build-release.sh)"
+  FLANNELD="$(Scripts/build-release.sh 2> >(grep -vE '^\[[0-9]+/[0-9]+\]' >&2))"
 fi
 [ -x "$FLANNELD" ] || { echo "no flanneld binary at $FLANNELD (build failed?)" >&2; exit 1; }
 FLANNELD="$(realpath "$FLANNELD")"
