@@ -22,6 +22,9 @@ let package = Package(
     .systemLibrary(
       name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+    // GNU-only libc calls (mallopt, later recvmmsg/setns/…), compiled with _GNU_SOURCE.
+    .target(name: "CSystemShims"),
+
     .target(name: "FlannelCore"),
     .target(name: "Etcd", dependencies: ["CCurl"]),
     .target(
@@ -32,7 +35,7 @@ let package = Package(
       dependencies: [
         "FlannelCore", "Etcd", "SubnetManager", .product(name: "Logging", package: "swift-log"),
       ]),
-    .executableTarget(name: "flanneld", dependencies: ["Daemon"]),
+    .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),

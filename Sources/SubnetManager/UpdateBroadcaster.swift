@@ -17,7 +17,10 @@ final class UpdateBroadcaster: Sendable {
 
   func publish(_ update: LeaseUpdate) {
     let targets = state.withLock { s -> [AsyncStream<LeaseUpdate>.Continuation] in
-      s.latest = update
+      // Keep the table, not the events: a late subscriber gets the table as events anyway.
+      s.latest = LeaseUpdate(
+        events: [], table: update.table, ownLease: update.ownLease,
+        ownLeaseChanged: update.ownLeaseChanged)
       return Array(s.subscribers.values)
     }
     for continuation in targets { continuation.yield(update) }
