@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers (see ../shared/DESIGN.md): arrows point down only.
-//   flanneld → Daemon → SubnetManager → Etcd → CCurl
-//                                     → FlannelCore
+//   flanneld → Daemon → Backends → SubnetManager → Etcd → CCurl
+//                               → Netlink → CLibMnl       → FlannelCore
+//                               → DataPlane → CLibURing, CSystemShims
 // The C system-library targets only expose what Swift cannot reach; keep each
 // one narrow so that, for example, the data plane never links libcurl.
 let package = Package(
@@ -30,10 +31,19 @@ let package = Package(
     .target(
       name: "SubnetManager",
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "Netlink", dependencies: ["CLibMnl"]),
+    .target(name: "DataPlane", dependencies: ["CLibURing", "CSystemShims"]),
+    .target(
+      name: "Backends",
+      dependencies: [
+        "FlannelCore", "SubnetManager", "Netlink", "DataPlane",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .target(
       name: "Daemon",
       dependencies: [
-        "FlannelCore", "Etcd", "SubnetManager", .product(name: "Logging", package: "swift-log"),
+        "FlannelCore", "Etcd", "SubnetManager", "Backends",
+        .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
 
@@ -41,7 +51,13 @@ let package = Package(
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
     .testTarget(name: "EtcdTests", dependencies: ["Etcd", "TestSupport"]),
     .testTarget(
-      name: "SubnetManagerTests", dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
+      name: "SubnetManagerTests",
+      dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
+    .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "TestSupport"]),
+    .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "TestSupport"]),
+    .testTarget(
+      name: "BackendsTests",
+      dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
     .testTarget(name: "DaemonTests", dependencies: ["Daemon", "FlannelCore"]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
   ],

@@ -1,3 +1,4 @@
+import Backends
 import Etcd
 import FlannelCore
 import Foundation
@@ -18,10 +19,7 @@ struct NodeStartup: Sendable {
     self.logger = logger
     external = try InterfaceSelector.select(
       ifaces: options.iface, publicIP: options.publicIP.isEmpty ? nil : options.publicIP)
-    guard let ip = IPv4Address(external.publicIP) else {
-      throw InterfaceSelectionError(description: "invalid public IP \(external.publicIP)")
-    }
-    publicIP = ip
+    publicIP = external.publicIP
     logger.info(
       "Using interface with name \(external.name) and address \(external.address), MTU \(external.mtu)"
     )

@@ -1,18 +1,10 @@
+import Backends
+import FlannelCore
 import Foundation
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-/// The interface flannel sends on and the addresses it uses (§1.3): `name` for the MTU,
-/// `address` (IfaceAddr) to bind to, `publicIP` (ExtAddr) to advertise in the lease.
-public struct ExternalInterface: Sendable, Equatable {
-  public var name: String
-  public var index: Int
-  public var address: String
-  public var publicIP: String
-  public var mtu: Int
-}
 
 public struct InterfaceSelectionError: Error, CustomStringConvertible {
   public let description: String
@@ -92,9 +84,14 @@ public enum InterfaceSelector {
       throw InterfaceSelectionError(
         description: "failed to read the MTU of interface \(hit.interface)")
     }
+    guard let address = IPv4Address(hit.address),
+      let advertised = IPv4Address(publicIP ?? hit.address)
+    else {
+      throw InterfaceSelectionError(description: "invalid IPv4 address \(publicIP ?? hit.address)")
+    }
     return ExternalInterface(
-      name: hit.interface, index: Int(if_nametoindex(hit.interface)), address: hit.address,
-      publicIP: publicIP ?? hit.address, mtu: mtu)
+      name: hit.interface, index: Int(if_nametoindex(hit.interface)), address: address,
+      publicIP: advertised, mtu: mtu)
   }
 
   static func describe(_ addresses: [LocalAddress]) -> String {

@@ -1,0 +1,64 @@
+import FlannelCore
+import Logging
+import SubnetManager
+
+/// One way of moving packets between nodes (udp, vxlan, host-gw). The daemon drives it:
+///
+///     let backend = try BackendRegistry.make(type, context)
+///     let lease = try await backend.prepare()          // devices; what goes into our lease
+///     … SubnetManager acquires the lease with `lease.backendType/backendData` …
+///     try await backend.configure(ownLease:)          // again whenever the own lease changes
+///     for await update in manager.updates() { await backend.apply(update) }
+///     await backend.stop()                            // SIGTERM: never touches kernel state
+///
+/// A backend is the only place where a lease turns into kernel state or a forwarding entry.
+public protocol Backend: AnyObject, Sendable {
+  /// Creates or adopts devices that exist before the lease (the vxlan device and its MAC),
+  /// and says what this node publishes in its lease and the MTU for subnet.env.
+  func prepare() async throws -> BackendLeaseAttributes
+  /// Sets up what depends on our own lease (addresses, the TUN, routes to the Network).
+  func configure(ownLease: Lease) async throws
+  /// Applies one update from the subnet manager: the first one carries the whole table.
+  /// Failures are logged and retried by the backend itself; they never stop the daemon.
+  func apply(_ update: LeaseUpdate) async
+  /// Stops loops and threads. Kernel state stays (stock ≥ v0.9), except what dies with the
+  /// process (the udp backend's TUN).
+  func stop() async
+}
+
+/// What a backend puts into the lease and subnet.env.
+public struct BackendLeaseAttributes: Sendable, Equatable {
+  /// BackendType in the lease ("" for udp, as stock writes none).
+  public var backendType: String
+  public var backendData: JSONValue?
+  /// FLANNEL_MTU.
+  public var mtu: Int
+
+  public init(backendType: String, backendData: JSONValue? = nil, mtu: Int) {
+    self.backendType = backendType
+    self.backendData = backendData
+    self.mtu = mtu
+  }
+}
+
+/// Everything a backend is built from.
+public struct BackendContext: Sendable {
+  public var external: ExternalInterface
+  public var network: NetworkConfig
+  public var logger: Logger
+  /// `-port` (0 = from the config's Backend.Port, else the backend's default).
+  public var portOverride: Int
+  /// `-udp-accept-any-source`: take datagrams from anybody, as stock does.
+  public var udpAcceptAnySource: Bool
+
+  public init(
+    external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
+    udpAcceptAnySource: Bool = false
+  ) {
+    self.external = external
+    self.network = network
+    self.logger = logger
+    self.portOverride = portOverride
+    self.udpAcceptAnySource = udpAcceptAnySource
+  }
+}

@@ -1,0 +1,1 @@
+// Netlink: rtnetlink over libmnl (links, addresses, routes, neighbours, FDB).
