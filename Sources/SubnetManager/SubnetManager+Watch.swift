@@ -49,6 +49,12 @@ extension SubnetManager {
     await task?.value
   }
 
+  /// Follows etcd again with a fresh listing, as after lost history (tests).
+  func resumeWatchAfterResync() {
+    watchCursor = nil
+    resumeWatch()
+  }
+
   /// Follows etcd again from the kept cursor.
   func resumeWatch() {
     guard watchTask == nil else { return }
