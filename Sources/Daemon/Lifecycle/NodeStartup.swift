@@ -42,7 +42,8 @@ struct NodeStartup: Sendable {
     waiter = NetworkConfigWaiter(
       locator: locator, logger: logger,
       accept: { config in
-        _ = try BackendKind(type: backendOverride.isEmpty ? config.backend.type : backendOverride)
+        let type = backendOverride.isEmpty ? config.backend.type : backendOverride.lowercased()
+        guard BackendRegistry.knownTypes.contains(type) else { throw UnknownBackend(type: type) }
       })
   }
 
@@ -55,44 +56,62 @@ struct NodeStartup: Sendable {
       return 0
     }
     let config = ready.config
-    let backend: BackendKind
-    do {
-      backend = try BackendKind(
-        type: options.backend.isEmpty ? config.backend.type : options.backend)
-    } catch {
-      logger.critical("\(error)")
-      return 1
-    }
-    if !options.backend.isEmpty && options.backend.lowercased() != config.backend.type {
+    let type = options.backend.isEmpty ? config.backend.type : options.backend.lowercased()
+    if !options.backend.isEmpty && type != config.backend.type {
       logger.warning(
         "-backend \(options.backend) overrides the config's backend \(config.backend.type): every node of the cluster must use the same backend"
       )
     }
     logger.info(
-      "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(backend.rawValue)"
+      "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(type)"
     )
+    let context = BackendContext(
+      external: external, network: config, logger: logger, portOverride: options.port,
+      udpAcceptAnySource: options.udpAcceptAnySource)
+    let backend: any Backend
+    let attributes: BackendLeaseAttributes
+    do {
+      backend = try BackendRegistry.make(type: type, context: context)
+      attributes = try await backend.prepare()
+    } catch {
+      logger.critical("Failed to set up the \(type) backend: \(error)")
+      return 1
+    }
     var configuration = SubnetManagerConfiguration(
-      publicIP: publicIP, backendType: backend.leaseBackendType,
-      previousSubnet: previousSubnet)
+      publicIP: publicIP, backendType: attributes.backendType,
+      backendData: attributes.backendData, previousSubnet: previousSubnet)
     configuration.renewMargin = options.renewMargin
     let manager = SubnetManager(
       registry: ready.registry, network: config, configuration: configuration, logger: logger)
-    let lease: Lease
+    var configured: Lease
     do {
-      lease = try await manager.start()
+      configured = try await manager.start()
+      try await backend.configure(ownLease: configured)
     } catch is CancellationError {
       return 0
     } catch {
       logger.critical("Failed to acquire a subnet lease: \(error)")
+      await manager.stop()
       return 1
     }
-    let mtu = backend.mtu(externalMTU: external.mtu)
-    var written = writeSubnetFile(network: config.network, subnet: lease.subnet, mtu: mtu)
+    var written = writeSubnetFile(
+      network: config.network, subnet: configured.subnet, mtu: attributes.mtu)
     for await update in manager.updates() {
-      if let own = update.ownLease, own.subnet != written {
-        written = writeSubnetFile(network: config.network, subnet: own.subnet, mtu: mtu)
+      if let own = update.ownLease, own.subnet != configured.subnet {
+        do {
+          try await backend.configure(ownLease: own)
+          configured = own
+        } catch {
+          logger.error("Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
+        }
       }
+      if let own = update.ownLease, own.subnet != written {
+        written = writeSubnetFile(network: config.network, subnet: own.subnet, mtu: attributes.mtu)
+      }
+      await backend.apply(update)
     }
+    // SIGTERM/SIGINT: stop loops; kernel state stays (stock ≥ v0.9).
+    await backend.stop()
     await manager.stop()
     return 0
   }

@@ -1,0 +1,33 @@
+import FlannelCore
+
+/// Backends by type name, as flannel looks them up: the config's `Backend.Type`, lower-cased
+/// (or `-backend`).
+public enum BackendRegistry {
+  public static let knownTypes = ["udp", "vxlan", "host-gw"]
+
+  public static func make(type: String, context: BackendContext) throws -> any Backend {
+    switch type.lowercased() {
+    case "udp":
+      return LeaseOnlyBackend(
+        attributes: BackendLeaseAttributes(backendType: "", mtu: context.external.mtu - 28))
+    case "vxlan":
+      return LeaseOnlyBackend(
+        attributes: BackendLeaseAttributes(
+          backendType: "vxlan", mtu: context.external.mtu - 50))
+    case "host-gw":
+      return LeaseOnlyBackend(
+        attributes: BackendLeaseAttributes(backendType: "host-gw", mtu: context.external.mtu))
+    default:
+      throw UnknownBackend(type: type)
+    }
+  }
+}
+
+public struct UnknownBackend: Error, Sendable, CustomStringConvertible {
+  public let type: String
+  public init(type: String) { self.type = type }
+  public var description: String {
+    "unknown backend type: \(type); set \"Backend\": {\"Type\": …} to one of "
+      + BackendRegistry.knownTypes.joined(separator: ", ")
+  }
+}
