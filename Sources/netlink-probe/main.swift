@@ -1,5 +1,3 @@
-import FlannelCore
-import Foundation
 // netlink-probe: runs netlink operations of the Netlink module inside whatever network
 // namespace it is started in (tests run it under `ip netns exec`), because the namespace
 // belongs to the thread and a test process cannot move its pooled threads safely.
@@ -7,13 +5,14 @@ import Foundation
 // Script on stdin, one command per line (see ProbeCommand); one JSON line per command on
 // stdout: {"ok":<result>} or {"error":"<NetlinkError text>"}. `watch N SECONDS` prints
 // {"ready":true} once subscribed, then one line per link deletion until N or the timeout.
-@preconcurrency import Glibc
+/// One unbuffered line per answer, so a test reading the pipe sees it at once.
+
+import FlannelCore
+import Foundation
 import Netlink
 
-setvbuf(stdout, nil, _IOLBF, 0)
-
 func emit(_ value: JSONValue) {
-  print(value.serialized())
+  FileHandle.standardOutput.write(Data((value.serialized() + "\n").utf8))
 }
 
 let socket: NetlinkSocket
