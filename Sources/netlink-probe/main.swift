@@ -5,12 +5,12 @@
 // Script on stdin, one command per line (see ProbeCommand); one JSON line per command on
 // stdout: {"ok":<result>} or {"error":"<NetlinkError text>"}. `watch N SECONDS` prints
 // {"ready":true} once subscribed, then one line per link deletion until N or the timeout.
-/// One unbuffered line per answer, so a test reading the pipe sees it at once.
 
 import FlannelCore
 import Foundation
 import Netlink
 
+/// One unbuffered line per answer, so a test reading the pipe sees it at once.
 func emit(_ value: JSONValue) {
   FileHandle.standardOutput.write(Data((value.serialized() + "\n").utf8))
 }
