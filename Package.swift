@@ -48,6 +48,12 @@ let package = Package(
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
     // Test tool: runs Netlink operations inside a namespace (`ip netns exec`).
     .executableTarget(name: "netlink-probe", dependencies: ["Netlink", "FlannelCore"]),
+    // Test tool: drives the vxlan / host-gw backends inside a namespace.
+    .executableTarget(
+      name: "backend-probe",
+      dependencies: [
+        "Backends", "Netlink", "FlannelCore", .product(name: "Logging", package: "swift-log"),
+      ]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
