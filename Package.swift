@@ -31,7 +31,7 @@ let package = Package(
     .target(
       name: "SubnetManager",
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
-    .target(name: "Netlink", dependencies: ["CLibMnl"]),
+    .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore"]),
     .target(name: "DataPlane", dependencies: ["CLibURing", "CSystemShims"]),
     .target(
       name: "Backends",
@@ -46,6 +46,14 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
+    // Test tool: runs Netlink operations inside a namespace (`ip netns exec`).
+    .executableTarget(name: "netlink-probe", dependencies: ["Netlink", "FlannelCore"]),
+    // Test tool: drives the vxlan / host-gw backends inside a namespace.
+    .executableTarget(
+      name: "backend-probe",
+      dependencies: [
+        "Backends", "Netlink", "FlannelCore", .product(name: "Logging", package: "swift-log"),
+      ]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),

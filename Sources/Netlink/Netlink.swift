@@ -1,1 +1,0 @@
-// Netlink: rtnetlink over libmnl (links, addresses, routes, neighbours, FDB).

@@ -1,0 +1,109 @@
+import CLibMnl
+import FlannelCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+private let ntfSelf = UInt8(NTF_SELF)
+
+extension NetlinkSocket {
+  /// IPv4 neighbour entries of one link.
+  public func neighbours(linkIndex: Int) throws(NetlinkError) -> [Neighbour] {
+    try neighbourDump(family: AF_INET, linkIndex: linkIndex).compactMap { message in
+      let header = message.header(ndmsg.self)
+      let attributes = message.attributes(after: ndmsg.self)
+      guard let ip = attributes.ipv4(UInt16(NDA_DST)) else { return nil }
+      return Neighbour(
+        linkIndex: Int(header.ndm_ifindex), ip: ip,
+        mac: attributes.mac(UInt16(NDA_LLADDR)), state: header.ndm_state)
+    }
+  }
+
+  /// `ip neigh replace <ip> lladdr <mac> dev <link> nud permanent`.
+  public func replaceNeighbour(_ neighbour: Neighbour) throws(NetlinkError) {
+    let request = NetlinkRequest(type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE)
+    request.putFamilyHeader(ndmsg.self) {
+      $0.ndm_family = UInt8(AF_INET)
+      $0.ndm_ifindex = Int32(neighbour.linkIndex)
+      $0.ndm_state = neighbour.state
+    }
+    request.put(UInt16(NDA_DST), ipv4: neighbour.ip)
+    if let mac = neighbour.mac { request.put(UInt16(NDA_LLADDR), mac: mac) }
+    _ = try execute(
+      request, operation: "neighbour replace",
+      object: "\(neighbour.ip) lladdr \(neighbour.mac.map { "\($0)" } ?? "none") "
+        + "dev \(linkName(neighbour.linkIndex))")
+  }
+
+  public func deleteNeighbour(ip: IPv4Address, linkIndex: Int) throws(NetlinkError) {
+    let request = NetlinkRequest(type: RTM_DELNEIGH, flags: 0)
+    request.putFamilyHeader(ndmsg.self) {
+      $0.ndm_family = UInt8(AF_INET)
+      $0.ndm_ifindex = Int32(linkIndex)
+    }
+    request.put(UInt16(NDA_DST), ipv4: ip)
+    _ = try execute(
+      request, operation: "neighbour delete", object: "\(ip) dev \(linkName(linkIndex))")
+  }
+
+  /// Bridge-family FDB entries of one link (vxlan remote entries and the like).
+  public func fdbEntries(linkIndex: Int) throws(NetlinkError) -> [FDBEntry] {
+    try neighbourDump(family: AF_BRIDGE, linkIndex: linkIndex).compactMap { message in
+      let header = message.header(ndmsg.self)
+      let attributes = message.attributes(after: ndmsg.self)
+      guard let mac = attributes.mac(UInt16(NDA_LLADDR)) else { return nil }
+      return FDBEntry(
+        linkIndex: Int(header.ndm_ifindex), mac: mac,
+        destination: attributes.ipv4(UInt16(NDA_DST)), state: header.ndm_state,
+        isSelf: header.ndm_flags & ntfSelf != 0)
+    }
+  }
+
+  /// `bridge fdb replace <mac> dev <link> dst <ip> self permanent`: one remote per MAC.
+  public func replaceFDB(_ entry: FDBEntry) throws(NetlinkError) {
+    try changeFDB(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+  }
+
+  /// `bridge fdb append …`: adds another remote for the same MAC (flooding lists).
+  public func appendFDB(_ entry: FDBEntry) throws(NetlinkError) {
+    try changeFDB(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_APPEND, verb: "append")
+  }
+
+  public func deleteFDB(_ entry: FDBEntry) throws(NetlinkError) {
+    try changeFDB(entry, type: RTM_DELNEIGH, flags: 0, verb: "delete")
+  }
+
+  private func changeFDB(
+    _ entry: FDBEntry, type: Int, flags: Int32, verb: String
+  ) throws(NetlinkError) {
+    let request = NetlinkRequest(type: type, flags: flags)
+    request.putFamilyHeader(ndmsg.self) {
+      $0.ndm_family = UInt8(AF_BRIDGE)
+      $0.ndm_ifindex = Int32(entry.linkIndex)
+      $0.ndm_state = entry.state
+      $0.ndm_flags = entry.isSelf ? ntfSelf : 0
+    }
+    request.put(UInt16(NDA_LLADDR), mac: entry.mac)
+    if let destination = entry.destination {
+      request.put(UInt16(NDA_DST), ipv4: destination)
+    }
+    let dst = entry.destination.map { " dst \($0)" } ?? ""
+    _ = try execute(
+      request, operation: "fdb \(verb)",
+      object: "\(entry.mac) dev \(linkName(entry.linkIndex))\(dst)")
+  }
+
+  /// A neighbour-table dump of `family`, kept to the entries of `linkIndex` (the kernel's
+  /// filtering differs between families and versions; filtering here is uniform).
+  private func neighbourDump(family: Int32, linkIndex: Int) throws(NetlinkError)
+    -> [NetlinkMessage]
+  {
+    let request = NetlinkRequest(type: RTM_GETNEIGH, flags: NLM_F_DUMP)
+    request.putFamilyHeader(ndmsg.self) { $0.ndm_family = UInt8(family) }
+    let verb = family == AF_BRIDGE ? "fdb list" : "neighbour list"
+    return try execute(request, operation: verb, object: "dev \(linkName(linkIndex))").filter {
+      $0.type == UInt16(RTM_NEWNEIGH) && Int($0.header(ndmsg.self).ndm_ifindex) == linkIndex
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// backend-probe: drives a VXLANBackend or HostGWBackend with synthetic lease tables inside
+// the network namespace it runs in (`ip netns exec`), for the backend tests.
+//
+//   backend-probe <vxlan|host-gw> <external iface> <Network> '<Backend JSON>' [public IP]
+//
+// Commands on stdin, one JSON line each on stdout ({"ok":…} or {"error":"…"}), log records
+// as {"log":"…"} lines:
+//   prepare                      → {"backendType":…,"backendData":…,"mtu":…}
+//   configure SUBNET             our lease (public IP = the interface address)
+//   apply [SUBNET,IP,TYPE[,MAC]]…  the whole lease table (MAC → {"VNI":1,"VtepMAC":MAC})
+//   hold SECONDS                 let the backend's loops run (device recreation, route check)
+//   stop
+
+import Backends
+import FlannelCore
+import Foundation
+import Logging
+import Netlink
+
+LoggingSystem.bootstrap { _ in ProbeLogHandler() }
+
+func fail(_ text: String) -> Never {
+  emitLine(.object([JSONMember("error", .string(text))]))
+  exit(1)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 5 else { fail("usage: backend-probe TYPE IFACE NETWORK BACKEND [IP]") }
+let backend: any Backend
+do {
+  let socket = try NetlinkSocket()
+  guard let link = try socket.link(named: arguments[2]),
+    let address = try socket.addresses(linkIndex: link.index).first?.address
+  else { fail("no interface \(arguments[2]) with an IPv4 address") }
+  let external = ExternalInterface(
+    name: link.name, index: link.index, address: address,
+    publicIP: arguments.count > 5 ? IPv4Address(arguments[5]) ?? address : address, mtu: link.mtu)
+  let network = try NetworkConfig.parse(
+    #"{"Network":"\#(arguments[3])","Backend":\#(arguments[4])}"#)
+  let context = BackendContext(
+    external: external, network: network, logger: Logger(label: "backend-probe"))
+  backend =
+    arguments[1] == "vxlan"
+    ? try VXLANBackend(context: context) : try HostGWBackend(context: context)
+} catch {
+  fail("\(error)")
+}
+
+/// Reads `SUBNET,IP,TYPE[,MAC]`.
+func lease(_ word: String) throws -> Lease {
+  let parts = word.split(separator: ",").map(String.init)
+  guard parts.count >= 3, let subnet = IPv4Network(parts[0]), let ip = IPv4Address(parts[1])
+  else { throw ProbeError(description: "bad lease \(word)") }
+  let data: JSONValue? =
+    parts.count > 3
+    ? .object([JSONMember("VNI", .int(1)), JSONMember("VtepMAC", .string(parts[3]))]) : nil
+  return Lease(
+    subnet: subnet, attrs: LeaseAttrs(publicIP: ip, backendType: parts[2], backendData: data),
+    expiration: nil)
+}
+
+struct ProbeError: Error, CustomStringConvertible {
+  let description: String
+}
+
+var ownAddress: IPv4Address?
+while let line = readLine() {
+  let words = line.split(separator: " ").map(String.init)
+  guard let verb = words.first else { continue }
+  do {
+    var result = JSONValue.null
+    switch verb {
+    case "prepare":
+      let attributes = try await backend.prepare()
+      result = .object([
+        JSONMember("backendType", .string(attributes.backendType)),
+        JSONMember("backendData", attributes.backendData ?? .null),
+        JSONMember("mtu", .int(Int64(attributes.mtu))),
+      ])
+    case "configure":
+      guard words.count == 2, let subnet = IPv4Network(words[1]) else {
+        throw ProbeError(description: "configure SUBNET")
+      }
+      let own = Lease(
+        subnet: subnet, attrs: LeaseAttrs(publicIP: IPv4Address(0)), expiration: nil)
+      try await backend.configure(ownLease: own)
+    case "apply":
+      let table = LeaseTable(try words.dropFirst().map(lease))
+      if let vxlan = backend as? VXLANBackend {
+        await vxlan.apply(table: table)
+      } else if let hostGW = backend as? HostGWBackend {
+        await hostGW.apply(table: table)
+      }
+    case "hold":
+      try await Task.sleep(for: .seconds(Double(words.count > 1 ? words[1] : "1") ?? 1))
+    case "stop":
+      await backend.stop()
+    default:
+      throw ProbeError(description: "unknown command \(verb)")
+    }
+    emitLine(.object([JSONMember("ok", result)]))
+  } catch {
+    emitLine(.object([JSONMember("error", .string("\(error)"))]))
+  }
+}
