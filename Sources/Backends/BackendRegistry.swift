@@ -11,12 +11,9 @@ public enum BackendRegistry {
       return LeaseOnlyBackend(
         attributes: BackendLeaseAttributes(backendType: "", mtu: context.external.mtu - 28))
     case "vxlan":
-      return LeaseOnlyBackend(
-        attributes: BackendLeaseAttributes(
-          backendType: "vxlan", mtu: context.external.mtu - 50))
+      return try VXLANBackend(context: context)
     case "host-gw":
-      return LeaseOnlyBackend(
-        attributes: BackendLeaseAttributes(backendType: "host-gw", mtu: context.external.mtu))
+      return try HostGWBackend(context: context)
     default:
       throw UnknownBackend(type: type)
     }

@@ -17,4 +17,11 @@ public struct LeaseUpdate: Sendable, Equatable {
   public let ownLease: Lease?
   /// True when this node's lease changed with this update (re-acquired or moved).
   public let ownLeaseChanged: Bool
+
+  public init(events: [LeaseEvent], table: LeaseTable, ownLease: Lease?, ownLeaseChanged: Bool) {
+    self.events = events
+    self.table = table
+    self.ownLease = ownLease
+    self.ownLeaseChanged = ownLeaseChanged
+  }
 }
