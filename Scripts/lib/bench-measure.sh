@@ -68,9 +68,13 @@ bench_iperf() {
   local out=$1; shift
   bench_quiet
   timeout $((BENCH_SECONDS + 20)) ip netns exec "$ARM_SRC_NS" iperf3 -c "$ARM_DST_IP" \
-    -p "$BENCH_IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 -J "$@" >"$out" 2>&1 ||
+    -p "$BENCH_IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 -J "$@" >"$out" 2>"$out.err" ||
     return 1
   jq -e '.end.sum_sent' "$out" >/dev/null 2>&1
+}
+
+bench_iperf_error() { # OUT.json: iperf3's error text, or its stderr
+  { jq -r '.error // empty' "$1" 2>/dev/null; cat "$1.err" 2>/dev/null; } | tr '\n' ' ' | head -c 200
 }
 
 bench_tcp() {
@@ -86,7 +90,7 @@ bench_tcp() {
       b=$(jq -r '.end.sum_received.bytes' "$out")
       bytes=$((bytes + ${b%.*}))
     else
-      lab_log "  $BENCH_ARM: iperf3 TCP $dir failed: $(jq -r '.error // empty' "$out" 2>/dev/null | head -c 200)"
+      lab_log "  $BENCH_ARM: iperf3 TCP $dir failed: $(bench_iperf_error "$out")"
     fi
     bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
   done
@@ -108,7 +112,7 @@ bench_tcp() {
 bench_udp() { # LEN
   local len=$1 out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-udp$1.json"
   if ! bench_iperf "$out" -u -l "$len" -b 0; then
-    lab_log "  $BENCH_ARM: iperf3 UDP $len B failed: $(jq -r '.error // empty' "$out" 2>/dev/null | head -c 200)"
+    lab_log "  $BENCH_ARM: iperf3 UDP $len B failed: $(bench_iperf_error "$out")"
     return 0
   fi
   local sent got secs
