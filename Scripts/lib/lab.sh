@@ -88,3 +88,106 @@ lab_stop() {
   kill -TERM "$1"
   wait "$1" || LAB_STATUS=$?
 }
+
+# --- Containers behind the hosts (bench.sh) -------------------------------------------------
+# lab_containers N: for host i of lab_underlay, a container namespace ${LAB_ID}c$i joined to
+# its host by a veth pair (host side "veth-c$i", container side "eth0"), links up but no
+# addresses yet: lab_container_attach gives them the host's subnet, which for flanneld arms is
+# only known once flanneld has leased it. ip_forward=1 in the host namespaces (never in the
+# containers, never outside the lab). The namespaces join LAB_NAMESPACES, so lab_cleanup
+# deletes them and, with them, the veth pairs.
+lab_containers() {
+  local n=$1 i host ctr
+  for i in $(seq "$n"); do
+    host=$(lab_host "$i")
+    ctr=$(lab_container "$i")
+    ip netns add "$ctr"; LAB_NAMESPACES+=("$ctr")
+    ip -n "$ctr" link set lo up
+    ip link add "${LAB_ID}cv$i" type veth peer name "${LAB_ID}cp$i"
+    ip link set "${LAB_ID}cv$i" netns "$host"
+    ip link set "${LAB_ID}cp$i" netns "$ctr"
+    ip -n "$host" link set "${LAB_ID}cv$i" name "veth-c$i"
+    ip -n "$ctr" link set "${LAB_ID}cp$i" name eth0
+    ip -n "$host" link set "veth-c$i" up
+    ip -n "$ctr" link set eth0 up
+    ip netns exec "$host" sysctl -qw net.ipv4.ip_forward=1
+  done
+}
+
+lab_container() { echo "${LAB_ID}c$1"; }
+
+# lab_subnet_prefix A.B.C.D/LEN: "A.B.C" (the first three octets; lab subnets are /24 or
+# shorter and we number hosts inside the fourth octet only).
+lab_subnet_prefix() { local net=${1%/*}; echo "${net%.*}"; }
+
+# lab_container_ip I: the container's address (.2 of its host's subnet), once attached.
+lab_container_ip() {
+  local f="$LAB_DIR/container-$1.subnet"
+  [ -s "$f" ] || lab_fail "container $1 not attached"
+  echo "$(lab_subnet_prefix "$(cat "$f")").2"
+}
+
+# lab_container_attach I SUBNET MTU: host i's veth gets .1 of SUBNET (e.g. 10.1.5.0/24 or
+# flannel's 10.1.5.1/24), container i gets .2 and a default route via .1; both ends get MTU.
+# Re-attaching replaces earlier addresses and routes (each bench arm leases other subnets).
+lab_container_attach() {
+  local i=$1 subnet=$2 mtu=$3
+  local host ctr prefix len=${2#*/}
+  host=$(lab_host "$i")
+  ctr=$(lab_container "$i")
+  prefix=$(lab_subnet_prefix "$subnet")
+  ip -n "$host" addr flush dev "veth-c$i"
+  ip -n "$ctr" addr flush dev eth0
+  ip -n "$host" link set "veth-c$i" mtu "$mtu"
+  ip -n "$ctr" link set eth0 mtu "$mtu"
+  ip -n "$host" addr add "$prefix.1/$len" dev "veth-c$i"
+  ip -n "$ctr" addr add "$prefix.2/$len" dev eth0
+  ip -n "$ctr" route replace default via "$prefix.1" dev eth0
+  echo "$prefix.0/$len" >"$LAB_DIR/container-$i.subnet"
+}
+
+# lab_container_attach_env I SUBNET_ENV: the same, from flanneld's FLANNEL_SUBNET/FLANNEL_MTU.
+lab_container_attach_env() {
+  local i=$1 env=$2 subnet mtu
+  subnet=$(sed -n 's/^FLANNEL_SUBNET=//p' "$env")
+  mtu=$(sed -n 's/^FLANNEL_MTU=//p' "$env")
+  [ -n "$subnet" ] && [ -n "$mtu" ] || lab_fail "no FLANNEL_SUBNET/FLANNEL_MTU in $env"
+  lab_container_attach "$i" "$subnet" "$mtu"
+}
+
+# lab_container_detach I: addresses off both ends (the container keeps its namespace).
+lab_container_detach() {
+  ip -n "$(lab_host "$1")" addr flush dev "veth-c$1" 2>/dev/null || true
+  ip -n "$(lab_container "$1")" addr flush dev eth0 2>/dev/null || true
+  rm -f "$LAB_DIR/container-$1.subnet"
+}
+
+# lab_spawn NAMESPACE LOG COMMAND...: start COMMAND in NAMESPACE in the background (output to
+# LOG); its PID (ip netns exec execs the command, so it is the command's) is left in
+# LAB_LAST_PID and joins LAB_PIDS. Call it directly, not inside $(...): the process must be a
+# child of the script's shell so that lab_kill can wait for it.
+lab_spawn() {
+  local ns=$1 log=$2; shift 2
+  ip netns exec "$ns" "$@" >"$log" 2>&1 &
+  LAB_LAST_PID=$!
+  LAB_PIDS+=("$LAB_LAST_PID")
+}
+
+# lab_forget_pid PID: drop PID from LAB_PIDS once it has been reaped, so that lab_cleanup never
+# signals a number the kernel may have handed to someone else's process since.
+lab_forget_pid() {
+  local pid kept=()
+  for pid in "${LAB_PIDS[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  LAB_PIDS=("${kept[@]}")
+}
+
+# lab_kill PID: SIGTERM, up to 5 s grace, then SIGKILL; reaps and forgets it. Only for PIDs
+# of our own children (from lab_spawn / lab_flanneld).
+lab_kill() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  lab_forget_pid "$pid"
+}

@@ -1,0 +1,200 @@
+# Measurements for Scripts/bench.sh (sourced). Every function measures the current arm, whose
+# endpoints the arm's setup left in ARM_SRC_NS / ARM_DST_NS / ARM_DST_IP and whose forwarding
+# processes (userspace arms only) in ARM_FWD_PIDS, and appends "arm,repeat,metric,value" rows
+# to $BENCH_RUNS. A measurement that fails records nothing (the summary shows "-").
+#
+# CPU per GB moved is measured over the two TCP runs (both directions), as
+#   cpu_sys_s_per_gb: non-idle CPU of the whole machine from /proc/stat (user+nice+system+irq+
+#                     softirq; not steal) — every arm, includes iperf3 itself, comparable
+#                     between kernel and userspace arms;
+#   cpu_fwd_s_per_gb: utime+stime from /proc/<pid>/stat of the forwarder processes (all their
+#                     threads, io_uring workers included) — userspace arms only.
+
+BENCH_IPERF_PORT=5201
+CLK_TCK=$(getconf CLK_TCK)
+
+bench_record() { # METRIC VALUE
+  [ -n "$2" ] || return 0
+  echo "$BENCH_ARM,$BENCH_REPEAT,$1,$2" >>"$BENCH_RUNS"
+}
+
+# "busy idle" jiffies of the whole machine: non-idle (no steal) and idle+iowait.
+bench_cpu_jiffies() {
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat
+}
+
+# Waits until the machine's idle share over one second is at least BENCH_QUIET_IDLE percent,
+# or BENCH_QUIET_TIMEOUT seconds passed (the measurement then goes ahead; the idle share seen
+# last is recorded as quiet_idle_pct so noisy runs can be recognised).
+bench_quiet() {
+  local deadline=$((SECONDS + BENCH_QUIET_TIMEOUT)) b0 i0 b1 i1 idle
+  while :; do
+    read -r b0 i0 < <(bench_cpu_jiffies)
+    sleep 1
+    read -r b1 i1 < <(bench_cpu_jiffies)
+    idle=$(( (i1 - i0) * 100 / ((b1 - b0) + (i1 - i0) + 1) ))
+    [ "$idle" -ge "$BENCH_QUIET_IDLE" ] && break
+    [ "$SECONDS" -lt "$deadline" ] || break
+  done
+  BENCH_LAST_IDLE=$idle
+}
+
+bench_proc_jiffies() { # PIDS...: utime+stime summed
+  local pid sum=0 t
+  for pid in "$@"; do
+    # Fields after the ")" of the command name: state is $1 there, utime $12, stime $13.
+    t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || t=0
+    sum=$((sum + ${t:-0}))
+  done
+  echo "$sum"
+}
+
+bench_iperf_server_start() {
+  lab_spawn "$ARM_DST_NS" "$LAB_DIR/iperf3-server-$BENCH_ARM.log" \
+    iperf3 -s -p "$BENCH_IPERF_PORT" --forceflush
+  BENCH_IPERF_SERVER=$LAB_LAST_PID
+  lab_wait 10 "iperf3 server" ip netns exec "$ARM_DST_NS" \
+    bash -c "ss -Hltn 'sport = :$BENCH_IPERF_PORT' | grep -q ."
+}
+
+bench_iperf_server_stop() {
+  [ -n "${BENCH_IPERF_SERVER:-}" ] && lab_kill "$BENCH_IPERF_SERVER"
+  BENCH_IPERF_SERVER=
+}
+
+# bench_iperf OUT.json ARGS...: one iperf3 client run from the source namespace; returns
+# non-zero (and leaves the error in OUT.json) if iperf3 failed or hung.
+bench_iperf() {
+  local out=$1; shift
+  bench_quiet
+  timeout $((BENCH_SECONDS + 20)) ip netns exec "$ARM_SRC_NS" iperf3 -c "$ARM_DST_IP" \
+    -p "$BENCH_IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 -J "$@" >"$out" 2>"$out.err" ||
+    return 1
+  jq -e '.end.sum_sent' "$out" >/dev/null 2>&1
+}
+
+bench_iperf_error() { # OUT.json: iperf3's error text, or its stderr
+  { jq -r '.error // empty' "$1" 2>/dev/null; cat "$1.err" 2>/dev/null; } | tr '\n' ' ' | head -c 200
+}
+
+bench_tcp() {
+  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1
+  read -r busy0 _ < <(bench_cpu_jiffies)
+  fwd0=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
+  cpu0=$busy0
+  for dir in fwd rev; do
+    out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-tcp-$dir.json"
+    if bench_iperf "$out" $([ "$dir" = rev ] && echo -R); then
+      bench_record "tcp_${dir}_gbps" "$(jq -r '.end.sum_received.bits_per_second / 1e9' "$out")"
+      bench_record "tcp_${dir}_retrans" "$(jq -r '.end.sum_sent.retransmits // empty' "$out")"
+      b=$(jq -r '.end.sum_received.bytes' "$out")
+      bytes=$((bytes + ${b%.*}))
+    else
+      lab_log "  $BENCH_ARM: iperf3 TCP $dir failed: $(bench_iperf_error "$out")"
+    fi
+    bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
+  done
+  read -r busy1 _ < <(bench_cpu_jiffies)
+  fwd1=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
+  cpu1=$busy1
+  [ "$bytes" -gt 0 ] || return 0
+  # The quiet waits (about 2 s of mostly idle machine) are inside the window; their busy
+  # jiffies are small next to a saturated transfer and are left in rather than guessed out.
+  bench_record cpu_sys_s_per_gb "$(awk -v j=$((cpu1 - cpu0)) -v b="$bytes" -v hz="$CLK_TCK" \
+    'BEGIN { printf "%.3f", j / hz / (b / 1e9) }')"
+  if [ "$ARM_KIND" = user ]; then
+    bench_record cpu_fwd_s_per_gb "$(awk -v j=$((fwd1 - fwd0)) -v b="$bytes" -v hz="$CLK_TCK" \
+      'BEGIN { printf "%.3f", j / hz / (b / 1e9) }')"
+  fi
+}
+
+# UDP of LEN-byte payloads at full speed (iperf3 -b 0); delivered = what the receiver got.
+bench_udp() { # LEN
+  local len=$1 out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-udp$1.json"
+  if ! bench_iperf "$out" -u -l "$len" -b 0; then
+    lab_log "  $BENCH_ARM: iperf3 UDP $len B failed: $(bench_iperf_error "$out")"
+    return 0
+  fi
+  local sent got secs
+  sent=$(jq -r '.end.sum_sent.packets' "$out")
+  got=$(jq -r '.end.sum_received.packets - .end.sum_received.lost_packets' "$out")
+  secs=$(jq -r '.end.sum_sent.seconds' "$out")
+  if [ "$len" = 64 ]; then
+    bench_record udp64_kpps "$(awk -v g="$got" -v s="$secs" 'BEGIN { printf "%.1f", g / s / 1e3 }')"
+    bench_record udp64_offered_kpps "$(awk -v g="$sent" -v s="$secs" 'BEGIN { printf "%.1f", g / s / 1e3 }')"
+    bench_record udp64_loss_pct "$(awk -v g="$got" -v n="$sent" 'BEGIN { printf "%.1f", (n > 0 ? 100 * (1 - g / n) : 100) }')"
+  else
+    bench_record "udp${len}_gbps" "$(awk -v g="$got" -v s="$secs" -v l="$len" 'BEGIN { printf "%.3f", g * l * 8 / s / 1e9 }')"
+  fi
+  bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
+}
+
+# Ping RTT at 10 ms intervals: average and p99 (nearest rank) of the replies received.
+bench_ping() {
+  local out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-ping.txt"
+  bench_quiet
+  ip netns exec "$ARM_SRC_NS" ping -n -c "$BENCH_PINGS" -i 0.01 -W 1 "$ARM_DST_IP" >"$out" 2>&1 || true
+  local stats
+  stats=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$out" | sort -g | awk '
+    { v[NR] = $1; s += $1 }
+    END { if (NR == 0) exit; r = int(0.99 * NR + 0.999999); if (r < 1) r = 1;
+          printf "%.4f %.4f %d\n", s / NR, v[r], NR }')
+  [ -n "$stats" ] || { lab_log "  $BENCH_ARM: no ping replies"; return 0; }
+  set -- $stats
+  bench_record rtt_avg_ms "$1"
+  bench_record rtt_p99_ms "$2"
+  bench_record ping_replies "$3"
+}
+
+# Packets per io_uring submission from our udp backend, if it exposes them: a file
+# $LAB_DIR/<host>.counters (flanneld is told its path in FLANNEL_COUNTERS_FILE) with key=value
+# lines, either packets_per_submission=X or packets=N and submissions=M. Summed over hosts.
+bench_counters() {
+  local f pps="" pk=0 sub=0 any=0
+  for f in "$LAB_DIR"/h*.counters; do
+    [ -s "$f" ] || continue
+    any=1
+    pps=$(sed -n 's/^packets_per_submission=//p' "$f" | tail -1)
+    pk=$((pk + $(sed -n 's/^packets=//p' "$f" | tail -1 | grep -E '^[0-9]+$' || echo 0)))
+    sub=$((sub + $(sed -n 's/^submissions=//p' "$f" | tail -1 | grep -E '^[0-9]+$' || echo 0)))
+  done
+  [ "$any" = 1 ] || return 0
+  if [ "$sub" -gt 0 ]; then
+    bench_record pkts_per_sub "$(awk -v p="$pk" -v s="$sub" 'BEGIN { printf "%.2f", p / s }')"
+  else
+    bench_record pkts_per_sub "$pps"
+  fi
+}
+
+# Samples how many iou-wrk threads the forwarder processes have, every 0.2 s, into a file;
+# bench_iou_stop records the maximum seen.
+bench_iou_start() {
+  BENCH_IOU_FILE="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-iou.txt"
+  BENCH_IOU_PID=
+  [ "$ARM_KIND" = user ] || return 0
+  local pids
+  pids=$(IFS=,; echo "${ARM_FWD_PIDS[*]}")
+  ( while :; do ps -L -o comm= -p "$pids" 2>/dev/null | grep -c '^iou-wrk' || true; sleep 0.2; done ) \
+    >"$BENCH_IOU_FILE" 2>/dev/null &
+  BENCH_IOU_PID=$!
+  LAB_PIDS+=("$BENCH_IOU_PID")
+}
+
+bench_iou_stop() {
+  [ -n "$BENCH_IOU_PID" ] || return 0
+  lab_kill "$BENCH_IOU_PID"
+  bench_record iou_wrk "$(sort -n "$BENCH_IOU_FILE" | tail -1)"
+}
+
+# All measurements of one repeat of the current arm.
+bench_measure_arm() {
+  bench_iperf_server_start
+  bench_iou_start
+  bench_tcp
+  bench_udp 64
+  bench_udp 1400
+  bench_ping
+  bench_iou_stop
+  bench_counters
+  bench_iperf_server_stop
+}
