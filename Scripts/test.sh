@@ -16,6 +16,11 @@ export FLANNELD_BINARY="$(swift build --show-bin-path)/flanneld"
 echo "== seed check (flanneld in a network namespace, config via etcdctl v3 and curl v2)"
 Scripts/seed-check.sh "$FLANNELD_BINARY"
 
+for backend in vxlan host-gw; do
+  echo "== multihost check: $backend (3 hosts with containers in network namespaces)"
+  Scripts/multihost-check.sh --backend "$backend" "$FLANNELD_BINARY"
+done
+
 echo "== swift test"
 set +e
 swift test --skip-build 2>&1 | grep --line-buffered -vE 'Test .* started\.$'
