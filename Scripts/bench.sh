@@ -145,6 +145,7 @@ for BENCH_REPEAT in $(seq "$BENCH_REPEATS"); do
     BENCH_STATUS[$BENCH_ARM]=ok
     BENCH_NOTE[$BENCH_ARM]=$ARM_NOTE
     "$BENCH_TEARDOWN"; BENCH_TEARDOWN=
+    bench_counters
   done
 done
 

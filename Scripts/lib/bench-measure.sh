@@ -148,7 +148,9 @@ bench_ping() {
 
 # Packets per io_uring submission from our udp backend, if it exposes them: a file
 # $LAB_DIR/<host>.counters (flanneld is told its path in FLANNEL_COUNTERS_FILE) with key=value
-# lines, either packets_per_submission=X or packets=N and submissions=M. Summed over hosts.
+# lines, either packets_per_submission=X or packets=N and submissions=M (summed over hosts).
+# Read after the arm's teardown, so a flanneld that writes the file only when it exits counts
+# too; the files are removed once read, so they are never charged to a later arm.
 bench_counters() {
   local f pps="" pk=0 sub=0 any=0
   for f in "$LAB_DIR"/h*.counters; do
@@ -158,6 +160,7 @@ bench_counters() {
     pk=$((pk + $(sed -n 's/^packets=//p' "$f" | tail -1 | grep -E '^[0-9]+$' || echo 0)))
     sub=$((sub + $(sed -n 's/^submissions=//p' "$f" | tail -1 | grep -E '^[0-9]+$' || echo 0)))
   done
+  rm -f "$LAB_DIR"/h*.counters
   [ "$any" = 1 ] || return 0
   if [ "$sub" -gt 0 ]; then
     bench_record pkts_per_sub "$(awk -v p="$pk" -v s="$sub" 'BEGIN { printf "%.2f", p / s }')"
@@ -174,8 +177,11 @@ bench_iou_start() {
   [ "$ARM_KIND" = user ] || return 0
   local pids
   pids=$(IFS=,; echo "${ARM_FWD_PIDS[*]}")
-  ( while :; do ps -L -o comm= -p "$pids" 2>/dev/null | grep -c '^iou-wrk' || true; sleep 0.2; done ) \
-    >"$BENCH_IOU_FILE" 2>/dev/null &
+  # Two counts per sample: in the forwarder processes, and machine-wide (ps -eLo comm).
+  ( while :; do
+      echo "$(ps -L -o comm= -p "$pids" 2>/dev/null | grep -c '^iou-wrk') $(ps -eLo comm= | grep -c '^iou-wrk')"
+      sleep 0.2
+    done ) >"$BENCH_IOU_FILE" 2>/dev/null &
   BENCH_IOU_PID=$!
   LAB_PIDS+=("$BENCH_IOU_PID")
 }
@@ -183,7 +189,8 @@ bench_iou_start() {
 bench_iou_stop() {
   [ -n "$BENCH_IOU_PID" ] || return 0
   lab_kill "$BENCH_IOU_PID"
-  bench_record iou_wrk "$(sort -n "$BENCH_IOU_FILE" | tail -1)"
+  bench_record iou_wrk "$(awk '$1 > m { m = $1 } END { print m + 0 }' "$BENCH_IOU_FILE")"
+  bench_record iou_wrk_machine "$(awk '$2 > m { m = $2 } END { print m + 0 }' "$BENCH_IOU_FILE")"
 }
 
 # All measurements of one repeat of the current arm.
@@ -195,6 +202,5 @@ bench_measure_arm() {
   bench_udp 1400
   bench_ping
   bench_iou_stop
-  bench_counters
   bench_iperf_server_stop
 }
