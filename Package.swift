@@ -46,6 +46,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
+    // Kernel-test harness for the data plane (one Forwarder with static routes).
+    .executableTarget(name: "udp-forwarder-probe", dependencies: ["DataPlane", "FlannelCore"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
