@@ -54,6 +54,8 @@ let package = Package(
       dependencies: [
         "Backends", "Netlink", "FlannelCore", .product(name: "Logging", package: "swift-log"),
       ]),
+    // Kernel-test harness for the data plane (one Forwarder with static routes).
+    .executableTarget(name: "udp-forwarder-probe", dependencies: ["DataPlane", "FlannelCore"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),

@@ -1,10 +1,40 @@
 #ifndef FLANNEL_C_SYSTEM_SHIMS_H
 #define FLANNEL_C_SYSTEM_SHIMS_H
 
+#include <stdint.h>
+
 // Small wrappers for GNU-only libc calls that Swift's Glibc module does not import. The .c
 // file is compiled with _GNU_SOURCE; this header must not need it.
 
 /// mallopt(M_ARENA_MAX, n): cap the number of malloc arenas. Returns 1 on success.
 int flannel_set_malloc_arena_max(int n);
+
+/// eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC) when nonblocking != 0, else EFD_CLOEXEC only.
+/// Returns the fd or -1 with errno set.
+int flannel_eventfd(unsigned int initval, int nonblocking);
+
+/// io_uring_register(ring_fd, IORING_REGISTER_ENABLE_RINGS): liburing 2.3 declares
+/// io_uring_enable_rings but its shared library does not export it. Returns 0 or -errno.
+int flannel_io_uring_enable_rings(int ring_fd);
+
+// ioctl request codes built with _IOW/_IOR (which Swift cannot expand) or defined in headers
+// Swift should not import next to Glibc (<linux/if_tun.h>, <linux/sockios.h>).
+extern const unsigned long flannel_TUNSETIFF;
+extern const unsigned long flannel_TUNGETIFF;
+extern const unsigned long flannel_SIOCSIFMTU;
+extern const unsigned long flannel_SIOCGIFFLAGS;
+extern const unsigned long flannel_SIOCSIFFLAGS;
+extern const unsigned long flannel_SIOCSIFTXQLEN;
+extern const short flannel_IFF_TUN;
+extern const short flannel_IFF_NO_PI;
+
+/// Relaxed atomic 64-bit store/load: a single-writer counter published to other threads
+/// without a locked read-modify-write per packet.
+static inline void flannel_store_relaxed_u64(uint64_t *p, uint64_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline uint64_t flannel_load_relaxed_u64(const uint64_t *p) {
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 
 #endif

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Kernel test of the DataPlane Forwarder (udp backend data plane), run by
+# Tests/DataPlaneTests/ForwarderNamespaceTests.swift or by hand:
+#   Scripts/dataplane-lab.sh .build/debug/udp-forwarder-probe
+#
+# Four network namespaces: two "hosts" joined by a veth underlay (192.168.90.0/24), each with
+# a TUN forwarder (udp-forwarder-probe) and a "container" namespace behind a veth:
+#
+#   cA 10.1.1.2 ─ hA [flannel0 10.1.1.0/32, 10.1.0.0/16] 192.168.90.1:7890
+#                                  ║ veth underlay
+#   cB 10.1.2.2 ─ hB [flannel0 10.1.2.0/32, 10.1.0.0/16] 192.168.90.2:7890 (+ 192.168.90.3)
+#
+# hA also routes 10.1.3.0/24 to 192.168.90.3:7890, an address on hB with no forwarder: the
+# test sends hand-made datagrams from there as a "known source". Prints "ok NAME" or
+# "not ok NAME: why" per check; exits non-zero when any check failed. Everything it creates is
+# deleted on exit.
+set -uo pipefail
+probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/dataplane-lab.XXXXXX)
+tag=dp$$
+hA=${tag}hA hB=${tag}hB cA=${tag}cA cB=${tag}cB
+pids=()
+failed=0
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do stop_within 5 "$pid"; done
+  for ns in "$hA" "$hB" "$cA" "$cB"; do ip netns del "$ns" 2>/dev/null; done
+  [ -n "${KEEP_LAB:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+fail() {
+  echo "not ok $1: $2"
+  failed=1
+}
+in_ns() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$@"
+}
+# counter FILE NAME -> value
+counter() { awk -v n="$2" '$1 == n { print $2 }' "$1" 2>/dev/null; }
+# wait_counter FILE NAME MIN: polls up to 5 s until counter NAME >= MIN
+wait_counter() {
+  local i value
+  for i in $(seq 1 100); do
+    value=$(counter "$1" "$2")
+    if [ -n "$value" ] && [ "$value" -ge "$3" ]; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+# capture NS IFACE FILE [FILTER...]: starts tcpdump, waits until it listens, echoes its PID
+start_capture() {
+  local ns=$1 iface=$2 file=$3
+  shift 3
+  # ip netns exec execs its command: $! is tcpdump itself, so signals reach it.
+  ip netns exec "$ns" tcpdump -i "$iface" --immediate-mode -U -n -w "$file" "$@" 2>"$file.log" &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$file.log" 2>/dev/null && break
+    sleep 0.05
+  done
+  capture_pid=$pid
+}
+stop_capture() {
+  sleep 0.2
+  kill -INT "$1" 2>/dev/null
+  stop_within 5 "$1"
+}
+# stop_within SECONDS PID: waits for PID, SIGKILLs it after SECONDS; returns its status.
+stop_within() {
+  local i
+  for i in $(seq 1 $(($1 * 20))); do
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$2" 2>/dev/null
+  wait "$2" 2>/dev/null
+}
+
+# --- topology -------------------------------------------------------------------------------
+set -e
+for ns in "$hA" "$hB" "$cA" "$cB"; do
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  # No IPv6: its router solicitations on flannel0 would muddy the not-IPv4 counter.
+  in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$hA" link add uA type veth peer name uB netns "$hB"
+ip -n "$hA" addr add 192.168.90.1/24 dev uA
+ip -n "$hB" addr add 192.168.90.2/24 dev uB
+ip -n "$hB" addr add 192.168.90.3/24 dev uB
+ip -n "$hA" link set uA up
+ip -n "$hB" link set uB up
+for side in A B; do
+  h=${tag}h$side c=${tag}c$side n=$([ $side = A ] && echo 1 || echo 2)
+  ip -n "$h" link add veth0 type veth peer name eth0 netns "$c"
+  ip -n "$h" addr add 10.1.$n.1/24 dev veth0
+  ip -n "$h" link set veth0 up
+  ip -n "$c" addr add 10.1.$n.2/24 dev eth0
+  ip -n "$c" link set eth0 up
+  ip -n "$c" route add default via 10.1.$n.1
+  in_ns "$h" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+    net.ipv4.conf.default.rp_filter=0
+done
+set +e
+
+ip netns exec "$hA" "$probe" --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0 \
+  --route 10.1.2.0/24=192.168.90.2:7890 --route 10.1.3.0/24=192.168.90.3:7890 \
+  --max-datagram 1500 --counters-file "$work/a.counters" >"$work/a.out" 2>&1 &
+pidA=$!
+pids+=("$pidA")
+ip netns exec "$hB" "$probe" --tun flannel0 --bind 192.168.90.2:7890 --tun-address 10.1.2.0 \
+  --route 10.1.1.0/24=192.168.90.1:7890 --counters-file "$work/b.counters" >"$work/b.out" 2>&1 &
+pidB=$!
+pids+=("$pidB")
+for _ in $(seq 1 100); do
+  [ -s "$work/a.counters" ] && [ -s "$work/b.counters" ] && break
+  sleep 0.05
+done
+if ! [ -s "$work/a.counters" ] || ! [ -s "$work/b.counters" ]; then
+  fail "forwarders start" "$(cat "$work/a.out" "$work/b.out")"
+  exit 1
+fi
+ok "forwarders start"
+for side in A B; do
+  h=${tag}h$side n=$([ $side = A ] && echo 1 || echo 2)
+  ip -n "$h" addr add 10.1.$n.0/32 dev flannel0
+  ip -n "$h" route add 10.1.0.0/16 dev flannel0
+  # The ICMP net-unreachable comes from the lease network address, which is also flannel0's
+  # own address: without accept_local the kernel drops it as a martian (so does stock flannel's).
+  in_ns "$h" sysctl -qw net.ipv4.conf.flannel0.accept_local=1
+done
+
+# --- ping both ways -------------------------------------------------------------------------
+if out=$(in_ns "$cA" ping -c 3 -i 0.2 -W 2 10.1.2.2 2>&1); then ok "ping A to B"; else fail "ping A to B" "$out"; fi
+if out=$(in_ns "$cB" ping -c 3 -i 0.2 -W 2 10.1.1.2 2>&1); then ok "ping B to A"; else fail "ping B to A" "$out"; fi
+ttl=$(in_ns "$cA" ping -c 1 -W 2 10.1.2.2 | sed -n 's/.*ttl=\([0-9]*\).*/\1/p')
+# 64, −1 at hB's kernel (reply leaves cB), −1 hB forwarder, −1 hA forwarder, −1 hA kernel.
+if [ "$ttl" = 60 ]; then ok "reply TTL 60"; else fail "reply TTL 60" "got '$ttl'"; fi
+
+# --- wire format: payload = inner packet with TTL−1, port 7890 → 7890 --------------------------
+start_capture "$hA" flannel0 "$work/a-tun.pcap"
+tunCap=$capture_pid
+start_capture "$hA" uA "$work/a-udp.pcap" udp port 7890
+udpCap=$capture_pid
+in_ns "$cA" ping -c 3 -i 0.2 -W 2 -p 5aa5 10.1.2.2 >/dev/null 2>&1
+stop_capture "$tunCap"
+stop_capture "$udpCap"
+[ -n "${KEEP_LAB:-}" ] && echo "work dir $work"
+if n=$(python3 "$here/lib/dataplane_pcap.py" wire "$work/a-tun.pcap" "$work/a-udp.pcap" \
+  192.168.90.1 192.168.90.2 7890 2>&1) && [ "$n" -ge 3 ]; then
+  ok "wire format ($n datagrams = TUN packets with TTL-1)"
+else
+  fail "wire format" "$n"
+fi
+
+# --- no route: ICMP net unreachable, byte for byte ------------------------------------------
+start_capture "$hA" flannel0 "$work/a-icmp.pcap"
+icmpCap=$capture_pid
+err=$(in_ns "$cA" python3 -c '
+import socket
+s = socket.socket(); s.settimeout(3)
+try:
+    s.connect(("10.1.99.1", 80)); print("connected")
+except OSError as e:
+    print(e.errno)' 2>&1)
+stop_capture "$icmpCap"
+if [ "$err" = 101 ]; then ok "connect to unrouted subnet: ENETUNREACH"; else fail "connect to unrouted subnet: ENETUNREACH" "$err"; fi
+if out=$(python3 "$here/lib/dataplane_pcap.py" icmp "$work/a-icmp.pcap" 10.1.1.0 10.1.99.1 2>&1); then
+  ok "ICMP net unreachable bytes ($out bytes)"
+else
+  fail "ICMP net unreachable bytes" "$out"
+fi
+if wait_counter "$work/a.counters" icmpSent 1 && wait_counter "$work/a.counters" dropNoRoute 1; then
+  ok "counted icmpSent and dropNoRoute"
+else
+  fail "counted icmpSent and dropNoRoute" "$(cat "$work/a.counters")"
+fi
+# ping (ICMP) gets no ICMP back, as with stock flanneld (RFC 792: no ICMP about ICMP).
+before=$(counter "$work/a.counters" icmpSent)
+in_ns "$cA" ping -c 1 -W 1 10.1.99.1 >/dev/null 2>&1
+wait_counter "$work/a.counters" dropNoRoute 2
+after=$(counter "$work/a.counters" icmpSent)
+if [ "$before" = "$after" ]; then ok "no ICMP about ICMP"; else fail "no ICMP about ICMP" "$before -> $after"; fi
+
+# --- datagrams the receiver must drop ----------------------------------------------------------
+send() { in_ns "$hB" python3 "$here/lib/dataplane_send.py" "$@" 192.168.90.1 7890; }
+expect_drop() { # NAME COUNTER BIND_PORT KIND
+  local before
+  before=$(counter "$work/a.counters" "$2")
+  send 192.168.90.3 "$3" "$4"
+  if wait_counter "$work/a.counters" "$2" $((before + 1)); then ok "$1"; else fail "$1" "$(cat "$work/a.counters")"; fi
+}
+written=$(counter "$work/a.counters" tunPacketsWritten)
+expect_drop "unknown source port dropped" dropUnknownSource 7999 valid
+expect_drop "short datagram dropped" dropShort 7890 short
+expect_drop "empty datagram dropped" dropShort 7890 empty
+expect_drop "IPv6 datagram dropped" dropNotIPv4 7890 ipv6
+expect_drop "IHL 4 datagram dropped" dropBadHeader 7890 badihl
+expect_drop "TTL 1 datagram dropped" dropTTL 7890 ttl1
+expect_drop "oversized datagram dropped" dropTruncated 7890 big
+if [ "$(counter "$work/a.counters" tunPacketsWritten)" = "$written" ]; then
+  ok "nothing dropped reached the TUN"
+else
+  fail "nothing dropped reached the TUN" "$written -> $(counter "$work/a.counters" tunPacketsWritten)"
+fi
+send 192.168.90.3 7890 valid
+if wait_counter "$work/a.counters" tunPacketsWritten $((written + 1)); then
+  ok "valid datagram from known source written"
+else
+  fail "valid datagram from known source written" "$(cat "$work/a.counters")"
+fi
+if out=$(in_ns "$cA" ping -c 2 -i 0.2 -W 2 10.1.2.2 2>&1); then ok "still forwarding"; else fail "still forwarding" "$out"; fi
+
+# --- stop ------------------------------------------------------------------------------------
+kill -TERM "$pidA" "$pidB"
+stop_within 5 "$pidA"
+rcA=$?
+stop_within 5 "$pidB"
+rcB=$?
+if [ $rcA = 0 ] && [ $rcB = 0 ]; then ok "clean stop"; else fail "clean stop" "exit $rcA/$rcB: $(cat "$work/a.out" "$work/b.out")"; fi
+if ! ip -n "$hA" link show flannel0 >/dev/null 2>&1; then ok "TUN gone after stop"; else fail "TUN gone after stop" "flannel0 still there"; fi
+echo "counters A:"
+sed 's/^/  /' "$work/a.counters"
+exit $failed

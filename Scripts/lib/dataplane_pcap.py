@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Checks for Scripts/dataplane-lab.sh, on pcap files written by tcpdump -w.
+
+  wire TUN_PCAP UDP_PCAP SRC DST PORT
+      Every UDP datagram SRC:PORT -> DST:PORT in UDP_PCAP must carry exactly a packet read
+      from the TUN (TUN_PCAP) with TTL-1 and the header checksum patched; prints the count.
+  icmp TUN_PCAP TUN_IP UNROUTED
+      The TUN capture must hold a non-ICMP packet to UNROUTED and, coming back, the ICMP net
+      unreachable stock flanneld builds for it (flannel-behaviour.md 4.6), byte for byte.
+"""
+import struct
+import sys
+
+
+def packets(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    offset = 24
+    while offset + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
+        frame = data[offset + 16:offset + 16 + caplen]
+        offset += 16 + caplen
+        if linktype == 1:  # Ethernet
+            if frame[12:14] != b"\x08\x00":
+                continue
+            frame = frame[14:]
+        elif linktype == 113:  # Linux cooked (any)
+            frame = frame[16:]
+        yield frame  # 101/12/228: raw IP
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ip(text):
+    return bytes(int(x) for x in text.split("."))
+
+
+def wire(tun_pcap, udp_pcap, src, dst, port):
+    tun = set(p for p in packets(tun_pcap) if p and p[0] >> 4 == 4)
+    matched = 0
+    for p in packets(udp_pcap):
+        ihl = (p[0] & 15) * 4
+        if p[9] != 17 or p[12:16] != ip(src) or p[16:20] != ip(dst):
+            continue
+        sport, dport, ulen = struct.unpack("!HHH", p[ihl:ihl + 6])
+        if sport != port or dport != port:
+            continue
+        inner = bytes(p[ihl + 8:ihl + ulen])
+        if checksum(inner[:(inner[0] & 15) * 4]) != 0:
+            sys.exit("inner header checksum invalid: " + inner.hex())
+        original = bytearray(inner)
+        original[8] += 1
+        original[10:12] = b"\0\0"
+        original[10:12] = struct.pack("!H", checksum(bytes(original[:(original[0] & 15) * 4])))
+        if bytes(original) not in tun:
+            sys.exit("datagram payload is not a TUN packet with TTL-1: " + inner.hex())
+        matched += 1
+    print(matched)
+
+
+def icmp(tun_pcap, tun_ip, unrouted):
+    captured = [bytes(p) for p in packets(tun_pcap) if p and p[0] >> 4 == 4]
+    offenders = [p for p in captured if p[16:20] == ip(unrouted) and p[9] != 1]
+    if not offenders:
+        sys.exit("no packet to %s captured on the TUN" % unrouted)
+    off = offenders[0]
+    ihl = (off[0] & 15) * 4
+    quoted = off[:ihl + 8]
+    icmp_part = bytearray(b"\x03\x00\0\0\0\0\0\0" + quoted)
+    icmp_part[2:4] = struct.pack("!H", checksum(bytes(icmp_part)))
+    header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp_part), 0, 0, 8, 1, 0,
+                                   ip(tun_ip), off[12:16]))
+    header[10:12] = struct.pack("!H", checksum(bytes(header)))
+    expected = bytes(header + icmp_part)
+    if expected not in captured:
+        replies = [p.hex() for p in captured if p[9] == 1]
+        sys.exit("expected ICMP %s not captured; ICMP seen: %s" % (expected.hex(), replies))
+    print(len(expected))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "wire":
+        wire(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
+    elif sys.argv[1] == "icmp":
+        icmp(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit("usage: see docstring")

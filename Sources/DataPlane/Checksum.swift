@@ -1,0 +1,74 @@
+/// The Internet checksum (RFC 1071) and its incremental update (RFC 1624), on raw bytes.
+///
+/// Words are read big-endian so that every value here is the number that appears on the wire;
+/// callers store results with `storeBigEndian16`.
+public enum Checksum {
+  /// The one's-complement sum of `length` bytes folded to 16 bits (not inverted), added to
+  /// `initial`. An odd trailing byte is padded with zero, as RFC 1071 says.
+  @inline(__always)
+  public static func sum(_ bytes: UnsafeRawPointer, length: Int, initial: UInt32 = 0) -> UInt16 {
+    var acc = UInt64(initial)
+    var offset = 0
+    // 4 bytes per step into a 64-bit accumulator: no carry can be lost before the fold.
+    while offset &+ 4 <= length {
+      acc &+= UInt64(
+        UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+      offset &+= 4
+    }
+    if offset &+ 2 <= length {
+      acc &+= UInt64(
+        UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+      offset &+= 2
+    }
+    if offset < length {
+      acc &+= UInt64(bytes.load(fromByteOffset: offset, as: UInt8.self)) << 8
+    }
+    return fold(acc)
+  }
+
+  /// Folds a wide one's-complement accumulator to 16 bits with end-around carries.
+  @inline(__always)
+  public static func fold(_ value: UInt64) -> UInt16 {
+    var acc = value
+    while acc > 0xffff { acc = (acc & 0xffff) &+ (acc >> 16) }
+    return UInt16(truncatingIfNeeded: acc)
+  }
+
+  /// The checksum field value for `length` bytes whose own checksum field is zero.
+  @inline(__always)
+  public static func compute(_ bytes: UnsafeRawPointer, length: Int) -> UInt16 {
+    ~sum(bytes, length: length)
+  }
+
+  /// RFC 1624 eqn. 3: the new checksum after one 16-bit word changed from `old` to `new`,
+  /// HC' = ~(~HC + ~m + m'). Never yields 0xffff for a non-zero header, like a recomputation.
+  @inline(__always)
+  public static func update(_ checksum: UInt16, old: UInt16, new: UInt16) -> UInt16 {
+    let acc = UInt64(~checksum) &+ UInt64(~old) &+ UInt64(new)
+    return ~fold(acc)
+  }
+}
+
+extension UnsafeMutableRawPointer {
+  @inline(__always)
+  func storeBigEndian16(_ value: UInt16, at offset: Int) {
+    storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
+  }
+
+  @inline(__always)
+  func storeBigEndian32(_ value: UInt32, at offset: Int) {
+    storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
+  }
+}
+
+extension UnsafeRawPointer {
+  @inline(__always)
+  func loadBigEndian16(at offset: Int) -> UInt16 {
+    UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+  }
+
+  @inline(__always)
+  func loadBigEndian32(at offset: Int) -> UInt32 {
+    UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+  }
+}

@@ -1,1 +1,0 @@
-// DataPlane: io_uring ring, TUN device, UDP socket, packet ops, the Forwarder hot loop.

@@ -1,0 +1,137 @@
+import CSystemShims
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The udp backend's data plane: moves IPv4 packets between the TUN device and the UDP socket,
+/// wire-compatible with stock flanneld (the datagram payload is exactly the inner packet).
+///
+/// Thread confinement (why `@unchecked Sendable` is sound): after `start()` the ring, the slab,
+/// the local counters and `cachedRoutes` are touched only by the forwarder's own thread, which
+/// `start()` creates and `stop()` joins. Other threads reach the forwarder only through
+/// `update(routes:)` (the lock-free RouteExchange), `counters()` (relaxed atomic loads),
+/// `failure` (a Mutex) and `stop()` (an atomic flag plus an eventfd write).
+public final class Forwarder: @unchecked Sendable {
+  public let tun: TunDevice
+  public let socket: UDPSocket
+  public let configuration: ForwarderConfiguration
+
+  let routes: RouteExchange
+  let bank = CounterBank()
+  let stopRequested = Atomic<Bool>(false)
+  let failureBox = Mutex<DataPlaneError?>(nil)
+  let wakeFD: Int32
+  // Forwarder-thread state (see the confinement note above).
+  var ring: Ring?
+  var slab: PacketSlab?
+  var cachedRoutes: UInt = 0
+  var postedTunReads = 0
+  var postedReceives = 0
+  var inFlight = 0
+  private var thread: pthread_t?
+  private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
+
+  public init(
+    tun: TunDevice, socket: UDPSocket, configuration: ForwarderConfiguration,
+    routes initial: RouteSnapshot = .empty
+  ) throws(DataPlaneError) {
+    self.tun = tun
+    self.socket = socket
+    self.configuration = configuration
+    self.routes = RouteExchange(initial)
+    wakeFD = flannel_eventfd(0, 1)
+    if wakeFD < 0 { throw DataPlaneError("eventfd for forwarder wakeup", errno: errno) }
+  }
+
+  deinit {
+    stop()
+    close(wakeFD)
+  }
+
+  /// Replaces the route table; the forwarder uses it from its next batch on. Any thread; no lock
+  /// on the forwarder's side.
+  public func update(routes snapshot: RouteSnapshot) {
+    routes.publish(snapshot)
+  }
+
+  /// The table most recently given to `update(routes:)`.
+  public var currentRoutes: RouteSnapshot { routes.latest() }
+
+  /// Counters as of the forwarder's last completed batch. Any thread, never blocks the loop.
+  public func counters() -> ForwarderCounters { bank.snapshot() }
+
+  /// Why the loop ended on its own, if it did.
+  public var failure: DataPlaneError? { failureBox.withLock { $0 } }
+
+  /// Creates the ring and starts the forwarding thread; returns once the thread has its reads
+  /// posted. Throws when the ring cannot be created or bound to the new thread.
+  public func start() throws(DataPlaneError) {
+    try lifecycle.withLock { state throws(DataPlaneError) in
+      guard state == 0 else { throw DataPlaneError("forwarder start", errno: EALREADY) }
+      let slotCount = configuration.tunBufferCount + configuration.udpBufferCount
+      // Every slot has at most one operation in flight, plus the wakeup read and a cancel:
+      // the submission queue can never fill, the completion queue (2×) never overflow.
+      ring = try Ring(entries: UInt32(slotCount + 4))
+      slab = PacketSlab(
+        tunCount: configuration.tunBufferCount, udpCount: configuration.udpBufferCount)
+      let ready = DispatchSemaphore(value: 0)
+      let context = Unmanaged.passRetained(StartContext(self, ready)).toOpaque()
+      var handle = pthread_t()
+      let created = pthread_create(&handle, nil, forwarderThreadMain, context)
+      if created != 0 {
+        Unmanaged<StartContext>.fromOpaque(context).release()
+        throw DataPlaneError("pthread_create for forwarder", errno: created)
+      }
+      thread = handle
+      state = 1
+      ready.wait()
+      if let failure = failureBox.withLock({ $0 }) {
+        pthread_join(handle, nil)
+        thread = nil
+        state = 2
+        throw failure
+      }
+    }
+  }
+
+  /// Stops the loop (in-flight operations are cancelled and drained) and joins the thread.
+  /// Idempotent; safe before `start()`.
+  public func stop() {
+    lifecycle.withLock { state in
+      guard state == 1, let handle = thread else {
+        state = 2
+        return
+      }
+      stopRequested.store(true, ordering: .sequentiallyConsistent)
+      var one: UInt64 = 1
+      _ = write(wakeFD, &one, 8)
+      pthread_join(handle, nil)
+      thread = nil
+      state = 2
+    }
+  }
+
+  func recordFailure(_ error: DataPlaneError) {
+    failureBox.withLock { $0 = $0 ?? error }
+  }
+}
+
+/// What the new thread needs: the forwarder (kept alive by this +1 reference until the thread
+/// has started) and the semaphore `start()` waits on.
+final class StartContext {
+  let forwarder: Forwarder
+  let ready: DispatchSemaphore
+  init(_ forwarder: Forwarder, _ ready: DispatchSemaphore) {
+    self.forwarder = forwarder
+    self.ready = ready
+  }
+}
+
+private func forwarderThreadMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+  let context = Unmanaged<StartContext>.fromOpaque(raw!).takeRetainedValue()
+  context.forwarder.run(ready: context.ready)
+  return nil
+}

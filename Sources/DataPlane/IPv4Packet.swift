@@ -1,0 +1,75 @@
+/// Why a packet was not forwarded. The raw values index the drop counters.
+public enum PacketVerdict: Equatable, Sendable {
+  case forward
+  /// Fewer than 20 bytes: not even an IPv4 header.
+  case short
+  /// The version nibble is not 4 (IPv6 router solicitations reach flannel0, for example).
+  case notIPv4
+  /// IHL below 5 or a header longer than the bytes received.
+  case badHeader
+  /// TTL reached zero after the decrement (stock flannel drops silently, no time-exceeded).
+  case ttlExpired
+}
+
+/// Pure operations on an IPv4 packet held in caller memory. Nothing here allocates, throws or
+/// retains: the Forwarder calls them once per packet.
+public enum IPv4Packet {
+  public static let minimumHeaderLength = 20
+
+  /// Header sanity: at least 20 bytes, version 4, 5 ≤ IHL and IHL·4 ≤ length.
+  @inline(__always)
+  public static func check(_ packet: UnsafeRawPointer, length: Int) -> PacketVerdict {
+    guard length >= minimumHeaderLength else { return .short }
+    let versionAndIHL = packet.load(as: UInt8.self)
+    guard versionAndIHL >> 4 == 4 else { return .notIPv4 }
+    let headerLength = Int(versionAndIHL & 0x0f) &* 4
+    guard headerLength >= minimumHeaderLength && headerLength <= length else { return .badHeader }
+    return .forward
+  }
+
+  /// Header length in bytes (IHL·4); only meaningful after `check` said `.forward`.
+  @inline(__always)
+  public static func headerLength(_ packet: UnsafeRawPointer) -> Int {
+    Int(packet.load(as: UInt8.self) & 0x0f) &* 4
+  }
+
+  /// Destination address, host byte order.
+  @inline(__always)
+  public static func destination(_ packet: UnsafeRawPointer) -> UInt32 {
+    packet.loadBigEndian32(at: 16)
+  }
+
+  /// Source address, host byte order.
+  @inline(__always)
+  public static func source(_ packet: UnsafeRawPointer) -> UInt32 {
+    packet.loadBigEndian32(at: 12)
+  }
+
+  /// Decrements the TTL and patches the header checksum incrementally (RFC 1624), as a
+  /// router does. Returns `.ttlExpired` (and leaves the packet unchanged) when the TTL would
+  /// reach zero; a packet that arrives with TTL 0 is expired too.
+  @inline(__always)
+  public static func decrementTTL(_ packet: UnsafeMutableRawPointer) -> PacketVerdict {
+    let ttl = packet.load(fromByteOffset: 8, as: UInt8.self)
+    guard ttl > 1 else { return .ttlExpired }
+    // TTL is the high byte of the 16-bit word at offset 8 (TTL, protocol).
+    let oldWord = UnsafeRawPointer(packet).loadBigEndian16(at: 8)
+    let newWord = oldWord &- 0x0100
+    let checksum = UnsafeRawPointer(packet).loadBigEndian16(at: 10)
+    packet.storeBytes(of: ttl &- 1, toByteOffset: 8, as: UInt8.self)
+    packet.storeBigEndian16(Checksum.update(checksum, old: oldWord, new: newWord), at: 10)
+    return .forward
+  }
+
+  /// Recomputes the header checksum from scratch (field zeroed first).
+  public static func setHeaderChecksum(_ packet: UnsafeMutableRawPointer) {
+    let length = headerLength(UnsafeRawPointer(packet))
+    packet.storeBigEndian16(0, at: 10)
+    packet.storeBigEndian16(Checksum.compute(UnsafeRawPointer(packet), length: length), at: 10)
+  }
+
+  /// True when the header checksum verifies (sum over the header, field included, is 0xffff).
+  public static func headerChecksumIsValid(_ packet: UnsafeRawPointer) -> Bool {
+    Checksum.sum(packet, length: headerLength(packet)) == 0xffff
+  }
+}

@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One forwarding entry: packets for `network/prefixLength` go to `nextHop:port` over UDP.
+/// Addresses are host byte order.
+public struct Route: Equatable, Sendable {
+  public var network: UInt32
+  public var prefixLength: Int
+  public var nextHop: UInt32
+  public var port: UInt16
+
+  public init(network: UInt32, prefixLength: Int, nextHop: UInt32, port: UInt16) {
+    self.network = network
+    self.prefixLength = prefixLength
+    self.nextHop = nextHop
+    self.port = port
+  }
+
+  var mask: UInt32 { prefixLength == 0 ? 0 : UInt32.max << UInt32(32 - prefixLength) }
+}
+
+/// An immutable subnet → next-hop table, built once by the control plane and swapped into a
+/// running Forwarder whole. Lookups touch only memory owned by the snapshot (no Swift arrays,
+/// so no retain/release per packet).
+///
+/// Longest prefix wins. flannel's usual shape — /24 leases inside one /16 network — is
+/// served by a 256-entry array indexed by the third octet (one load); anything else (another
+/// /16, a prefix longer than /24 inside the fast /16) falls back to a scan of the entries
+/// sorted longest prefix first.
+public final class RouteSnapshot: @unchecked Sendable {
+  // @unchecked: every stored property is written only in init and freed in deinit.
+  public let routes: [Route]
+  private let count: Int
+  private let networks: UnsafeMutablePointer<UInt32>
+  private let masks: UnsafeMutablePointer<UInt32>
+  private let addresses: UnsafeMutablePointer<sockaddr_in>
+  /// `fastNetwork` is the /16 (host order, low bits zero) covered by `fastIndex`.
+  private let fastNetwork: UInt32
+  /// Per third octet: route index, `-1` no route, `-2` scan needed (a longer-than-/24 route).
+  private let fastIndex: UnsafeMutablePointer<Int32>
+  /// Known senders, `address << 16 | port`, sorted for a binary search.
+  private let sources: UnsafeMutablePointer<UInt64>
+  private let sourceCount: Int
+
+  public static let empty = RouteSnapshot([])
+
+  /// Builds the table. Duplicate networks keep the last entry (like flannel's SET_ROUTE, which
+  /// replaces the next hop of an existing identical subnet). Host bits of `network` are ignored.
+  public init(_ input: [Route]) {
+    var byNetwork: [UInt64: Route] = [:]
+    var order: [UInt64] = []
+    for var route in input where (0...32).contains(route.prefixLength) {
+      route.network &= route.mask
+      let key = UInt64(route.network) << 8 | UInt64(route.prefixLength)
+      if byNetwork.updateValue(route, forKey: key) == nil { order.append(key) }
+    }
+    let sorted = order.map { byNetwork[$0]! }.sorted {
+      $0.prefixLength != $1.prefixLength
+        ? $0.prefixLength > $1.prefixLength : $0.network < $1.network
+    }
+    routes = sorted
+    count = sorted.count
+    networks = .allocate(capacity: max(count, 1))
+    masks = .allocate(capacity: max(count, 1))
+    addresses = .allocate(capacity: max(count, 1))
+    for (i, route) in sorted.enumerated() {
+      networks[i] = route.network
+      masks[i] = route.mask
+      addresses[i] = makeSocketAddress(route.nextHop, route.port)
+    }
+
+    fastNetwork = Self.busiestSlash16(sorted)
+    fastIndex = .allocate(capacity: 256)
+    for octet in 0..<256 {
+      let slash24 = fastNetwork | UInt32(octet) << 8
+      if sorted.contains(where: { $0.prefixLength > 24 && $0.network & 0xffff_ff00 == slash24 }) {
+        fastIndex[octet] = -2
+      } else {
+        let hit = sorted.firstIndex { slash24 & $0.mask == $0.network }
+        fastIndex[octet] = hit.map { Int32($0) } ?? -1
+      }
+    }
+
+    let keys = Set(sorted.map { UInt64($0.nextHop) << 16 | UInt64($0.port) }).sorted()
+    sourceCount = keys.count
+    sources = .allocate(capacity: max(keys.count, 1))
+    for (i, key) in keys.enumerated() { sources[i] = key }
+  }
+
+  deinit {
+    networks.deallocate()
+    masks.deallocate()
+    addresses.deallocate()
+    fastIndex.deallocate()
+    sources.deallocate()
+  }
+
+  /// The /16 holding the most routes of prefix 16…32; 0 when there is none (harmless: the fast
+  /// table then still answers correctly for 0.0.x.x).
+  private static func busiestSlash16(_ routes: [Route]) -> UInt32 {
+    var counts: [UInt32: Int] = [:]
+    for route in routes where route.prefixLength >= 16 {
+      counts[route.network & 0xffff_0000, default: 0] += 1
+    }
+    return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? 0
+  }
+
+  /// Index of the longest matching route for `destination` (host order), or -1.
+  @inline(__always)
+  public func index(for destination: UInt32) -> Int {
+    if destination & 0xffff_0000 == fastNetwork {
+      let hit = Int(fastIndex[Int(destination >> 8 & 0xff)])
+      if hit != -2 { return hit }
+    }
+    var i = 0
+    while i < count {
+      if destination & masks[i] == networks[i] { return i }
+      i &+= 1
+    }
+    return -1
+  }
+
+  /// The next hop's ready socket address for `destination`, or nil when there is no route.
+  @inline(__always)
+  public func nextHop(for destination: UInt32) -> UnsafePointer<sockaddr_in>? {
+    let i = index(for: destination)
+    return i < 0 ? nil : UnsafePointer(addresses + i)
+  }
+
+  /// The route a destination takes, for tests and diagnostics.
+  public func route(for destination: UInt32) -> Route? {
+    let i = index(for: destination)
+    return i < 0 ? nil : routes[i]
+  }
+
+  /// True when `address:port` (host order) is the next hop of some route: a datagram from
+  /// there comes from a known lease's PublicIP and the shared port.
+  @inline(__always)
+  public func isKnownSource(address: UInt32, port: UInt16) -> Bool {
+    let key = UInt64(address) << 16 | UInt64(port)
+    var low = 0
+    var high = sourceCount
+    while low < high {
+      let mid = (low &+ high) >> 1
+      let value = sources[mid]
+      if value == key { return true }
+      if value < key { low = mid &+ 1 } else { high = mid }
+    }
+    return false
+  }
+}
+
+/// A `sockaddr_in` for a host-order address and port.
+func makeSocketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {
+  var storage = sockaddr_in()
+  storage.sin_family = sa_family_t(AF_INET)
+  storage.sin_port = port.bigEndian
+  storage.sin_addr.s_addr = address.bigEndian
+  return storage
+}

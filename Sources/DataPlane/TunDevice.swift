@@ -1,0 +1,105 @@
+import CSystemShims
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A non-persistent layer-3 TUN device (`IFF_TUN | IFF_NO_PI`: raw IPv4 packets, no packet-info
+/// header), opened non-blocking so io_uring reads poll instead of parking `iou-wrk` threads.
+/// Closing the descriptor deletes the device and its routes, as with stock flanneld.
+/// Addresses and routes are the Netlink module's job, not this type's.
+public final class TunDevice: @unchecked Sendable {
+  // @unchecked: `fd` and `name` never change; `close()` is for the owner, after the forwarder
+  // using the descriptor has stopped.
+  public private(set) var fd: Int32
+  /// The name the kernel assigned, e.g. "flannel0" for the template "flannel%d".
+  public let name: String
+
+  /// Opens /dev/net/tun and attaches a device named `name`, which may be a template with `%d`.
+  public init(name: String = "flannel%d") throws(DataPlaneError) {
+    guard name.utf8.count < Int(IFNAMSIZ) else {
+      throw DataPlaneError("tun device name \(name)", errno: ENAMETOOLONG)
+    }
+    let fd = try systemCall("open /dev/net/tun") {
+      open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
+    }
+    var request = ifreq()
+    Self.setName(name, in: &request)
+    request.ifr_ifru.ifru_flags = flannel_IFF_TUN | flannel_IFF_NO_PI
+    do {
+      try systemCall("ioctl(TUNSETIFF) \(name)") { ioctl(fd, flannel_TUNSETIFF, &request) }
+    } catch {
+      Glibc.close(fd)
+      throw error
+    }
+    self.fd = fd
+    self.name = Self.name(of: request)
+  }
+
+  deinit { close() }
+
+  public func close() {
+    if fd >= 0 { Glibc.close(fd) }
+    fd = -1
+  }
+
+  /// Sets the MTU (ext MTU − 28 for the udp backend).
+  public func setMTU(_ mtu: Int) throws(DataPlaneError) {
+    var request = request()
+    request.ifr_ifru.ifru_mtu = Int32(mtu)
+    try withHelperSocket("ioctl(SIOCSIFMTU) \(name) \(mtu)") { socket in
+      ioctl(socket, flannel_SIOCSIFMTU, &request)
+    }
+  }
+
+  /// Sets IFF_UP (keeping the other flags).
+  public func setUp() throws(DataPlaneError) {
+    var request = request()
+    try withHelperSocket("ioctl(SIOCGIFFLAGS) \(name)") { socket in
+      ioctl(socket, flannel_SIOCGIFFLAGS, &request)
+    }
+    request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
+    try withHelperSocket("ioctl(SIOCSIFFLAGS) \(name) up") { socket in
+      ioctl(socket, flannel_SIOCSIFFLAGS, &request)
+    }
+  }
+
+  /// Sets the transmit queue length; the default 500 drops bursts (perf-notes §1.6, §7).
+  public func setTxQueueLength(_ length: Int) throws(DataPlaneError) {
+    var request = request()
+    request.ifr_ifru.ifru_ivalue = Int32(length)
+    try withHelperSocket("ioctl(SIOCSIFTXQLEN) \(name) \(length)") { socket in
+      ioctl(socket, flannel_SIOCSIFTXQLEN, &request)
+    }
+  }
+
+  private func request() -> ifreq {
+    var request = ifreq()
+    Self.setName(name, in: &request)
+    return request
+  }
+
+  /// Interface ioctls need some socket to go through; a throwaway UDP socket will do.
+  private func withHelperSocket(
+    _ operation: @autoclosure () -> String, _ body: (Int32) -> Int32
+  ) throws(DataPlaneError) {
+    let socket = try systemCall("socket for interface ioctl") {
+      Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    }
+    defer { Glibc.close(socket) }
+    try systemCall(operation()) { body(socket) }
+  }
+
+  private static func setName(_ name: String, in request: inout ifreq) {
+    withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { bytes in
+      bytes.initializeMemory(as: UInt8.self, repeating: 0)
+      for (i, byte) in name.utf8.prefix(bytes.count - 1).enumerated() { bytes[i] = byte }
+    }
+  }
+
+  private static func name(of request: ifreq) -> String {
+    withUnsafeBytes(of: request.ifr_ifrn.ifrn_name) { bytes in
+      String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+  }
+}

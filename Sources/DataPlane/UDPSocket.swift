@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The underlay UDP socket: bound to the interface address and the backend port (the same
+/// port is used to send and to receive, as stock flanneld does), non-blocking, with large
+/// buffers so bursts survive between two loop iterations.
+public final class UDPSocket: @unchecked Sendable {
+  // @unchecked: all properties are fixed after init except `fd`, closed by the owner only.
+  public private(set) var fd: Int32
+  /// Bound address and port, host byte order (the port is the real one when 0 was asked).
+  public let address: UInt32
+  public let port: UInt16
+  /// Buffer sizes the kernel reports after setup (it doubles what was set).
+  public let receiveBufferSize: Int
+  public let sendBufferSize: Int
+
+  /// `bufferSize` is tried with SO_RCVBUFFORCE/SO_SNDBUFFORCE (needs CAP_NET_ADMIN), then with
+  /// the plain options, which the kernel caps at net.core.{r,w}mem_max; 0 leaves the defaults.
+  public init(address: UInt32, port: UInt16, bufferSize: Int = 7 << 20) throws(DataPlaneError) {
+    let where_ = "\(formatIPv4(address)):\(port)"
+    let fd = try systemCall("socket for udp \(where_)") {
+      socket(
+        AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+          | Int32(SOCK_CLOEXEC.rawValue), 0)
+    }
+    do {
+      if bufferSize > 0 {
+        Self.setBuffer(fd, force: SO_RCVBUFFORCE, plain: SO_RCVBUF, size: bufferSize)
+        Self.setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, size: bufferSize)
+      }
+      var local = makeSocketAddress(address, port)
+      try systemCall("bind udp \(where_)") {
+        withUnsafePointer(to: &local) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+          }
+        }
+      }
+      var bound = sockaddr_in()
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      try systemCall("getsockname udp \(where_)") {
+        withUnsafeMutablePointer(to: &bound) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+      }
+      self.port = UInt16(bigEndian: bound.sin_port)
+    } catch {
+      Glibc.close(fd)
+      throw error
+    }
+    self.fd = fd
+    self.address = address
+    self.receiveBufferSize = Self.getInt(fd, SO_RCVBUF)
+    self.sendBufferSize = Self.getInt(fd, SO_SNDBUF)
+  }
+
+  deinit { close() }
+
+  public func close() {
+    if fd >= 0 { Glibc.close(fd) }
+    fd = -1
+  }
+
+  private static func setBuffer(_ fd: Int32, force: Int32, plain: Int32, size: Int) {
+    var value = Int32(clamping: size)
+    let length = socklen_t(MemoryLayout<Int32>.size)
+    if setsockopt(fd, SOL_SOCKET, force, &value, length) == 0 { return }
+    _ = setsockopt(fd, SOL_SOCKET, plain, &value, length)
+  }
+
+  private static func getInt(_ fd: Int32, _ option: Int32) -> Int {
+    var value: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    _ = getsockopt(fd, SOL_SOCKET, option, &value, &length)
+    return Int(value)
+  }
+}
+
+/// Dotted quad for a host-order address (for messages only).
+func formatIPv4(_ address: UInt32) -> String {
+  "\(address >> 24).\(address >> 16 & 0xff).\(address >> 8 & 0xff).\(address & 0xff)"
+}

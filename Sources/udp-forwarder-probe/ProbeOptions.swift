@@ -1,0 +1,74 @@
+import DataPlane
+import FlannelCore
+
+/// Command line of the probe:
+/// `udp-forwarder-probe --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0
+///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
+///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N]`
+struct ProbeOptions {
+  var tunName = "flannel%d"
+  var bindAddress: UInt32 = 0
+  var bindPort: UInt16 = 8285
+  var tunAddress: UInt32 = 0
+  var routes: [Route] = []
+  var countersFile: String?
+  var mtu = 1472
+  var txQueueLength = 2000
+  var acceptAnySource = false
+  var maxDatagram = 65535
+
+  struct UsageError: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  init(_ arguments: [String]) throws {
+    var rest = arguments[...]
+    func value(_ flag: String) throws -> String {
+      guard let next = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+      return next
+    }
+    while let flag = rest.popFirst() {
+      switch flag {
+      case "--tun": tunName = try value(flag)
+      case "--bind": (bindAddress, bindPort) = try Self.endpoint(try value(flag))
+      case "--tun-address": tunAddress = try Self.address(try value(flag))
+      case "--route": routes.append(try Self.route(try value(flag)))
+      case "--counters-file": countersFile = try value(flag)
+      case "--mtu": mtu = try Self.number(try value(flag))
+      case "--txqueuelen": txQueueLength = try Self.number(try value(flag))
+      case "--max-datagram": maxDatagram = try Self.number(try value(flag))
+      case "--accept-any-source": acceptAnySource = true
+      default: throw UsageError(description: "unknown argument \(flag)")
+      }
+    }
+  }
+
+  static func number(_ text: String) throws -> Int {
+    guard let n = Int(text), n >= 0 else { throw UsageError(description: "bad number \(text)") }
+    return n
+  }
+
+  static func address(_ text: String) throws -> UInt32 {
+    guard let a = IPv4Address(text) else { throw UsageError(description: "bad address \(text)") }
+    return a.value
+  }
+
+  static func endpoint(_ text: String) throws -> (UInt32, UInt16) {
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let port = UInt16(parts[1]) else {
+      throw UsageError(description: "bad endpoint \(text) (want A.B.C.D:PORT)")
+    }
+    return (try address(String(parts[0])), port)
+  }
+
+  /// `10.1.2.0/24=192.168.90.2:7890`
+  static func route(_ text: String) throws -> Route {
+    let parts = text.split(separator: "=")
+    guard parts.count == 2, let network = IPv4Network(String(parts[0])) else {
+      throw UsageError(description: "bad route \(text) (want NET/LEN=A.B.C.D:PORT)")
+    }
+    let (hop, port) = try endpoint(String(parts[1]))
+    return Route(
+      network: network.address.value, prefixLength: network.prefixLength, nextHop: hop, port: port)
+  }
+}

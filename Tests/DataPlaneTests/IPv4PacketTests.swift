@@ -1,0 +1,78 @@
+import DataPlane
+import Testing
+
+@Suite struct IPv4PacketTests {
+  @Test(arguments: [
+    ([UInt8](), PacketVerdict.short),
+    ([UInt8](repeating: 0x45, count: 19), .short),
+    (IPv4Fields().bytes, .forward),
+    ([0x60] + [UInt8](repeating: 0, count: 39), .notIPv4),
+    ([0x44] + [UInt8](repeating: 0, count: 39), .badHeader),
+    (Array(IPv4Fields(ihl: 15, payload: []).bytes.prefix(40)), .badHeader),
+    (IPv4Fields(ihl: 15, payload: []).bytes, .forward),
+  ])
+  func headerCheck(packet: [UInt8], expected: PacketVerdict) {
+    let verdict = packet.withUnsafeBytes {
+      IPv4Packet.check($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, length: $0.count)
+    }
+    #expect(verdict == expected)
+  }
+
+  @Test func checksumMatchesReference() {
+    var rng = SplitMix64(state: 7)
+    for length in 0..<200 {
+      let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      let ours = bytes.withUnsafeBytes {
+        Checksum.compute($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, length: $0.count)
+      }
+      #expect(ours == referenceChecksum(bytes), "length \(length)")
+    }
+  }
+
+  /// The incremental update must equal a full recomputation for every header, including the
+  /// checksum values near 0x0000/0xffff where naive RFC 1141 updates go wrong.
+  @Test func ttlDecrementEqualsRecomputation() {
+    var rng = SplitMix64(state: 42)
+    var checked = 0
+    for _ in 0..<20_000 {
+      var fields = IPv4Fields()
+      fields.ihl = UInt8.random(in: 5...15, using: &rng)
+      fields.tos = UInt8.random(in: 0...255, using: &rng)
+      fields.identification = UInt16.random(in: 0...0xffff, using: &rng)
+      fields.flagsAndFragment = UInt16.random(in: 0...0xffff, using: &rng)
+      fields.ttl = UInt8.random(in: 2...255, using: &rng)
+      fields.proto = UInt8.random(in: 0...255, using: &rng)
+      fields.source = UInt32.random(in: 0...UInt32.max, using: &rng)
+      fields.destination = UInt32.random(in: 0...UInt32.max, using: &rng)
+      var packet = fields.bytes
+      let verdict = packet.withUnsafeMutableBytes { IPv4Packet.decrementTTL($0.baseAddress!) }
+      #expect(verdict == .forward)
+      var expected = packet
+      expected[8] = fields.ttl - 1
+      let headerLength = Int(fields.ihl) * 4
+      put16(&expected, 10, 0)
+      put16(&expected, 10, referenceChecksum(expected[0..<headerLength]))
+      #expect(packet == expected)
+      #expect(packet.withUnsafeBytes { IPv4Packet.headerChecksumIsValid($0.baseAddress!) })
+      checked += 1
+    }
+    #expect(checked == 20_000)
+  }
+
+  @Test(arguments: [0, 1] as [UInt8])
+  func ttlExpiresWithoutTouchingThePacket(ttl: UInt8) {
+    var packet = IPv4Fields(ttl: ttl).bytes
+    let before = packet
+    let verdict = packet.withUnsafeMutableBytes { IPv4Packet.decrementTTL($0.baseAddress!) }
+    #expect(verdict == .ttlExpired)
+    #expect(packet == before)
+  }
+
+  @Test func setHeaderChecksumRecomputes() {
+    var packet = IPv4Fields(ihl: 7).bytes
+    let good = get16(packet, 10)
+    put16(&packet, 10, 0xdead)
+    packet.withUnsafeMutableBytes { IPv4Packet.setHeaderChecksum($0.baseAddress!) }
+    #expect(get16(packet, 10) == good)
+  }
+}
