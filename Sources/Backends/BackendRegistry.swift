@@ -8,8 +8,7 @@ public enum BackendRegistry {
   public static func make(type: String, context: BackendContext) throws -> any Backend {
     switch type.lowercased() {
     case "udp":
-      return LeaseOnlyBackend(
-        attributes: BackendLeaseAttributes(backendType: "", mtu: context.external.mtu - 28))
+      return try UDPBackend(context: context)
     case "vxlan":
       return try VXLANBackend(context: context)
     case "host-gw":
