@@ -24,7 +24,9 @@ struct ProbeOptions {
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
     func value(_ flag: String) throws -> String {
-      guard let next = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+      guard let next = rest.popFirst() else {
+        throw UsageError(description: "\(flag) needs a value")
+      }
       return next
     }
     while let flag = rest.popFirst() {

@@ -1,8 +1,8 @@
+import DataPlane
 // A kernel-test harness for the DataPlane module: runs one Forwarder between a TUN device and a
 // UDP socket with static routes, prints the TUN name, rewrites a counters file every 100 ms and
 // on exit (SIGTERM/SIGINT). Addresses and routes on the TUN are set by the caller (`ip`).
 @preconcurrency import Glibc
-import DataPlane
 import Synchronization
 
 enum ProbeSignal {
@@ -10,6 +10,12 @@ enum ProbeSignal {
 }
 
 setvbuf(stdout, nil, _IOLBF, 0)
+// A parent (a test runner) may start us with SIGTERM/SIGINT blocked; the mask is inherited.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGTERM)
+sigaddset(&stopSignals, SIGINT)
+pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 let options: ProbeOptions
 do {
   options = try ProbeOptions(Array(CommandLine.arguments.dropFirst()))
