@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Kernel test of the DataPlane Forwarder (udp backend data plane), run by
 # Tests/DataPlaneTests/ForwarderNamespaceTests.swift or by hand:
-#   Scripts/dataplane-lab.sh .build/debug/udp-forwarder-probe
+#   Scripts/dataplane-lab.sh .build/debug/udp-forwarder-probe [--bench]
+# With --bench it also measures, before stopping: iperf3 TCP cA → cB (5 s, 1 stream), ping RTT,
+# and prints SQEs per io_uring_enter.
 #
 # Four network namespaces: two "hosts" joined by a veth underlay (192.168.90.0/24), each with
 # a TUN forwarder (udp-forwarder-probe) and a "container" namespace behind a veth:
@@ -15,7 +17,8 @@
 # "not ok NAME: why" per check; exits non-zero when any check failed. Everything it creates is
 # deleted on exit.
 set -uo pipefail
-probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe}
+probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe [--bench]}
+bench=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/dataplane-lab.XXXXXX)
 tag=dp$$
@@ -112,7 +115,8 @@ set +e
 
 ip netns exec "$hA" "$probe" --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0 \
   --route 10.1.2.0/24=192.168.90.2:7890 --route 10.1.3.0/24=192.168.90.3:7890 \
-  --max-datagram 1500 --counters-file "$work/a.counters" >"$work/a.out" 2>&1 &
+  --max-datagram 1500 --counters-file "$work/a.counters" --routes-file "$work/a.routes" \
+  >"$work/a.out" 2>&1 &
 pidA=$!
 pids+=("$pidA")
 ip netns exec "$hB" "$probe" --tun flannel0 --bind 192.168.90.2:7890 --tun-address 10.1.2.0 \
@@ -217,6 +221,48 @@ else
   fail "valid datagram from known source written" "$(cat "$work/a.counters")"
 fi
 if out=$(in_ns "$cA" ping -c 2 -i 0.2 -W 2 10.1.2.2 2>&1); then ok "still forwarding"; else fail "still forwarding" "$out"; fi
+
+# --- live route updates (Forwarder.update(routes:) while traffic flows) ------------------------
+# reload_routes LINE...: writes A's routes file, signals the probe, waits for it to apply them.
+reload_routes() {
+  local applied
+  applied=$(grep -c "^routes " "$work/a.out")
+  printf '%s\n' "$@" >"$work/a.routes"
+  kill -USR1 "$pidA"
+  for _ in $(seq 1 100); do
+    [ "$(grep -c "^routes " "$work/a.out")" -gt "$applied" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+noroute=$(counter "$work/a.counters" dropNoRoute)
+if reload_routes 10.1.3.0/24=192.168.90.3:7890 &&
+  ! in_ns "$cA" ping -c 2 -i 0.2 -W 1 10.1.2.2 >/dev/null 2>&1 &&
+  wait_counter "$work/a.counters" dropNoRoute $((noroute + 2)); then
+  ok "route removed by update"
+else
+  fail "route removed by update" "$(cat "$work/a.out")"
+fi
+if reload_routes 10.1.2.0/25=192.168.90.2:7890 10.1.2.128/25=192.168.90.9:7890 &&
+  out=$(in_ns "$cA" ping -c 2 -i 0.2 -W 2 10.1.2.2 2>&1); then
+  ok "route restored by update"
+else
+  fail "route restored by update" "$out"
+fi
+
+# --- optional measurements --------------------------------------------------------------------
+if [ "$bench" = --bench ]; then
+  ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &
+  pids+=($!)
+  sleep 0.5
+  echo "bench iperf3 TCP 1 stream cA -> cB:"
+  in_ns "$cA" iperf3 -c 10.1.2.2 -t 5 -f m 2>&1 | grep -E "sender|receiver" | sed 's/^/  /'
+  echo "bench ping cA -> cB:"
+  in_ns "$cA" ping -c 50 -i 0.02 -q 10.1.2.2 2>&1 | tail -1 | sed 's/^/  /'
+  wait_counter "$work/a.counters" batches 1
+  awk '$1 == "submissions" { s = $2 } $1 == "sqesSubmitted" { q = $2 }
+    END { printf "bench A: %d io_uring_enter, %.2f SQEs each\n", s, q / s }' "$work/a.counters"
+fi
 
 # --- stop ------------------------------------------------------------------------------------
 kill -TERM "$pidA" "$pidB"

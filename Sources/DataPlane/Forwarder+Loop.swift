@@ -129,7 +129,7 @@ extension Forwarder {
     _ slot: Int, _ result: Int32, _ ring: Ring, _ slab: PacketSlab, _ routes: RouteSnapshot
   ) {
     guard result > 0 else {
-      if result != -ECANCELED { bank.add(.readErrors) }
+      countReadFailure(result)
       slab.releaseTun(slot)
       return
     }
@@ -151,7 +151,7 @@ extension Forwarder {
         tunAddress: configuration.tunAddress, into: slab.scratch(slot),
         capacity: PacketSlab.scratchSize)
       if reply > 0, let sqe = ring.sqe() {
-        io_uring_prep_write(sqe, tun.fd, slab.scratch(slot), UInt32(reply), 0)
+        io_uring_prep_write(sqe, tunFD, slab.scratch(slot), UInt32(reply), 0)
         io_uring_sqe_set_data64(sqe, Operation.icmpWrite.userData(slot))
         inFlight &+= 1
       } else {
@@ -174,7 +174,7 @@ extension Forwarder {
     slab.addresses[slot] = nextHop.pointee
     slab.headers[slot].msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
     slab.vectors[slot].iov_len = length
-    io_uring_prep_sendmsg(sqe, socket.fd, slab.headers + slot, 0)
+    io_uring_prep_sendmsg(sqe, socketFD, slab.headers + slot, 0)
     io_uring_sqe_set_data64(sqe, Operation.udpSend.userData(slot))
     inFlight &+= 1
   }
@@ -185,7 +185,7 @@ extension Forwarder {
     _ slot: Int, _ result: Int32, _ ring: Ring, _ slab: PacketSlab, _ routes: RouteSnapshot
   ) {
     guard result >= 0 else {
-      if result != -ECANCELED { bank.add(.readErrors) }
+      countReadFailure(result)
       slab.releaseUDP(slot)
       return
     }
@@ -218,9 +218,18 @@ extension Forwarder {
       slab.releaseUDP(slot)
       return
     }
-    io_uring_prep_write(sqe, tun.fd, packet, UInt32(length), 0)
+    io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
     io_uring_sqe_set_data64(sqe, Operation.tunWrite.userData(slot))
     inFlight &+= 1
+  }
+
+  @inline(__always)
+  private func countReadFailure(_ result: Int32) {
+    if result == -EAGAIN {
+      bank.add(.readRetries)
+    } else if result != -ECANCELED {
+      bank.add(.readErrors)
+    }
   }
 
   /// Keeps `tunReadDepth` READs and `udpReceiveDepth` RECVMSGs posted while buffers are free.
@@ -232,7 +241,7 @@ extension Forwarder {
         slab.releaseTun(slot)
         break
       }
-      io_uring_prep_read(sqe, tun.fd, slab.buffer(slot), UInt32(PacketSlab.bufferSize), 0)
+      io_uring_prep_read(sqe, tunFD, slab.buffer(slot), UInt32(PacketSlab.bufferSize), 0)
       io_uring_sqe_set_data64(sqe, Operation.tunRead.userData(slot))
       postedTunReads &+= 1
       inFlight &+= 1
@@ -245,7 +254,7 @@ extension Forwarder {
       }
       slab.headers[slot].msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
       slab.vectors[slot].iov_len = limit
-      io_uring_prep_recvmsg(sqe, socket.fd, slab.headers + slot, UInt32(MSG_TRUNC))
+      io_uring_prep_recvmsg(sqe, socketFD, slab.headers + slot, UInt32(MSG_TRUNC))
       io_uring_sqe_set_data64(sqe, Operation.udpReceive.userData(slot))
       postedReceives &+= 1
       inFlight &+= 1

@@ -24,6 +24,9 @@ public final class Forwarder: @unchecked Sendable {
   let stopRequested = Atomic<Bool>(false)
   let failureBox = Mutex<DataPlaneError?>(nil)
   let wakeFD: Int32
+  /// Copies of the descriptors, read per packet without going through the device objects.
+  let tunFD: Int32
+  let socketFD: Int32
   // Forwarder-thread state (see the confinement note above).
   var ring: Ring?
   var slab: PacketSlab?
@@ -41,6 +44,8 @@ public final class Forwarder: @unchecked Sendable {
     self.tun = tun
     self.socket = socket
     self.configuration = configuration
+    tunFD = tun.fd
+    socketFD = socket.fd
     self.routes = RouteExchange(initial)
     wakeFD = flannel_eventfd(0, 1)
     if wakeFD < 0 { throw DataPlaneError("eventfd for forwarder wakeup", errno: errno) }

@@ -31,6 +31,9 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var dropTunWriteError: UInt64 = 0
   /// Reads from the TUN or receives from the socket that completed with an error.
   public var readErrors: UInt64 = 0
+  /// Reads or receives that completed with EAGAIN (another posted read took the packet) and
+  /// were simply posted again.
+  public var readRetries: UInt64 = 0
   public var icmpSent: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration) and SQEs they submitted.
   public var submissions: UInt64 = 0
@@ -53,7 +56,7 @@ enum Counter: Int, CaseIterable {
   case tunPacketsRead, tunBytesRead, udpPacketsSent, udpBytesSent
   case udpPacketsReceived, udpBytesReceived, tunPacketsWritten, tunBytesWritten
   case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
-  case dropTruncated, dropSendError, dropTunWriteError, readErrors, icmpSent
+  case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries, icmpSent
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -119,6 +122,7 @@ final class CounterBank: @unchecked Sendable {
     s.dropSendError = load(.dropSendError)
     s.dropTunWriteError = load(.dropTunWriteError)
     s.readErrors = load(.readErrors)
+    s.readRetries = load(.readRetries)
     s.icmpSent = load(.icmpSent)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)

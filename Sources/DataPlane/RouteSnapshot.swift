@@ -88,6 +88,16 @@ public final class RouteSnapshot: @unchecked Sendable {
     for (i, key) in keys.enumerated() { sources[i] = key }
   }
 
+  /// The same from plain tuples (network and next hop in host byte order).
+  public convenience init(
+    entries: [(network: UInt32, prefix: Int, nextHop: UInt32, port: UInt16)]
+  ) {
+    self.init(
+      entries.map {
+        Route(network: $0.network, prefixLength: $0.prefix, nextHop: $0.nextHop, port: $0.port)
+      })
+  }
+
   deinit {
     networks.deallocate()
     masks.deallocate()

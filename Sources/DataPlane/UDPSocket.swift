@@ -21,7 +21,8 @@ public final class UDPSocket: @unchecked Sendable {
     let where_ = "\(formatIPv4(address)):\(port)"
     let fd = try systemCall("socket for udp \(where_)") {
       socket(
-        AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        AF_INET,
+        Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
           | Int32(SOCK_CLOEXEC.rawValue), 0)
     }
     do {

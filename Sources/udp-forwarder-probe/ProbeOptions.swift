@@ -4,7 +4,9 @@ import FlannelCore
 /// Command line of the probe:
 /// `udp-forwarder-probe --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0
 ///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
-///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N]`
+///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]`
+/// The routes file holds one `NET/LEN=A.B.C.D:PORT` per line; it replaces the --route table at
+/// start (when it exists) and on every SIGUSR1.
 struct ProbeOptions {
   var tunName = "flannel%d"
   var bindAddress: UInt32 = 0
@@ -12,6 +14,7 @@ struct ProbeOptions {
   var tunAddress: UInt32 = 0
   var routes: [Route] = []
   var countersFile: String?
+  var routesFile: String?
   var mtu = 1472
   var txQueueLength = 2000
   var acceptAnySource = false
@@ -24,7 +27,9 @@ struct ProbeOptions {
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
     func value(_ flag: String) throws -> String {
-      guard let next = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+      guard let next = rest.popFirst() else {
+        throw UsageError(description: "\(flag) needs a value")
+      }
       return next
     }
     while let flag = rest.popFirst() {
@@ -34,6 +39,7 @@ struct ProbeOptions {
       case "--tun-address": tunAddress = try Self.address(try value(flag))
       case "--route": routes.append(try Self.route(try value(flag)))
       case "--counters-file": countersFile = try value(flag)
+      case "--routes-file": routesFile = try value(flag)
       case "--mtu": mtu = try Self.number(try value(flag))
       case "--txqueuelen": txQueueLength = try Self.number(try value(flag))
       case "--max-datagram": maxDatagram = try Self.number(try value(flag))

@@ -1,15 +1,23 @@
+import DataPlane
 // A kernel-test harness for the DataPlane module: runs one Forwarder between a TUN device and a
 // UDP socket with static routes, prints the TUN name, rewrites a counters file every 100 ms and
 // on exit (SIGTERM/SIGINT). Addresses and routes on the TUN are set by the caller (`ip`).
 @preconcurrency import Glibc
-import DataPlane
 import Synchronization
 
 enum ProbeSignal {
   static let stop = Atomic<Bool>(false)
+  static let reload = Atomic<Bool>(false)
 }
 
 setvbuf(stdout, nil, _IOLBF, 0)
+// A parent (a test runner) may start us with SIGTERM/SIGINT blocked; the mask is inherited.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGTERM)
+sigaddset(&stopSignals, SIGINT)
+sigaddset(&stopSignals, SIGUSR1)
+pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 let options: ProbeOptions
 do {
   options = try ProbeOptions(Array(CommandLine.arguments.dropFirst()))
@@ -33,10 +41,22 @@ do {
   try forwarder.start()
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
   signal(SIGINT) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
+  signal(SIGUSR1) { _ in ProbeSignal.reload.store(true, ordering: .relaxed) }
+  if let file = options.routesFile, let routes = readRoutes(file) {
+    forwarder.update(routes: RouteSnapshot(routes))
+  }
   print("tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize)")
   while !ProbeSignal.stop.load(ordering: .relaxed) {
+    if ProbeSignal.reload.exchange(false, ordering: .relaxed), let file = options.routesFile {
+      if let routes = readRoutes(file) {
+        forwarder.update(routes: RouteSnapshot(routes))
+        print("routes \(routes.count) from \(file)")
+      } else {
+        fputs("udp-forwarder-probe: cannot read routes from \(file)\n", stderr)
+      }
+    }
     if let file = options.countersFile { writeCounters(forwarder.counters(), to: file) }
-    usleep(100_000)
+    usleep(50_000)
   }
   forwarder.stop()
   if let file = options.countersFile { writeCounters(forwarder.counters(), to: file) }
@@ -47,6 +67,23 @@ do {
 } catch {
   fputs("udp-forwarder-probe: \(error)\n", stderr)
   exit(1)
+}
+
+/// Routes from a file of `NET/LEN=A.B.C.D:PORT` lines; nil when unreadable or malformed.
+func readRoutes(_ path: String) -> [Route]? {
+  guard let file = fopen(path, "r") else { return nil }
+  defer { fclose(file) }
+  var text = ""
+  var chunk = [CChar](repeating: 0, count: 512)
+  while fgets(&chunk, Int32(chunk.count), file) != nil {
+    text += String(decoding: chunk.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+  var routes: [Route] = []
+  for line in text.split(separator: "\n") where !line.isEmpty {
+    guard let route = try? ProbeOptions.route(String(line)) else { return nil }
+    routes.append(route)
+  }
+  return routes
 }
 
 /// `name value` lines, written to a temporary file and renamed so readers never see half.

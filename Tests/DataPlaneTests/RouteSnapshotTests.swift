@@ -80,6 +80,13 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
     }
   }
 
+  @Test func tupleInitializer() {
+    let table = RouteSnapshot(entries: [
+      (network: ip(10, 1, 2, 0), prefix: 24, nextHop: ip(192, 168, 90, 2), port: 7890)
+    ])
+    #expect(table.route(for: ip(10, 1, 2, 1))?.port == 7890)
+  }
+
   @Test func emptyTableRoutesNothing() {
     #expect(RouteSnapshot.empty.route(for: ip(10, 1, 2, 3)) == nil)
     #expect(!RouteSnapshot.empty.isKnownSource(address: 0, port: 0))
