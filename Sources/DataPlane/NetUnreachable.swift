@@ -8,10 +8,19 @@ public enum NetUnreachable {
   static let protocolICMP: UInt8 = 1
 
   /// Writes the reply for `offender` into `output` and returns its length, or 0 when none is
-  /// due: the offender is ICMP, a non-first fragment, has IHL·4 ≥ 60, or fails `IPv4Packet.check`,
-  /// or `capacity` is too small. `tunAddress` (host order) is the reply's source: the lease's
+  /// due: the offender is an ICMP error message, a non-first fragment, has IHL·4 ≥ 60, or fails
+  /// `IPv4Packet.check`, or `capacity` is too small.
+  ///
+  /// Unlike stock flanneld, which answers no ICMP at all, ICMP queries (echo request, …) are
+  /// answered, so `ping` to a subnet nobody holds says "Destination Net Unreachable" instead of
+  /// timing out; errors about ICMP errors stay forbidden (RFC 1122 §3.2.2, RFC 1812 §4.3.2.7). `tunAddress` (host order) is the reply's source: the lease's
   /// network address. Quoted bytes past the end of a tiny offender are zero (flannel copies
   /// whatever follows in its buffer).
+  /// Destination unreachable, source quench, redirect, time exceeded, parameter problem.
+  static func isICMPError(_ type: UInt8) -> Bool {
+    type == 3 || type == 4 || type == 5 || type == 11 || type == 12
+  }
+
   public static func build(
     offender: UnsafeRawPointer, length: Int, tunAddress: UInt32,
     into output: UnsafeMutableRawPointer, capacity: Int
@@ -19,7 +28,11 @@ public enum NetUnreachable {
     guard IPv4Packet.check(offender, length: length) == .forward else { return 0 }
     let quotedHeader = IPv4Packet.headerLength(offender)
     guard quotedHeader < 60 else { return 0 }
-    guard offender.load(fromByteOffset: 9, as: UInt8.self) != protocolICMP else { return 0 }
+    if offender.load(fromByteOffset: 9, as: UInt8.self) == protocolICMP {
+      guard length > quotedHeader,
+        !isICMPError(offender.load(fromByteOffset: quotedHeader, as: UInt8.self))
+      else { return 0 }
+    }
     guard offender.loadBigEndian16(at: 6) & 0x1fff == 0 else { return 0 }
     let quoted = quotedHeader &+ 8
     let total = 20 &+ 8 &+ quoted

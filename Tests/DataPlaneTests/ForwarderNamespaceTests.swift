@@ -15,7 +15,8 @@ import Testing
   static let expectedChecks = [
     "forwarders start", "ping A to B", "ping B to A", "reply TTL 60", "wire format",
     "connect to unrouted subnet: ENETUNREACH", "ICMP net unreachable bytes",
-    "counted icmpSent and dropNoRoute", "no ICMP about ICMP", "unknown source port dropped",
+    "counted icmpSent and dropNoRoute", "ping to an unrouted subnet: Destination Net Unreachable",
+    "unknown source port dropped",
     "short datagram dropped", "empty datagram dropped", "IPv6 datagram dropped",
     "IHL 4 datagram dropped", "TTL 1 datagram dropped", "oversized datagram dropped",
     "nothing dropped reached the TUN", "valid datagram from known source written",

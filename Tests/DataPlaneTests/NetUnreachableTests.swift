@@ -46,7 +46,9 @@ import Testing
   }
 
   @Test(arguments: [
-    ("ICMP offender", IPv4Fields(proto: 1).bytes),
+    ("ICMP unreachable offender", IPv4Fields(proto: 1, payload: [3, 0] + Array(2..<16)).bytes),
+    ("ICMP time exceeded offender", IPv4Fields(proto: 1, payload: [11, 0] + Array(2..<16)).bytes),
+    ("ICMP without its type byte", IPv4Fields(proto: 1, payload: []).bytes),
     ("non-first fragment", IPv4Fields(flagsAndFragment: 0x0001).bytes),
     ("non-first last fragment", IPv4Fields(flagsAndFragment: 0x00b9).bytes),
     ("IHL 15", IPv4Fields(ihl: 15).bytes),
@@ -55,6 +57,13 @@ import Testing
   ])
   func noReply(name: String, offender: [UInt8]) {
     #expect(build(offender).isEmpty, "\(name)")
+  }
+
+  @Test func anICMPEchoRequestIsAnswered() {
+    let offender = IPv4Fields(proto: 1, payload: [8, 0] + Array(2..<16)).bytes
+    let reply = build(offender)
+    #expect(reply.count == 56)
+    #expect(Array(reply[28..<56]) == Array(offender[0..<28]))
   }
 
   @Test func firstFragmentWithMoreFragmentsIsAnswered() {

@@ -69,6 +69,10 @@ public final class UDPBackend: Backend {
       }
       try netlink.replaceRoute(
         Netlink.Route(destination: context.network.network, outputIndex: link.index))
+      // The forwarder's "net unreachable" replies come from the lease network address, which
+      // is flannel0's own: without accept_local the kernel drops them as martians (stock
+      // flanneld never set it, so its replies never arrived).
+      allowLocalSource(on: tun.name)
       let socket = try UDPSocket(address: context.external.address.value, port: UInt16(port))
       let forwarder = try Forwarder(
         tun: tun, socket: socket,
@@ -117,6 +121,17 @@ public final class UDPBackend: Backend {
   /// The forwarder's counters, for /metrics and logs; nil before `configure`.
   public func counters() -> ForwarderCounters? {
     state.withLock { $0.forwarder }?.counters()
+  }
+
+  func allowLocalSource(on device: String) {
+    let path = "/proc/sys/net/ipv4/conf/\(device)/accept_local"
+    do {
+      try "1".write(toFile: path, atomically: false, encoding: .utf8)
+    } catch {
+      context.logger.warning(
+        "Could not set \(path) to 1 (\(error)): ICMP net-unreachable replies will not reach senders"
+      )
+    }
   }
 
   func snapshot(of table: LeaseTable) -> RouteSnapshot {
