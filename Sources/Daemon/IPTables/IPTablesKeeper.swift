@@ -1,0 +1,88 @@
+import FlannelCore
+import Logging
+
+/// Keeps flannel's iptables chains in place: `ensure()` once at startup, then `run(every:)`
+/// checks them every `-iptables-resync` seconds and repairs each damaged chain set in one
+/// `iptables-restore --noflush` transaction. Rules stay in place when the daemon exits.
+public actor IPTablesKeeper {
+  public struct Outcome: Sendable, Equatable {
+    /// Chains rebuilt by this pass (empty: everything was in place).
+    public var repaired: [String]
+  }
+
+  private var chainSets: [IPTablesChainSet]
+  private let commands: IPTablesCommands
+  private let logger: Logger
+  public private(set) var passes = 0
+  public private(set) var repairs = 0
+
+  public init(chainSets: [IPTablesChainSet], commands: IPTablesCommands, logger: Logger) {
+    self.chainSets = chainSets
+    self.commands = commands
+    self.logger = logger
+  }
+
+  /// The keeper for flanneld's options (-ip-masq, -ip-masq-fully-random-disable,
+  /// -iptables-forward-rules), or nil when they ask for no rules. Probes `iptables
+  /// --version` for `--random-fully`; a missing binary throws `.binaryNotFound`.
+  public static func forFlanneld(
+    options: FlanneldOptions, network: IPv4Network, subnet: IPv4Network,
+    commands: IPTablesCommands = IPTablesCommands(), logger: Logger
+  ) throws(IPTablesError) -> IPTablesKeeper? {
+    guard options.ipMasq || options.iptablesForwardRules else { return nil }
+    var randomFully = false
+    if options.ipMasq && !options.ipMasqFullyRandomDisable {
+      randomFully = try commands.version()?.supportsRandomFully ?? false
+    }
+    let sets = FlannelIPTablesRules.chainSets(
+      network: network, subnet: subnet, ipMasq: options.ipMasq,
+      forwardRules: options.iptablesForwardRules, randomFully: randomFully)
+    return IPTablesKeeper(chainSets: sets, commands: commands, logger: logger)
+  }
+
+  /// Replaces the expected rules (a new lease subnet); the next pass applies them.
+  public func update(chainSets: [IPTablesChainSet]) {
+    self.chainSets = chainSets
+  }
+
+  /// Checks every chain set and repairs the damaged ones.
+  @discardableResult
+  public func ensure() throws(IPTablesError) -> Outcome {
+    passes += 1
+    var repaired: [String] = []
+    var saves: [String: IPTablesSave] = [:]
+    for set in chainSets {
+      if saves[set.table] == nil { saves[set.table] = try commands.save(table: set.table) }
+      let finding = IPTablesRepairPlan.inspect(set, in: saves[set.table]!)
+      guard !finding.problems.isEmpty else { continue }
+      logger.info(
+        "Some iptables rules are missing; deleting and recreating rules (\(finding.problems.joined(separator: "; ")))"
+      )
+      try commands.restore(IPTablesRepairPlan.rebuild(set, from: saves[set.table]!))
+      saves[set.table] = nil
+      repaired.append("\(set.table)/\(set.chain)")
+    }
+    repairs += repaired.count
+    return Outcome(repaired: repaired)
+  }
+
+  /// Resync loop until the task is cancelled. Errors are logged and retried next period; a
+  /// missing binary is logged once and ends the loop (the daemon keeps running).
+  public func run(every period: Duration) async {
+    while !Task.isCancelled {
+      do {
+        try ensure()
+      } catch .binaryNotFound(let name, let path) {
+        logger.error("\(IPTablesError.binaryNotFound(name: name, path: path))")
+        return
+      } catch {
+        logger.error("Failed to ensure iptables rules: \(error)")
+      }
+      do {
+        try await Task.sleep(for: period)
+      } catch {
+        return
+      }
+    }
+  }
+}
