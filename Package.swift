@@ -46,6 +46,10 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
+    // Test helper: runs Daemon pieces inside a network namespace (`ip netns exec`).
+    .executableTarget(
+      name: "daemon-probe",
+      dependencies: ["Daemon", "FlannelCore", .product(name: "Logging", package: "swift-log")]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
@@ -58,7 +62,9 @@ let package = Package(
     .testTarget(
       name: "BackendsTests",
       dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
-    .testTarget(name: "DaemonTests", dependencies: ["Daemon", "FlannelCore"]),
+    .testTarget(
+      name: "DaemonTests",
+      dependencies: ["Daemon", "FlannelCore", "SubnetManager", "TestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
   ],
   swiftLanguageModes: [.v6]
