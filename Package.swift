@@ -64,7 +64,10 @@ let package = Package(
       dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
     .testTarget(
       name: "DaemonTests",
-      dependencies: ["Daemon", "FlannelCore", "SubnetManager", "TestSupport"]),
+      dependencies: [
+        "Daemon", "FlannelCore", "SubnetManager", "TestSupport",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
   ],
   swiftLanguageModes: [.v6]
