@@ -73,7 +73,9 @@ case "iptables":
     }
     let outcome = try await keeper.ensure()
     say("ensured repaired=\(outcome.repaired.joined(separator: ","))")
-    await keeper.run(every: .seconds(parsed.iptablesResync))
+    await keeper.run(every: .seconds(parsed.iptablesResync)) { outcome in
+      say("pass repaired=\(outcome.repaired.joined(separator: ","))")
+    }
   } catch {
     say("error \(error)")
     fail("\(error)")

@@ -68,10 +68,13 @@ public actor IPTablesKeeper {
 
   /// Resync loop until the task is cancelled. Errors are logged and retried next period; a
   /// missing binary is logged once and ends the loop (the daemon keeps running).
-  public func run(every period: Duration) async {
+  /// `onPass` sees each successful pass (e.g. to count repairs in the metrics).
+  public func run(
+    every period: Duration, onPass: @Sendable (Outcome) -> Void = { _ in }
+  ) async {
     while !Task.isCancelled {
       do {
-        try ensure()
+        onPass(try ensure())
       } catch .binaryNotFound(let name, let path) {
         logger.error("\(IPTablesError.binaryNotFound(name: name, path: path))")
         return
