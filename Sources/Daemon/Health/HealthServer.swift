@@ -23,6 +23,7 @@ public final class HealthServer: Sendable {
   private let routes: HealthRoutes
   private let readyFlag = Atomic<Bool>(false)
   private let stopping = Atomic<Bool>(false)
+  private let started = Atomic<Bool>(false)
   private let finished = DispatchSemaphore(value: 0)
 
   /// Binds and listens at once, so a busy port fails startup rather than a later thread.
@@ -89,6 +90,7 @@ public final class HealthServer: Sendable {
 
   /// Starts serving on a thread of its own.
   public func start() {
+    guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
     let thread = Thread { [self] in
       serve()
       finished.signal()
@@ -97,11 +99,11 @@ public final class HealthServer: Sendable {
     thread.start()
   }
 
-  /// Stops accepting, waits for the serving thread, closes the socket.
+  /// Stops accepting, waits for the serving thread (if started), closes the socket.
   public func stop() {
     guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
     shutdown(listener, Int32(SHUT_RDWR))
-    finished.wait()
+    if started.load(ordering: .acquiring) { finished.wait() }
     close(listener)
   }
 
