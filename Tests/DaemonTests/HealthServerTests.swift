@@ -1,9 +1,10 @@
 import Daemon
 import FlannelCore
 import Foundation
-@testable import SubnetManager
 import TestSupport
 import Testing
+
+@testable import SubnetManager
 
 /// The health listener on loopback, scraped with curl like a kubelet or Prometheus would.
 @Suite struct HealthServerTests {
@@ -42,7 +43,8 @@ import Testing
     #expect(try Self.fetch(server, "/metrics").status.hasSuffix("404 Not Found"))
     let missing = try Self.fetch(server, "/nothing")
     #expect(missing.status == "HTTP/1.1 404 Not Found" && missing.body == "404 page not found\n")
-    #expect(try Self.fetch(server, "/healthz", method: "POST").status.hasSuffix("405 Method Not Allowed"))
+    #expect(
+      try Self.fetch(server, "/healthz", method: "POST").status.hasSuffix("405 Method Not Allowed"))
     let head = try Self.fetch(server, "/healthz", method: "HEAD")
     #expect(head.status == "HTTP/1.1 200 OK" && head.body.isEmpty)
   }
@@ -60,7 +62,8 @@ import Testing
     metrics.update(stats: stats)
     metrics.update(
       lease: Lease(
-        subnet: IPv4Network("10.1.15.0/24")!, attrs: LeaseAttrs(publicIP: IPv4Address("192.168.9.1")!),
+        subnet: IPv4Network("10.1.15.0/24")!,
+        attrs: LeaseAttrs(publicIP: IPv4Address("192.168.9.1")!),
         expiration: Date(timeIntervalSince1970: 1_800_000_000)))
     metrics.update(leasesKnown: 17)
     var counters = DataPlaneCounters()
@@ -96,7 +99,8 @@ import Testing
     // A new lease replaces the old subnet's sample instead of adding one.
     metrics.update(
       lease: Lease(
-        subnet: IPv4Network("10.1.16.0/24")!, attrs: LeaseAttrs(publicIP: IPv4Address("192.168.9.1")!),
+        subnet: IPv4Network("10.1.16.0/24")!,
+        attrs: LeaseAttrs(publicIP: IPv4Address("192.168.9.1")!),
         expiration: nil))
     let after = try Self.fetch(server, "/metrics").body
     #expect(after.contains("subnet=\"10.1.16.0/24\"} 1") && !after.contains("10.1.15.0"))

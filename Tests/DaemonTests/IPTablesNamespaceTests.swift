@@ -33,7 +33,8 @@ import Testing
   @Test func exactRulesAfterStartupAndRepairWithinTheResyncPeriod() async throws {
     let ns = try OpsNamespace("ipt")
     // Someone else's rule first in POSTROUTING: ours goes before it, theirs stays.
-    try ns.run("iptables", ["-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"])
+    try ns.run(
+      "iptables", ["-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"])
     let probe = try ProbeProcess(
       in: ns, ["iptables", "10.1.0.0/16", "10.1.15.0/24", "-ip-masq", "-iptables-resync=1"])
     #expect(await probe.waitForLog("ensured repaired=nat/FLANNEL-POSTRTG,filter/FLANNEL-FWD"))
@@ -46,7 +47,10 @@ import Testing
     // Damage by hand, one kind at a time; each is back within the 1 s period (+ slack).
     let damages: [[String]] = [
       ["-t", "nat", "-D", "FLANNEL-POSTRTG", "3"],
-      ["-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "flanneld masq", "-j", "FLANNEL-POSTRTG"],
+      [
+        "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "flanneld masq", "-j",
+        "FLANNEL-POSTRTG",
+      ],
       ["-t", "filter", "-F", "FLANNEL-FWD"],
       ["-t", "nat", "-I", "FLANNEL-POSTRTG", "1", "-s", "10.9.0.0/16", "-j", "RETURN"],
     ]
@@ -80,19 +84,23 @@ import Testing
       ["iptables", "10.1.0.0/16", "10.1.15.0/24", "-ip-masq", "-subnet-file=\(subnetFile)"])
     #expect(await first.waitForLog("ensured repaired="))
     first.stop()
-    try "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.15.1/24\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=true\n"
+    try
+      "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.15.1/24\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=true\n"
       .write(toFile: subnetFile, atomically: true, encoding: .utf8)
     // An older flannel's rule of the old network, straight in POSTROUTING.
     try ns.run(
       "iptables",
-      ["-t", "nat", "-A", "POSTROUTING", "-s", "10.1.0.0/16", "-d", "10.1.0.0/16", "-m", "comment",
-       "--comment", "flanneld masq", "-j", "RETURN"])
+      [
+        "-t", "nat", "-A", "POSTROUTING", "-s", "10.1.0.0/16", "-d", "10.1.0.0/16", "-m", "comment",
+        "--comment", "flanneld masq", "-j", "RETURN",
+      ])
 
     let second = try ProbeProcess(
       in: ns,
       ["iptables", "10.2.0.0/16", "10.2.3.0/24", "-ip-masq", "-subnet-file=\(subnetFile)"])
     #expect(await second.waitForLog("ensured repaired=nat/FLANNEL-POSTRTG,filter/FLANNEL-FWD"))
-    #expect(second.log.contains("Previous FLANNEL_NETWORK 10.1.0.0/16, FLANNEL_SUBNET 10.1.15.1/24"))
+    #expect(
+      second.log.contains("Previous FLANNEL_NETWORK 10.1.0.0/16, FLANNEL_SUBNET 10.1.15.1/24"))
     let got = try Self.rules(ns)
     #expect(got == Self.expected(network: "10.2.0.0/16", subnet: "10.2.3.0/24"))
     #expect(!got.contains { $0.contains("10.1.") })
@@ -103,8 +111,10 @@ import Testing
     let ns = try OpsNamespace("iptidle")
     let probe = try ProbeProcess(
       in: ns,
-      ["iptables", "10.3.0.0/16", "10.3.1.0/24", "-ip-masq", "-ip-masq-fully-random-disable",
-       "-iptables-resync=1"])
+      [
+        "iptables", "10.3.0.0/16", "10.3.1.0/24", "-ip-masq", "-ip-masq-fully-random-disable",
+        "-iptables-resync=1",
+      ])
     #expect(await probe.waitForLog("ensured repaired=nat/FLANNEL-POSTRTG,filter/FLANNEL-FWD"))
     let want = Self.expected(network: "10.3.0.0/16", subnet: "10.3.1.0/24")
       .map { $0.replacingOccurrences(of: " --random-fully", with: "") }
@@ -121,7 +131,8 @@ import Testing
     let ns = try OpsNamespace("iptfwd")
     let probe = try ProbeProcess(in: ns, ["iptables", "10.4.0.0/16", "10.4.1.0/24"])
     #expect(await probe.waitForLog("ensured repaired=filter/FLANNEL-FWD"))
-    #expect(try Self.rules(ns) == Array(Self.expected(network: "10.4.0.0/16", subnet: "-").prefix(4)))
+    #expect(
+      try Self.rules(ns) == Array(Self.expected(network: "10.4.0.0/16", subnet: "-").prefix(4)))
     probe.stop()
   }
 
@@ -133,7 +144,9 @@ import Testing
       commands: commands, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     let error = await #expect(throws: IPTablesError.self) { try await keeper.ensure() }
     #expect(error == .binaryNotFound(name: "iptables-save", path: "/nonexistent-ops-path"))
-    #expect(error?.description.hasPrefix("Failed to setup IPTables. iptables binary was not found") == true)
+    #expect(
+      error?.description.hasPrefix("Failed to setup IPTables. iptables binary was not found")
+        == true)
     // The loop must end by itself; were it to spin, the watchdog stops it after 5 s and
     // the pass count shows it.
     let finished = Task { await keeper.run(every: .milliseconds(10)) }

@@ -23,7 +23,8 @@ import Testing
     #expect(set.table == "nat" && set.chain == "FLANNEL-POSTRTG" && set.hook == "POSTROUTING")
     #expect(set.rules.map(IPTablesChainSet.text) == Self.masqLines)
     #expect(
-      IPTablesChainSet.text(set.jump) == "-m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG")
+      IPTablesChainSet.text(set.jump) == "-m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG"
+    )
     let plain = FlannelIPTablesRules.masquerade(
       network: Self.network, subnet: Self.subnet, randomFully: false)
     #expect(
@@ -63,14 +64,14 @@ import Testing
     -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
     """ + "\n" + masqLines.map { "-A FLANNEL-POSTRTG \($0)" }.joined(separator: "\n") + """
 
-    COMMIT
-    # Completed on Fri Nov 27 03:48:16 2026
-    *filter
-    :FORWARD DROP [0:0]
-    -A FORWARD -j DOCKER
-    COMMIT
+      COMMIT
+      # Completed on Fri Nov 27 03:48:16 2026
+      *filter
+      :FORWARD DROP [0:0]
+      -A FORWARD -j DOCKER
+      COMMIT
 
-    """
+      """
 
   @Test func parsesIPTablesSave() {
     let nat = IPTablesSave(parsing: Self.intactNat, table: "nat")
@@ -116,13 +117,16 @@ import Testing
       description: "jump deleted",
       edit: {
         $0.replacingOccurrences(
-          of: "-A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG\n", with: "")
+          of: "-A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG\n", with: ""
+        )
       }, problem: "nat POSTROUTING lacks the jump to FLANNEL-POSTRTG"),
     Damage(
       description: "chain deleted",
       edit: {
-        $0.split(separator: "\n").filter { !$0.contains("FLANNEL-POSTRTG ") && !$0.hasPrefix(":FLANNEL") }
-          .joined(separator: "\n")
+        $0.split(separator: "\n").filter {
+          !$0.contains("FLANNEL-POSTRTG ") && !$0.hasPrefix(":FLANNEL")
+        }
+        .joined(separator: "\n")
       }, problem: "chain nat FLANNEL-POSTRTG is missing"),
     Damage(
       description: "v0.16-style rule in POSTROUTING",

@@ -37,7 +37,8 @@ import Testing
     if !flags.contains("-d") { arguments = ["-d", outFile] + arguments }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: wrapper.isEmpty ? shell : wrapper[0])
-    process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [shell]) + [script]
+    process.arguments =
+      Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [shell]) + [script]
       + arguments
     process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"].merging(environment) { $1 }
     let out = Pipe()
@@ -211,7 +212,8 @@ import Testing
   @Test(arguments: shells)
   func invalidIPMasqExitsOneAndWritesNothing(shell: String) throws {
     let run = try Self.run(
-      shell, [], subnetEnv: Self.sample.replacingOccurrences(of: "IPMASQ=false", with: "IPMASQ=yes"))
+      shell, [], subnetEnv: Self.sample.replacingOccurrences(of: "IPMASQ=false", with: "IPMASQ=yes")
+    )
     #expect(run.status == 1)
     #expect(run.stderr == "Invalid value of FLANNEL_IPMASQ: yes\n")
     #expect(run.output == nil)
@@ -246,7 +248,9 @@ import Testing
       wrapper: ["/usr/sbin/ip", "netns", "exec", ns.name])
     #expect(routed.status == 1)
     #expect(routed.stderr == "Your routing table already contains the subnet: 10.1.74.0/24\n")
-    #expect(routed.output?.hasSuffix("DOCKER_OPTS=\" --bip=10.1.74.1/24 --ip-masq=true --mtu=1472\"\n") == true)
+    #expect(
+      routed.output?.hasSuffix("DOCKER_OPTS=\" --bip=10.1.74.1/24 --ip-masq=true --mtu=1472\"\n")
+        == true)
     let direct = try Self.run(
       "/usr/bin/dash", [],
       subnetEnv: Self.sample.replacingOccurrences(of: "10.1.74.1", with: "10.1.75.1"),

@@ -76,7 +76,8 @@ public final class FlannelMetrics: Sendable {
     leaseExpiry.reset()
     guard let lease else { return }
     leaseInfo.set(
-      1, labels: ["subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description])
+      1,
+      labels: ["subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description])
     if let expiration = lease.expiration {
       leaseExpiry.set(expiration.timeIntervalSince1970.rounded())
     }

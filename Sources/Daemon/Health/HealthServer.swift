@@ -28,9 +28,9 @@ public final class HealthServer: Sendable {
 
   /// Binds and listens at once, so a busy port fails startup rather than a later thread.
   /// `metrics` renders the `/metrics` body (e.g. `registry.render`); nil leaves it 404.
-  public init(ip: String, port: Int, metrics: (@Sendable () -> String)? = nil) throws(
-    HealthServerError
-  ) {
+  public init(ip: String, port: Int, metrics: (@Sendable () -> String)? = nil)
+    throws(HealthServerError)
+  {
     let host = ip.isEmpty ? "0.0.0.0" : ip
     var v4 = sockaddr_in()
     var v6 = sockaddr_in6()

@@ -21,7 +21,8 @@ public struct LocalInterface: Sendable, Equatable {
   /// Go's choice for an interface's address (stock `GetInterfaceIP4Addr`): the first global
   /// unicast IPv4 address, else the first link-local one; loopback never qualifies.
   public var preferredAddress: IPv4Address? {
-    addresses.first(where: IPv4Scope.isGlobalUnicast) ?? addresses.first(where: IPv4Scope.isLinkLocal)
+    addresses.first(where: IPv4Scope.isGlobalUnicast)
+      ?? addresses.first(where: IPv4Scope.isLinkLocal)
   }
 }
 

@@ -13,9 +13,9 @@ public enum SystemdNotifier {
   /// Sends `state` (e.g. "READY=1"). Returns false without doing anything when
   /// `NOTIFY_SOCKET` is unset or empty (not started by systemd with Type=notify).
   @discardableResult
-  public static func notify(_ state: String, environment: [String: String]) throws(
-    SystemdNotifyError
-  ) -> Bool {
+  public static func notify(_ state: String, environment: [String: String])
+    throws(SystemdNotifyError) -> Bool
+  {
     guard let name = environment["NOTIFY_SOCKET"], !name.isEmpty else { return false }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
@@ -44,7 +44,9 @@ public enum SystemdNotifier {
     let bytes = Array(state.utf8)
     let sent = withUnsafePointer(to: &address) { pointer in
       pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-        bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
+        bytes.withUnsafeBytes {
+          sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length)
+        }
       }
     }
     guard sent == bytes.count else {
