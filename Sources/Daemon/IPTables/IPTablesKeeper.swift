@@ -1,3 +1,4 @@
+import Dispatch
 import FlannelCore
 import Logging
 
@@ -13,6 +14,7 @@ public actor IPTablesKeeper {
   private var chainSets: [IPTablesChainSet]
   private let commands: IPTablesCommands
   private let logger: Logger
+  private let queue = DispatchQueue(label: "flanneld.iptables")
   public private(set) var passes = 0
   public private(set) var repairs = 0
 
@@ -45,10 +47,31 @@ public actor IPTablesKeeper {
     self.chainSets = chainSets
   }
 
-  /// Checks every chain set and repairs the damaged ones.
+  /// Checks every chain set and repairs the damaged ones. The iptables binaries run on a
+  /// queue of the keeper's own, never blocking the Swift concurrency pool (a busy xtables
+  /// lock can hold iptables-restore for seconds).
   @discardableResult
-  public func ensure() throws(IPTablesError) -> Outcome {
+  public func ensure() async throws(IPTablesError) -> Outcome {
     passes += 1
+    let sets = chainSets
+    let commands = commands
+    let logger = logger
+    let result = await withCheckedContinuation { continuation in
+      queue.async {
+        continuation.resume(
+          returning: Result { () throws(IPTablesError) -> Outcome in
+            try Self.pass(sets, commands: commands, logger: logger)
+          })
+      }
+    }
+    let outcome = try result.get()
+    repairs += outcome.repaired.count
+    return outcome
+  }
+
+  static func pass(_ chainSets: [IPTablesChainSet], commands: IPTablesCommands, logger: Logger)
+    throws(IPTablesError) -> Outcome
+  {
     var repaired: [String] = []
     var saves: [String: IPTablesSave] = [:]
     for set in chainSets {
@@ -62,7 +85,6 @@ public actor IPTablesKeeper {
       saves[set.table] = nil
       repaired.append("\(set.table)/\(set.chain)")
     }
-    repairs += repaired.count
     return Outcome(repaired: repaired)
   }
 
@@ -74,7 +96,7 @@ public actor IPTablesKeeper {
   ) async {
     while !Task.isCancelled {
       do {
-        onPass(try ensure())
+        onPass(try await ensure())
       } catch .binaryNotFound(let name, let path) {
         logger.error("\(IPTablesError.binaryNotFound(name: name, path: path))")
         return
