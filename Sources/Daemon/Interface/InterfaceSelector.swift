@@ -81,35 +81,32 @@ public enum InterfaceSelector {
         throw InterfaceSelectionError("Failed to find any valid interface to use: \(error)")
       }
     } else {
-      var attempts: [Match?] = []
+      // Tried in order, the first match wins: each -iface, each -iface-regex, then
+      // -iface-can-reach.
+      var candidates: [(label: String, find: () throws -> Match)] = []
+      for wanted in ifaces {
+        candidates.append((wanted, { try byNameOrAddress(wanted, interfaces) }))
+      }
+      for pattern in ifaceRegexes {
+        candidates.append((pattern, { try byRegex(pattern, interfaces) }))
+      }
+      if let ifaceCanReach {
+        let label = "ifaceCanReach: \(ifaceCanReach)"
+        candidates.append((label, { try byReachability(ifaceCanReach, interfaces, environment) }))
+      }
       var failures: [String] = []
-      func attempt(_ label: String, _ body: () throws -> Match) -> Match? {
+      var matched: Match? = nil
+      for candidate in candidates {
         do {
-          return try body()
+          matched = try candidate.find()
+          break
         } catch {
-          let line = "Could not find valid interface matching \(label): \(error)"
+          let line = "Could not find valid interface matching \(candidate.label): \(error)"
           failures.append(line)
           onAttemptFailed(line)
-          return nil
         }
       }
-      for wanted in ifaces {
-        attempts.append(attempt(wanted) { try byNameOrAddress(wanted, interfaces) })
-        if attempts.last! != nil { break }
-      }
-      if attempts.compactMap({ $0 }).isEmpty {
-        for pattern in ifaceRegexes {
-          attempts.append(attempt(pattern) { try byRegex(pattern, interfaces) })
-          if attempts.last! != nil { break }
-        }
-      }
-      if attempts.compactMap({ $0 }).isEmpty, let ifaceCanReach {
-        attempts.append(
-          attempt("ifaceCanReach: \(ifaceCanReach)") {
-            try byReachability(ifaceCanReach, interfaces, environment)
-          })
-      }
-      guard let hit = attempts.compactMap({ $0 }).first else {
+      guard let hit = matched else {
         throw InterfaceSelectionError(
           "Failed to find interface to use that matches the interfaces and/or regexes provided ("
             + failures.joined(separator: "; ") + "); local interfaces: "
