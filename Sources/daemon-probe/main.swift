@@ -4,6 +4,7 @@
 //
 //   daemon-probe select [flanneld flags]            prints the chosen external interface
 //   daemon-probe iptables NETWORK SUBNET [flags]    ensures the rules, then resyncs until killed
+//   daemon-probe iptables-update N S N2 S2 [flags]  ensures for N/S, then for a new lease N2/S2
 import Daemon
 import FlannelCore
 import Foundation
@@ -78,6 +79,24 @@ case "iptables":
     }
   } catch {
     say("error \(error)")
+    fail("\(error)")
+  }
+
+case "iptables-update":
+  guard arguments.count >= 6, let network = IPv4Network(arguments[2]),
+    let subnet = IPv4Network(arguments[3]), let network2 = IPv4Network(arguments[4]),
+    let subnet2 = IPv4Network(arguments[5])
+  else { fail("usage: daemon-probe iptables-update N S N2 S2 [flanneld flags]") }
+  let parsed = options(arguments.dropFirst(6))
+  do {
+    guard
+      let keeper = try IPTablesKeeper.forFlanneld(
+        options: parsed, network: network, subnet: subnet, logger: logger)
+    else { fail("no rules wanted") }
+    say("first repaired=\(try await keeper.ensure().repaired.joined(separator: ","))")
+    await keeper.update(network: network2, subnet: subnet2)
+    say("second repaired=\(try await keeper.ensure().repaired.joined(separator: ","))")
+  } catch {
     fail("\(error)")
   }
 

@@ -107,6 +107,18 @@ import Testing
     second.stop()
   }
 
+  @Test func newLeaseSubnetReplacesTheRules() throws {
+    let ns = try OpsNamespace("iptlease")
+    let output = try ns.run(
+      DaemonProbe.binary,
+      ["iptables-update", "10.6.0.0/16", "10.6.1.0/24", "10.6.0.0/16", "10.6.9.0/24", "-ip-masq"])
+    #expect(
+      output
+        == "first repaired=nat/FLANNEL-POSTRTG,filter/FLANNEL-FWD\nsecond repaired=nat/FLANNEL-POSTRTG\n"
+    )
+    #expect(try Self.rules(ns) == Self.expected(network: "10.6.0.0/16", subnet: "10.6.9.0/24"))
+  }
+
   @Test func secondPassFindsNothingToRepair() async throws {
     let ns = try OpsNamespace("iptidle")
     let probe = try ProbeProcess(

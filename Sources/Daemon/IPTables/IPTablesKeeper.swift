@@ -11,7 +11,15 @@ public actor IPTablesKeeper {
     public var repaired: [String]
   }
 
+  struct Flags {
+    var ipMasq: Bool
+    var forwardRules: Bool
+    var randomFully: Bool
+  }
+
   private var chainSets: [IPTablesChainSet]
+  /// The flags `forFlanneld` was made with, for `update(network:subnet:)`.
+  private let flags: Flags?
   private let commands: IPTablesCommands
   private let logger: Logger
   private let queue = DispatchQueue(label: "flanneld.iptables")
@@ -19,7 +27,12 @@ public actor IPTablesKeeper {
   public private(set) var repairs = 0
 
   public init(chainSets: [IPTablesChainSet], commands: IPTablesCommands, logger: Logger) {
+    self.init(chainSets: chainSets, flags: nil, commands: commands, logger: logger)
+  }
+
+  init(chainSets: [IPTablesChainSet], flags: Flags?, commands: IPTablesCommands, logger: Logger) {
     self.chainSets = chainSets
+    self.flags = flags
     self.commands = commands
     self.logger = logger
   }
@@ -39,7 +52,21 @@ public actor IPTablesKeeper {
     let sets = FlannelIPTablesRules.chainSets(
       network: network, subnet: subnet, ipMasq: options.ipMasq,
       forwardRules: options.iptablesForwardRules, randomFully: randomFully)
-    return IPTablesKeeper(chainSets: sets, commands: commands, logger: logger)
+    return IPTablesKeeper(
+      chainSets: sets,
+      flags: Flags(
+        ipMasq: options.ipMasq, forwardRules: options.iptablesForwardRules,
+        randomFully: randomFully),
+      commands: commands, logger: logger)
+  }
+
+  /// A new lease subnet (or network) for a keeper made by `forFlanneld`; the next pass
+  /// replaces the old rules.
+  public func update(network: IPv4Network, subnet: IPv4Network) {
+    guard let flags else { return }
+    chainSets = FlannelIPTablesRules.chainSets(
+      network: network, subnet: subnet, ipMasq: flags.ipMasq, forwardRules: flags.forwardRules,
+      randomFully: flags.randomFully)
   }
 
   /// Replaces the expected rules (a new lease subnet); the next pass applies them.
