@@ -56,6 +56,10 @@ let package = Package(
       ]),
     // Kernel-test harness for the data plane (one Forwarder with static routes).
     .executableTarget(name: "udp-forwarder-probe", dependencies: ["DataPlane", "FlannelCore"]),
+    // Test helper: runs Daemon pieces inside a network namespace (`ip netns exec`).
+    .executableTarget(
+      name: "daemon-probe",
+      dependencies: ["Daemon", "FlannelCore", .product(name: "Logging", package: "swift-log")]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
@@ -68,7 +72,12 @@ let package = Package(
     .testTarget(
       name: "BackendsTests",
       dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
-    .testTarget(name: "DaemonTests", dependencies: ["Daemon", "FlannelCore"]),
+    .testTarget(
+      name: "DaemonTests",
+      dependencies: [
+        "Daemon", "FlannelCore", "SubnetManager", "TestSupport",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
   ],
   swiftLanguageModes: [.v6]

@@ -8,94 +8,232 @@ import Foundation
 
 public struct InterfaceSelectionError: Error, CustomStringConvertible {
   public let description: String
+  public init(_ description: String) { self.description = description }
 }
 
-/// One IPv4 address of a local interface, as getifaddrs reports it.
-public struct LocalAddress: Sendable, Equatable {
-  public var interface: String
-  public var address: String
-}
+/// What the kernel side of interface selection answers; `live` asks this network namespace.
+/// Tests replace it with fixed tables.
+public struct InterfaceEnvironment: Sendable {
+  public var interfaces: @Sendable () -> [LocalInterface]
+  public var defaultRouteInterface: @Sendable () -> String?
+  public var sourceAddress: @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>
+  public var mtu: @Sendable (String) -> Int
 
-public enum InterfaceSelector {
-  /// Every IPv4 address of every local interface, in the kernel's order.
-  public static func localAddresses() -> [LocalAddress] {
-    var head: UnsafeMutablePointer<ifaddrs>? = nil
-    guard getifaddrs(&head) == 0, let first = head else { return [] }
-    defer { freeifaddrs(head) }
-    var result: [LocalAddress] = []
-    var cursor: UnsafeMutablePointer<ifaddrs>? = first
-    while let entry = cursor {
-      defer { cursor = entry.pointee.ifa_next }
-      guard let sa = entry.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) else {
-        continue
-      }
-      var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-      var sin = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
-      inet_ntop(AF_INET, &sin.sin_addr, &text, socklen_t(INET_ADDRSTRLEN))
-      let name = String(cString: entry.pointee.ifa_name)
-      let address = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-      result.append(LocalAddress(interface: name, address: address))
-    }
-    return result
+  public init(
+    interfaces: @escaping @Sendable () -> [LocalInterface],
+    defaultRouteInterface: @escaping @Sendable () -> String?,
+    sourceAddress: @escaping @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>,
+    mtu: @escaping @Sendable (String) -> Int
+  ) {
+    self.interfaces = interfaces
+    self.defaultRouteInterface = defaultRouteInterface
+    self.sourceAddress = sourceAddress
+    self.mtu = mtu
   }
 
-  /// Picks the external interface: each `-iface` value in order (an IPv4 address or a name),
-  /// else the interface of the default route. `-public-ip` overrides the advertised address.
-  public static func select(ifaces: [String], publicIP: String?) throws -> ExternalInterface {
-    let addresses = localAddresses()
-    var chosen: LocalAddress? = nil
-    if !ifaces.isEmpty {
+  public static let live = InterfaceEnvironment(
+    interfaces: LocalInterfaces.list,
+    defaultRouteInterface: {
+      (try? String(contentsOfFile: "/proc/net/route", encoding: .utf8))
+        .flatMap(ProcNetRoute.defaultRouteInterface(in:))
+    },
+    sourceAddress: RouteProbe.sourceAddress(toward:),
+    mtu: LocalInterfaces.mtu(of:))
+}
+
+/// Stock flanneld's external interface selection (flannel-behaviour §1.3, HEAD order):
+/// without -iface/-iface-regex/-iface-can-reach, the interface owning -public-ip or else the
+/// default route's; otherwise each -iface (IP or name) in order, then each -iface-regex
+/// (addresses of all interfaces first, then names), then -iface-can-reach.
+public enum InterfaceSelector {
+  /// The selection options of `FlanneldOptions`.
+  public static func select(
+    options: FlanneldOptions, environment: InterfaceEnvironment = .live,
+    onAttemptFailed: (String) -> Void = { _ in }
+  ) throws -> ExternalInterface {
+    try select(
+      ifaces: options.iface, ifaceRegexes: options.ifaceRegex,
+      ifaceCanReach: options.ifaceCanReach.isEmpty ? nil : options.ifaceCanReach,
+      publicIP: options.publicIP.isEmpty ? nil : options.publicIP, environment: environment,
+      onAttemptFailed: onAttemptFailed)
+  }
+
+  /// `onAttemptFailed` receives one line per -iface/-iface-regex/-iface-can-reach value that
+  /// matched nothing (stock logs them at info as "Could not find valid interface matching …").
+  public static func select(
+    ifaces: [String], ifaceRegexes: [String] = [], ifaceCanReach: String? = nil,
+    publicIP: String?, environment: InterfaceEnvironment = .live,
+    onAttemptFailed: (String) -> Void = { _ in }
+  ) throws -> ExternalInterface {
+    var advertised: IPv4Address? = nil
+    if let publicIP {
+      guard let parsed = IPv4Address(publicIP) else {
+        throw InterfaceSelectionError("invalid public IP address: \(publicIP)")
+      }
+      advertised = parsed
+    }
+    let interfaces = environment.interfaces()
+    let found: Match
+    if ifaces.isEmpty && ifaceRegexes.isEmpty && ifaceCanReach == nil {
+      do {
+        found = try byDefault(publicIP: advertised, interfaces, environment)
+      } catch {
+        throw InterfaceSelectionError("Failed to find any valid interface to use: \(error)")
+      }
+    } else {
+      // Tried in order, the first match wins: each -iface, each -iface-regex, then
+      // -iface-can-reach.
+      var candidates: [(label: String, find: () throws -> Match)] = []
       for wanted in ifaces {
-        if let hit = addresses.first(where: { $0.address == wanted || $0.interface == wanted }) {
-          chosen = hit
+        candidates.append((wanted, { try byNameOrAddress(wanted, interfaces) }))
+      }
+      for pattern in ifaceRegexes {
+        candidates.append((pattern, { try byRegex(pattern, interfaces) }))
+      }
+      if let ifaceCanReach {
+        let label = "ifaceCanReach: \(ifaceCanReach)"
+        candidates.append((label, { try byReachability(ifaceCanReach, interfaces, environment) }))
+      }
+      var failures: [String] = []
+      var matched: Match? = nil
+      for candidate in candidates {
+        do {
+          matched = try candidate.find()
           break
+        } catch {
+          let line = "Could not find valid interface matching \(candidate.label): \(error)"
+          failures.append(line)
+          onAttemptFailed(line)
         }
       }
-      guard chosen != nil else {
+      guard let hit = matched else {
         throw InterfaceSelectionError(
-          description:
-            "Failed to find interface to use that matches the interfaces and/or regexes provided (-iface \(ifaces.joined(separator: ", "))); local IPv4 interfaces: \(describe(addresses))"
-        )
+          "Failed to find interface to use that matches the interfaces and/or regexes provided ("
+            + failures.joined(separator: "; ") + "); local interfaces: "
+            + describe(interfaces))
       }
-    } else if let publicIP, let owner = addresses.first(where: { $0.address == publicIP }) {
-      chosen = owner
-    } else {
-      let routes = (try? String(contentsOfFile: "/proc/net/route", encoding: .utf8)) ?? ""
-      guard let name = ProcNetRoute.defaultRouteInterface(in: routes) else {
-        throw InterfaceSelectionError(
-          description:
-            "Failed to get default interface: this host has no IPv4 default route. Name the interface with -iface=<name or IP>"
-        )
-      }
-      guard let hit = addresses.first(where: { $0.interface == name }) else {
-        throw InterfaceSelectionError(
-          description:
-            "failed to find IPv4 address for interface \(name) (the default route's interface); name another one with -iface"
-        )
-      }
-      chosen = hit
+      found = hit
     }
-    let hit = chosen!
-    let mtu =
-      Int(
-        ((try? String(contentsOfFile: "/sys/class/net/\(hit.interface)/mtu", encoding: .utf8)) ?? "")
-          .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let mtu = environment.mtu(found.interface.name)
     guard mtu > 0 else {
-      throw InterfaceSelectionError(
-        description: "failed to read the MTU of interface \(hit.interface)")
-    }
-    guard let address = IPv4Address(hit.address),
-      let advertised = IPv4Address(publicIP ?? hit.address)
-    else {
-      throw InterfaceSelectionError(description: "invalid IPv4 address \(publicIP ?? hit.address)")
+      throw InterfaceSelectionError("failed to determine MTU for \(found.interface.name) interface")
     }
     return ExternalInterface(
-      name: hit.interface, index: Int(if_nametoindex(hit.interface)), address: address,
-      publicIP: advertised, mtu: mtu)
+      name: found.interface.name, index: found.interface.index, address: found.address,
+      publicIP: advertised ?? found.address, mtu: mtu)
   }
 
-  static func describe(_ addresses: [LocalAddress]) -> String {
-    addresses.isEmpty
-      ? "none" : addresses.map { "\($0.interface) \($0.address)" }.joined(separator: ", ")
+  /// The two startup log lines of stock flanneld for the chosen interface.
+  public static func startupLogLines(_ chosen: ExternalInterface) -> [String] {
+    [
+      "Using interface with name \(chosen.name) and address \(chosen.address)",
+      "Using \(chosen.publicIP) as external address",
+    ]
+  }
+
+  struct Match: Equatable {
+    var interface: LocalInterface
+    var address: IPv4Address
+  }
+
+  static func byDefault(
+    publicIP: IPv4Address?, _ interfaces: [LocalInterface], _ environment: InterfaceEnvironment
+  ) throws -> Match {
+    if let publicIP {
+      // ≥v0.12: -public-ip alone selects the interface that owns it (a NAT'd public IP
+      // therefore needs -iface as well).
+      guard let owner = interfaces.first(where: { $0.addresses.contains(publicIP) }) else {
+        throw InterfaceSelectionError(
+          "no local interface has the -public-ip address \(publicIP); if it is a NAT address, name the local interface with -iface=<name or IP>"
+        )
+      }
+      return Match(interface: owner, address: publicIP)
+    }
+    guard let name = environment.defaultRouteInterface() else {
+      throw InterfaceSelectionError(
+        "failed to get default interface: this host has no IPv4 default route; name the interface with -iface=<name or IP>"
+      )
+    }
+    guard let interface = interfaces.first(where: { $0.name == name }), interface.index > 0
+    else {
+      throw InterfaceSelectionError("failed to get default interface: no such interface \(name)")
+    }
+    return try withPreferredAddress(interface)
+  }
+
+  static func byNameOrAddress(_ wanted: String, _ interfaces: [LocalInterface]) throws -> Match {
+    if let address = IPv4Address(wanted) {
+      guard let owner = interfaces.first(where: { $0.addresses.contains(address) }) else {
+        throw InterfaceSelectionError(
+          "error looking up interface \(wanted): no interface has this address")
+      }
+      return Match(interface: owner, address: address)
+    }
+    guard let interface = interfaces.first(where: { $0.name == wanted }) else {
+      throw InterfaceSelectionError(
+        "error looking up interface \(wanted): no such network interface")
+    }
+    return try withPreferredAddress(interface)
+  }
+
+  static func byRegex(_ pattern: String, _ interfaces: [LocalInterface]) throws -> Match {
+    let regex: Regex<AnyRegexOutput>
+    do {
+      regex = try Regex(pattern)
+    } catch {
+      throw InterfaceSelectionError("invalid regex \(pattern): \(error)")
+    }
+    // Unanchored search, like Go's regexp.MatchString: every address of every interface
+    // first (HEAD; v0.10 only looked at one address per interface, issue #981) ...
+    for interface in interfaces {
+      for address in interface.addresses where address.description.contains(regex) {
+        return Match(interface: interface, address: address)
+      }
+    }
+    // ... then the interface names.
+    if let interface = interfaces.first(where: { $0.name.contains(regex) }) {
+      return try withPreferredAddress(interface)
+    }
+    throw InterfaceSelectionError(
+      "Could not match pattern \(pattern) to any of the available network interfaces (\(interfaces.map(\.name).joined(separator: ", ")))"
+    )
+  }
+
+  /// The interface holding the source address the kernel would use toward `target`. Stock
+  /// asks netlink for the route (`ip route get`) and takes the route's device; we ask the
+  /// kernel through a UDP connect (see `RouteProbe`) and take the owner of the source
+  /// address. The two differ only for a route whose `src` lives on another device, and for
+  /// a local target (stock: `lo`; ours: the interface holding that address).
+  static func byReachability(
+    _ target: String, _ interfaces: [LocalInterface], _ environment: InterfaceEnvironment
+  ) throws -> Match {
+    guard let destination = IPv4Address(target) else {
+      throw InterfaceSelectionError("invalid -iface-can-reach address \(target)")
+    }
+    switch environment.sourceAddress(destination) {
+    case .failure(.unreachable(let code)), .failure(.socket(let code)):
+      throw InterfaceSelectionError("no route to \(target): \(String(cString: strerror(code)))")
+    case .success(let source):
+      guard let owner = interfaces.first(where: { $0.addresses.contains(source) }) else {
+        throw InterfaceSelectionError(
+          "the route to \(target) uses source address \(source), which no interface holds")
+      }
+      return Match(interface: owner, address: source)
+    }
+  }
+
+  static func withPreferredAddress(_ interface: LocalInterface) throws -> Match {
+    guard let address = interface.preferredAddress else {
+      throw InterfaceSelectionError("failed to find IPv4 address for interface \(interface.name)")
+    }
+    return Match(interface: interface, address: address)
+  }
+
+  static func describe(_ interfaces: [LocalInterface]) -> String {
+    interfaces.isEmpty
+      ? "none"
+      : interfaces.map {
+        "\($0.name) [\($0.addresses.map(\.description).joined(separator: " "))]"
+      }.joined(separator: ", ")
   }
 }

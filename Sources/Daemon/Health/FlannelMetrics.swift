@@ -1,0 +1,110 @@
+import FlannelCore
+import Foundation
+import SubnetManager
+
+/// The udp data plane's counters as the forwarder reports them; the lead maps the
+/// forwarder's own type onto this.
+public struct DataPlaneCounters: Sendable, Equatable {
+  /// TUN → UDP (encapsulated and sent to a peer).
+  public var packetsSent: UInt64 = 0
+  public var bytesSent: UInt64 = 0
+  /// UDP → TUN (received from a peer and delivered).
+  public var packetsReceived: UInt64 = 0
+  public var bytesReceived: UInt64 = 0
+  /// Dropped packets by reason, e.g. "no_route", "too_big", "bad_source", "tun_write".
+  public var drops: [String: UInt64] = [:]
+
+  public init() {}
+}
+
+/// flanneld's metrics on a `MetricsRegistry`: declared once, fed by `update(...)` calls
+/// from the daemon (after each lease event, and on a timer for the data plane).
+public final class FlannelMetrics: Sendable {
+  public let registry: MetricsRegistry
+  let leaseInfo: MetricsRegistry.Family
+  let leaseExpiry: MetricsRegistry.Family
+  let renewals: MetricsRegistry.Family
+  let renewalFailures: MetricsRegistry.Family
+  let reacquisitions: MetricsRegistry.Family
+  let etcdErrors: MetricsRegistry.Family
+  let etcdReconnects: MetricsRegistry.Family
+  let etcdRelists: MetricsRegistry.Family
+  let etcdHistoryLost: MetricsRegistry.Family
+  let leasesKnown: MetricsRegistry.Family
+  let udpPackets: MetricsRegistry.Family
+  let udpBytes: MetricsRegistry.Family
+  let udpDrops: MetricsRegistry.Family
+
+  public init(registry: MetricsRegistry = MetricsRegistry()) {
+    self.registry = registry
+    leaseInfo = registry.gauge(
+      "flannel_lease_info", help: "This node's lease: 1 for the current subnet and public IP.")
+    leaseExpiry = registry.gauge(
+      "flannel_lease_expiry_timestamp_seconds",
+      help: "When this node's lease expires, in Unix seconds (absent when unknown).")
+    renewals = registry.counter(
+      "flannel_lease_renewals_total", help: "Successful renewals of this node's lease.")
+    renewalFailures = registry.counter(
+      "flannel_lease_renewal_failures_total", help: "Failed attempts to renew this node's lease.")
+    reacquisitions = registry.counter(
+      "flannel_lease_reacquisitions_total",
+      help: "Times this node's lease was lost and acquired again.")
+    etcdErrors = registry.counter(
+      "flannel_etcd_watch_errors_total", help: "etcd watch connections that failed.")
+    etcdReconnects = registry.counter(
+      "flannel_etcd_watch_reconnects_total",
+      help: "etcd watch connections re-established after an error.")
+    etcdRelists = registry.counter(
+      "flannel_etcd_listings_total",
+      help: "Full listings of the subnet leases (first sync and every re-list).")
+    etcdHistoryLost = registry.counter(
+      "flannel_etcd_history_lost_total",
+      help: "Re-lists because etcd no longer had the watch's history.")
+    leasesKnown = registry.gauge(
+      "flannel_leases_known", help: "Subnet leases of the cluster this node knows about.")
+    udpPackets = registry.counter(
+      "flannel_udp_packets_total", help: "Packets forwarded by the udp backend, by direction.")
+    udpBytes = registry.counter(
+      "flannel_udp_bytes_total", help: "Bytes of inner packets forwarded by the udp backend.")
+    udpDrops = registry.counter(
+      "flannel_udp_dropped_packets_total", help: "Packets the udp backend dropped, by reason.")
+  }
+
+  /// The current own lease (nil: none yet, or lost).
+  public func update(lease: Lease?) {
+    leaseInfo.reset()
+    leaseExpiry.reset()
+    guard let lease else { return }
+    leaseInfo.set(
+      1,
+      labels: ["subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description])
+    if let expiration = lease.expiration {
+      leaseExpiry.set(expiration.timeIntervalSince1970.rounded())
+    }
+  }
+
+  public func update(stats: SubnetManagerStats) {
+    renewals.set(Double(stats.renewals))
+    renewalFailures.set(Double(stats.renewalErrors))
+    reacquisitions.set(Double(stats.reacquisitions))
+    etcdErrors.set(Double(stats.watchErrors))
+    // Every failed watch is resumed: the manager counts both as one event today.
+    etcdReconnects.set(Double(stats.watchErrors))
+    etcdRelists.set(Double(stats.listings))
+    etcdHistoryLost.set(Double(stats.historyLost))
+  }
+
+  public func update(leasesKnown count: Int) {
+    leasesKnown.set(Double(count))
+  }
+
+  public func update(dataPlane counters: DataPlaneCounters) {
+    udpPackets.set(Double(counters.packetsSent), labels: ["direction": "tun_to_udp"])
+    udpPackets.set(Double(counters.packetsReceived), labels: ["direction": "udp_to_tun"])
+    udpBytes.set(Double(counters.bytesSent), labels: ["direction": "tun_to_udp"])
+    udpBytes.set(Double(counters.bytesReceived), labels: ["direction": "udp_to_tun"])
+    for (reason, count) in counters.drops {
+      udpDrops.set(Double(count), labels: ["reason": reason])
+    }
+  }
+}

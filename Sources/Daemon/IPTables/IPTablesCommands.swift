@@ -1,0 +1,92 @@
+import Foundation
+
+/// Runs the iptables binaries, as stock flanneld does (no libiptc, no netlink): `iptables
+/// --version`, `iptables-save -t TABLE` and `iptables-restore --noflush`.
+public struct IPTablesCommands: Sendable {
+  public var iptables: String
+  public var save: String
+  public var restore: String
+  /// Where to look for bare names.
+  public var searchPath: String
+
+  public init(
+    iptables: String = "iptables", save: String = "iptables-save",
+    restore: String = "iptables-restore",
+    searchPath: String = ProcessInfo.processInfo.environment["PATH"]
+      ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  ) {
+    self.iptables = iptables
+    self.save = save
+    self.restore = restore
+    self.searchPath = searchPath
+  }
+
+  public func version() throws(IPTablesError) -> IPTablesVersion? {
+    IPTablesVersion(parsing: try run(iptables, ["--version"]))
+  }
+
+  public func save(table: String) throws(IPTablesError) -> IPTablesSave {
+    IPTablesSave(parsing: try run(save, ["-t", table]), table: table)
+  }
+
+  /// One transaction; `-w 5` waits up to 5 s for the xtables lock (legacy backend).
+  public func restore(_ payload: String) throws(IPTablesError) {
+    _ = try run(restore, ["--noflush", "-w", "5"], input: payload)
+  }
+
+  func locate(_ name: String) throws(IPTablesError) -> String {
+    if name.contains("/") { return name }
+    for directory in searchPath.split(separator: ":") {
+      let candidate = "\(directory)/\(name)"
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    throw .binaryNotFound(name: name, path: searchPath)
+  }
+
+  func run(_ name: String, _ arguments: [String], input: String? = nil) throws(IPTablesError)
+    -> String
+  {
+    let path = try locate(name)
+    let command = ([name] + arguments).joined(separator: " ")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    let feed = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = feed
+    do {
+      try process.run()
+    } catch {
+      throw .commandFailed(command: command, status: -1, stderr: "\(error)")
+    }
+    if let input { feed.fileHandleForWriting.write(Data(input.utf8)) }
+    try? feed.fileHandleForWriting.close()
+    // stderr is read on another thread so a chatty child cannot fill one pipe and stall.
+    let collected = ErrorText()
+    let reader = Thread {
+      collected.set(errors.fileHandleForReading.readDataToEndOfFile())
+      collected.done.signal()
+    }
+    reader.start()
+    let stdout = output.fileHandleForReading.readDataToEndOfFile()
+    collected.done.wait()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw .commandFailed(
+        command: command, status: process.terminationStatus,
+        stderr: String(decoding: collected.get(), as: UTF8.self))
+    }
+    return String(decoding: stdout, as: UTF8.self)
+  }
+}
+
+private final class ErrorText: @unchecked Sendable {
+  let done = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
+  private var data = Data()
+  func set(_ value: Data) { lock.withLock { data = value } }
+  func get() -> Data { lock.withLock { data } }
+}
