@@ -42,7 +42,7 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "FlannelCore", "Etcd", "SubnetManager", "Backends",
+        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),

@@ -16,10 +16,13 @@ export FLANNELD_BINARY="$(swift build --show-bin-path)/flanneld"
 echo "== seed check (flanneld in a network namespace, config via etcdctl v3 and curl v2)"
 Scripts/seed-check.sh "$FLANNELD_BINARY"
 
-for backend in vxlan host-gw; do
+for backend in vxlan host-gw udp; do
   echo "== multihost check: $backend (3 hosts with containers in network namespaces)"
   Scripts/multihost-check.sh --backend "$backend" "$FLANNELD_BINARY"
 done
+
+echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
+Scripts/udp-check.sh "$FLANNELD_BINARY"
 
 echo "== swift test"
 set +e

@@ -43,7 +43,7 @@ public enum Flanneld {
 
     let node: NodeStartup
     do {
-      node = try NodeStartup(options: options, logger: logger)
+      node = try NodeStartup(options: options, environment: environment, logger: logger)
     } catch {
       logger.critical("\(error)")
       return 1

@@ -1,29 +1,29 @@
 import Backends
+import DataPlane
 import Etcd
 import FlannelCore
 import Foundation
 import Logging
 import SubnetManager
 
-/// One node's control plane from config to lease, and the subnet.env that follows it.
+/// One node from config to running backend, in stock HEAD's startup order (§8.1): interface,
+/// health server, network config (retried until usable), backend devices, lease, backend
+/// configuration, iptables, subnet.env, ready (/readyz and sd_notify), then follow the cluster.
 struct NodeStartup: Sendable {
   let options: FlanneldOptions
+  let environment: [String: String]
   let logger: Logger
   let external: ExternalInterface
-  let publicIP: IPv4Address
   let previousSubnet: IPv4Network?
   let waiter: NetworkConfigWaiter
+  let metrics = FlannelMetrics()
 
-  init(options: FlanneldOptions, logger: Logger) throws {
+  init(options: FlanneldOptions, environment: [String: String], logger: Logger) throws {
     self.options = options
+    self.environment = environment
     self.logger = logger
-    external = try InterfaceSelector.select(
-      ifaces: options.iface, publicIP: options.publicIP.isEmpty ? nil : options.publicIP)
-    publicIP = external.publicIP
-    logger.info(
-      "Using interface with name \(external.name) and address \(external.address), MTU \(external.mtu)"
-    )
-    logger.info("Using \(external.publicIP) as external address")
+    external = try InterfaceSelector.select(options: options) { logger.info("\($0)") }
+    InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
     let previousText = try? AtomicFile.read(options.subnetFile)
     previousSubnet = previousText.flatMap(SubnetEnv.previousSubnet(in:))
     if let previousSubnet {
@@ -49,12 +49,32 @@ struct NodeStartup: Sendable {
 
   /// Returns the exit status: 0 when cancelled (a signal), 1 when startup failed.
   func run() async -> Int32 {
+    var health: HealthServer? = nil
+    if options.healthzPort > 0 {
+      do {
+        health = try HealthServer(
+          ip: options.healthzIP, port: options.healthzPort, metrics: metrics.registry.render)
+      } catch {
+        logger.critical("\(error)")
+        return 1
+      }
+      logger.info("Start healthz server on \(health!.address)")
+      health?.start()
+    }
+    defer { health?.stop() }
+
     let ready: NetworkConfigWaiter.Ready
     do {
       ready = try await waiter.wait()
     } catch {
       return 0
     }
+    return await runNetwork(ready, health: health)
+  }
+
+  private func runNetwork(_ ready: NetworkConfigWaiter.Ready, health: HealthServer?) async
+    -> Int32
+  {
     let config = ready.config
     let type = options.backend.isEmpty ? config.backend.type : options.backend.lowercased()
     if !options.backend.isEmpty && type != config.backend.type {
@@ -78,7 +98,7 @@ struct NodeStartup: Sendable {
       return 1
     }
     var configuration = SubnetManagerConfiguration(
-      publicIP: publicIP, backendType: attributes.backendType,
+      publicIP: external.publicIP, backendType: attributes.backendType,
       backendData: attributes.backendData, previousSubnet: previousSubnet)
     configuration.renewMargin = options.renewMargin
     let manager = SubnetManager(
@@ -94,26 +114,94 @@ struct NodeStartup: Sendable {
       await manager.stop()
       return 1
     }
+    observeDataPlane(of: backend)
+
+    // iptables before subnet.env (HEAD): rules are in place when Docker starts.
+    let keeper = await startIPTables(network: config.network, subnet: configured.subnet)
     var written = writeSubnetFile(
       network: config.network, subnet: configured.subnet, mtu: attributes.mtu)
+    health?.markReady()
+    notifySystemd()
+
     for await update in manager.updates() {
       if let own = update.ownLease, own.subnet != configured.subnet {
         do {
           try await backend.configure(ownLease: own)
           configured = own
+          await keeper.keeper?.update(network: config.network, subnet: own.subnet)
         } catch {
-          logger.error("Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
+          logger.error(
+            "Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
         }
       }
       if let own = update.ownLease, own.subnet != written {
         written = writeSubnetFile(network: config.network, subnet: own.subnet, mtu: attributes.mtu)
       }
       await backend.apply(update)
+      metrics.update(lease: update.ownLease)
+      metrics.update(leasesKnown: update.table.count)
+      metrics.update(stats: await manager.stats)
     }
-    // SIGTERM/SIGINT: stop loops; kernel state stays (stock ≥ v0.9).
+    // SIGTERM/SIGINT: stop loops; kernel state and iptables rules stay (stock ≥ v0.9).
+    keeper.loop?.cancel()
     await backend.stop()
     await manager.stop()
     return 0
+  }
+
+  /// -ip-masq and the FORWARD rules: one pass now, then a repair loop every -iptables-resync
+  /// seconds. Failures (no iptables binary, …) are logged; the node keeps running.
+  private func startIPTables(network: IPv4Network, subnet: IPv4Network) async -> (
+    keeper: IPTablesKeeper?, loop: Task<Void, Never>?
+  ) {
+    let keeper: IPTablesKeeper?
+    do {
+      keeper = try IPTablesKeeper.forFlanneld(
+        options: options, network: network, subnet: subnet, logger: logger)
+    } catch {
+      logger.error("iptables: \(error)")
+      return (nil, nil)
+    }
+    guard let keeper else { return (nil, nil) }
+    do {
+      _ = try await keeper.ensure()
+    } catch {
+      logger.error("iptables: \(error)")
+    }
+    let period = Duration.seconds(max(options.iptablesResync, 1))
+    return (keeper, Task { await keeper.run(every: period) })
+  }
+
+  /// The udp forwarder's counters, read at scrape time (never blocks the forwarder).
+  private func observeDataPlane(of backend: any Backend) {
+    guard let udp = backend as? UDPBackend else { return }
+    let metrics = self.metrics
+    metrics.registry.onScrape {
+      guard let c = udp.counters() else { return }
+      var counters = DataPlaneCounters()
+      counters.packetsSent = c.udpPacketsSent
+      counters.bytesSent = c.udpBytesSent
+      counters.packetsReceived = c.tunPacketsWritten
+      counters.bytesReceived = c.tunBytesWritten
+      counters.drops = [
+        "no_route": c.dropNoRoute, "ttl": c.dropTTL, "short": c.dropShort,
+        "not_ipv4": c.dropNotIPv4, "bad_header": c.dropBadHeader,
+        "unknown_source": c.dropUnknownSource, "truncated": c.dropTruncated,
+        "send_error": c.dropSendError, "tun_write_error": c.dropTunWriteError,
+      ]
+      metrics.update(dataPlane: counters)
+    }
+  }
+
+  /// sd_notify READY=1 once subnet.env is written (also when writing it failed, as stock).
+  private func notifySystemd() {
+    do {
+      if try SystemdNotifier.notify("READY=1", environment: environment) {
+        logger.debug("Notified systemd: READY=1")
+      }
+    } catch {
+      logger.error("Failed to notify systemd the message READY=1: \(error)")
+    }
   }
 
   /// A write failure is a warning only (stock): the node keeps running.
