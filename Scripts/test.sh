@@ -24,6 +24,12 @@ done
 echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
 Scripts/udp-check.sh "$FLANNELD_BINARY"
 
+echo "== the demo (README's first command), udp backend"
+Scripts/demo.sh --backend udp
+echo "== Scripts/bench.sh --quick (fails only if our udp backend forwards nothing)"
+FLANNELD_BINARY="$(Scripts/build-release.sh 2>/dev/null)" Scripts/bench.sh --quick \
+  --arms vxlan,baseline,udp --out "${TMPDIR:-/tmp}/swift-flannel-bench"
+
 echo "== swift test"
 set +e
 swift test --skip-build 2>&1 | grep --line-buffered -vE 'Test .* started\.$'

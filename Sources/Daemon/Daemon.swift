@@ -28,6 +28,14 @@ public enum Flanneld {
             .utf8))
       return 2
     }
+    if options.kubeSubnetMgr {
+      FileHandle.standardError.write(
+        Data(
+          ("-kube-subnet-mgr: this flanneld leases subnets from etcd only (Kubernetes node "
+            + "podCIDRs are not supported); drop the flag and give -etcd-endpoints\n"
+            + GoFlagParser.usage(programName: program, specs: FlanneldFlags.specs)).utf8))
+      return 2
+    }
     if options.showVersion {
       FileHandle.standardError.write(Data("\(version)\n".utf8))
       return 0

@@ -107,6 +107,7 @@ import Testing
     ),
     (["-no-such-flag"], "flag provided but not defined: -no-such-flag"),
     (["-etcd-endpoints"], "flag needs an argument: -etcd-endpoints"),
+    (["-kube-subnet-mgr"], "-kube-subnet-mgr: this flanneld leases subnets from etcd only"),
   ])
   func badFlagsExitWithTheReason(arguments: [String], text: String) async throws {
     let node = try FlanneldProcess(arguments)
