@@ -21,6 +21,11 @@ for backend in vxlan host-gw udp; do
   Scripts/multihost-check.sh --backend "$backend" "$FLANNELD_BINARY"
 done
 
+for backend in udp vxlan; do
+  echo "== nat check: $backend (a node behind NAT with -public-ip)"
+  Scripts/nat-check.sh --backend "$backend" "$FLANNELD_BINARY"
+done
+
 echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
 Scripts/udp-check.sh "$FLANNELD_BINARY"
 
