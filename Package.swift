@@ -11,7 +11,9 @@ let package = Package(
   name: "swift-flannel",
   platforms: [.macOS(.v15)],
   products: [
-    .executable(name: "flanneld", targets: ["flanneld"])
+    .executable(name: "flanneld", targets: ["flanneld"]),
+    // For Benchmarks/ (its own package): the packet ops and route table of the data plane.
+    .library(name: "DataPlane", targets: ["DataPlane"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
