@@ -282,6 +282,13 @@ if [ $((read1 - read0)) -ge 1000 ] && [ "$iou" = 0 ] && [ "$retries" = 0 ]; then
 else
   fail "no iou-wrk under a UDP flood" "packets $((read1 - read0)), iou-wrk $iou, EAGAIN $retries: $(tail -3 "$work/flood.txt")"
 fi
+sent=$(counter "$work/a.counters" udpPacketsSent)
+sends=$(counter "$work/a.counters" udpSends)
+if [ -n "$sent" ] && [ -n "$sends" ] && [ "$sends" -gt 0 ] && [ $((sent / sends)) -ge 2 ]; then
+  ok "UDP GSO sends several packets per SENDMSG ($sent packets in $sends sends)"
+else
+  fail "UDP GSO sends several packets per SENDMSG" "$sent packets in $sends sends"
+fi
 
 # --- optional measurements --------------------------------------------------------------------
 if [ "$bench" = --bench ]; then

@@ -40,6 +40,9 @@ final class LoopBuffers {
   let tun: BufferRing
   let udp: BufferRing
   let headers: MessageHeaders
+  let runs: SegmentRuns
+  /// Where the run being built goes.
+  var runDestination = sockaddr_in()
 
   init(ring: Ring, configuration: ForwarderConfiguration) throws(DataPlaneError) {
     tun = try BufferRing(
@@ -49,6 +52,8 @@ final class LoopBuffers {
       ring: ring, group: Self.udpGroup, count: configuration.udpBufferCount,
       bufferSize: ReceivedDatagram.payloadOffset + Self.packetSize)
     headers = MessageHeaders(count: configuration.tunBufferCount)
+    runs = SegmentRuns(
+      capacity: configuration.tunBufferCount, enabled: configuration.udpSegmentation)
   }
 }
 
@@ -118,6 +123,7 @@ extension Forwarder {
         ring.advance(ready)
         handled &+= ready
       }
+      sendRun(ring, buffers)
       if handled > 0 {
         bank.add(.completions, UInt64(handled))
         bank.add(.batches)
@@ -152,13 +158,7 @@ extension Forwarder {
       }
     case .udpSend:
       inFlight &-= 1
-      if result < 0 {
-        bank.add(.dropSendError)
-      } else {
-        bank.add(.udpPacketsSent)
-        bank.add(.udpBytesSent, UInt64(result))
-      }
-      buffers.tun.recycle(id)
+      sendCompleted(id, result, ring, buffers)
     case .icmpWrite:
       inFlight &-= 1
       bank.add(result < 0 ? .dropTunWriteError : .icmpSent)
@@ -240,14 +240,72 @@ extension Forwarder {
       buffers.tun.recycle(id)
       return
     }
+    let destination =
+      UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
+    if !buffers.runs.append(id, length: length, destination: destination) {
+      sendRun(ring, buffers)
+      buffers.runs.start(id, length: length, destination: destination)
+      buffers.runDestination = nextHop.pointee
+    }
+  }
+
+  /// Sends the run being built (if any) with one SENDMSG: UDP GSO when it holds several
+  /// packets.
+  @inline(__always)
+  private func sendRun(_ ring: Ring, _ buffers: LoopBuffers) {
+    guard let run = buffers.runs.take() else { return }
     guard let sqe = sqe(ring) else {
-      bank.add(.dropSendError)
-      buffers.tun.recycle(id)
+      releaseRun(run.head, buffers, countingDrops: true)
       return
     }
-    let header = buffers.headers.prepareSend(id, packet: packet, length: length, to: nextHop)
+    let header = buffers.headers.prepareSend(
+      head: run.head, count: run.count, segmentSize: run.segmentSize, runs: buffers.runs,
+      ring: buffers.tun, to: buffers.runDestination)
     io_uring_prep_sendmsg(sqe, socketTarget, header, 0)
-    finish(sqe, .udpSend, id)
+    finish(sqe, .udpSend, run.head)
+    bank.add(.udpSends)
+  }
+
+  /// A send of the run headed by `head` completed: count it, recycle its buffers. EIO on a
+  /// GSO send means the egress device cannot segment: GSO goes off and the packets are sent
+  /// again one by one.
+  @inline(__always)
+  private func sendCompleted(_ head: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers) {
+    if result == -EIO && buffers.runs.next[head] >= 0 {
+      sendRun(ring, buffers)  // the run being built, before its bookkeeping is reused
+      buffers.runs.enabled = false
+      let destination = buffers.headers.destinations[head]
+      var id = head
+      while id >= 0 {
+        let following = Int(buffers.runs.next[id])
+        buffers.runs.start(id, length: Int(buffers.runs.lengths[id]), destination: 0)
+        buffers.runDestination = destination
+        sendRun(ring, buffers)
+        id = following
+      }
+      return
+    }
+    let packets = releaseRun(head, buffers, countingDrops: result < 0)
+    if result >= 0 {
+      bank.add(.udpPacketsSent, UInt64(packets))
+      bank.add(.udpBytesSent, UInt64(result))
+    }
+  }
+
+  /// Recycles every buffer of the run headed by `head`; returns how many there were.
+  @inline(__always)
+  @discardableResult
+  private func releaseRun(_ head: Int, _ buffers: LoopBuffers, countingDrops: Bool) -> Int {
+    var packets = 0
+    var id = head
+    while id >= 0 {
+      let following = Int(buffers.runs.next[id])
+      buffers.tun.recycle(id)
+      packets &+= 1
+      id = following
+    }
+    if countingDrops { bank.add(.dropSendError, UInt64(packets)) }
+    return packets
   }
 
   /// udp → tun: size, sender, check, TTL, write from the same buffer.

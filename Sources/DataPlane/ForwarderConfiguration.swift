@@ -19,6 +19,10 @@ public struct ForwarderConfiguration: Sendable {
   /// read is woken per packet, and a read that loses that race 128 times in a row is handed
   /// to an `iou-wrk` thread by the kernel (perf-notes §2.1).
   public var tunReadDepth: Int
+  /// Send runs of same-size packets to the same peer as one SENDMSG with UDP GSO
+  /// (`UDP_SEGMENT`); the datagrams on the wire are the same. A kill switch; turned off on its
+  /// own when the kernel answers EIO (no checksum offload on the egress device).
+  public var udpSegmentation: Bool
   /// Provided buffers for each direction (rounded up to a power of two). tun → udp buffers
   /// stay taken until their send completes, udp → tun buffers until their TUN write does;
   /// when the kernel finds none free, the multishot request ends and is re-armed once
@@ -29,6 +33,7 @@ public struct ForwarderConfiguration: Sendable {
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false, mtu: Int = 1472,
     maxDatagramSize: Int = 65535, multishotTunRead: Bool = true, tunReadDepth: Int = 1,
+    udpSegmentation: Bool = true,
     tunBufferCount: Int = 256, udpBufferCount: Int = 256
   ) {
     self.tunAddress = tunAddress
@@ -37,6 +42,7 @@ public struct ForwarderConfiguration: Sendable {
     self.maxDatagramSize = maxDatagramSize
     self.multishotTunRead = multishotTunRead
     self.tunReadDepth = max(tunReadDepth, 1)
+    self.udpSegmentation = udpSegmentation
     self.tunBufferCount = Self.powerOfTwo(max(tunBufferCount, self.tunReadDepth), limit: 32768)
     self.udpBufferCount = Self.powerOfTwo(udpBufferCount, limit: 32768)
   }

@@ -39,6 +39,8 @@ public struct ForwarderCounters: Equatable, Sendable {
   /// were re-armed once buffers came back.
   public var bufferShortages: UInt64 = 0
   public var icmpSent: UInt64 = 0
+  /// SENDMSG operations carrying tun → udp packets (fewer than udpPacketsSent with UDP GSO).
+  public var udpSends: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
   /// they submitted.
   public var submissions: UInt64 = 0
@@ -70,7 +72,7 @@ enum Counter: Int, CaseIterable {
   case udpPacketsReceived, udpBytesReceived, tunPacketsWritten, tunBytesWritten
   case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
   case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
-  case bufferShortages, icmpSent
+  case bufferShortages, icmpSent, udpSends
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -139,6 +141,7 @@ final class CounterBank: @unchecked Sendable {
     s.readRetries = load(.readRetries)
     s.bufferShortages = load(.bufferShortages)
     s.icmpSent = load(.icmpSent)
+    s.udpSends = load(.udpSends)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

@@ -2,15 +2,21 @@
   import Glibc
 #endif
 
-/// The msghdr memory the kernel reads, allocated once: one SENDMSG header (with its iovec and
-/// destination) per TUN buffer id — a buffer has at most one send in flight, so its id picks
-/// the header — and the template of the multishot RECVMSG (asks for a sockaddr_in name and no
+/// The msghdr memory the kernel reads, allocated once: one SENDMSG header (with room for a run
+/// of `SegmentRuns.maxSegments` iovecs, a UDP_SEGMENT control message and the destination) per
+/// TUN buffer id — a buffer heads at most one send in flight, so its id picks the header —
+/// and the template of the multishot RECVMSG (asks for a sockaddr_in name and no
 /// control data; the payload goes to provided buffers).
 final class MessageHeaders {
   let count: Int
   let sends: UnsafeMutablePointer<msghdr>
   let vectors: UnsafeMutablePointer<iovec>
   let destinations: UnsafeMutablePointer<sockaddr_in>
+  /// Per header: one cmsg of level SOL_UDP, type UDP_SEGMENT, a UInt16 segment size.
+  let controls: UnsafeMutableRawPointer
+  static let controlStride = 32
+  /// CMSG_SPACE(2) on 64-bit Linux: 16-byte header + 2 bytes, padded to 8.
+  static let segmentControlLength = 24
   let receive: UnsafeMutablePointer<msghdr>
   /// 8-byte target of the eventfd READ used to stop the loop.
   let wakeBuffer: UnsafeMutablePointer<UInt64>
@@ -18,17 +24,25 @@ final class MessageHeaders {
   init(count: Int) {
     self.count = count
     sends = .allocate(capacity: count)
-    vectors = .allocate(capacity: count)
+    let perSend = SegmentRuns.maxSegments
+    vectors = .allocate(capacity: count * perSend)
+    vectors.initialize(repeating: iovec(iov_base: nil, iov_len: 0), count: count * perSend)
     destinations = .allocate(capacity: count)
+    controls = .allocate(byteCount: count * Self.controlStride, alignment: 8)
+    controls.initializeMemory(as: UInt8.self, repeating: 0, count: count * Self.controlStride)
     for id in 0..<count {
       destinations[id] = sockaddr_in()
-      vectors[id] = iovec(iov_base: nil, iov_len: 0)
       var header = msghdr()
       header.msg_name = UnsafeMutableRawPointer(destinations + id)
       header.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-      header.msg_iov = vectors + id
+      header.msg_iov = vectors + id * perSend
       header.msg_iovlen = 1
       sends[id] = header
+      // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + data.
+      let control = controls + id * Self.controlStride
+      control.storeBytes(of: 16 + 2, as: Int.self)
+      control.storeBytes(of: 17, toByteOffset: 8, as: Int32.self)  // SOL_UDP
+      control.storeBytes(of: 103, toByteOffset: 12, as: Int32.self)  // UDP_SEGMENT
     }
     receive = .allocate(capacity: 1)
     var template = msghdr()
@@ -42,22 +56,42 @@ final class MessageHeaders {
     sends.deallocate()
     vectors.deallocate()
     destinations.deallocate()
+    controls.deallocate()
     receive.deallocate()
     wakeBuffer.deallocate()
   }
 
-  /// Points send header `id` at `length` bytes from `packet`, to `destination`.
+  /// Points send header `head` at the run `head → runs.next → …` of `count` packets in `ring`,
+  /// to `destination`; with more than one packet, the kernel cuts the payload into
+  /// `segmentSize`-byte datagrams (UDP GSO).
   @inline(__always)
   func prepareSend(
-    _ id: Int, packet: UnsafeMutableRawPointer, length: Int,
-    to destination: UnsafePointer<sockaddr_in>
+    head: Int, count: Int, segmentSize: Int, runs: SegmentRuns, ring: BufferRing,
+    to destination: sockaddr_in
   ) -> UnsafeMutablePointer<msghdr> {
     // A copy, not a pointer into the route snapshot: the control plane may retire the
     // snapshot before the kernel reads the SQE.
-    destinations[id] = destination.pointee
-    vectors[id].iov_base = packet
-    vectors[id].iov_len = length
-    return sends + id
+    destinations[head] = destination
+    let vector = vectors + head &* SegmentRuns.maxSegments
+    var id = head
+    for i in 0..<count {
+      vector[i].iov_base = ring.buffer(id)
+      vector[i].iov_len = Int(runs.lengths[id])
+      id = Int(runs.next[id])
+    }
+    let header = sends + head
+    header.pointee.msg_iovlen = count
+    if count > 1 {
+      let control = controls + head &* Self.controlStride
+      control.storeBytes(
+        of: UInt16(truncatingIfNeeded: segmentSize), toByteOffset: 16, as: UInt16.self)
+      header.pointee.msg_control = control
+      header.pointee.msg_controllen = Self.segmentControlLength
+    } else {
+      header.pointee.msg_control = nil
+      header.pointee.msg_controllen = 0
+    }
+    return header
   }
 }
 

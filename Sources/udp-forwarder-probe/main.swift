@@ -37,7 +37,7 @@ do {
     configuration: ForwarderConfiguration(
       tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
       maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
-      tunReadDepth: options.tunReads ?? 1),
+      tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation),
     routes: RouteSnapshot(options.routes))
   try forwarder.start()
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
