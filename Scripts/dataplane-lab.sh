@@ -289,6 +289,13 @@ if [ -n "$sent" ] && [ -n "$sends" ] && [ "$sends" -gt 0 ] && [ $((sent / sends)
 else
   fail "UDP GSO sends several packets per SENDMSG" "$sent packets in $sends sends"
 fi
+got=$(counter "$work/b.counters" udpPacketsReceived)
+receives=$(counter "$work/b.counters" udpReceives)
+if [ -n "$got" ] && [ -n "$receives" ] && [ "$receives" -gt 0 ] && [ $((got / receives)) -ge 2 ]; then
+  ok "UDP GRO receives several packets per datagram ($got packets in $receives receives on B)"
+else
+  fail "UDP GRO receives several packets per datagram" "$got packets in $receives receives on B"
+fi
 
 # --- optional measurements --------------------------------------------------------------------
 if [ "$bench" = --bench ]; then

@@ -41,6 +41,8 @@ final class LoopBuffers {
   let udp: BufferRing
   let headers: MessageHeaders
   let runs: SegmentRuns
+  /// Per udp buffer id: TUN writes from it still in flight (a GRO train is several packets).
+  let pendingWrites: UnsafeMutablePointer<Int32>
   /// Where the run being built goes.
   var runDestination = sockaddr_in()
 
@@ -54,7 +56,11 @@ final class LoopBuffers {
     headers = MessageHeaders(count: configuration.tunBufferCount)
     runs = SegmentRuns(
       capacity: configuration.tunBufferCount, enabled: configuration.udpSegmentation)
+    pendingWrites = .allocate(capacity: configuration.udpBufferCount)
+    pendingWrites.initialize(repeating: 0, count: configuration.udpBufferCount)
   }
+
+  deinit { pendingWrites.deallocate() }
 }
 
 /// The hot loop. Everything here runs on the forwarder thread only.
@@ -85,6 +91,7 @@ extension Forwarder {
       return
     }
     self.buffers = buffers
+    if configuration.udpReceiveOffload { socket.enableReceiveOffload() }
     fixedFiles = ring.registerFiles([tunFD, socketFD, wakeFD]) == 0
     multishotRead =
       configuration.multishotTunRead
@@ -181,7 +188,8 @@ extension Forwarder {
         bank.add(.tunPacketsWritten)
         bank.add(.tunBytesWritten, UInt64(result))
       }
-      buffers.udp.recycle(id)
+      buffers.pendingWrites[id] &-= 1
+      if buffers.pendingWrites[id] == 0 { buffers.udp.recycle(id) }
     case .wake:
       inFlight &-= 1
       // Only stop() writes the eventfd; re-arm in case the loop is not stopping after all.
@@ -308,7 +316,9 @@ extension Forwarder {
     return packets
   }
 
-  /// udp → tun: size, sender, check, TTL, write from the same buffer.
+  /// udp → tun: size, sender, then per packet (a UDP GRO train holds several of equal size)
+  /// check, TTL and a write from the same buffer. The buffer goes back when the last write
+  /// completes.
   @inline(__always)
   private func datagramReceived(
     _ id: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers, _ routes: RouteSnapshot
@@ -319,36 +329,49 @@ extension Forwarder {
       return
     }
     let buffer = buffers.udp.buffer(id)
-    let length = ReceivedDatagram.payloadLength(UnsafeRawPointer(buffer))
-    bank.add(.udpPacketsReceived)
-    bank.add(.udpBytesReceived, UInt64(length))
-    // Posted with MSG_TRUNC: payloadlen is the datagram's real length even when it did not
-    // fit the buffer.
-    guard length <= configuration.maxDatagramSize,
+    let total = ReceivedDatagram.payloadLength(UnsafeRawPointer(buffer))
+    let segment = ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer)) ?? max(total, 1)
+    let packets = total == 0 ? 1 : (total &+ segment &- 1) / segment
+    bank.add(.udpReceives)
+    bank.add(.udpPacketsReceived, UInt64(packets))
+    bank.add(.udpBytesReceived, UInt64(total))
+    // Posted with MSG_TRUNC: payloadlen is the real length even when it did not fit.
+    guard segment <= configuration.maxDatagramSize,
       ReceivedDatagram.flags(UnsafeRawPointer(buffer)) & Int32(MSG_TRUNC) == 0
     else {
-      bank.add(.dropTruncated)
+      bank.add(.dropTruncated, UInt64(packets))
       buffers.udp.recycle(id)
       return
     }
     if !configuration.acceptAnySource {
       let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
       guard routes.isKnownSource(address: from.address, port: from.port) else {
-        bank.add(.dropUnknownSource)
+        bank.add(.dropUnknownSource, UInt64(packets))
         buffers.udp.recycle(id)
         return
       }
     }
-    let packet = buffer + ReceivedDatagram.payloadOffset
-    var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
-    if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
-    guard verdict == .forward, let sqe = sqe(ring) else {
-      bank.add(Counter.drop(for: verdict))
+    var writes: Int32 = 0
+    var offset = 0
+    repeat {
+      let length = min(segment, total &- offset)
+      let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+      offset &+= segment
+      var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
+      if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+      guard verdict == .forward, let sqe = sqe(ring) else {
+        bank.add(Counter.drop(for: verdict))
+        continue
+      }
+      io_uring_prep_write(sqe, tunTarget, packet, UInt32(length), 0)
+      finish(sqe, .tunWrite, id)
+      writes &+= 1
+    } while offset < total
+    if writes == 0 {
       buffers.udp.recycle(id)
-      return
+    } else {
+      buffers.pendingWrites[id] = writes
     }
-    io_uring_prep_write(sqe, tunTarget, packet, UInt32(length), 0)
-    finish(sqe, .tunWrite, id)
   }
 
   @inline(__always)

@@ -23,6 +23,9 @@ public struct ForwarderConfiguration: Sendable {
   /// (`UDP_SEGMENT`); the datagrams on the wire are the same. A kill switch; turned off on its
   /// own when the kernel answers EIO (no checksum offload on the egress device).
   public var udpSegmentation: Bool
+  /// Ask the socket for UDP GRO: a train of equal-size datagrams from one peer arrives as one
+  /// buffer and is split into its packets here. A kill switch.
+  public var udpReceiveOffload: Bool
   /// Provided buffers for each direction (rounded up to a power of two). tun → udp buffers
   /// stay taken until their send completes, udp → tun buffers until their TUN write does;
   /// when the kernel finds none free, the multishot request ends and is re-armed once
@@ -33,7 +36,7 @@ public struct ForwarderConfiguration: Sendable {
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false, mtu: Int = 1472,
     maxDatagramSize: Int = 65535, multishotTunRead: Bool = true, tunReadDepth: Int = 1,
-    udpSegmentation: Bool = true,
+    udpSegmentation: Bool = true, udpReceiveOffload: Bool = true,
     tunBufferCount: Int = 256, udpBufferCount: Int = 256
   ) {
     self.tunAddress = tunAddress
@@ -43,6 +46,7 @@ public struct ForwarderConfiguration: Sendable {
     self.multishotTunRead = multishotTunRead
     self.tunReadDepth = max(tunReadDepth, 1)
     self.udpSegmentation = udpSegmentation
+    self.udpReceiveOffload = udpReceiveOffload
     self.tunBufferCount = Self.powerOfTwo(max(tunBufferCount, self.tunReadDepth), limit: 32768)
     self.udpBufferCount = Self.powerOfTwo(udpBufferCount, limit: 32768)
   }

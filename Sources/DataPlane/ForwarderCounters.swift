@@ -41,6 +41,8 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var icmpSent: UInt64 = 0
   /// SENDMSG operations carrying tun → udp packets (fewer than udpPacketsSent with UDP GSO).
   public var udpSends: UInt64 = 0
+  /// Datagrams as the socket delivered them (fewer than udpPacketsReceived with UDP GRO).
+  public var udpReceives: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
   /// they submitted.
   public var submissions: UInt64 = 0
@@ -72,7 +74,7 @@ enum Counter: Int, CaseIterable {
   case udpPacketsReceived, udpBytesReceived, tunPacketsWritten, tunBytesWritten
   case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
   case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
-  case bufferShortages, icmpSent, udpSends
+  case bufferShortages, icmpSent, udpSends, udpReceives
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -142,6 +144,7 @@ final class CounterBank: @unchecked Sendable {
     s.bufferShortages = load(.bufferShortages)
     s.icmpSent = load(.icmpSent)
     s.udpSends = load(.udpSends)
+    s.udpReceives = load(.udpReceives)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

@@ -47,6 +47,8 @@ final class MessageHeaders {
     receive = .allocate(capacity: 1)
     var template = msghdr()
     template.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+    // Room for the UDP_GRO segment size (an int) in every received buffer.
+    template.msg_controllen = ReceivedDatagram.controlSize
     receive.initialize(to: template)
     wakeBuffer = .allocate(capacity: 1)
     wakeBuffer.initialize(to: 0)
@@ -96,18 +98,22 @@ final class MessageHeaders {
 }
 
 /// The layout of a multishot RECVMSG buffer: `io_uring_recvmsg_out` (namelen, controllen,
-/// payloadlen, flags: four UInt32), the name, then the payload (no control data requested).
+/// payloadlen, flags: four UInt32), the name (a sockaddr_in), the control area (room for one
+/// UDP_GRO cmsg), then the payload.
 enum ReceivedDatagram {
   static let headerSize = 16
   static let nameSize = MemoryLayout<sockaddr_in>.size
-  static let payloadOffset = headerSize + nameSize
+  /// CMSG_SPACE(sizeof(int)) on 64-bit Linux.
+  static let controlSize = 24
+  static let payloadOffset = headerSize + nameSize + controlSize
 
   @inline(__always)
   static func nameLength(_ buffer: UnsafeRawPointer) -> Int {
     Int(buffer.load(as: UInt32.self))
   }
 
-  /// The datagram's real length (MSG_TRUNC asked), even when longer than the buffer.
+  /// The datagram's real length (MSG_TRUNC asked), even when longer than the buffer. With
+  /// UDP GRO, the length of the whole train of equal-size datagrams.
   @inline(__always)
   static func payloadLength(_ buffer: UnsafeRawPointer) -> Int {
     Int(buffer.load(fromByteOffset: 8, as: UInt32.self))
@@ -125,5 +131,19 @@ enum ReceivedDatagram {
     let port = name.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
     let address = name.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
     return (UInt32(bigEndian: address), UInt16(bigEndian: port))
+  }
+
+  /// The size of each datagram of a GRO train (the UDP_GRO cmsg), or nil for a single one.
+  @inline(__always)
+  static func segmentSize(_ buffer: UnsafeRawPointer) -> Int? {
+    let controlLength = Int(buffer.load(fromByteOffset: 4, as: UInt32.self))
+    guard controlLength >= 20 else { return nil }
+    let control = buffer + headerSize + nameSize
+    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + int.
+    guard control.load(fromByteOffset: 8, as: Int32.self) == 17,  // SOL_UDP
+      control.load(fromByteOffset: 12, as: Int32.self) == 104  // UDP_GRO
+    else { return nil }
+    let size = Int(control.load(fromByteOffset: 16, as: Int32.self))
+    return size > 0 ? size : nil
   }
 }

@@ -37,7 +37,8 @@ do {
     configuration: ForwarderConfiguration(
       tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
       maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
-      tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation),
+      tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
+      udpReceiveOffload: options.udpReceiveOffload),
     routes: RouteSnapshot(options.routes))
   try forwarder.start()
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }

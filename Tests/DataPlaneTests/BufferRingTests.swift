@@ -137,6 +137,7 @@ import Testing
       let buffer = UnsafeRawPointer(buffers.buffer(id))
       #expect(ReceivedDatagram.nameLength(buffer) == MemoryLayout<sockaddr_in>.size)
       #expect(ReceivedDatagram.payloadLength(buffer) == length)
+      #expect(ReceivedDatagram.segmentSize(buffer) == nil, "no UDP_GRO asked: no train")
       let source = ReceivedDatagram.source(buffer)
       #expect(source.address == loopback && source.port == sender.port)
       let truncated = ReceivedDatagram.flags(buffer) & Int32(MSG_TRUNC) != 0
@@ -145,6 +146,46 @@ import Testing
         buffer.load(fromByteOffset: ReceivedDatagram.payloadOffset, as: UInt8.self) == UInt8(length)
       )
     }
+  }
+
+  /// A run sent with MessageHeaders (UDP GSO cmsg) reaches a UDP_GRO socket over loopback as
+  /// one train: one buffer, the segment size in the UDP_GRO cmsg, the payloads back to back.
+  @Test func segmentedSendArrivesAsOneGROTrain() throws {
+    let ring = try Self.ring()
+    let loopback: UInt32 = 0x7f00_0001
+    let receiver = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    #expect(receiver.enableReceiveOffload())
+    let sender = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    let received = try BufferRing(
+      ring: ring, group: 1, count: 2, bufferSize: ReceivedDatagram.payloadOffset + 1024)
+    // The sender's packets live in another buffer ring's memory, as tun → udp packets do.
+    let packets = try BufferRing(ring: ring, group: 2, count: 4, bufferSize: 256)
+    let headers = MessageHeaders(count: 4)
+    let runs = SegmentRuns(capacity: 4)
+    for (id, length) in [(2, 100), (0, 100), (3, 40)] {
+      packets.buffer(id).initializeMemory(as: UInt8.self, repeating: UInt8(id + 1), count: length)
+      if !runs.append(id, length: length, destination: 1) {
+        runs.start(id, length: length, destination: 1)
+      }
+    }
+    let run = try #require(runs.take())
+    #expect(run.count == 3 && run.segmentSize == 100)
+    let header = headers.prepareSend(
+      head: run.head, count: run.count, segmentSize: run.segmentSize, runs: runs, ring: packets,
+      to: makeSocketAddress(loopback, receiver.port))
+    #expect(sendmsg(sender.fd, header, 0) == 240)
+
+    flannel_prep_recvmsg_multishot(
+      ring.sqe()!, receiver.fd, headers.receive, UInt32(MSG_TRUNC), 1)
+    let completion = Self.next(ring)
+    let id = try #require(received.take(flags: completion.flags))
+    let buffer = UnsafeRawPointer(received.buffer(id))
+    #expect(ReceivedDatagram.payloadLength(buffer) == 240)
+    #expect(ReceivedDatagram.segmentSize(buffer) == 100)
+    let payload = buffer + ReceivedDatagram.payloadOffset
+    #expect(payload.load(fromByteOffset: 0, as: UInt8.self) == 3)
+    #expect(payload.load(fromByteOffset: 100, as: UInt8.self) == 1)
+    #expect(payload.load(fromByteOffset: 200, as: UInt8.self) == 4)
   }
 
   @Test(arguments: [(0, 1), (1, 1), (3, 4), (4, 4), (200, 256), (256, 256), (100_000, 32768)])
