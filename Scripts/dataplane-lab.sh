@@ -297,6 +297,30 @@ else
   fail "UDP GRO receives several packets per datagram" "$got packets in $receives receives on B"
 fi
 
+# --- a GSO send the kernel refuses (segments longer than the path MTU allows: EINVAL) is sent
+# again packet by packet, and those fragment as plain sends always did ---------------------
+ip -n "$hA" link set uA mtu 1000
+ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &
+iperf_pid=$!
+pids+=("$iperf_pid")
+for _ in $(seq 1 100); do
+  in_ns "$cB" ss -Hltn 'sport = :5201' 2>/dev/null | grep -q . && break
+  sleep 0.05
+done
+written0=$(counter "$work/b.counters" tunPacketsWritten)
+senderr0=$(counter "$work/a.counters" dropSendError)
+in_ns "$cA" iperf3 -c 10.1.2.2 -u -l 1400 -b 50M -t 1 >"$work/big.txt" 2>&1
+stop_within 5 "$iperf_pid"
+wait_counter "$work/b.counters" tunPacketsWritten $((written0 + 200))
+written1=$(counter "$work/b.counters" tunPacketsWritten)
+senderr1=$(counter "$work/a.counters" dropSendError)
+ip -n "$hA" link set uA mtu 1500
+if [ $((written1 - written0)) -ge 200 ] && [ "$senderr1" = "$senderr0" ]; then
+  ok "refused GSO send falls back to plain sends ($((written1 - written0)) packets over MTU 1000)"
+else
+  fail "refused GSO send falls back to plain sends" "written $((written1 - written0)), send errors $((senderr1 - senderr0)): $(tail -3 "$work/big.txt")"
+fi
+
 # --- optional measurements --------------------------------------------------------------------
 if [ "$bench" = --bench ]; then
   ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &

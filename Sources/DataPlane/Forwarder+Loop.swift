@@ -274,13 +274,21 @@ extension Forwarder {
     bank.add(.udpSends)
   }
 
-  /// A send of the run headed by `head` completed: count it, recycle its buffers. EIO on a
-  /// GSO send means the egress device cannot segment: GSO goes off and the packets are sent
-  /// again one by one.
+  /// A send of the run headed by `head` completed: count it, recycle its buffers. A GSO send
+  /// the kernel refused is sent again packet by packet: EIO means the egress device cannot
+  /// segment (GSO goes off for good); EMSGSIZE (EINVAL before Linux 6.x) that the segment
+  /// plus headers exceed the path MTU — packets that long are sent alone from now on, and a
+  /// plain send fragments them as it always did.
   @inline(__always)
   private func sendCompleted(_ head: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers) {
-    if result == -EIO && buffers.runs.next[head] >= 0 {
+    let refused = result == -EIO || result == -EMSGSIZE || result == -EINVAL
+    if refused && buffers.runs.next[head] >= 0 {
       sendRun(ring, buffers)  // the run being built, before its bookkeeping is reused
+      if result != -EIO {
+        let segmentSize = Int(buffers.runs.lengths[head])
+        buffers.runs.maxSegmentSize = min(buffers.runs.maxSegmentSize, segmentSize - 1)
+      }
+      let wasEnabled = buffers.runs.enabled
       buffers.runs.enabled = false
       let destination = buffers.headers.destinations[head]
       var id = head
@@ -291,6 +299,7 @@ extension Forwarder {
         sendRun(ring, buffers)
         id = following
       }
+      buffers.runs.enabled = wasEnabled && result != -EIO
       return
     }
     let packets = releaseRun(head, buffers, countingDrops: result < 0)
@@ -396,6 +405,7 @@ extension Forwarder {
   private func sqe(_ ring: Ring) -> UnsafeMutablePointer<io_uring_sqe>? {
     if let sqe = ring.sqe() { return sqe }
     let submitted = ring.submit()
+    bank.add(.submissions)
     if submitted > 0 { bank.add(.sqesSubmitted, UInt64(submitted)) }
     return ring.sqe()
   }

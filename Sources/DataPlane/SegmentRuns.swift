@@ -21,6 +21,9 @@ final class SegmentRuns {
   /// Runs of one packet only when false (the kill switch, or after the kernel refused GSO).
   var enabled: Bool
   var maxSegments: Int
+  /// Packets longer than this are sent alone: the kernel refused a GSO send of that size
+  /// (segment plus headers above the path MTU; a plain send fragments instead).
+  var maxSegmentSize = Int.max
 
   /// The run being built (head -1: none).
   private(set) var head = -1
@@ -55,7 +58,8 @@ final class SegmentRuns {
   @inline(__always)
   func append(_ id: Int, length: Int, destination: UInt64) -> Bool {
     guard enabled, head >= 0, !closed, destination == self.destination,
-      length <= segmentSize, count < maxSegments, bytes &+ length <= Self.maxPayload
+      length <= segmentSize, segmentSize <= maxSegmentSize, count < maxSegments,
+      bytes &+ length <= Self.maxPayload
     else { return false }
     next[tail] = Int32(truncatingIfNeeded: id)
     next[id] = -1

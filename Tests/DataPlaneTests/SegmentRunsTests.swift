@@ -62,6 +62,16 @@ import Testing
     #expect(Self.group(packets).map(\.ids.count) == [44, 2])
   }
 
+  @Test func packetsAboveTheRefusedSizeGoAlone() {
+    let runs = SegmentRuns(capacity: 4)
+    runs.maxSegmentSize = 1000
+    runs.start(0, length: 1400, destination: 1)
+    #expect(!runs.append(1, length: 1400, destination: 1))
+    _ = runs.take()
+    runs.start(2, length: 900, destination: 1)
+    #expect(runs.append(3, length: 900, destination: 1))
+  }
+
   @Test func disabledMeansOnePacketPerSend() {
     let packets = Array(repeating: (destination: UInt64(1), length: 64), count: 3)
     #expect(Self.group(packets, enabled: false).map(\.ids) == [[0], [1], [2]])
