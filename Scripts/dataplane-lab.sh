@@ -19,6 +19,8 @@
 set -uo pipefail
 probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe [--bench]}
 bench=${2:-}
+# PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design).
+read -r -a probe_args <<<"${PROBE_ARGS:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/dataplane-lab.XXXXXX)
 tag=dp$$
@@ -116,11 +118,12 @@ set +e
 ip netns exec "$hA" "$probe" --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0 \
   --route 10.1.2.0/24=192.168.90.2:7890 --route 10.1.3.0/24=192.168.90.3:7890 \
   --max-datagram 1500 --counters-file "$work/a.counters" --routes-file "$work/a.routes" \
-  >"$work/a.out" 2>&1 &
+  "${probe_args[@]}" >"$work/a.out" 2>&1 &
 pidA=$!
 pids+=("$pidA")
 ip netns exec "$hB" "$probe" --tun flannel0 --bind 192.168.90.2:7890 --tun-address 10.1.2.0 \
-  --route 10.1.1.0/24=192.168.90.1:7890 --counters-file "$work/b.counters" >"$work/b.out" 2>&1 &
+  --route 10.1.1.0/24=192.168.90.1:7890 --counters-file "$work/b.counters" "${probe_args[@]}" \
+  >"$work/b.out" 2>&1 &
 pidB=$!
 pids+=("$pidB")
 for _ in $(seq 1 100); do
@@ -251,6 +254,73 @@ else
   fail "route restored by update" "$out"
 fi
 
+# --- UDP flood: one poll waiter per descriptor, so no read is ever punted to iou-wrk ---------
+# (Several posted READs on one fd are all woken per packet; one that loses 128 times in a row
+# goes to an iou-wrk thread and completes with EAGAIN.)
+read0=$(counter "$work/a.counters" tunPacketsRead)
+ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &
+iperf_pid=$!
+pids+=("$iperf_pid")
+for _ in $(seq 1 100); do
+  in_ns "$cB" ss -Hlun 'sport = :5201' 2>/dev/null | grep -q . && break
+  in_ns "$cB" ss -Hltn 'sport = :5201' 2>/dev/null | grep -q . && break
+  sleep 0.05
+done
+( while :; do ps -L -o comm= -p "$pidA,$pidB" 2>/dev/null | grep -c '^iou-wrk'; sleep 0.1; done ) \
+  >"$work/iou.txt" 2>/dev/null &
+sampler=$!
+pids+=("$sampler")
+in_ns "$cA" iperf3 -c 10.1.2.2 -u -l 64 -b 0 -t 2 >"$work/flood.txt" 2>&1
+kill "$sampler" 2>/dev/null
+stop_within 5 "$iperf_pid"
+wait_counter "$work/a.counters" tunPacketsRead $((read0 + 1000))
+read1=$(counter "$work/a.counters" tunPacketsRead)
+iou=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/iou.txt")
+retries=$(($(counter "$work/a.counters" readRetries) + $(counter "$work/b.counters" readRetries)))
+if [ $((read1 - read0)) -ge 1000 ] && [ "$iou" = 0 ] && [ "$retries" = 0 ]; then
+  ok "no iou-wrk under a UDP flood ($((read1 - read0)) packets, $(counter "$work/a.counters" packetsPerSubmission) packets per enter on A)"
+else
+  fail "no iou-wrk under a UDP flood" "packets $((read1 - read0)), iou-wrk $iou, EAGAIN $retries: $(tail -3 "$work/flood.txt")"
+fi
+sent=$(counter "$work/a.counters" udpPacketsSent)
+sends=$(counter "$work/a.counters" udpSends)
+if [ -n "$sent" ] && [ -n "$sends" ] && [ "$sends" -gt 0 ] && [ $((sent / sends)) -ge 2 ]; then
+  ok "UDP GSO sends several packets per SENDMSG ($sent packets in $sends sends)"
+else
+  fail "UDP GSO sends several packets per SENDMSG" "$sent packets in $sends sends"
+fi
+got=$(counter "$work/b.counters" udpPacketsReceived)
+receives=$(counter "$work/b.counters" udpReceives)
+if [ -n "$got" ] && [ -n "$receives" ] && [ "$receives" -gt 0 ] && [ $((got / receives)) -ge 2 ]; then
+  ok "UDP GRO receives several packets per datagram ($got packets in $receives receives on B)"
+else
+  fail "UDP GRO receives several packets per datagram" "$got packets in $receives receives on B"
+fi
+
+# --- a GSO send the kernel refuses (segments longer than the path MTU allows: EINVAL) is sent
+# again packet by packet, and those fragment as plain sends always did ---------------------
+ip -n "$hA" link set uA mtu 1000
+ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &
+iperf_pid=$!
+pids+=("$iperf_pid")
+for _ in $(seq 1 100); do
+  in_ns "$cB" ss -Hltn 'sport = :5201' 2>/dev/null | grep -q . && break
+  sleep 0.05
+done
+written0=$(counter "$work/b.counters" tunPacketsWritten)
+senderr0=$(counter "$work/a.counters" dropSendError)
+in_ns "$cA" iperf3 -c 10.1.2.2 -u -l 1400 -b 50M -t 1 >"$work/big.txt" 2>&1
+stop_within 5 "$iperf_pid"
+wait_counter "$work/b.counters" tunPacketsWritten $((written0 + 200))
+written1=$(counter "$work/b.counters" tunPacketsWritten)
+senderr1=$(counter "$work/a.counters" dropSendError)
+ip -n "$hA" link set uA mtu 1500
+if [ $((written1 - written0)) -ge 200 ] && [ "$senderr1" = "$senderr0" ]; then
+  ok "refused GSO send falls back to plain sends ($((written1 - written0)) packets over MTU 1000)"
+else
+  fail "refused GSO send falls back to plain sends" "written $((written1 - written0)), send errors $((senderr1 - senderr0)): $(tail -3 "$work/big.txt")"
+fi
+
 # --- optional measurements --------------------------------------------------------------------
 if [ "$bench" = --bench ]; then
   ip netns exec "$cB" iperf3 -s -1 >/dev/null 2>&1 &
@@ -261,8 +331,8 @@ if [ "$bench" = --bench ]; then
   echo "bench ping cA -> cB:"
   in_ns "$cA" ping -c 50 -i 0.02 -q 10.1.2.2 2>&1 | tail -1 | sed 's/^/  /'
   wait_counter "$work/a.counters" batches 1
-  awk '$1 == "submissions" { s = $2 } $1 == "sqesSubmitted" { q = $2 }
-    END { printf "bench A: %d io_uring_enter, %.2f SQEs each\n", s, q / s }' "$work/a.counters"
+  awk '$1 == "submissions" { s = $2 } $1 == "sqesSubmitted" { q = $2 } $1 == "packetsMoved" { p = $2 }
+    END { printf "bench A: %d io_uring_enter, %.2f SQEs and %.2f packets each\n", s, q / s, p / s }' "$work/a.counters"
 fi
 
 # --- stop ------------------------------------------------------------------------------------

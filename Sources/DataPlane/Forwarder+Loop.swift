@@ -6,7 +6,7 @@ import Synchronization
   import Glibc
 #endif
 
-/// What an SQE was for, kept in the top byte of its user_data; the low bits are the slot.
+/// What an SQE was for, kept in the top byte of its user_data; the low bits are the buffer id.
 enum Operation: UInt64 {
   case tunRead = 1
   case udpSend = 2
@@ -17,31 +17,90 @@ enum Operation: UInt64 {
   case cancel = 7
 
   @inline(__always)
-  func userData(_ slot: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: slot) }
+  func userData(_ id: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: id) }
 }
 
-/// The hot loop. Everything here runs on the forwarder thread only. Per iteration: one
-/// io_uring_enter (submit what the previous batch produced, wait for ≥ 1 completion), pick up
-/// the newest route snapshot, handle every ready completion, re-post reads, publish counters.
-/// Per packet: no allocation, no throw, no lock, no retain/release (the snapshot is retained
-/// once per batch).
+/// Indexes of the registered file table (used when registration succeeded).
+enum FixedFile {
+  static let tun: Int32 = 0
+  static let socket: Int32 = 1
+  static let wake: Int32 = 2
+}
+
+/// The memory the loop hands to the kernel, created on the forwarder thread (the buffer rings
+/// are registered with its ring): the two provided-buffer rings and the msghdrs.
+final class LoopBuffers {
+  static let tunGroup: UInt16 = 0
+  static let udpGroup: UInt16 = 1
+  /// Room for the largest IPv4 packet (a TSO super-packet later).
+  static let packetSize = 65536
+  /// Behind each TUN buffer: where the ICMP reply to that buffer's packet is built.
+  static let scratchSize = 128
+
+  let tun: BufferRing
+  let udp: BufferRing
+  let headers: MessageHeaders
+  let runs: SegmentRuns
+  /// Per udp buffer id: TUN writes from it still in flight (a GRO train is several packets).
+  let pendingWrites: UnsafeMutablePointer<Int32>
+  /// Where the run being built goes.
+  var runDestination = sockaddr_in()
+
+  init(ring: Ring, configuration: ForwarderConfiguration) throws(DataPlaneError) {
+    tun = try BufferRing(
+      ring: ring, group: Self.tunGroup, count: configuration.tunBufferCount,
+      bufferSize: Self.packetSize, scratchSize: Self.scratchSize)
+    udp = try BufferRing(
+      ring: ring, group: Self.udpGroup, count: configuration.udpBufferCount,
+      bufferSize: ReceivedDatagram.payloadOffset + Self.packetSize)
+    headers = MessageHeaders(count: configuration.tunBufferCount)
+    runs = SegmentRuns(
+      capacity: configuration.tunBufferCount, enabled: configuration.udpSegmentation)
+    pendingWrites = .allocate(capacity: configuration.udpBufferCount)
+    pendingWrites.initialize(repeating: 0, count: configuration.udpBufferCount)
+  }
+
+  deinit { pendingWrites.deallocate() }
+}
+
+/// The hot loop. Everything here runs on the forwarder thread only.
+///
+/// The TUN is read by one multishot READ and the socket by one multishot RECVMSG, both
+/// filling provided buffers: one poll waiter per descriptor. (Several posted one-shot reads
+/// on one descriptor are all woken per packet; a read that loses that race 128 times in a row
+/// is punted by the kernel to an `iou-wrk` thread, where the non-blocking read fails with
+/// EAGAIN — the iou-wrk threads and EAGAIN completions seen before.)
+///
+/// Per iteration: hand recycled buffers back, re-arm ended multishots, one io_uring_enter
+/// (submit what the previous batch produced, run the deferred task work — which drains the TUN
+/// and the socket into buffers — and wait for ≥ 1 completion), pick up the newest route
+/// snapshot, handle every completion, publish counters. Per packet: no allocation, no throw,
+/// no lock, no retain/release (the snapshot is retained once per batch).
 extension Forwarder {
   static let cqeBatch: UInt32 = 256
 
   func run(ready: DispatchSemaphore) {
-    guard let ring, let slab else { return }
+    guard let ring else { return }
+    let buffers: LoopBuffers
     do {
       try ring.enable()
+      buffers = try LoopBuffers(ring: ring, configuration: configuration)
     } catch {
       recordFailure(error)
       ready.signal()
       return
     }
+    self.buffers = buffers
+    if configuration.udpReceiveOffload { socket.enableReceiveOffload() }
+    fixedFiles = ring.registerFiles([tunFD, socketFD, wakeFD]) == 0
+    multishotRead =
+      configuration.multishotTunRead
+      && ring.supports(opcode: Int32(flannel_IORING_OP_READ_MULTISHOT))
     let cqes = UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>.allocate(
       capacity: Int(Self.cqeBatch))
     defer { cqes.deallocate() }
-    postWake(ring, slab)
-    topUp(ring, slab)
+    postWake(ring, buffers)
+    arm(ring, buffers)
     ready.signal()
 
     var routes = self.routes.snapshot(self.routes.acquire(cached: 0))
@@ -66,215 +125,344 @@ extension Forwarder {
         if ready == 0 { break }
         for i in 0..<ready {
           let cqe = cqes[i]!
-          complete(cqe.pointee.user_data, cqe.pointee.res, ring, slab, routes)
+          complete(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags, ring, buffers, routes)
         }
         ring.advance(ready)
         handled &+= ready
       }
+      sendRun(ring, buffers)
       if handled > 0 {
         bank.add(.completions, UInt64(handled))
         bank.add(.batches)
       }
-      topUp(ring, slab)
+      arm(ring, buffers)
       bank.publish()
     }
-    drain(ring, slab, cqes)
+    drain(ring, buffers, cqes)
+    // Nothing is in flight any more: drop the ring's references to the descriptors and the
+    // buffer rings now. A registered file would otherwise keep the TUN (and the device with
+    // it) alive after its owner closes it, until the ring itself is torn down.
+    if fixedFiles { _ = io_uring_unregister_files(ring.ring) }
+    fixedFiles = false
+    self.buffers = nil
     bank.publish()
   }
 
   @inline(__always)
   private func complete(
-    _ userData: UInt64, _ result: Int32, _ ring: Ring, _ slab: PacketSlab,
+    _ userData: UInt64, _ result: Int32, _ flags: UInt32, _ ring: Ring, _ buffers: LoopBuffers,
     _ routes: RouteSnapshot
   ) {
-    inFlight &-= 1
-    let slot = Int(truncatingIfNeeded: userData & 0x00ff_ffff_ffff_ffff)
+    let id = Int(truncatingIfNeeded: userData & 0x00ff_ffff_ffff_ffff)
+    let more = flags & IORING_CQE_F_MORE != 0
     switch Operation(rawValue: userData >> 56) {
     case .tunRead:
-      postedTunReads &-= 1
-      tunPacketRead(slot, result, ring, slab, routes)
-    case .udpSend:
-      if result < 0 {
-        bank.add(.dropSendError)
+      if !more { tunReadEnded() }
+      if let id = buffers.tun.take(flags: flags) {
+        tunPacketRead(id, result, ring, buffers, routes)
       } else {
-        bank.add(.udpPacketsSent)
-        bank.add(.udpBytesSent, UInt64(result))
+        countReadFailure(result)
       }
-      slab.releaseTun(slot)
+    case .udpSend:
+      inFlight &-= 1
+      sendCompleted(id, result, ring, buffers)
     case .icmpWrite:
+      inFlight &-= 1
       bank.add(result < 0 ? .dropTunWriteError : .icmpSent)
-      slab.releaseTun(slot)
+      buffers.tun.recycle(id)
     case .udpReceive:
-      postedReceives &-= 1
-      datagramReceived(slot, result, ring, slab, routes)
+      if !more {
+        inFlight &-= 1
+        receiveArmed = false
+      }
+      if let id = buffers.udp.take(flags: flags) {
+        datagramReceived(id, result, ring, buffers, routes)
+      } else {
+        countReadFailure(result)
+      }
     case .tunWrite:
+      inFlight &-= 1
       if result < 0 {
         bank.add(.dropTunWriteError)
       } else {
         bank.add(.tunPacketsWritten)
         bank.add(.tunBytesWritten, UInt64(result))
       }
-      slab.releaseUDP(slot)
+      buffers.pendingWrites[id] &-= 1
+      if buffers.pendingWrites[id] == 0 { buffers.udp.recycle(id) }
     case .wake:
+      inFlight &-= 1
       // Only stop() writes the eventfd; re-arm in case the loop is not stopping after all.
-      if !stopRequested.load(ordering: .relaxed) { postWake(ring, slab) }
-    case .cancel, .none:
+      if !stopRequested.load(ordering: .relaxed) { postWake(ring, buffers) }
+    case .cancel:
+      inFlight &-= 1
+    case .none:
       break
     }
+  }
+
+  @inline(__always)
+  private func tunReadEnded() {
+    inFlight &-= 1
+    if multishotRead { tunReadArmed = false } else { postedTunReads &-= 1 }
   }
 
   /// tun → udp: check, route, TTL, send from the same buffer.
   @inline(__always)
   private func tunPacketRead(
-    _ slot: Int, _ result: Int32, _ ring: Ring, _ slab: PacketSlab, _ routes: RouteSnapshot
+    _ id: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers, _ routes: RouteSnapshot
   ) {
     guard result > 0 else {
       countReadFailure(result)
-      slab.releaseTun(slot)
+      buffers.tun.recycle(id)
       return
     }
     let length = Int(result)
     bank.add(.tunPacketsRead)
     bank.add(.tunBytesRead, UInt64(length))
-    let packet = slab.buffer(slot)
+    let packet = buffers.tun.buffer(id)
     let verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     guard verdict == .forward else {
       bank.add(Counter.drop(for: verdict))
-      slab.releaseTun(slot)
+      buffers.tun.recycle(id)
       return
     }
     guard let nextHop = routes.nextHop(for: IPv4Packet.destination(UnsafeRawPointer(packet)))
     else {
       bank.add(.dropNoRoute)
+      let scratch = buffers.tun.scratch(id)
       let reply = NetUnreachable.build(
         offender: UnsafeRawPointer(packet), length: length,
-        tunAddress: configuration.tunAddress, into: slab.scratch(slot),
-        capacity: PacketSlab.scratchSize)
-      if reply > 0, let sqe = ring.sqe() {
-        io_uring_prep_write(sqe, tunFD, slab.scratch(slot), UInt32(reply), 0)
-        io_uring_sqe_set_data64(sqe, Operation.icmpWrite.userData(slot))
-        inFlight &+= 1
+        tunAddress: configuration.tunAddress, into: scratch,
+        capacity: LoopBuffers.scratchSize)
+      if reply > 0, let sqe = sqe(ring) {
+        io_uring_prep_write(sqe, tunTarget, scratch, UInt32(reply), 0)
+        finish(sqe, .icmpWrite, id)
       } else {
-        slab.releaseTun(slot)
+        buffers.tun.recycle(id)
       }
       return
     }
     guard IPv4Packet.decrementTTL(packet) == .forward else {
       bank.add(.dropTTL)
-      slab.releaseTun(slot)
+      buffers.tun.recycle(id)
       return
     }
-    guard let sqe = ring.sqe() else {
-      bank.add(.dropSendError)
-      slab.releaseTun(slot)
-      return
+    let destination =
+      UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
+    if !buffers.runs.append(id, length: length, destination: destination) {
+      sendRun(ring, buffers)
+      buffers.runs.start(id, length: length, destination: destination)
+      buffers.runDestination = nextHop.pointee
     }
-    // Copy the destination into the slot: the SQE must not point into a snapshot that the
-    // control plane may retire before the kernel reads it.
-    slab.addresses[slot] = nextHop.pointee
-    slab.headers[slot].msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-    slab.vectors[slot].iov_len = length
-    io_uring_prep_sendmsg(sqe, socketFD, slab.headers + slot, 0)
-    io_uring_sqe_set_data64(sqe, Operation.udpSend.userData(slot))
-    inFlight &+= 1
   }
 
-  /// udp → tun: size, sender, check, TTL, write from the same buffer.
+  /// Sends the run being built (if any) with one SENDMSG: UDP GSO when it holds several
+  /// packets.
+  @inline(__always)
+  private func sendRun(_ ring: Ring, _ buffers: LoopBuffers) {
+    guard let run = buffers.runs.take() else { return }
+    guard let sqe = sqe(ring) else {
+      releaseRun(run.head, buffers, countingDrops: true)
+      return
+    }
+    let header = buffers.headers.prepareSend(
+      head: run.head, count: run.count, segmentSize: run.segmentSize, runs: buffers.runs,
+      ring: buffers.tun, to: buffers.runDestination)
+    io_uring_prep_sendmsg(sqe, socketTarget, header, 0)
+    finish(sqe, .udpSend, run.head)
+    bank.add(.udpSends)
+  }
+
+  /// A send of the run headed by `head` completed: count it, recycle its buffers. A GSO send
+  /// the kernel refused is sent again packet by packet: EIO means the egress device cannot
+  /// segment (GSO goes off for good); EMSGSIZE (EINVAL before Linux 6.x) that the segment
+  /// plus headers exceed the path MTU — packets that long are sent alone from now on, and a
+  /// plain send fragments them as it always did.
+  @inline(__always)
+  private func sendCompleted(_ head: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers) {
+    let refused = result == -EIO || result == -EMSGSIZE || result == -EINVAL
+    if refused && buffers.runs.next[head] >= 0 {
+      sendRun(ring, buffers)  // the run being built, before its bookkeeping is reused
+      if result != -EIO {
+        let segmentSize = Int(buffers.runs.lengths[head])
+        buffers.runs.maxSegmentSize = min(buffers.runs.maxSegmentSize, segmentSize - 1)
+      }
+      let wasEnabled = buffers.runs.enabled
+      buffers.runs.enabled = false
+      let destination = buffers.headers.destinations[head]
+      var id = head
+      while id >= 0 {
+        let following = Int(buffers.runs.next[id])
+        buffers.runs.start(id, length: Int(buffers.runs.lengths[id]), destination: 0)
+        buffers.runDestination = destination
+        sendRun(ring, buffers)
+        id = following
+      }
+      buffers.runs.enabled = wasEnabled && result != -EIO
+      return
+    }
+    let packets = releaseRun(head, buffers, countingDrops: result < 0)
+    if result >= 0 {
+      bank.add(.udpPacketsSent, UInt64(packets))
+      bank.add(.udpBytesSent, UInt64(result))
+    }
+  }
+
+  /// Recycles every buffer of the run headed by `head`; returns how many there were.
+  @inline(__always)
+  @discardableResult
+  private func releaseRun(_ head: Int, _ buffers: LoopBuffers, countingDrops: Bool) -> Int {
+    var packets = 0
+    var id = head
+    while id >= 0 {
+      let following = Int(buffers.runs.next[id])
+      buffers.tun.recycle(id)
+      packets &+= 1
+      id = following
+    }
+    if countingDrops { bank.add(.dropSendError, UInt64(packets)) }
+    return packets
+  }
+
+  /// udp → tun: size, sender, then per packet (a UDP GRO train holds several of equal size)
+  /// check, TTL and a write from the same buffer. The buffer goes back when the last write
+  /// completes.
   @inline(__always)
   private func datagramReceived(
-    _ slot: Int, _ result: Int32, _ ring: Ring, _ slab: PacketSlab, _ routes: RouteSnapshot
+    _ id: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers, _ routes: RouteSnapshot
   ) {
     guard result >= 0 else {
       countReadFailure(result)
-      slab.releaseUDP(slot)
+      buffers.udp.recycle(id)
       return
     }
-    let length = Int(result)
-    bank.add(.udpPacketsReceived)
-    bank.add(.udpBytesReceived, UInt64(length))
-    // Posted with MSG_TRUNC: the result is the datagram's real length even when longer than
-    // the buffer.
-    guard length <= slab.vectors[slot].iov_len else {
-      bank.add(.dropTruncated)
-      slab.releaseUDP(slot)
+    let buffer = buffers.udp.buffer(id)
+    let total = ReceivedDatagram.payloadLength(UnsafeRawPointer(buffer))
+    let segment = ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer)) ?? max(total, 1)
+    let packets = total == 0 ? 1 : (total &+ segment &- 1) / segment
+    bank.add(.udpReceives)
+    bank.add(.udpPacketsReceived, UInt64(packets))
+    bank.add(.udpBytesReceived, UInt64(total))
+    // Posted with MSG_TRUNC: payloadlen is the real length even when it did not fit.
+    guard segment <= configuration.maxDatagramSize,
+      ReceivedDatagram.flags(UnsafeRawPointer(buffer)) & Int32(MSG_TRUNC) == 0
+    else {
+      bank.add(.dropTruncated, UInt64(packets))
+      buffers.udp.recycle(id)
       return
     }
     if !configuration.acceptAnySource {
-      let from = slab.addresses[slot]
-      guard
-        routes.isKnownSource(
-          address: UInt32(bigEndian: from.sin_addr.s_addr), port: UInt16(bigEndian: from.sin_port))
-      else {
-        bank.add(.dropUnknownSource)
-        slab.releaseUDP(slot)
+      let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
+      guard routes.isKnownSource(address: from.address, port: from.port) else {
+        bank.add(.dropUnknownSource, UInt64(packets))
+        buffers.udp.recycle(id)
         return
       }
     }
-    let packet = slab.buffer(slot)
-    var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
-    if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
-    guard verdict == .forward, let sqe = ring.sqe() else {
-      bank.add(Counter.drop(for: verdict))
-      slab.releaseUDP(slot)
-      return
+    var writes: Int32 = 0
+    var offset = 0
+    repeat {
+      let length = min(segment, total &- offset)
+      let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+      offset &+= segment
+      var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
+      if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+      guard verdict == .forward, let sqe = sqe(ring) else {
+        bank.add(Counter.drop(for: verdict))
+        continue
+      }
+      io_uring_prep_write(sqe, tunTarget, packet, UInt32(length), 0)
+      finish(sqe, .tunWrite, id)
+      writes &+= 1
+    } while offset < total
+    if writes == 0 {
+      buffers.udp.recycle(id)
+    } else {
+      buffers.pendingWrites[id] = writes
     }
-    io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
-    io_uring_sqe_set_data64(sqe, Operation.tunWrite.userData(slot))
-    inFlight &+= 1
   }
 
   @inline(__always)
   private func countReadFailure(_ result: Int32) {
-    if result == -EAGAIN {
+    if result == -ENOBUFS {
+      bank.add(.bufferShortages)
+    } else if result == -EAGAIN {
       bank.add(.readRetries)
-    } else if result != -ECANCELED {
+    } else if result < 0 && result != -ECANCELED {
       bank.add(.readErrors)
     }
   }
 
-  /// Keeps `tunReadDepth` READs and `udpReceiveDepth` RECVMSGs posted while buffers are free.
+  /// Descriptor operands: registered-file indexes when registration worked.
+  private var tunTarget: Int32 { fixedFiles ? FixedFile.tun : tunFD }
+  private var socketTarget: Int32 { fixedFiles ? FixedFile.socket : socketFD }
+  private var wakeTarget: Int32 { fixedFiles ? FixedFile.wake : wakeFD }
+
+  /// A submission entry; when the queue is full (it should not be, see `start()`), submits
+  /// what is queued first.
   @inline(__always)
-  private func topUp(_ ring: Ring, _ slab: PacketSlab) {
-    if stopRequested.load(ordering: .relaxed) { return }
-    while postedTunReads < configuration.tunReadDepth, let slot = slab.takeTun() {
-      guard let sqe = ring.sqe() else {
-        slab.releaseTun(slot)
-        break
-      }
-      io_uring_prep_read(sqe, tunFD, slab.buffer(slot), UInt32(PacketSlab.bufferSize), 0)
-      io_uring_sqe_set_data64(sqe, Operation.tunRead.userData(slot))
-      postedTunReads &+= 1
-      inFlight &+= 1
-    }
-    let limit = min(configuration.maxDatagramSize, PacketSlab.bufferSize)
-    while postedReceives < configuration.udpReceiveDepth, let slot = slab.takeUDP() {
-      guard let sqe = ring.sqe() else {
-        slab.releaseUDP(slot)
-        break
-      }
-      slab.headers[slot].msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-      slab.vectors[slot].iov_len = limit
-      io_uring_prep_recvmsg(sqe, socketFD, slab.headers + slot, UInt32(MSG_TRUNC))
-      io_uring_sqe_set_data64(sqe, Operation.udpReceive.userData(slot))
-      postedReceives &+= 1
-      inFlight &+= 1
-    }
+  private func sqe(_ ring: Ring) -> UnsafeMutablePointer<io_uring_sqe>? {
+    if let sqe = ring.sqe() { return sqe }
+    let submitted = ring.submit()
+    bank.add(.submissions)
+    if submitted > 0 { bank.add(.sqesSubmitted, UInt64(submitted)) }
+    return ring.sqe()
   }
 
-  private func postWake(_ ring: Ring, _ slab: PacketSlab) {
-    guard let sqe = ring.sqe() else { return }
-    io_uring_prep_read(sqe, wakeFD, slab.wakeBuffer, 8, 0)
-    io_uring_sqe_set_data64(sqe, Operation.wake.userData(0))
+  @inline(__always)
+  private func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ op: Operation, _ id: Int) {
+    if fixedFiles { flannel_sqe_fixed_file(sqe) }
+    io_uring_sqe_set_data64(sqe, op.userData(id))
     inFlight &+= 1
   }
 
-  /// Cancels every posted operation and waits for all completions, so that no kernel write
-  /// into the slab can happen after the slab is freed.
+  /// Hands recycled buffers to the kernel and re-arms whatever ended: the multishot READ (or
+  /// the one-shot READs) on the TUN and the multishot RECVMSG on the socket. A request that
+  /// ended for lack of buffers is re-armed only once some are back.
+  @inline(__always)
+  private func arm(_ ring: Ring, _ buffers: LoopBuffers) {
+    buffers.tun.publish()
+    buffers.udp.publish()
+    if stopRequested.load(ordering: .relaxed) { return }
+    if multishotRead {
+      if !tunReadArmed && buffers.tun.available > 0, let sqe = sqe(ring) {
+        flannel_prep_read_multishot(sqe, tunTarget, LoopBuffers.tunGroup)
+        finish(sqe, .tunRead, 0)
+        tunReadArmed = true
+      }
+    } else {
+      while postedTunReads < configuration.tunReadDepth && postedTunReads < buffers.tun.available,
+        let sqe = sqe(ring)
+      {
+        flannel_prep_read_select(
+          sqe, tunTarget, UInt32(LoopBuffers.packetSize), LoopBuffers.tunGroup)
+        finish(sqe, .tunRead, 0)
+        postedTunReads &+= 1
+      }
+    }
+    if !receiveArmed && buffers.udp.available > 0, let sqe = sqe(ring) {
+      flannel_prep_recvmsg_multishot(
+        sqe, socketTarget, buffers.headers.receive, UInt32(MSG_TRUNC), LoopBuffers.udpGroup)
+      finish(sqe, .udpReceive, 0)
+      receiveArmed = true
+    }
+  }
+
+  private func postWake(_ ring: Ring, _ buffers: LoopBuffers) {
+    guard let sqe = sqe(ring) else { return }
+    io_uring_prep_read(sqe, wakeTarget, buffers.headers.wakeBuffer, 8, 0)
+    finish(sqe, .wake, 0)
+  }
+
+  /// Cancels every posted operation and waits for all final completions, so that no kernel
+  /// write into the buffers can happen after they are freed. Packets still arriving are
+  /// dropped (their buffers go straight back).
   private func drain(
-    _ ring: Ring, _ slab: PacketSlab,
+    _ ring: Ring, _ buffers: LoopBuffers,
     _ cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
   ) {
-    if let sqe = ring.sqe() {
+    if let sqe = sqe(ring) {
       io_uring_prep_cancel64(sqe, 0, Int32(IORING_ASYNC_CANCEL_ANY))
       io_uring_sqe_set_data64(sqe, Operation.cancel.userData(0))
       inFlight &+= 1
@@ -288,24 +476,30 @@ extension Forwarder {
         if ready == 0 { break }
         for i in 0..<ready {
           let cqe = cqes[i]!
-          let op = Operation(rawValue: cqe.pointee.user_data >> 56)
+          let userData = cqe.pointee.user_data
+          let flags = cqe.pointee.flags
+          let more = flags & IORING_CQE_F_MORE != 0
           // Finish completions without producing new work.
-          if op == .tunRead || op == .udpReceive {
-            inFlight &-= 1
-            let slot = Int(truncatingIfNeeded: cqe.pointee.user_data & 0xffff_ffff)
-            if op == .tunRead {
-              postedTunReads &-= 1
-              slab.releaseTun(slot)
-            } else {
-              postedReceives &-= 1
-              slab.releaseUDP(slot)
+          switch Operation(rawValue: userData >> 56) {
+          case .tunRead:
+            if !more { tunReadEnded() }
+            if let id = buffers.tun.take(flags: flags) { buffers.tun.recycle(id) }
+          case .udpReceive:
+            if !more {
+              inFlight &-= 1
+              receiveArmed = false
             }
-          } else {
-            complete(cqe.pointee.user_data, cqe.pointee.res, ring, slab, noRoutes)
+            if let id = buffers.udp.take(flags: flags) { buffers.udp.recycle(id) }
+          default:
+            complete(userData, cqe.pointee.res, flags, ring, buffers, noRoutes)
           }
         }
         ring.advance(ready)
       }
+      // Buffers are handed back (nothing is re-armed) so that a multishot request still
+      // running does not end on -ENOBUFS before the cancel reaches it.
+      buffers.tun.publish()
+      buffers.udp.publish()
     }
   }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// The udp backend's data plane: moves IPv4 packets between the TUN device and the UDP socket,
 /// wire-compatible with stock flanneld (the datagram payload is exactly the inner packet).
 ///
-/// Thread confinement (why `@unchecked Sendable` is sound): after `start()` the ring, the slab,
+/// Thread confinement (why `@unchecked Sendable` is sound): after `start()` the ring, the buffers,
 /// the local counters and `cachedRoutes` are touched only by the forwarder's own thread, which
 /// `start()` creates and `stop()` joins. Other threads reach the forwarder only through
 /// `update(routes:)` (the lock-free RouteExchange), `counters()` (relaxed atomic loads),
@@ -29,11 +29,18 @@ public final class Forwarder: @unchecked Sendable {
   let socketFD: Int32
   // Forwarder-thread state (see the confinement note above).
   var ring: Ring?
-  var slab: PacketSlab?
+  var buffers: LoopBuffers?
   var cachedRoutes: UInt = 0
+  /// Multishot requests currently armed (each ends with a completion without F_MORE).
+  var tunReadArmed = false
+  var receiveArmed = false
+  /// One-shot TUN READs posted (only when multishot READ is off or unsupported).
   var postedTunReads = 0
-  var postedReceives = 0
+  /// Operations whose final completion has not been seen (multishot ones count once).
   var inFlight = 0
+  /// What the kernel gave: READ_MULTISHOT on the TUN, registered files.
+  var multishotRead = false
+  var fixedFiles = false
   private var thread: pthread_t?
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
 
@@ -76,12 +83,11 @@ public final class Forwarder: @unchecked Sendable {
   public func start() throws(DataPlaneError) {
     try lifecycle.withLock { state throws(DataPlaneError) in
       guard state == 0 else { throw DataPlaneError("forwarder start", errno: EALREADY) }
-      let slotCount = configuration.tunBufferCount + configuration.udpBufferCount
-      // Every slot has at most one operation in flight, plus the wakeup read and a cancel:
-      // the submission queue can never fill, the completion queue (2×) never overflow.
-      ring = try Ring(entries: UInt32(slotCount + 4))
-      slab = PacketSlab(
-        tunCount: configuration.tunBufferCount, udpCount: configuration.udpBufferCount)
+      let bufferCount = configuration.tunBufferCount + configuration.udpBufferCount
+      // A buffer produces at most one SQE (its send or write) per batch, plus the re-arms,
+      // the wakeup read and a cancel: the submission queue never fills. Completions: one per
+      // buffer filled plus one per send/write, within the 2× completion queue.
+      ring = try Ring(entries: UInt32(bufferCount + 8))
       let ready = DispatchSemaphore(value: 0)
       let context = Unmanaged.passRetained(StartContext(self, ready)).toOpaque()
       var handle = pthread_t()

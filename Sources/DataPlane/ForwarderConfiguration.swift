@@ -12,28 +12,49 @@ public struct ForwarderConfiguration: Sendable {
   /// Datagrams longer than this are dropped and counted as truncated (never written in part,
   /// unlike stock flanneld, which truncates to its MTU-sized buffer).
   public var maxDatagramSize: Int
-  /// READs kept posted on the TUN. Few on purpose: every posted read is woken per packet
-  /// (perf-notes §2.1; 8 ≈ 64 in throughput, more costs EAGAIN churn).
+  /// Read the TUN with one multishot READ (kernel 6.7+, probed at start) instead of posted
+  /// one-shot READs. A kill switch; the forwarder falls back on its own when unsupported.
+  public var multishotTunRead: Bool
+  /// One-shot READs kept posted on the TUN when multishot is off. Few on purpose: every posted
+  /// read is woken per packet, and a read that loses that race 128 times in a row is handed
+  /// to an `iou-wrk` thread by the kernel (perf-notes §2.1).
   public var tunReadDepth: Int
-  /// RECVMSGs kept posted on the socket.
-  public var udpReceiveDepth: Int
-  /// Buffers for each direction; buffers beyond the posted depth carry packets whose send or
-  /// write has not completed yet, so reading continues meanwhile.
+  /// Send runs of same-size packets to the same peer as one SENDMSG with UDP GSO
+  /// (`UDP_SEGMENT`); the datagrams on the wire are the same. A kill switch; turned off on its
+  /// own when the kernel answers EIO (no checksum offload on the egress device).
+  public var udpSegmentation: Bool
+  /// Ask the socket for UDP GRO: a train of equal-size datagrams from one peer arrives as one
+  /// buffer and is split into its packets here. A kill switch.
+  public var udpReceiveOffload: Bool
+  /// Provided buffers for each direction (rounded up to a power of two). tun → udp buffers
+  /// stay taken until their send completes, udp → tun buffers until their TUN write does;
+  /// when the kernel finds none free, the multishot request ends and is re-armed once
+  /// buffers come back (the packets wait in the TUN queue / socket buffer meanwhile).
   public var tunBufferCount: Int
   public var udpBufferCount: Int
 
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false, mtu: Int = 1472,
-    maxDatagramSize: Int = 65535, tunReadDepth: Int = 8, udpReceiveDepth: Int = 16,
-    tunBufferCount: Int = 32, udpBufferCount: Int = 64
+    maxDatagramSize: Int = 65535, multishotTunRead: Bool = true, tunReadDepth: Int = 1,
+    udpSegmentation: Bool = true, udpReceiveOffload: Bool = true,
+    tunBufferCount: Int = 256, udpBufferCount: Int = 256
   ) {
     self.tunAddress = tunAddress
     self.acceptAnySource = acceptAnySource
     self.mtu = mtu
     self.maxDatagramSize = maxDatagramSize
-    self.tunReadDepth = tunReadDepth
-    self.udpReceiveDepth = udpReceiveDepth
-    self.tunBufferCount = max(tunBufferCount, tunReadDepth, 1)
-    self.udpBufferCount = max(udpBufferCount, udpReceiveDepth, 1)
+    self.multishotTunRead = multishotTunRead
+    self.tunReadDepth = max(tunReadDepth, 1)
+    self.udpSegmentation = udpSegmentation
+    self.udpReceiveOffload = udpReceiveOffload
+    self.tunBufferCount = Self.powerOfTwo(max(tunBufferCount, self.tunReadDepth), limit: 32768)
+    self.udpBufferCount = Self.powerOfTwo(udpBufferCount, limit: 32768)
+  }
+
+  /// The smallest power of two ≥ `n` (at least 1, at most `limit`).
+  static func powerOfTwo(_ n: Int, limit: Int) -> Int {
+    var p = 1
+    while p < n && p < limit { p <<= 1 }
+    return p
   }
 }

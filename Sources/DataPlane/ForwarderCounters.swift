@@ -31,11 +31,20 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var dropTunWriteError: UInt64 = 0
   /// Reads from the TUN or receives from the socket that completed with an error.
   public var readErrors: UInt64 = 0
-  /// Reads or receives that completed with EAGAIN (another posted read took the packet) and
-  /// were simply posted again.
+  /// Reads or receives that completed with EAGAIN and were simply posted again. With one
+  /// multishot request per descriptor this stays 0; with several posted one-shot READs it
+  /// counts reads the kernel gave up polling for and ran on an `iou-wrk` thread instead.
   public var readRetries: UInt64 = 0
+  /// Multishot requests that ended because every provided buffer was taken (-ENOBUFS) and
+  /// were re-armed once buffers came back.
+  public var bufferShortages: UInt64 = 0
   public var icmpSent: UInt64 = 0
-  /// io_uring_enter calls (one per loop iteration) and SQEs they submitted.
+  /// SENDMSG operations carrying tun → udp packets (fewer than udpPacketsSent with UDP GSO).
+  public var udpSends: UInt64 = 0
+  /// Datagrams as the socket delivered them (fewer than udpPacketsReceived with UDP GRO).
+  public var udpReceives: UInt64 = 0
+  /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
+  /// they submitted.
   public var submissions: UInt64 = 0
   public var sqesSubmitted: UInt64 = 0
   /// Completions processed, and loop iterations that processed at least one.
@@ -43,6 +52,14 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var batches: UInt64 = 0
 
   public init() {}
+
+  /// Packets moved into user space: TUN reads plus UDP receives (each is one completion).
+  public var packetsMoved: UInt64 { tunPacketsRead &+ udpPacketsReceived }
+
+  /// Mean packets moved per io_uring_enter: how well the loop batches.
+  public var packetsPerSubmission: Double {
+    submissions == 0 ? 0 : Double(packetsMoved) / Double(submissions)
+  }
 
   /// Mean SQEs per io_uring_enter.
   public var sqesPerSubmission: Double {
@@ -56,7 +73,8 @@ enum Counter: Int, CaseIterable {
   case tunPacketsRead, tunBytesRead, udpPacketsSent, udpBytesSent
   case udpPacketsReceived, udpBytesReceived, tunPacketsWritten, tunBytesWritten
   case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
-  case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries, icmpSent
+  case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
+  case bufferShortages, icmpSent, udpSends, udpReceives
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -123,7 +141,10 @@ final class CounterBank: @unchecked Sendable {
     s.dropTunWriteError = load(.dropTunWriteError)
     s.readErrors = load(.readErrors)
     s.readRetries = load(.readRetries)
+    s.bufferShortages = load(.bufferShortages)
     s.icmpSent = load(.icmpSent)
+    s.udpSends = load(.udpSends)
+    s.udpReceives = load(.udpReceives)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

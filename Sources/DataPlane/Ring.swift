@@ -82,9 +82,21 @@ public final class Ring {
   public func advance(_ count: Int) { io_uring_cq_advance(ring, UInt32(count)) }
 
   /// True when the kernel supports `opcode` (io_uring_get_probe_ring).
-  public func supports(_ opcode: io_uring_op) -> Bool {
+  public func supports(_ opcode: io_uring_op) -> Bool { supports(opcode: Int32(opcode.rawValue)) }
+
+  /// The same for an opcode liburing 2.3 does not name (e.g. 49, READ_MULTISHOT).
+  public func supports(opcode: Int32) -> Bool {
     guard let probe = io_uring_get_probe_ring(ring) else { return false }
     defer { io_uring_free_probe(probe) }
-    return io_uring_opcode_supported(probe, Int32(opcode.rawValue)) != 0
+    return io_uring_opcode_supported(probe, opcode) != 0
+  }
+
+  /// Registers `descriptors` as the fixed-file table (SQEs then name index i with
+  /// IOSQE_FIXED_FILE, which spares the kernel a file lookup and reference per operation).
+  /// Returns 0 or -errno.
+  public func registerFiles(_ descriptors: [Int32]) -> Int32 {
+    descriptors.withUnsafeBufferPointer {
+      io_uring_register_files(ring, $0.baseAddress, UInt32($0.count))
+    }
   }
 }

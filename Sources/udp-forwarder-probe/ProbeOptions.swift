@@ -4,7 +4,10 @@ import FlannelCore
 /// Command line of the probe:
 /// `udp-forwarder-probe --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0
 ///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
-///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]`
+///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]
+///  [--tun-reads N] [--no-gso] [--no-gro]`
+/// `--tun-reads N` turns multishot READ off and keeps N one-shot READs posted on the TUN (to
+/// reproduce the old design's iou-wrk threads; N > 1 makes them race).
 /// The routes file holds one `NET/LEN=A.B.C.D:PORT` per line; it replaces the --route table at
 /// start (when it exists) and on every SIGUSR1.
 struct ProbeOptions {
@@ -19,6 +22,10 @@ struct ProbeOptions {
   var txQueueLength = 2000
   var acceptAnySource = false
   var maxDatagram = 65535
+  /// nil: multishot READ on the TUN (the default).
+  var tunReads: Int?
+  var udpSegmentation = true
+  var udpReceiveOffload = true
 
   struct UsageError: Error, CustomStringConvertible {
     let description: String
@@ -43,7 +50,10 @@ struct ProbeOptions {
       case "--mtu": mtu = try Self.number(try value(flag))
       case "--txqueuelen": txQueueLength = try Self.number(try value(flag))
       case "--max-datagram": maxDatagram = try Self.number(try value(flag))
+      case "--tun-reads": tunReads = try Self.number(try value(flag))
       case "--accept-any-source": acceptAnySource = true
+      case "--no-gso": udpSegmentation = false
+      case "--no-gro": udpReceiveOffload = false
       default: throw UsageError(description: "unknown argument \(flag)")
       }
     }

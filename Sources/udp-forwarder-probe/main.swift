@@ -36,7 +36,9 @@ do {
     tun: tun, socket: socket,
     configuration: ForwarderConfiguration(
       tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
-      maxDatagramSize: options.maxDatagram),
+      maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
+      tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
+      udpReceiveOffload: options.udpReceiveOffload),
     routes: RouteSnapshot(options.routes))
   try forwarder.start()
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
@@ -92,6 +94,8 @@ func writeCounters(_ counters: ForwarderCounters, to path: String) {
   for child in Mirror(reflecting: counters).children {
     if let label = child.label { text += "\(label) \(child.value)\n" }
   }
+  text += "packetsMoved \(counters.packetsMoved)\n"
+  text += "packetsPerSubmission \(counters.packetsPerSubmission)\n"
   let temporary = path + ".tmp"
   guard let file = fopen(temporary, "w") else { return }
   fputs(text, file)

@@ -20,7 +20,9 @@ import Testing
     "short datagram dropped", "empty datagram dropped", "IPv6 datagram dropped",
     "IHL 4 datagram dropped", "TTL 1 datagram dropped", "oversized datagram dropped",
     "nothing dropped reached the TUN", "valid datagram from known source written",
-    "still forwarding", "route removed by update", "route restored by update", "clean stop",
+    "still forwarding", "route removed by update", "route restored by update",
+    "no iou-wrk under a UDP flood", "UDP GSO sends several packets per SENDMSG",
+    "UDP GRO receives several packets per datagram", "clean stop",
     "TUN gone after stop",
   ]
 

@@ -146,10 +146,10 @@ public final class UDPBackend: Backend {
   /// `FLANNEL_COUNTERS_FILE` (Scripts/bench.sh sets it): the final counters as key=value lines.
   func writeCountersFile(_ counters: ForwarderCounters) {
     guard let path = ProcessInfo.processInfo.environment["FLANNEL_COUNTERS_FILE"] else { return }
-    let packets = counters.tunPacketsRead + counters.udpPacketsReceived
     let text = """
-      packets=\(packets)
+      packets=\(counters.packetsMoved)
       submissions=\(counters.submissions)
+      packets_per_submission=\(counters.packetsPerSubmission)
       sqes=\(counters.sqesSubmitted)
       udp_sent=\(counters.udpPacketsSent)
       tun_written=\(counters.tunPacketsWritten)

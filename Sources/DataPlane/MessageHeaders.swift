@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The msghdr memory the kernel reads, allocated once: one SENDMSG header (with room for a run
+/// of `SegmentRuns.maxSegments` iovecs, a UDP_SEGMENT control message and the destination) per
+/// TUN buffer id — a buffer heads at most one send in flight, so its id picks the header —
+/// and the template of the multishot RECVMSG (asks for a sockaddr_in name and no
+/// control data; the payload goes to provided buffers).
+final class MessageHeaders {
+  let count: Int
+  let sends: UnsafeMutablePointer<msghdr>
+  let vectors: UnsafeMutablePointer<iovec>
+  let destinations: UnsafeMutablePointer<sockaddr_in>
+  /// Per header: one cmsg of level SOL_UDP, type UDP_SEGMENT, a UInt16 segment size.
+  let controls: UnsafeMutableRawPointer
+  static let controlStride = 32
+  /// CMSG_SPACE(2) on 64-bit Linux: 16-byte header + 2 bytes, padded to 8.
+  static let segmentControlLength = 24
+  let receive: UnsafeMutablePointer<msghdr>
+  /// 8-byte target of the eventfd READ used to stop the loop.
+  let wakeBuffer: UnsafeMutablePointer<UInt64>
+
+  init(count: Int) {
+    self.count = count
+    sends = .allocate(capacity: count)
+    let perSend = SegmentRuns.maxSegments
+    vectors = .allocate(capacity: count * perSend)
+    vectors.initialize(repeating: iovec(iov_base: nil, iov_len: 0), count: count * perSend)
+    destinations = .allocate(capacity: count)
+    controls = .allocate(byteCount: count * Self.controlStride, alignment: 8)
+    controls.initializeMemory(as: UInt8.self, repeating: 0, count: count * Self.controlStride)
+    for id in 0..<count {
+      destinations[id] = sockaddr_in()
+      var header = msghdr()
+      header.msg_name = UnsafeMutableRawPointer(destinations + id)
+      header.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+      header.msg_iov = vectors + id * perSend
+      header.msg_iovlen = 1
+      sends[id] = header
+      // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + data.
+      let control = controls + id * Self.controlStride
+      control.storeBytes(of: 16 + 2, as: Int.self)
+      control.storeBytes(of: 17, toByteOffset: 8, as: Int32.self)  // SOL_UDP
+      control.storeBytes(of: 103, toByteOffset: 12, as: Int32.self)  // UDP_SEGMENT
+    }
+    receive = .allocate(capacity: 1)
+    var template = msghdr()
+    template.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+    // Room for the UDP_GRO segment size (an int) in every received buffer.
+    template.msg_controllen = ReceivedDatagram.controlSize
+    receive.initialize(to: template)
+    wakeBuffer = .allocate(capacity: 1)
+    wakeBuffer.initialize(to: 0)
+  }
+
+  deinit {
+    sends.deallocate()
+    vectors.deallocate()
+    destinations.deallocate()
+    controls.deallocate()
+    receive.deallocate()
+    wakeBuffer.deallocate()
+  }
+
+  /// Points send header `head` at the run `head → runs.next → …` of `count` packets in `ring`,
+  /// to `destination`; with more than one packet, the kernel cuts the payload into
+  /// `segmentSize`-byte datagrams (UDP GSO).
+  @inline(__always)
+  func prepareSend(
+    head: Int, count: Int, segmentSize: Int, runs: SegmentRuns, ring: BufferRing,
+    to destination: sockaddr_in
+  ) -> UnsafeMutablePointer<msghdr> {
+    // A copy, not a pointer into the route snapshot: the control plane may retire the
+    // snapshot before the kernel reads the SQE.
+    destinations[head] = destination
+    let vector = vectors + head &* SegmentRuns.maxSegments
+    var id = head
+    for i in 0..<count {
+      vector[i].iov_base = ring.buffer(id)
+      vector[i].iov_len = Int(runs.lengths[id])
+      id = Int(runs.next[id])
+    }
+    let header = sends + head
+    header.pointee.msg_iovlen = count
+    if count > 1 {
+      let control = controls + head &* Self.controlStride
+      control.storeBytes(
+        of: UInt16(truncatingIfNeeded: segmentSize), toByteOffset: 16, as: UInt16.self)
+      header.pointee.msg_control = control
+      header.pointee.msg_controllen = Self.segmentControlLength
+    } else {
+      header.pointee.msg_control = nil
+      header.pointee.msg_controllen = 0
+    }
+    return header
+  }
+}
+
+/// The layout of a multishot RECVMSG buffer: `io_uring_recvmsg_out` (namelen, controllen,
+/// payloadlen, flags: four UInt32), the name (a sockaddr_in), the control area (room for one
+/// UDP_GRO cmsg), then the payload.
+enum ReceivedDatagram {
+  static let headerSize = 16
+  static let nameSize = MemoryLayout<sockaddr_in>.size
+  /// CMSG_SPACE(sizeof(int)) on 64-bit Linux.
+  static let controlSize = 24
+  static let payloadOffset = headerSize + nameSize + controlSize
+
+  @inline(__always)
+  static func nameLength(_ buffer: UnsafeRawPointer) -> Int {
+    Int(buffer.load(as: UInt32.self))
+  }
+
+  /// The datagram's real length (MSG_TRUNC asked), even when longer than the buffer. With
+  /// UDP GRO, the length of the whole train of equal-size datagrams.
+  @inline(__always)
+  static func payloadLength(_ buffer: UnsafeRawPointer) -> Int {
+    Int(buffer.load(fromByteOffset: 8, as: UInt32.self))
+  }
+
+  @inline(__always)
+  static func flags(_ buffer: UnsafeRawPointer) -> Int32 {
+    Int32(bitPattern: buffer.load(fromByteOffset: 12, as: UInt32.self))
+  }
+
+  /// Sender address and port, host byte order.
+  @inline(__always)
+  static func source(_ buffer: UnsafeRawPointer) -> (address: UInt32, port: UInt16) {
+    let name = buffer + headerSize
+    let port = name.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
+    let address = name.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+    return (UInt32(bigEndian: address), UInt16(bigEndian: port))
+  }
+
+  /// The size of each datagram of a GRO train (the UDP_GRO cmsg), or nil for a single one.
+  @inline(__always)
+  static func segmentSize(_ buffer: UnsafeRawPointer) -> Int? {
+    let controlLength = Int(buffer.load(fromByteOffset: 4, as: UInt32.self))
+    guard controlLength >= 20 else { return nil }
+    let control = buffer + headerSize + nameSize
+    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + int.
+    guard control.load(fromByteOffset: 8, as: Int32.self) == 17,  // SOL_UDP
+      control.load(fromByteOffset: 12, as: Int32.self) == 104  // UDP_GRO
+    else { return nil }
+    let size = Int(control.load(fromByteOffset: 16, as: Int32.self))
+    return size > 0 ? size : nil
+  }
+}
