@@ -42,11 +42,6 @@ static inline void flannel_prep_recvmsg_multishot(struct io_uring_sqe *sqe, int 
   sqe->buf_group = group;
 }
 
-/// Marks an SQE's fd as an index into the registered file table.
-static inline void flannel_sqe_fixed_file(struct io_uring_sqe *sqe) {
-  sqe->flags |= IOSQE_FIXED_FILE;
-}
-
 /// Bytes of ring memory for `entries` buffer descriptors (a whole number of pages).
 static inline size_t flannel_buf_ring_size(unsigned entries) {
   size_t bytes = (size_t)entries * sizeof(struct io_uring_buf);

@@ -20,13 +20,6 @@ enum Operation: UInt64 {
   func userData(_ id: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: id) }
 }
 
-/// Indexes of the registered file table (used when registration succeeded).
-enum FixedFile {
-  static let tun: Int32 = 0
-  static let socket: Int32 = 1
-  static let wake: Int32 = 2
-}
-
 /// The memory the loop hands to the kernel, created on the forwarder thread (the buffer rings
 /// are registered with its ring): the two provided-buffer rings and the msghdrs.
 final class LoopBuffers {
@@ -65,6 +58,11 @@ final class LoopBuffers {
 
 /// The hot loop. Everything here runs on the forwarder thread only.
 ///
+/// Descriptors are plain fds, not registered files (IOSQE_FIXED_FILE): a ring's file table is
+/// freed only when the ring is torn down, asynchronously after the process exits, so a
+/// SIGKILLed daemon's socket would stay bound (and its TUN alive) long enough to fail the
+/// restart with EADDRINUSE.
+///
 /// The TUN is read by one multishot READ and the socket by one multishot RECVMSG, both
 /// filling provided buffers: one poll waiter per descriptor. (Several posted one-shot reads
 /// on one descriptor are all woken per packet; a read that loses that race 128 times in a row
@@ -92,7 +90,6 @@ extension Forwarder {
     }
     self.buffers = buffers
     if configuration.udpReceiveOffload { socket.enableReceiveOffload() }
-    fixedFiles = ring.registerFiles([tunFD, socketFD, wakeFD]) == 0
     multishotRead =
       configuration.multishotTunRead
       && ring.supports(opcode: Int32(flannel_IORING_OP_READ_MULTISHOT))
@@ -139,11 +136,7 @@ extension Forwarder {
       bank.publish()
     }
     drain(ring, buffers, cqes)
-    // Nothing is in flight any more: drop the ring's references to the descriptors and the
-    // buffer rings now. A registered file would otherwise keep the TUN (and the device with
-    // it) alive after its owner closes it, until the ring itself is torn down.
-    if fixedFiles { _ = io_uring_unregister_files(ring.ring) }
-    fixedFiles = false
+    // Nothing is in flight any more: unregister and free the buffer rings now.
     self.buffers = nil
     bank.publish()
   }
@@ -236,7 +229,7 @@ extension Forwarder {
         tunAddress: configuration.tunAddress, into: scratch,
         capacity: LoopBuffers.scratchSize)
       if reply > 0, let sqe = sqe(ring) {
-        io_uring_prep_write(sqe, tunTarget, scratch, UInt32(reply), 0)
+        io_uring_prep_write(sqe, tunFD, scratch, UInt32(reply), 0)
         finish(sqe, .icmpWrite, id)
       } else {
         buffers.tun.recycle(id)
@@ -269,7 +262,7 @@ extension Forwarder {
     let header = buffers.headers.prepareSend(
       head: run.head, count: run.count, segmentSize: run.segmentSize, runs: buffers.runs,
       ring: buffers.tun, to: buffers.runDestination)
-    io_uring_prep_sendmsg(sqe, socketTarget, header, 0)
+    io_uring_prep_sendmsg(sqe, socketFD, header, 0)
     finish(sqe, .udpSend, run.head)
     bank.add(.udpSends)
   }
@@ -372,7 +365,7 @@ extension Forwarder {
         bank.add(Counter.drop(for: verdict))
         continue
       }
-      io_uring_prep_write(sqe, tunTarget, packet, UInt32(length), 0)
+      io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
       finish(sqe, .tunWrite, id)
       writes &+= 1
     } while offset < total
@@ -394,11 +387,6 @@ extension Forwarder {
     }
   }
 
-  /// Descriptor operands: registered-file indexes when registration worked.
-  private var tunTarget: Int32 { fixedFiles ? FixedFile.tun : tunFD }
-  private var socketTarget: Int32 { fixedFiles ? FixedFile.socket : socketFD }
-  private var wakeTarget: Int32 { fixedFiles ? FixedFile.wake : wakeFD }
-
   /// A submission entry; when the queue is full (it should not be, see `start()`), submits
   /// what is queued first.
   @inline(__always)
@@ -412,7 +400,6 @@ extension Forwarder {
 
   @inline(__always)
   private func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ op: Operation, _ id: Int) {
-    if fixedFiles { flannel_sqe_fixed_file(sqe) }
     io_uring_sqe_set_data64(sqe, op.userData(id))
     inFlight &+= 1
   }
@@ -427,7 +414,7 @@ extension Forwarder {
     if stopRequested.load(ordering: .relaxed) { return }
     if multishotRead {
       if !tunReadArmed && buffers.tun.available > 0, let sqe = sqe(ring) {
-        flannel_prep_read_multishot(sqe, tunTarget, LoopBuffers.tunGroup)
+        flannel_prep_read_multishot(sqe, tunFD, LoopBuffers.tunGroup)
         finish(sqe, .tunRead, 0)
         tunReadArmed = true
       }
@@ -436,14 +423,14 @@ extension Forwarder {
         let sqe = sqe(ring)
       {
         flannel_prep_read_select(
-          sqe, tunTarget, UInt32(LoopBuffers.packetSize), LoopBuffers.tunGroup)
+          sqe, tunFD, UInt32(LoopBuffers.packetSize), LoopBuffers.tunGroup)
         finish(sqe, .tunRead, 0)
         postedTunReads &+= 1
       }
     }
     if !receiveArmed && buffers.udp.available > 0, let sqe = sqe(ring) {
       flannel_prep_recvmsg_multishot(
-        sqe, socketTarget, buffers.headers.receive, UInt32(MSG_TRUNC), LoopBuffers.udpGroup)
+        sqe, socketFD, buffers.headers.receive, UInt32(MSG_TRUNC), LoopBuffers.udpGroup)
       finish(sqe, .udpReceive, 0)
       receiveArmed = true
     }
@@ -451,7 +438,7 @@ extension Forwarder {
 
   private func postWake(_ ring: Ring, _ buffers: LoopBuffers) {
     guard let sqe = sqe(ring) else { return }
-    io_uring_prep_read(sqe, wakeTarget, buffers.headers.wakeBuffer, 8, 0)
+    io_uring_prep_read(sqe, wakeFD, buffers.headers.wakeBuffer, 8, 0)
     finish(sqe, .wake, 0)
   }
 

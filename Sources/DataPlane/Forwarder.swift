@@ -38,9 +38,8 @@ public final class Forwarder: @unchecked Sendable {
   var postedTunReads = 0
   /// Operations whose final completion has not been seen (multishot ones count once).
   var inFlight = 0
-  /// What the kernel gave: READ_MULTISHOT on the TUN, registered files.
+  /// READ_MULTISHOT on the TUN (configured and supported by the kernel).
   var multishotRead = false
-  var fixedFiles = false
   private var thread: pthread_t?
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
 

@@ -90,13 +90,4 @@ public final class Ring {
     defer { io_uring_free_probe(probe) }
     return io_uring_opcode_supported(probe, opcode) != 0
   }
-
-  /// Registers `descriptors` as the fixed-file table (SQEs then name index i with
-  /// IOSQE_FIXED_FILE, which spares the kernel a file lookup and reference per operation).
-  /// Returns 0 or -errno.
-  public func registerFiles(_ descriptors: [Int32]) -> Int32 {
-    descriptors.withUnsafeBufferPointer {
-      io_uring_register_files(ring, $0.baseAddress, UInt32($0.count))
-    }
-  }
 }
