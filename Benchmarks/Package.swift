@@ -23,7 +23,12 @@ let package = Package(
         .product(name: "DataPlane", package: "swift-flannel"),
       ],
       path: "Benchmarks/PacketOps",
-      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")])
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // Instructions per packet under callgrind (Scripts/packet-instructions.sh).
+    .executableTarget(
+      name: "PacketOpsCount",
+      dependencies: [.product(name: "DataPlane", package: "swift-flannel")],
+      path: "Sources/PacketOpsCount"),
   ],
   swiftLanguageModes: [.v6]
 )
