@@ -15,13 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=vxlan
 if [ "${1:-}" = "--backend" ]; then BACKEND=$2; shift 2; fi
-FLANNELD="${1:-${FLANNELD_BINARY:-}}"
-if [ -z "$FLANNELD" ]; then
-  swift build --product flanneld >/dev/null
-  FLANNELD="$(swift build --show-bin-path)/flanneld"
-fi
-FLANNELD="$(realpath "$FLANNELD")"
 source Scripts/lib/lab.sh
+lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
 
 N=3

@@ -8,13 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=udp
 if [ "${1:-}" = "--backend" ]; then BACKEND=$2; shift 2; fi
-FLANNELD="${1:-${FLANNELD_BINARY:-}}"
-if [ -z "$FLANNELD" ]; then
-  swift build --product flanneld >/dev/null
-  FLANNELD="$(swift build --show-bin-path)/flanneld"
-fi
-FLANNELD="$(realpath "$FLANNELD")"
 source Scripts/lib/lab.sh
+lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
 case $BACKEND in
   udp) PORT=7890 CONFIG='{"Network":"10.1.0.0/16","Backend":{"Type":"udp","Port":7890}}' ;;

@@ -49,6 +49,17 @@ lab_underlay() {
 
 lab_host() { echo "${LAB_ID}h$1"; }
 
+# lab_use_flanneld [PATH]: FLANNELD = PATH, else $FLANNELD_BINARY, else a debug build of
+# this checkout (built now).
+lab_use_flanneld() {
+  FLANNELD="${1:-${FLANNELD_BINARY:-}}"
+  if [ -z "$FLANNELD" ]; then
+    swift build --product flanneld >/dev/null
+    FLANNELD="$(swift build --show-bin-path)/flanneld"
+  fi
+  FLANNELD="$(realpath "$FLANNELD")"
+}
+
 # lab_wait SECONDS DESCRIPTION COMMAND...: poll COMMAND every 0.1 s until it succeeds.
 lab_wait() {
   local seconds=$1 what=$2; shift 2
