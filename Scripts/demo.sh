@@ -33,7 +33,9 @@ source Scripts/lib/lab.sh
 trap 'echo; lab_log "tearing down"; lab_cleanup' EXIT
 trap 'exit 130' INT TERM
 PREFIX=/coreos.com/network
-CONFIG="{\"Network\": \"10.1.0.0/16\", \"Backend\": {\"Type\": \"$BACKEND\"$([ "$BACKEND" = udp ] && echo ', "Port": 7890')}}"
+PORT_FIELD=""
+[ "$BACKEND" = udp ] && PORT_FIELD=', "Port": 7890'
+CONFIG="{\"Network\": \"10.1.0.0/16\", \"Backend\": {\"Type\": \"$BACKEND\"$PORT_FIELD}}"
 
 step "lab: $N hosts on one underlay (192.168.77.0/24), a container behind each, etcd on host 1"
 lab_underlay "$N"
