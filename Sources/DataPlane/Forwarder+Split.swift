@@ -1,0 +1,88 @@
+import CLibURing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// tun → udp for TSO/USO super-packets: split into the buffer's split area (pure code in
+/// SuperPacket), then one SENDMSG with UDP_SEGMENT per ≤ 64 segments. The datagrams on the
+/// wire are the packets the kernel would have sent without the offload.
+extension Forwarder {
+  /// Segments per GSO send: the kernel's UDP_MAX_SEGMENTS before 2024.
+  static let segmentsPerSend = 64
+
+  @inline(__always)
+  func superPacketRead(
+    _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
+    _ destination: sockaddr_in, _ ring: Ring, _ buffers: LoopBuffers
+  ) {
+    bank.add(.tunSuperPackets)
+    guard let areas = buffers.splitAreas, buffers.runs.enabled else {
+      // Offloads went off at run time; this one was already queued. TCP resends it.
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    let area = areas + id &* LoopBuffers.splitAreaSize
+    let split = SuperPacket.split(
+      virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
+      capacity: LoopBuffers.splitAreaSize)
+    guard case .success(let segments) = split, segments.segmentLength <= buffers.runs.maxSegmentSize
+    else {
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    bank.add(.tunSplitPackets, UInt64(segments.count))
+    // Packets read before this one go first.
+    sendRun(ring, buffers)
+    let tunCount = configuration.tunBufferCount
+    var chunk = 0
+    var sent = 0
+    var offset = 0
+    while sent < segments.count {
+      let count = min(Self.segmentsPerSend, segments.count &- sent)
+      let bytes = min(count &* segments.segmentLength, segments.bytes &- offset)
+      let slot = tunCount &+ 2 &* id &+ chunk
+      guard let sqe = sqe(ring) else {
+        bank.add(.dropSendError, UInt64(segments.count &- sent))
+        break
+      }
+      let header = buffers.headers.prepareSplitSend(
+        slot: slot, base: area + offset, bytes: bytes, segments: count,
+        segmentSize: segments.segmentLength, to: destination)
+      io_uring_prep_sendmsg(sqe, socketFD, header, 0)
+      finish(sqe, .splitSend, slot)
+      bank.add(.udpSends)
+      buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)
+      buffers.pendingSends[id] &+= 1
+      sent &+= count
+      offset &+= bytes
+      chunk &+= 1
+    }
+    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
+  }
+
+  /// A chunk of a split super-packet was sent. A refused GSO send (EIO: no checksum offload
+  /// on the egress device; EMSGSIZE/EINVAL: segments above the path MTU) turns TSO/USO off
+  /// for good, so that the kernel segments (and the plain path fragments) from now on; the
+  /// chunk is lost and TCP resends it.
+  @inline(__always)
+  func splitSendCompleted(_ slot: Int, _ result: Int32, _ buffers: LoopBuffers) {
+    let tunCount = configuration.tunBufferCount
+    let id = (slot &- tunCount) >> 1
+    let segments = UInt64(buffers.chunkSegments[slot &- tunCount])
+    if result >= 0 {
+      bank.add(.udpPacketsSent, segments)
+      bank.add(.udpBytesSent, UInt64(result))
+    } else {
+      bank.add(.dropSendError, segments)
+      if result == -EIO || result == -EMSGSIZE || result == -EINVAL {
+        disableSegmentationOffloads(reason: -result)
+        if result == -EIO { buffers.runs.enabled = false }
+      }
+    }
+    buffers.pendingSends[id] &-= 1
+    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
+  }
+}
