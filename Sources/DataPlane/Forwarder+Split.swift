@@ -8,7 +8,9 @@ import CLibURing
 /// SuperPacket), then one SENDMSG with UDP_SEGMENT per ≤ 64 segments. The datagrams on the
 /// wire are the packets the kernel would have sent without the offload.
 extension Forwarder {
-  /// Segments per GSO send: the kernel's UDP_MAX_SEGMENTS before 2024.
+  /// Segments per GSO send: the kernel's UDP_MAX_SEGMENTS before 2024. With the 65507-byte
+  /// limit, a 64 KiB super-packet of ≤ 128 segments always fits the two sends (header slots)
+  /// each buffer has: segments < 1024 bytes go 64 at a time, larger ones ≤ 65507 bytes.
   static let segmentsPerSend = 64
 
   @inline(__always)
@@ -37,14 +39,17 @@ extension Forwarder {
     // Packets read before this one go first.
     sendRun(ring, buffers)
     let tunCount = configuration.tunBufferCount
+    let perSend = max(
+      1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segments.segmentLength))
     var chunk = 0
     var sent = 0
     var offset = 0
     while sent < segments.count {
-      let count = min(Self.segmentsPerSend, segments.count &- sent)
+      // ≤ 64 segments and ≤ 65507 bytes (one UDP payload) per send: 44 at MTU 1472.
+      let count = min(perSend, segments.count &- sent)
       let bytes = min(count &* segments.segmentLength, segments.bytes &- offset)
       let slot = tunCount &+ 2 &* id &+ chunk
-      guard let sqe = sqe(ring) else {
+      guard chunk < 2, let sqe = sqe(ring) else {
         bank.add(.dropSendError, UInt64(segments.count &- sent))
         break
       }

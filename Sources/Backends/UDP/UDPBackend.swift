@@ -169,6 +169,12 @@ public final class UDPBackend: Backend {
       sqes=\(counters.sqesSubmitted)
       udp_sent=\(counters.udpPacketsSent)
       tun_written=\(counters.tunPacketsWritten)
+      udp_sends=\(counters.udpSends)
+      tun_super_packets=\(counters.tunSuperPackets)
+      tun_split_packets=\(counters.tunSplitPackets)
+      drop_offload=\(counters.dropOffload)
+      drop_send_error=\(counters.dropSendError)
+      offloads_disabled=\(counters.offloadsDisabled)
 
       """
     try? text.write(toFile: path, atomically: true, encoding: .utf8)
