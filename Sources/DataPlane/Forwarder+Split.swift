@@ -29,8 +29,15 @@ extension Forwarder {
     let split = SuperPacket.split(
       virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
       capacity: LoopBuffers.splitAreaSize)
-    guard case .success(let segments) = split, segments.segmentLength <= buffers.runs.maxSegmentSize
-    else {
+    guard case .success(let segments) = split else {
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    guard segments.segmentLength <= buffers.runs.maxSegmentSize else {
+      // The kernel refused GSO sends of packets this long (path MTU below the TUN MTU):
+      // let it segment to the TUN MTU and fragment as the plain path does.
+      disableSegmentationOffloads(reason: EMSGSIZE)
       bank.add(.dropOffload)
       buffers.tun.recycle(id)
       return
