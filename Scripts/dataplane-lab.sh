@@ -21,6 +21,10 @@ probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe [--bench]}
 bench=${2:-}
 # PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design).
 read -r -a probe_args <<<"${PROBE_ARGS:-}"
+# PROBE_ARGS_A / PROBE_ARGS_B: for one host only, e.g. PROBE_ARGS_A="--offloads all" (a mixed
+# cluster: offloads on one side, off on the other).
+read -r -a probe_args_a <<<"${PROBE_ARGS_A:-}"
+read -r -a probe_args_b <<<"${PROBE_ARGS_B:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/dataplane-lab.XXXXXX)
 tag=dp$$
@@ -118,12 +122,12 @@ set +e
 ip netns exec "$hA" "$probe" --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0 \
   --route 10.1.2.0/24=192.168.90.2:7890 --route 10.1.3.0/24=192.168.90.3:7890 \
   --max-datagram 1500 --counters-file "$work/a.counters" --routes-file "$work/a.routes" \
-  "${probe_args[@]}" >"$work/a.out" 2>&1 &
+  "${probe_args[@]}" "${probe_args_a[@]}" >"$work/a.out" 2>&1 &
 pidA=$!
 pids+=("$pidA")
 ip netns exec "$hB" "$probe" --tun flannel0 --bind 192.168.90.2:7890 --tun-address 10.1.2.0 \
   --route 10.1.1.0/24=192.168.90.1:7890 --counters-file "$work/b.counters" "${probe_args[@]}" \
-  >"$work/b.out" 2>&1 &
+  "${probe_args_b[@]}" >"$work/b.out" 2>&1 &
 pidB=$!
 pids+=("$pidB")
 for _ in $(seq 1 100); do
@@ -296,6 +300,58 @@ if [ -n "$got" ] && [ -n "$receives" ] && [ "$receives" -gt 0 ] && [ $((got / re
 else
   fail "UDP GRO receives several packets per datagram" "$got packets in $receives receives on B"
 fi
+
+# --- bytes arrive intact both ways, TCP (TSO super-packets when offloads are on) and UDP ------
+transfer=$here/lib/dataplane_transfer.py
+transfer_check() { # NAME FROM_NS TO_NS TO_IP PROTO ARGS...
+  local name=$1 from=$2 to=$3 ip=$4 proto=$5
+  shift 5
+  local recv_args=()
+  [ "$proto" = udp ] && recv_args=("$1") # the datagram count
+  ip netns exec "$to" python3 "$transfer" "$proto-recv" 5301 "${recv_args[@]}" \
+    >"$work/recv.txt" 2>&1 &
+  local rpid=$!
+  pids+=("$rpid")
+  for _ in $(seq 1 100); do
+    in_ns "$to" ss -Hln "sport = :5301" 2>/dev/null | grep -q . && break
+    sleep 0.05
+  done
+  ip netns exec "$from" python3 "$transfer" "$proto-send" "$ip" 5301 "$@" >"$work/send.txt" 2>&1
+  stop_within 20 "$rpid"
+  if [ -s "$work/send.txt" ] && cmp -s "$work/send.txt" "$work/recv.txt"; then
+    ok "$name intact ($(cut -c1-12 "$work/send.txt"))"
+  else
+    fail "$name intact" "sent $(cat "$work/send.txt"), received $(cat "$work/recv.txt")"
+  fi
+}
+start_capture "$hA" uA "$work/a-tcp.pcap" udp port 7890
+transfer_check "TCP 30 MB A to B" "$cA" "$cB" 10.1.2.2 tcp 30000000
+stop_capture "$capture_pid"
+if out=$(python3 "$here/lib/dataplane_pcap.py" inner "$work/a-tcp.pcap" 192.168.90.1 \
+  192.168.90.2 7890 1472 2>&1) && [ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ]; then
+  ok "underlay datagrams carry one IPv4 packet each, ≤ MTU, checksums valid (datagrams, packets, TCP: $out)"
+else
+  fail "underlay datagrams carry one IPv4 packet each" "$out"
+fi
+transfer_check "TCP 30 MB B to A" "$cB" "$cA" 10.1.1.2 tcp 30000000
+transfer_check "UDP 2000 x 1400 B A to B" "$cA" "$cB" 10.1.2.2 udp 2000 1400
+transfer_check "UDP 2000 x 1400 B B to A" "$cB" "$cA" 10.1.1.2 udp 2000 1400
+if grep -q 'offloads .*tso' "$work/a.out"; then
+  supers=$(counter "$work/a.counters" tunSuperPackets)
+  splits=$(counter "$work/a.counters" tunSplitPackets)
+  if [ "${supers:-0}" -gt 0 ] && [ "${splits:-0}" -gt "$supers" ] &&
+    [ "$(counter "$work/a.counters" dropOffload)" = 0 ]; then
+    ok "TSO super-packets split on A ($supers into $splits packets)"
+  else
+    fail "TSO super-packets split on A" "$(cat "$work/a.counters")"
+  fi
+fi
+for side in a b; do
+  echo "  offloads $side: $(grep -o 'offloads .*' "$work/$side.out" | head -1)," \
+    "super-packets $(counter "$work/$side.counters" tunSuperPackets)," \
+    "split into $(counter "$work/$side.counters" tunSplitPackets)," \
+    "dropped $(counter "$work/$side.counters" dropOffload)"
+done
 
 # --- a GSO send the kernel refuses (segments longer than the path MTU allows: EINVAL) is sent
 # again packet by packet, and those fragment as plain sends always did ---------------------

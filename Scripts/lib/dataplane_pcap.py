@@ -4,6 +4,12 @@
   wire TUN_PCAP UDP_PCAP SRC DST PORT
       Every UDP datagram SRC:PORT -> DST:PORT in UDP_PCAP must carry exactly a packet read
       from the TUN (TUN_PCAP) with TTL-1 and the header checksum patched; prints the count.
+  inner UDP_PCAP SRC DST PORT MTU
+      Every UDP datagram SRC:PORT -> DST:PORT must carry one inner IPv4 packet of at most MTU
+      bytes, its header and TCP/UDP checksums correct. A capture taken above a device that
+      segments UDP GSO sends itself shows a GSO send whole: then it must be packets back to
+      back, all as long as the first but the last (what the segmentation cuts into
+      datagrams of one packet each). Prints "DATAGRAMS PACKETS TCP_PACKETS".
   icmp TUN_PCAP TUN_IP UNROUTED
       The TUN capture must hold a non-ICMP packet to UNROUTED and, coming back, the ICMP net
       unreachable stock flanneld builds for it (flannel-behaviour.md 4.6), byte for byte.
@@ -68,6 +74,53 @@ def wire(tun_pcap, udp_pcap, src, dst, port):
     print(matched)
 
 
+def l4_ok(inner):
+    ihl = (inner[0] & 15) * 4
+    proto = inner[9]
+    if proto not in (6, 17):
+        return True
+    l4 = inner[ihl:]
+    if proto == 17 and l4[6:8] == b"\0\0":
+        return True
+    pseudo = inner[12:20] + bytes([0, proto]) + struct.pack("!H", len(l4))
+    return checksum(pseudo + l4) == 0
+
+
+def inner(udp_pcap, src, dst, port, mtu):
+    datagrams = count = tcp = 0
+    for p in packets(udp_pcap):
+        ihl = (p[0] & 15) * 4
+        if p[9] != 17 or p[12:16] != ip(src) or p[16:20] != ip(dst):
+            continue
+        sport, dport = struct.unpack("!HH", p[ihl:ihl + 4])
+        if sport != port or dport != port:
+            continue
+        datagrams += 1
+        payload = bytes(p[ihl + 8:])
+        first = None
+        at = 0
+        while at < len(payload):
+            q = payload[at:]
+            length = struct.unpack("!H", q[2:4])[0] if len(q) >= 20 else 0
+            if q[0] >> 4 != 4 or length < 20 or length > len(q) or length > mtu:
+                sys.exit("datagram %d: not one IPv4 packet of at most %d bytes: %s" % (datagrams, mtu, q[:40].hex()))
+            packet = q[:length]
+            if checksum(packet[:(packet[0] & 15) * 4]) != 0:
+                sys.exit("datagram %d: inner header checksum invalid: %s" % (datagrams, packet[:40].hex()))
+            if not l4_ok(packet):
+                sys.exit("datagram %d: inner L4 checksum invalid: %s" % (datagrams, packet[:60].hex()))
+            if first is not None and length > first:
+                sys.exit("datagram %d: GSO send with a packet longer than the first" % datagrams)
+            if first is None:
+                first = length
+            elif at + length < len(payload) and length != first:
+                sys.exit("datagram %d: GSO send with unequal packets" % datagrams)
+            count += 1
+            tcp += packet[9] == 6
+            at += length
+    print(datagrams, count, tcp)
+
+
 def icmp(tun_pcap, tun_ip, unrouted):
     captured = [bytes(p) for p in packets(tun_pcap) if p and p[0] >> 4 == 4]
     offenders = [p for p in captured if p[16:20] == ip(unrouted) and p[9] != 1]
@@ -93,5 +146,7 @@ if __name__ == "__main__":
         wire(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     elif sys.argv[1] == "icmp":
         icmp(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 7 and sys.argv[1] == "inner":
+        inner(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     else:
         sys.exit("usage: see docstring")

@@ -30,3 +30,15 @@ const unsigned long flannel_SIOCSIFFLAGS = SIOCSIFFLAGS;
 const unsigned long flannel_SIOCSIFTXQLEN = SIOCSIFTXQLEN;
 const short flannel_IFF_TUN = IFF_TUN;
 const short flannel_IFF_NO_PI = IFF_NO_PI;
+const short flannel_IFF_VNET_HDR = IFF_VNET_HDR;
+const unsigned long flannel_TUNSETVNETHDRSZ = TUNSETVNETHDRSZ;
+const unsigned long flannel_TUNSETOFFLOAD = TUNSETOFFLOAD;
+const unsigned int flannel_TUN_F_CSUM = TUN_F_CSUM;
+const unsigned int flannel_TUN_F_TSO4 = TUN_F_TSO4;
+const unsigned int flannel_TUN_F_TSO6 = TUN_F_TSO6;
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+const unsigned int flannel_TUN_F_USO4 = TUN_F_USO4;
+const unsigned int flannel_TUN_F_USO6 = TUN_F_USO6;

@@ -15,6 +15,8 @@ enum Operation: UInt64 {
   case tunWrite = 5
   case wake = 6
   case cancel = 7
+  /// A chunk of a split super-packet; the id is its send-header slot.
+  case splitSend = 8
 
   @inline(__always)
   func userData(_ id: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: id) }
@@ -36,24 +38,64 @@ final class LoopBuffers {
   let runs: SegmentRuns
   /// Per udp buffer id: TUN writes from it still in flight (a GRO train is several packets).
   let pendingWrites: UnsafeMutablePointer<Int32>
+  /// With a virtio header on the TUN: per udp buffer, `writesPerBuffer` pairs of iovecs
+  /// [zero header, packet] for WRITEV (the packets of a GRO train are back to back, so the
+  /// header cannot go in front of each in place).
+  let writeVectors: UnsafeMutablePointer<iovec>?
+  static let writesPerBuffer = 64
+  let zeroHeader: UnsafeMutableRawPointer
+  /// With TSO/USO: per TUN buffer, where its super-packet is split to, and the sends of that
+  /// split still in flight (≤ 2 chunks of ≤ 64 segments, header slots `count + 2·id + c`).
+  let splitAreas: UnsafeMutableRawPointer?
+  static let splitAreaSize = 65536 + SuperPacket.maxSegments * SuperPacket.maxHeaderLength
+  let pendingSends: UnsafeMutablePointer<Int32>
+  /// Per split slot: the segments of its chunk (for counting).
+  let chunkSegments: UnsafeMutablePointer<Int32>
   /// Where the run being built goes.
   var runDestination = sockaddr_in()
 
-  init(ring: Ring, configuration: ForwarderConfiguration) throws(DataPlaneError) {
+  init(
+    ring: Ring, configuration: ForwarderConfiguration, virtioHeaderSize: Int, splitting: Bool
+  ) throws(DataPlaneError) {
     tun = try BufferRing(
       ring: ring, group: Self.tunGroup, count: configuration.tunBufferCount,
-      bufferSize: Self.packetSize, scratchSize: Self.scratchSize)
+      bufferSize: Self.packetSize + virtioHeaderSize, scratchSize: Self.scratchSize)
     udp = try BufferRing(
       ring: ring, group: Self.udpGroup, count: configuration.udpBufferCount,
       bufferSize: ReceivedDatagram.payloadOffset + Self.packetSize)
-    headers = MessageHeaders(count: configuration.tunBufferCount)
+    let tunCount = configuration.tunBufferCount
+    headers = MessageHeaders(count: splitting ? 3 * tunCount : tunCount)
     runs = SegmentRuns(
       capacity: configuration.tunBufferCount, enabled: configuration.udpSegmentation)
     pendingWrites = .allocate(capacity: configuration.udpBufferCount)
     pendingWrites.initialize(repeating: 0, count: configuration.udpBufferCount)
+    zeroHeader = .allocate(byteCount: 16, alignment: 8)
+    zeroHeader.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
+    if virtioHeaderSize > 0 {
+      let n = configuration.udpBufferCount * Self.writesPerBuffer * 2
+      let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: n)
+      vectors.initialize(
+        repeating: iovec(iov_base: zeroHeader, iov_len: virtioHeaderSize), count: n)
+      writeVectors = vectors
+    } else {
+      writeVectors = nil
+    }
+    splitAreas =
+      splitting ? .allocate(byteCount: tunCount * Self.splitAreaSize, alignment: 64) : nil
+    pendingSends = .allocate(capacity: tunCount)
+    pendingSends.initialize(repeating: 0, count: tunCount)
+    chunkSegments = .allocate(capacity: 2 * tunCount)
+    chunkSegments.initialize(repeating: 0, count: 2 * tunCount)
   }
 
-  deinit { pendingWrites.deallocate() }
+  deinit {
+    pendingWrites.deallocate()
+    zeroHeader.deallocate()
+    writeVectors?.deallocate()
+    splitAreas?.deallocate()
+    pendingSends.deallocate()
+    chunkSegments.deallocate()
+  }
 }
 
 /// The hot loop. Everything here runs on the forwarder thread only.
@@ -82,7 +124,9 @@ extension Forwarder {
     let buffers: LoopBuffers
     do {
       try ring.enable()
-      buffers = try LoopBuffers(ring: ring, configuration: configuration)
+      buffers = try LoopBuffers(
+        ring: ring, configuration: configuration, virtioHeaderSize: virtioHeaderSize,
+        splitting: !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]))
     } catch {
       recordFailure(error)
       ready.signal()
@@ -179,7 +223,7 @@ extension Forwarder {
         bank.add(.dropTunWriteError)
       } else {
         bank.add(.tunPacketsWritten)
-        bank.add(.tunBytesWritten, UInt64(result))
+        bank.add(.tunBytesWritten, UInt64(max(Int(result) &- virtioHeaderSize, 0)))
       }
       buffers.pendingWrites[id] &-= 1
       if buffers.pendingWrites[id] == 0 { buffers.udp.recycle(id) }
@@ -189,6 +233,9 @@ extension Forwarder {
       if !stopRequested.load(ordering: .relaxed) { postWake(ring, buffers) }
     case .cancel:
       inFlight &-= 1
+    case .splitSend:
+      inFlight &-= 1
+      splitSendCompleted(id, result, buffers)
     case .none:
       break
     }
@@ -210,10 +257,22 @@ extension Forwarder {
       buffers.tun.recycle(id)
       return
     }
-    let length = Int(result)
+    let length = Int(result) &- virtioHeaderSize
     bank.add(.tunPacketsRead)
-    bank.add(.tunBytesRead, UInt64(length))
-    let packet = buffers.tun.buffer(id)
+    bank.add(.tunBytesRead, UInt64(max(length, 0)))
+    let packet = buffers.tun.buffer(id) + virtioHeaderSize
+    var virtio = VirtioNetHeader()
+    if virtioHeaderSize > 0 {
+      virtio = VirtioNetHeader(UnsafeRawPointer(buffers.tun.buffer(id)))
+      if virtio.gsoType == VirtioNetHeader.gsoNone
+        && virtio.flags & VirtioNetHeader.needsChecksum != 0
+        && !SuperPacket.completeChecksum(virtio, packet: packet, length: length)
+      {
+        bank.add(.dropBadHeader)
+        buffers.tun.recycle(id)
+        return
+      }
+    }
     let verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     guard verdict == .forward else {
       bank.add(Counter.drop(for: verdict))
@@ -224,12 +283,13 @@ extension Forwarder {
     else {
       bank.add(.dropNoRoute)
       let scratch = buffers.tun.scratch(id)
+      if virtioHeaderSize > 0 { VirtioNetHeader.storePlain(scratch) }
       let reply = NetUnreachable.build(
         offender: UnsafeRawPointer(packet), length: length,
-        tunAddress: configuration.tunAddress, into: scratch,
-        capacity: LoopBuffers.scratchSize)
+        tunAddress: configuration.tunAddress, into: scratch + virtioHeaderSize,
+        capacity: LoopBuffers.scratchSize - virtioHeaderSize)
       if reply > 0, let sqe = sqe(ring) {
-        io_uring_prep_write(sqe, tunFD, scratch, UInt32(reply), 0)
+        io_uring_prep_write(sqe, tunFD, scratch, UInt32(reply &+ virtioHeaderSize), 0)
         finish(sqe, .icmpWrite, id)
       } else {
         buffers.tun.recycle(id)
@@ -239,6 +299,10 @@ extension Forwarder {
     guard IPv4Packet.decrementTTL(packet) == .forward else {
       bank.add(.dropTTL)
       buffers.tun.recycle(id)
+      return
+    }
+    if virtio.gsoType != VirtioNetHeader.gsoNone {
+      superPacketRead(id, virtio, packet, length, nextHop.pointee, ring, buffers)
       return
     }
     let destination =
@@ -253,7 +317,7 @@ extension Forwarder {
   /// Sends the run being built (if any) with one SENDMSG: UDP GSO when it holds several
   /// packets.
   @inline(__always)
-  private func sendRun(_ ring: Ring, _ buffers: LoopBuffers) {
+  func sendRun(_ ring: Ring, _ buffers: LoopBuffers) {
     guard let run = buffers.runs.take() else { return }
     guard let sqe = sqe(ring) else {
       releaseRun(run.head, buffers, countingDrops: true)
@@ -261,7 +325,7 @@ extension Forwarder {
     }
     let header = buffers.headers.prepareSend(
       head: run.head, count: run.count, segmentSize: run.segmentSize, runs: buffers.runs,
-      ring: buffers.tun, to: buffers.runDestination)
+      ring: buffers.tun, packetOffset: virtioHeaderSize, to: buffers.runDestination)
     io_uring_prep_sendmsg(sqe, socketFD, header, 0)
     finish(sqe, .udpSend, run.head)
     bank.add(.udpSends)
@@ -365,7 +429,19 @@ extension Forwarder {
         bank.add(Counter.drop(for: verdict))
         continue
       }
-      io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
+      if let vectors = buffers.writeVectors {
+        guard writes < LoopBuffers.writesPerBuffer else {
+          bank.add(.dropTunWriteError)
+          continue
+        }
+        // [zero virtio header, packet]: a plain packet with complete checksums.
+        let pair = vectors + (id &* LoopBuffers.writesPerBuffer &+ Int(writes)) &* 2
+        pair[1].iov_base = packet
+        pair[1].iov_len = length
+        io_uring_prep_writev(sqe, tunFD, pair, 2, 0)
+      } else {
+        io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
+      }
       finish(sqe, .tunWrite, id)
       writes &+= 1
     } while offset < total
@@ -390,7 +466,7 @@ extension Forwarder {
   /// A submission entry; when the queue is full (it should not be, see `start()`), submits
   /// what is queued first.
   @inline(__always)
-  private func sqe(_ ring: Ring) -> UnsafeMutablePointer<io_uring_sqe>? {
+  func sqe(_ ring: Ring) -> UnsafeMutablePointer<io_uring_sqe>? {
     if let sqe = ring.sqe() { return sqe }
     let submitted = ring.submit()
     bank.add(.submissions)
@@ -399,7 +475,7 @@ extension Forwarder {
   }
 
   @inline(__always)
-  private func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ op: Operation, _ id: Int) {
+  func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ op: Operation, _ id: Int) {
     io_uring_sqe_set_data64(sqe, op.userData(id))
     inFlight &+= 1
   }
@@ -423,7 +499,7 @@ extension Forwarder {
         let sqe = sqe(ring)
       {
         flannel_prep_read_select(
-          sqe, tunFD, UInt32(LoopBuffers.packetSize), LoopBuffers.tunGroup)
+          sqe, tunFD, UInt32(LoopBuffers.packetSize &+ virtioHeaderSize), LoopBuffers.tunGroup)
         finish(sqe, .tunRead, 0)
         postedTunReads &+= 1
       }

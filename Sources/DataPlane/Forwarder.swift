@@ -40,6 +40,11 @@ public final class Forwarder: @unchecked Sendable {
   var inFlight = 0
   /// READ_MULTISHOT on the TUN (configured and supported by the kernel).
   var multishotRead = false
+  /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).
+  let virtioHeaderSize: Int
+  /// The offloads the kernel accepted at start; shrinks when one turns itself off.
+  var activeOffloads: TunOffloads = []
+  let noticesBox = Mutex<[String]>([])
   private var thread: pthread_t?
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
 
@@ -52,6 +57,7 @@ public final class Forwarder: @unchecked Sendable {
     self.configuration = configuration
     tunFD = tun.fd
     socketFD = socket.fd
+    virtioHeaderSize = tun.hasVirtioHeader ? VirtioNetHeader.size : 0
     self.routes = RouteExchange(initial)
     wakeFD = flannel_eventfd(0, 1)
     if wakeFD < 0 { throw DataPlaneError("eventfd for forwarder wakeup", errno: errno) }
@@ -74,6 +80,14 @@ public final class Forwarder: @unchecked Sendable {
   /// Counters as of the forwarder's last completed batch. Any thread, never blocks the loop.
   public func counters() -> ForwarderCounters { bank.snapshot() }
 
+  /// One line per offload that turned itself off (kernel refused it), oldest first; for the
+  /// owner to log once.
+  public var offloadNotices: [String] { noticesBox.withLock { $0 } }
+
+  /// The TUN offloads in use now.
+  public var offloads: TunOffloads { offloadsBox.withLock { $0 } }
+  let offloadsBox = Mutex<TunOffloads>([])
+
   /// Why the loop ended on its own, if it did.
   public var failure: DataPlaneError? { failureBox.withLock { $0 } }
 
@@ -82,6 +96,7 @@ public final class Forwarder: @unchecked Sendable {
   public func start() throws(DataPlaneError) {
     try lifecycle.withLock { state throws(DataPlaneError) in
       guard state == 0 else { throw DataPlaneError("forwarder start", errno: EALREADY) }
+      if tun.hasVirtioHeader { negotiateOffloads() }
       let bufferCount = configuration.tunBufferCount + configuration.udpBufferCount
       // A buffer produces at most one SQE (its send or write) per batch, plus the re-arms,
       // the wakeup read and a cancel: the submission queue never fills. Completions: one per
@@ -122,6 +137,37 @@ public final class Forwarder: @unchecked Sendable {
       thread = nil
       state = 2
     }
+  }
+
+  /// TUNSETOFFLOAD with what the configuration asks; on refusal drops USO, then TSO, then
+  /// the checksum offload, one notice each.
+  private func negotiateOffloads() {
+    var wanted = configuration.tunOffloads
+    for fallback: TunOffloads in [.udpSegmentation, .tcpSegmentation, .checksum] {
+      let error = tun.setOffloads(wanted.kernelFlags)
+      if error == 0 { break }
+      if wanted.contains(fallback) {
+        wanted.remove(fallback)
+        notice("TUNSETOFFLOAD refused (errno \(error)); offloads now: \(wanted.description)")
+      }
+    }
+    activeOffloads = wanted
+    offloadsBox.withLock { $0 = wanted }
+  }
+
+  func notice(_ text: String) {
+    noticesBox.withLock { $0.append(text) }
+    bank.add(.offloadsDisabled)
+  }
+
+  /// Turns the segmentation offloads off at run time (a GSO send of a split super-packet was
+  /// refused): the kernel segments by itself from now on.
+  func disableSegmentationOffloads(reason: Int32) {
+    guard !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]) else { return }
+    activeOffloads.subtract([.tcpSegmentation, .udpSegmentation])
+    _ = tun.setOffloads(activeOffloads.kernelFlags)
+    offloadsBox.withLock { $0 = activeOffloads }
+    notice("GSO send of a split super-packet refused (errno \(reason)); TUN TSO/USO off")
   }
 
   func recordFailure(_ error: DataPlaneError) {

@@ -32,6 +32,9 @@ public struct ForwarderConfiguration: Sendable {
   /// buffers come back (the packets wait in the TUN queue / socket buffer meanwhile).
   public var tunBufferCount: Int
   public var udpBufferCount: Int
+  /// TUN offloads to ask for; needs a TUN opened with `virtioHeader` (ignored otherwise).
+  /// Off by default.
+  public var tunOffloads: TunOffloads = []
 
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false, mtu: Int = 1472,

@@ -43,6 +43,13 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var udpSends: UInt64 = 0
   /// Datagrams as the socket delivered them (fewer than udpPacketsReceived with UDP GRO).
   public var udpReceives: UInt64 = 0
+  /// TUN offloads: super-packets read (TSO/USO) and the packets they were split into;
+  /// super-packets dropped (refused by the split, or met after the offload was turned off);
+  /// times an offload turned itself off because the kernel refused it.
+  public var tunSuperPackets: UInt64 = 0
+  public var tunSplitPackets: UInt64 = 0
+  public var dropOffload: UInt64 = 0
+  public var offloadsDisabled: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
   /// they submitted.
   public var submissions: UInt64 = 0
@@ -75,6 +82,7 @@ enum Counter: Int, CaseIterable {
   case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
   case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
   case bufferShortages, icmpSent, udpSends, udpReceives
+  case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -145,6 +153,10 @@ final class CounterBank: @unchecked Sendable {
     s.icmpSent = load(.icmpSent)
     s.udpSends = load(.udpSends)
     s.udpReceives = load(.udpReceives)
+    s.tunSuperPackets = load(.tunSuperPackets)
+    s.tunSplitPackets = load(.tunSplitPackets)
+    s.dropOffload = load(.dropOffload)
+    s.offloadsDisabled = load(.offloadsDisabled)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

@@ -69,7 +69,7 @@ final class MessageHeaders {
   @inline(__always)
   func prepareSend(
     head: Int, count: Int, segmentSize: Int, runs: SegmentRuns, ring: BufferRing,
-    to destination: sockaddr_in
+    packetOffset: Int = 0, to destination: sockaddr_in
   ) -> UnsafeMutablePointer<msghdr> {
     // A copy, not a pointer into the route snapshot: the control plane may retire the
     // snapshot before the kernel reads the SQE.
@@ -77,12 +77,33 @@ final class MessageHeaders {
     let vector = vectors + head &* SegmentRuns.maxSegments
     var id = head
     for i in 0..<count {
-      vector[i].iov_base = ring.buffer(id)
+      vector[i].iov_base = ring.buffer(id) + packetOffset
       vector[i].iov_len = Int(runs.lengths[id])
       id = Int(runs.next[id])
     }
+    return finishSend(slot: head, vectors: count, segments: count, segmentSize: segmentSize)
+  }
+
+  /// Points send header `slot` at `bytes` bytes of split packets at `base`, to `destination`;
+  /// `segments` packets of `segmentSize` bytes (the last may be shorter) go as one UDP GSO send.
+  @inline(__always)
+  func prepareSplitSend(
+    slot: Int, base: UnsafeMutableRawPointer, bytes: Int, segments: Int, segmentSize: Int,
+    to destination: sockaddr_in
+  ) -> UnsafeMutablePointer<msghdr> {
+    destinations[slot] = destination
+    let vector = vectors + slot &* SegmentRuns.maxSegments
+    vector[0].iov_base = base
+    vector[0].iov_len = bytes
+    return finishSend(slot: slot, vectors: 1, segments: segments, segmentSize: segmentSize)
+  }
+
+  @inline(__always)
+  private func finishSend(slot head: Int, vectors: Int, segments count: Int, segmentSize: Int)
+    -> UnsafeMutablePointer<msghdr>
+  {
     let header = sends + head
-    header.pointee.msg_iovlen = count
+    header.pointee.msg_iovlen = vectors
     if count > 1 {
       let control = controls + head &* Self.controlStride
       control.storeBytes(

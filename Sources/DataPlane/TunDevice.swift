@@ -14,9 +14,13 @@ public final class TunDevice: @unchecked Sendable {
   public private(set) var fd: Int32
   /// The name the kernel assigned, e.g. "flannel0" for the template "flannel%d".
   public let name: String
+  /// Opened with IFF_VNET_HDR: every read and write carries a `VirtioNetHeader` first.
+  public let hasVirtioHeader: Bool
 
   /// Opens /dev/net/tun and attaches a device named `name`, which may be a template with `%d`.
-  public init(name: String = "flannel%d") throws(DataPlaneError) {
+  /// With `virtioHeader`, the device is opened with IFF_VNET_HDR and a header size of
+  /// `VirtioNetHeader.size` (offloads are then asked for with `setOffloads`).
+  public init(name: String = "flannel%d", virtioHeader: Bool = false) throws(DataPlaneError) {
     guard name.utf8.count < Int(IFNAMSIZ) else {
       throw DataPlaneError("tun device name \(name)", errno: ENAMETOOLONG)
     }
@@ -26,14 +30,29 @@ public final class TunDevice: @unchecked Sendable {
     var request = ifreq()
     Self.setName(name, in: &request)
     request.ifr_ifru.ifru_flags = flannel_IFF_TUN | flannel_IFF_NO_PI
+    if virtioHeader { request.ifr_ifru.ifru_flags |= flannel_IFF_VNET_HDR }
     do {
       try systemCall("ioctl(TUNSETIFF) \(name)") { ioctl(fd, flannel_TUNSETIFF, &request) }
+      if virtioHeader {
+        var size = Int32(VirtioNetHeader.size)
+        try systemCall("ioctl(TUNSETVNETHDRSZ) \(name)") {
+          ioctl(fd, flannel_TUNSETVNETHDRSZ, &size)
+        }
+      }
     } catch {
       Glibc.close(fd)
       throw error
     }
     self.fd = fd
     self.name = Self.name(of: request)
+    hasVirtioHeader = virtioHeader
+  }
+
+  /// TUNSETOFFLOAD: the TUN_F_* bits (`flannel_TUN_F_CSUM`, …) the reader handles; 0 turns
+  /// every offload off. Returns 0 or the errno (EINVAL: a bit this kernel does not know).
+  /// Any thread, including the forwarder's when it turns offloads off at run time.
+  public func setOffloads(_ flags: UInt32) -> Int32 {
+    ioctl(fd, flannel_TUNSETOFFLOAD, CInt(bitPattern: flags)) < 0 ? errno : 0
   }
 
   deinit { close() }

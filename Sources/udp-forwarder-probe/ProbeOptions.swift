@@ -26,6 +26,8 @@ struct ProbeOptions {
   var tunReads: Int?
   var udpSegmentation = true
   var udpReceiveOffload = true
+  /// TUN offloads (`--offloads csum,tso,uso|all`); empty: no virtio header on the TUN.
+  var offloads: TunOffloads = []
 
   struct UsageError: Error, CustomStringConvertible {
     let description: String
@@ -54,6 +56,12 @@ struct ProbeOptions {
       case "--accept-any-source": acceptAnySource = true
       case "--no-gso": udpSegmentation = false
       case "--no-gro": udpReceiveOffload = false
+      case "--offloads":
+        let list = try value(flag)
+        guard let parsed = TunOffloads(list: list) else {
+          throw UsageError(description: "bad offload list \(list)")
+        }
+        offloads = parsed
       default: throw UsageError(description: "unknown argument \(flag)")
       }
     }

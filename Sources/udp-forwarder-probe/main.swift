@@ -27,27 +27,30 @@ do {
 }
 
 do {
-  let tun = try TunDevice(name: options.tunName)
+  let tun = try TunDevice(name: options.tunName, virtioHeader: !options.offloads.isEmpty)
   try tun.setMTU(options.mtu)
   try tun.setTxQueueLength(options.txQueueLength)
   try tun.setUp()
   let socket = try UDPSocket(address: options.bindAddress, port: options.bindPort)
+  var configuration = ForwarderConfiguration(
+    tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
+    maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
+    tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
+    udpReceiveOffload: options.udpReceiveOffload)
+  configuration.tunOffloads = options.offloads
   let forwarder = try Forwarder(
-    tun: tun, socket: socket,
-    configuration: ForwarderConfiguration(
-      tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
-      maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
-      tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
-      udpReceiveOffload: options.udpReceiveOffload),
-    routes: RouteSnapshot(options.routes))
+    tun: tun, socket: socket, configuration: configuration, routes: RouteSnapshot(options.routes))
   try forwarder.start()
+  for notice in forwarder.offloadNotices { fputs("udp-forwarder-probe: \(notice)\n", stderr) }
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
   signal(SIGINT) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
   signal(SIGUSR1) { _ in ProbeSignal.reload.store(true, ordering: .relaxed) }
   if let file = options.routesFile, let routes = readRoutes(file) {
     forwarder.update(routes: RouteSnapshot(routes))
   }
-  print("tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize)")
+  print(
+    "tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize) offloads \(forwarder.offloads.description)"
+  )
   while !ProbeSignal.stop.load(ordering: .relaxed) {
     if ProbeSignal.reload.exchange(false, ordering: .relaxed), let file = options.routesFile {
       if let routes = readRoutes(file) {

@@ -23,20 +23,32 @@ import Testing
     "still forwarding", "route removed by update", "route restored by update",
     "no iou-wrk under a UDP flood", "UDP GSO sends several packets per SENDMSG",
     "UDP GRO receives several packets per datagram", "clean stop",
-    "TUN gone after stop",
+    "TUN gone after stop", "TCP 30 MB A to B intact", "TCP 30 MB B to A intact",
+    "UDP 2000 x 1400 B A to B intact", "UDP 2000 x 1400 B B to A intact",
+    "underlay datagrams carry one IPv4 packet each",
   ]
 
-  @Test(.enabled(if: getuid() == 0, "needs root for network namespaces"))
-  func forwarderBetweenTwoHosts() throws {
+  /// Plain: no virtio header on either TUN. Mixed: host A with every TUN offload (TSO
+  /// super-packets split, virtio headers on every read and write), host B without — a mixed
+  /// cluster, traffic both ways.
+  @Test(
+    .enabled(if: getuid() == 0, "needs root for network namespaces"),
+    arguments: [("plain", ""), ("mixed", "--offloads all")])
+  func forwarderBetweenTwoHosts(mode: String, hostAArguments: String) throws {
     #expect(FileManager.default.isExecutableFile(atPath: Self.probe), "build the probe first")
     let script = Self.root.appendingPathComponent("Scripts/dataplane-lab.sh").path
     // The script's verdicts are on stdout, which Shell.run drops on failure: keep the exit
     // status in the output instead.
     let output = try Shell.run(
-      "/bin/bash", ["-c", "\"$0\" \"$1\" 2>&1; echo \"exit $?\"", script, Self.probe])
+      "/bin/bash",
+      [
+        "-c", "PROBE_ARGS_A=\"$2\" \"$0\" \"$1\" 2>&1; echo \"exit $?\"", script, Self.probe,
+        hostAArguments,
+      ])
     let lines = output.split(separator: "\n").map(String.init)
     #expect(lines.last == "exit 0", "\(output)")
-    for check in Self.expectedChecks {
+    let expected = Self.expectedChecks + (mode == "mixed" ? ["TSO super-packets split on A"] : [])
+    for check in expected {
       #expect(lines.contains { $0.hasPrefix("ok \(check)") }, "missing: ok \(check)\n\(output)")
     }
     #expect(!lines.contains { $0.hasPrefix("not ok") }, "\(output)")

@@ -41,6 +41,17 @@ public final class UDPBackend: Backend {
     BackendLeaseAttributes(backendType: "", mtu: mtu)
   }
 
+  /// TUN offloads from FLANNELD_UDP_OFFLOADS (`csum,tso,uso`, `all`, `none`); off when unset
+  /// or unparsable (with a warning).
+  static func requestedOffloads(logger: Logger) -> TunOffloads {
+    guard let list = ProcessInfo.processInfo.environment["FLANNELD_UDP_OFFLOADS"] else { return [] }
+    guard let offloads = TunOffloads(list: list) else {
+      logger.warning("udp backend: FLANNELD_UDP_OFFLOADS=\(list) not understood; offloads off")
+      return []
+    }
+    return offloads
+  }
+
   /// Creates flannel0 for the lease (again, when the lease moved): address
   /// `<lease network>/32`, MTU, up, the route to the whole Network, the socket bound to the
   /// interface address, and a running forwarder.
@@ -53,7 +64,8 @@ public final class UDPBackend: Backend {
     old?.tun.close()
     old?.socket.close()
 
-    let tun = try TunDevice(name: "flannel%d")
+    let offloads = Self.requestedOffloads(logger: context.logger)
+    let tun = try TunDevice(name: "flannel%d", virtioHeader: !offloads.isEmpty)
     do {
       try tun.setMTU(mtu)
       // Stock leaves 500; a UDP burst overflows that (perf-notes §7).
@@ -74,11 +86,11 @@ public final class UDPBackend: Backend {
       // flanneld never set it, so its replies never arrived).
       allowLocalSource(on: tun.name)
       let socket = try UDPSocket(address: context.external.address.value, port: UInt16(port))
-      let forwarder = try Forwarder(
-        tun: tun, socket: socket,
-        configuration: ForwarderConfiguration(
-          tunAddress: ownLease.subnet.address.value,
-          acceptAnySource: context.udpAcceptAnySource, mtu: mtu))
+      var configuration = ForwarderConfiguration(
+        tunAddress: ownLease.subnet.address.value,
+        acceptAnySource: context.udpAcceptAnySource, mtu: mtu)
+      configuration.tunOffloads = offloads
+      let forwarder = try Forwarder(tun: tun, socket: socket, configuration: configuration)
       let table = state.withLock { s -> LeaseTable in
         s.forwarder = forwarder
         s.lease = ownLease
@@ -86,6 +98,10 @@ public final class UDPBackend: Backend {
       }
       forwarder.update(routes: snapshot(of: table))
       try forwarder.start()
+      for notice in forwarder.offloadNotices { context.logger.warning("udp backend: \(notice)") }
+      if !offloads.isEmpty {
+        context.logger.info("udp backend: TUN offloads \(forwarder.offloads.description)")
+      }
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
       )
@@ -153,6 +169,12 @@ public final class UDPBackend: Backend {
       sqes=\(counters.sqesSubmitted)
       udp_sent=\(counters.udpPacketsSent)
       tun_written=\(counters.tunPacketsWritten)
+      udp_sends=\(counters.udpSends)
+      tun_super_packets=\(counters.tunSuperPackets)
+      tun_split_packets=\(counters.tunSplitPackets)
+      drop_offload=\(counters.dropOffload)
+      drop_send_error=\(counters.dropSendError)
+      offloads_disabled=\(counters.offloadsDisabled)
 
       """
     try? text.write(toFile: path, atomically: true, encoding: .utf8)

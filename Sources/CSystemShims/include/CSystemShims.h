@@ -27,6 +27,16 @@ extern const unsigned long flannel_SIOCSIFFLAGS;
 extern const unsigned long flannel_SIOCSIFTXQLEN;
 extern const short flannel_IFF_TUN;
 extern const short flannel_IFF_NO_PI;
+/// TUN offloads: every read and write starts with a virtio_net_hdr (IFF_VNET_HDR) whose size
+/// TUNSETVNETHDRSZ sets; TUNSETOFFLOAD takes the TUN_F_* bits the reader can handle.
+extern const short flannel_IFF_VNET_HDR;
+extern const unsigned long flannel_TUNSETVNETHDRSZ;
+extern const unsigned long flannel_TUNSETOFFLOAD;
+extern const unsigned int flannel_TUN_F_CSUM;
+extern const unsigned int flannel_TUN_F_TSO4;
+extern const unsigned int flannel_TUN_F_TSO6;
+extern const unsigned int flannel_TUN_F_USO4;
+extern const unsigned int flannel_TUN_F_USO6;
 
 /// Relaxed atomic 64-bit store/load: a single-writer counter published to other threads
 /// without a locked read-modify-write per packet.

@@ -1,0 +1,100 @@
+import CLibURing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// tun → udp for TSO/USO super-packets: split into the buffer's split area (pure code in
+/// SuperPacket), then one SENDMSG with UDP_SEGMENT per ≤ 64 segments. The datagrams on the
+/// wire are the packets the kernel would have sent without the offload.
+extension Forwarder {
+  /// Segments per GSO send: the kernel's UDP_MAX_SEGMENTS before 2024. With the 65507-byte
+  /// limit, a 64 KiB super-packet of ≤ 128 segments always fits the two sends (header slots)
+  /// each buffer has: segments < 1024 bytes go 64 at a time, larger ones ≤ 65507 bytes.
+  static let segmentsPerSend = 64
+
+  @inline(__always)
+  func superPacketRead(
+    _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
+    _ destination: sockaddr_in, _ ring: Ring, _ buffers: LoopBuffers
+  ) {
+    bank.add(.tunSuperPackets)
+    guard let areas = buffers.splitAreas, buffers.runs.enabled else {
+      // Offloads went off at run time; this one was already queued. TCP resends it.
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    let area = areas + id &* LoopBuffers.splitAreaSize
+    let split = SuperPacket.split(
+      virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
+      capacity: LoopBuffers.splitAreaSize)
+    guard case .success(let segments) = split else {
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    guard segments.segmentLength <= buffers.runs.maxSegmentSize else {
+      // The kernel refused GSO sends of packets this long (path MTU below the TUN MTU):
+      // let it segment to the TUN MTU and fragment as the plain path does.
+      disableSegmentationOffloads(reason: EMSGSIZE)
+      bank.add(.dropOffload)
+      buffers.tun.recycle(id)
+      return
+    }
+    bank.add(.tunSplitPackets, UInt64(segments.count))
+    // Packets read before this one go first.
+    sendRun(ring, buffers)
+    let tunCount = configuration.tunBufferCount
+    let perSend = max(
+      1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segments.segmentLength))
+    var chunk = 0
+    var sent = 0
+    var offset = 0
+    while sent < segments.count {
+      // ≤ 64 segments and ≤ 65507 bytes (one UDP payload) per send: 44 at MTU 1472.
+      let count = min(perSend, segments.count &- sent)
+      let bytes = min(count &* segments.segmentLength, segments.bytes &- offset)
+      let slot = tunCount &+ 2 &* id &+ chunk
+      guard chunk < 2, let sqe = sqe(ring) else {
+        bank.add(.dropSendError, UInt64(segments.count &- sent))
+        break
+      }
+      let header = buffers.headers.prepareSplitSend(
+        slot: slot, base: area + offset, bytes: bytes, segments: count,
+        segmentSize: segments.segmentLength, to: destination)
+      io_uring_prep_sendmsg(sqe, socketFD, header, 0)
+      finish(sqe, .splitSend, slot)
+      bank.add(.udpSends)
+      buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)
+      buffers.pendingSends[id] &+= 1
+      sent &+= count
+      offset &+= bytes
+      chunk &+= 1
+    }
+    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
+  }
+
+  /// A chunk of a split super-packet was sent. A refused GSO send (EIO: no checksum offload
+  /// on the egress device; EMSGSIZE/EINVAL: segments above the path MTU) turns TSO/USO off
+  /// for good, so that the kernel segments (and the plain path fragments) from now on; the
+  /// chunk is lost and TCP resends it.
+  @inline(__always)
+  func splitSendCompleted(_ slot: Int, _ result: Int32, _ buffers: LoopBuffers) {
+    let tunCount = configuration.tunBufferCount
+    let id = (slot &- tunCount) >> 1
+    let segments = UInt64(buffers.chunkSegments[slot &- tunCount])
+    if result >= 0 {
+      bank.add(.udpPacketsSent, segments)
+      bank.add(.udpBytesSent, UInt64(result))
+    } else {
+      bank.add(.dropSendError, segments)
+      if result == -EIO || result == -EMSGSIZE || result == -EINVAL {
+        disableSegmentationOffloads(reason: -result)
+        if result == -EIO { buffers.runs.enabled = false }
+      }
+    }
+    buffers.pendingSends[id] &-= 1
+    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
+  }
+}

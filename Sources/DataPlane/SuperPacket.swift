@@ -1,0 +1,131 @@
+/// Pure operations on what a TUN with offloads hands over (no I/O; the Forwarder calls them):
+/// finishing a partial L4 checksum, and cutting a TSO/USO super-packet into the MTU-sized
+/// IPv4 packets the kernel would have produced, each a complete packet that needs nothing
+/// from the receiver (stock flanneld peers see ordinary packets).
+public enum SuperPacket {
+  /// Segments per super-packet we accept: UDP_MAX_SEGMENTS on 2024+ kernels (64 before).
+  public static let maxSegments = 128
+  /// Largest IPv4 header with a TCP header of 60 bytes: room per segment beyond its payload.
+  public static let maxHeaderLength = 20 + 60
+
+  public enum Refusal: Error, Equatable, Sendable {
+    /// Not IPv4, or IPv4 with options (IHL > 5), or a fragment.
+    case notPlainIPv4
+    /// Total length disagrees with the bytes read, or the header checksum is wrong.
+    case badIPv4Header
+    /// gso type is not TCPv4 / UDP, or the protocol does not match it.
+    case unsupportedType
+    /// csum_start / csum_offset do not point at the L4 checksum field.
+    case badChecksumLocation
+    /// TCP data offset below 5 or beyond the packet.
+    case badL4Header
+    /// gso_size 0, no payload, more than `maxSegments` segments or no room for them.
+    case badSegmentation
+  }
+
+  /// What `split` produced: `count` packets back to back in the output, each `segmentLength`
+  /// bytes except the last (which may be shorter); `bytes` in all.
+  public struct Segments: Equatable, Sendable {
+    public var count: Int
+    public var segmentLength: Int
+    public var bytes: Int
+  }
+
+  /// Finishes the L4 checksum of a non-GSO packet marked NEEDS_CSUM: the field at
+  /// csum_start + csum_offset holds the pseudo-header sum; the checksum is the complement of
+  /// the sum over everything from csum_start. False (packet untouched) when the location
+  /// does not fit the packet.
+  @inline(__always)
+  public static func completeChecksum(
+    _ header: VirtioNetHeader, packet: UnsafeMutableRawPointer, length: Int
+  ) -> Bool {
+    let start = Int(header.checksumStart)
+    let field = start &+ Int(header.checksumOffset)
+    guard start >= IPv4Packet.minimumHeaderLength, field &+ 2 <= length else { return false }
+    var checksum = ~Checksum.sum(UnsafeRawPointer(packet + start), length: length &- start)
+    // UDP sends "no checksum" as 0; a computed 0 goes out as 0xffff (RFC 768).
+    if checksum == 0 && header.checksumOffset == 6 { checksum = 0xffff }
+    packet.storeBigEndian16(checksum, at: field)
+    return true
+  }
+
+  /// Cuts the super-packet into packets of at most `gsoSize` payload bytes, written back to
+  /// back into `output`: per packet the IPv4 header with ID + i, its total length and a new
+  /// header checksum; TCP: sequence + i·gsoSize, FIN and PSH only on the last, CWR only on
+  /// the first; UDP: its length; a full L4 checksum. The kernel's hdr_len is ignored.
+  public static func split(
+    _ header: VirtioNetHeader, packet: UnsafeRawPointer, length: Int,
+    into output: UnsafeMutableRawPointer, capacity: Int
+  ) -> Result<Segments, Refusal> {
+    guard length >= 28, packet.load(as: UInt8.self) == 0x45,
+      packet.loadBigEndian16(at: 6) & 0x3fff == 0
+    else { return .failure(.notPlainIPv4) }
+    guard Int(packet.loadBigEndian16(at: 2)) == length, IPv4Packet.headerChecksumIsValid(packet)
+    else { return .failure(.badIPv4Header) }
+    let proto = packet.load(fromByteOffset: 9, as: UInt8.self)
+    let isTCP: Bool
+    switch header.gsoType & ~VirtioNetHeader.gsoECN {
+    case VirtioNetHeader.gsoTCPv4 where proto == 6: isTCP = true
+    case VirtioNetHeader.gsoUDP where proto == 17: isTCP = false
+    default: return .failure(.unsupportedType)
+    }
+    guard header.checksumStart == 20, header.checksumOffset == (isTCP ? 16 : 6) else {
+      return .failure(.badChecksumLocation)
+    }
+    let l4Length: Int
+    if isTCP {
+      l4Length = Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
+      guard l4Length >= 20, 20 &+ l4Length <= length else { return .failure(.badL4Header) }
+    } else {
+      l4Length = 8  // its length field is rewritten per segment, whatever it says now
+    }
+    let headerLength = 20 &+ l4Length
+    let payload = length &- headerLength
+    let gsoSize = Int(header.gsoSize)
+    guard gsoSize > 0, payload > 0 else { return .failure(.badSegmentation) }
+    let count = (payload &+ gsoSize &- 1) / gsoSize
+    let bytes = count &* headerLength &+ payload
+    guard count <= maxSegments, bytes <= capacity else { return .failure(.badSegmentation) }
+
+    let firstID = packet.loadBigEndian16(at: 4)
+    let firstSequence = isTCP ? packet.loadBigEndian32(at: 24) : 0
+    let tcpFlags = isTCP ? packet.load(fromByteOffset: 33, as: UInt8.self) : 0
+    // Pseudo-header words that do not change between segments: addresses and protocol.
+    let pseudo =
+      UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
+      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
+      &+ UInt32(proto)
+    var out = output
+    for i in 0..<count {
+      let offset = i &* gsoSize
+      let size = min(gsoSize, payload &- offset)
+      let last = i == count &- 1
+      out.copyMemory(from: packet, byteCount: headerLength)
+      (out + headerLength).copyMemory(from: packet + (headerLength &+ offset), byteCount: size)
+      let total = headerLength &+ size
+      out.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
+      out.storeBigEndian16(firstID &+ UInt16(truncatingIfNeeded: i), at: 4)
+      IPv4Packet.setHeaderChecksum(out)
+      let l4 = out + 20
+      let l4Total = total &- 20
+      if isTCP {
+        l4.storeBigEndian32(firstSequence &+ UInt32(truncatingIfNeeded: offset), at: 4)
+        var flags = tcpFlags
+        if !last { flags &= ~0x09 }  // FIN, PSH
+        if i > 0 { flags &= ~0x80 }  // CWR
+        l4.storeBytes(of: flags, toByteOffset: 13, as: UInt8.self)
+        l4.storeBigEndian16(0, at: 16)
+      } else {
+        l4.storeBigEndian16(UInt16(truncatingIfNeeded: l4Total), at: 4)
+        l4.storeBigEndian16(0, at: 6)
+      }
+      var checksum = ~Checksum.sum(
+        UnsafeRawPointer(l4), length: l4Total, initial: pseudo &+ UInt32(l4Total))
+      if !isTCP && checksum == 0 { checksum = 0xffff }
+      l4.storeBigEndian16(checksum, at: isTCP ? 16 : 6)
+      out += total
+    }
+    return .success(
+      Segments(count: count, segmentLength: headerLength &+ min(gsoSize, payload), bytes: bytes))
+  }
+}

@@ -1,0 +1,64 @@
+import CSystemShims
+
+/// Which TUN offloads the forwarder asks the kernel for (`-udp-offloads=` /
+/// FLANNEL_UDP_OFFLOADS). Each one falls back on its own, with one notice, when the kernel
+/// refuses it (TUNSETOFFLOAD answers EINVAL, or a GSO send of a split super-packet fails).
+public struct TunOffloads: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  /// TUN_F_CSUM: packets may arrive with a partial L4 checksum, finished here.
+  public static let checksum = TunOffloads(rawValue: 1)
+  /// TUN_F_TSO4|TSO6: TCP super-packets up to 64 KiB, split here (implies checksum).
+  public static let tcpSegmentation = TunOffloads(rawValue: 2)
+  /// TUN_F_USO4|USO6 (Linux 6.2+): UDP super-packets, split here (implies checksum).
+  public static let udpSegmentation = TunOffloads(rawValue: 4)
+  public static let all: TunOffloads = [.checksum, .tcpSegmentation, .udpSegmentation]
+
+  /// Parses a comma-separated list of `csum`, `tso`, `uso`, or `all` / `none` / empty.
+  /// Nil for an unknown word.
+  public init?(list: String) {
+    var result: TunOffloads = []
+    for word in list.split(separator: ",") {
+      switch word.trimmingWhitespace() {
+      case "csum": result.insert(.checksum)
+      case "tso": result.insert(.tcpSegmentation)
+      case "uso": result.insert(.udpSegmentation)
+      case "all": result.formUnion(.all)
+      case "none", "": break
+      default: return nil
+      }
+    }
+    if !result.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]) {
+      result.insert(.checksum)
+    }
+    self = result
+  }
+
+  /// The TUNSETOFFLOAD bits.
+  var kernelFlags: UInt32 {
+    var flags: UInt32 = 0
+    if contains(.checksum) { flags |= flannel_TUN_F_CSUM }
+    if contains(.tcpSegmentation) { flags |= flannel_TUN_F_TSO4 | flannel_TUN_F_TSO6 }
+    if contains(.udpSegmentation) { flags |= flannel_TUN_F_USO4 | flannel_TUN_F_USO6 }
+    return flags
+  }
+
+  /// The list form, e.g. "csum,tso".
+  public var description: String {
+    var words: [String] = []
+    if contains(.checksum) { words.append("csum") }
+    if contains(.tcpSegmentation) { words.append("tso") }
+    if contains(.udpSegmentation) { words.append("uso") }
+    return words.isEmpty ? "none" : words.joined(separator: ",")
+  }
+}
+
+extension Substring {
+  fileprivate func trimmingWhitespace() -> Substring {
+    var s = self
+    while let c = s.first, c == " " { s.removeFirst() }
+    while let c = s.last, c == " " { s.removeLast() }
+    return s
+  }
+}
