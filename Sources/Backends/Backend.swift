@@ -50,15 +50,18 @@ public struct BackendContext: Sendable {
   public var portOverride: Int
   /// `-udp-accept-any-source`: take datagrams from anybody, as stock does.
   public var udpAcceptAnySource: Bool
+  /// `-udp-offloads`: TUN offloads for the udp backend ("csum,tso,uso", "all", "none").
+  public var udpOffloads: String
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udpAcceptAnySource: Bool = false
+    udpAcceptAnySource: Bool = false, udpOffloads: String = "none"
   ) {
     self.external = external
     self.network = network
     self.logger = logger
     self.portOverride = portOverride
     self.udpAcceptAnySource = udpAcceptAnySource
+    self.udpOffloads = udpOffloads
   }
 }

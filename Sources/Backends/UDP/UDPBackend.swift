@@ -41,12 +41,11 @@ public final class UDPBackend: Backend {
     BackendLeaseAttributes(backendType: "", mtu: mtu)
   }
 
-  /// TUN offloads from FLANNELD_UDP_OFFLOADS (`csum,tso,uso`, `all`, `none`); off when unset
-  /// or unparsable (with a warning).
-  static func requestedOffloads(logger: Logger) -> TunOffloads {
-    guard let list = ProcessInfo.processInfo.environment["FLANNELD_UDP_OFFLOADS"] else { return [] }
+  /// TUN offloads from `-udp-offloads` (or FLANNELD_UDP_OFFLOADS: `csum,tso,uso`, `all`,
+  /// `none`); off when unparsable (with a warning).
+  static func requestedOffloads(_ list: String, logger: Logger) -> TunOffloads {
     guard let offloads = TunOffloads(list: list) else {
-      logger.warning("udp backend: FLANNELD_UDP_OFFLOADS=\(list) not understood; offloads off")
+      logger.warning("udp backend: -udp-offloads=\(list) not understood; offloads off")
       return []
     }
     return offloads
@@ -64,7 +63,7 @@ public final class UDPBackend: Backend {
     old?.tun.close()
     old?.socket.close()
 
-    let offloads = Self.requestedOffloads(logger: context.logger)
+    let offloads = Self.requestedOffloads(context.udpOffloads, logger: context.logger)
     let tun = try TunDevice(name: "flannel%d", virtioHeader: !offloads.isEmpty)
     do {
       try tun.setMTU(mtu)

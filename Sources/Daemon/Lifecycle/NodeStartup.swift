@@ -87,7 +87,7 @@ struct NodeStartup: Sendable {
     )
     let context = BackendContext(
       external: external, network: config, logger: logger, portOverride: options.port,
-      udpAcceptAnySource: options.udpAcceptAnySource)
+      udpAcceptAnySource: options.udpAcceptAnySource, udpOffloads: options.udpOffloads)
     let backend: any Backend
     let attributes: BackendLeaseAttributes
     do {

@@ -131,5 +131,9 @@ public enum FlanneldFlags {
       name: "udp-accept-any-source", kind: .bool, defaultValue: "false",
       usage: "udp backend: accept datagrams from any sender like stock flanneld, instead of "
         + "only from known lease PublicIPs (ours)"),
+    FlagSpec(
+      name: "udp-offloads", kind: .string, defaultValue: "none",
+      usage: "udp backend: TUN offloads to use, a list of csum, tso, uso, or all / none; each "
+        + "turns itself off when the kernel refuses it (ours)"),
   ]
 }

@@ -55,6 +55,8 @@ public struct FlanneldOptions: Sendable {
   public var port: Int
   /// `-udp-accept-any-source` (ours).
   public var udpAcceptAnySource: Bool
+  /// `-udp-offloads` (ours): "csum,tso,uso", "all" or "none".
+  public var udpOffloads: String
 
   /// `-version` given on the command line (FLANNELD_VERSION is ignored, as in stock). When
   /// true the other options are not validated: the caller prints the version and exits 0.
@@ -121,6 +123,7 @@ public struct FlanneldOptions: Sendable {
     backend = flags.string("backend")
     port = flags.int("port")
     udpAcceptAnySource = flags.bool("udp-accept-any-source")
+    udpOffloads = flags.string("udp-offloads")
     // Stock checks -version before applying the environment.
     showVersion = flags.source(of: "version") == .commandLine && flags.bool("version")
     positionalArguments = flags.remainingArguments
