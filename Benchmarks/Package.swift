@@ -16,9 +16,15 @@ let package = Package(
     .package(name: "swift-flannel", path: ".."),
   ],
   targets: [
+    // The packets and routes both executables below work on.
+    .target(
+      name: "BenchmarkPackets",
+      dependencies: [.product(name: "DataPlane", package: "swift-flannel")],
+      path: "Sources/BenchmarkPackets"),
     .executableTarget(
       name: "PacketOps",
       dependencies: [
+        "BenchmarkPackets",
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "DataPlane", package: "swift-flannel"),
       ],
@@ -27,7 +33,7 @@ let package = Package(
     // Instructions per packet under callgrind (Scripts/packet-instructions.sh).
     .executableTarget(
       name: "PacketOpsCount",
-      dependencies: [.product(name: "DataPlane", package: "swift-flannel")],
+      dependencies: ["BenchmarkPackets", .product(name: "DataPlane", package: "swift-flannel")],
       path: "Sources/PacketOpsCount"),
   ],
   swiftLanguageModes: [.v6]

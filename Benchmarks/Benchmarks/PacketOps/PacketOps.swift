@@ -1,36 +1,14 @@
 import Benchmark
+import BenchmarkPackets
 import DataPlane
 
 // Per-packet work of the forwarder on a batch of 1,024 packets in memory, each ours beside
 // the way stock flanneld's C proxy does it (full recomputation, linear route scan).
 
 let batch = 1_024
-let packetLength = 84  // a 64-byte ping: 20 IP + 64
-
-/// 1,024 IPv4 packets with valid header checksums, destinations spread over 200 /24s.
-func makePackets() -> UnsafeMutableRawPointer {
-  let buffer = UnsafeMutableRawPointer.allocate(byteCount: batch * packetLength, alignment: 8)
-  buffer.initializeMemory(as: UInt8.self, repeating: 0, count: batch * packetLength)
-  for i in 0..<batch {
-    let p = buffer + i * packetLength
-    p.storeBytes(of: 0x45, toByteOffset: 0, as: UInt8.self)
-    p.storeBytes(of: UInt16(packetLength).bigEndian, toByteOffset: 2, as: UInt16.self)
-    p.storeBytes(of: 64, toByteOffset: 8, as: UInt8.self)
-    p.storeBytes(of: 17, toByteOffset: 9, as: UInt8.self)
-    p.storeBytes(of: UInt32(0x0a01_0102).bigEndian, toByteOffset: 12, as: UInt32.self)
-    let destination = 0x0a01_0000 | UInt32((i % 200) + 1) << 8 | 2
-    p.storeBytes(of: destination.bigEndian, toByteOffset: 16, as: UInt32.self)
-    IPv4Packet.setHeaderChecksum(p)
-  }
-  return buffer
-}
-
-/// 200 leases of a /16, as the control plane hands them over.
-let routes = (1...200).map {
-  Route(
-    network: 0x0a01_0000 | UInt32($0) << 8, prefixLength: 24, nextHop: 0xc0a8_4d00 | UInt32($0),
-    port: 8285)
-}
+let packetLength = BenchmarkPackets.packetLength
+func makePackets() -> UnsafeMutableRawPointer { BenchmarkPackets.make(count: batch) }
+let routes = BenchmarkPackets.routes
 
 /// Stock's table: an array scanned from the front, the hit moved to index 0.
 struct LinearTable {

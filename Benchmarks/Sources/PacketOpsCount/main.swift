@@ -1,3 +1,4 @@
+import BenchmarkPackets
 import DataPlane
 
 #if canImport(Glibc)
@@ -9,30 +10,14 @@ import DataPlane
 // this shared machine is not. Usage: PacketOpsCount OPERATION [PACKETS]
 // OPERATION: pipeline | pipeline-stock | none (setup only, subtracted by the script)
 
-let packetLength = 84
+let packetLength = BenchmarkPackets.packetLength
 let distinct = 1_024
 let arguments = CommandLine.arguments
 let operation = arguments.count > 1 ? arguments[1] : "pipeline"
 let count = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
 
-let packets = UnsafeMutableRawPointer.allocate(byteCount: distinct * packetLength, alignment: 8)
-packets.initializeMemory(as: UInt8.self, repeating: 0, count: distinct * packetLength)
-for i in 0..<distinct {
-  let p = packets + i * packetLength
-  p.storeBytes(of: 0x45, toByteOffset: 0, as: UInt8.self)
-  p.storeBytes(of: UInt16(packetLength).bigEndian, toByteOffset: 2, as: UInt16.self)
-  p.storeBytes(of: 64, toByteOffset: 8, as: UInt8.self)
-  p.storeBytes(of: 17, toByteOffset: 9, as: UInt8.self)
-  p.storeBytes(of: UInt32(0x0a01_0102).bigEndian, toByteOffset: 12, as: UInt32.self)
-  let destination = 0x0a01_0000 | UInt32((i % 200) + 1) << 8 | 2
-  p.storeBytes(of: destination.bigEndian, toByteOffset: 16, as: UInt32.self)
-  IPv4Packet.setHeaderChecksum(p)
-}
-let routes = (1...200).map {
-  Route(
-    network: 0x0a01_0000 | UInt32($0) << 8, prefixLength: 24, nextHop: 0xc0a8_4d00 | UInt32($0),
-    port: 8285)
-}
+let packets = BenchmarkPackets.make(count: distinct)
+let routes = BenchmarkPackets.routes
 let snapshot = RouteSnapshot(routes)
 // Stock's table: scanned from the front, the hit moved to index 0.
 var linear = routes.map { (network: $0.network, mask: UInt32.max << 24, hop: $0.nextHop) }
