@@ -1,0 +1,171 @@
+/// Receive-side GRO for the TUN: merges consecutive TCP segments of one flow (as a UDP GRO
+/// train delivers them, back to back in one buffer) into one super-packet that is written
+/// into the TUN with a virtio header {NEEDS_CSUM, TCPV4, gso_size}. The kernel then moves one
+/// packet through its stack instead of dozens and re-segments it only where it must.
+///
+/// The merge is the exact inverse of `SuperPacket.split`: merging packets and splitting the
+/// result gives back the same bytes. That holds because only segments the split could have
+/// produced are merged (perf-notes §1.4, Linux's tcp_gro_receive): plain IPv4 (no options,
+/// no fragment), flags exactly ACK or ACK|PSH, a payload, a valid TCP checksum (a packet the
+/// sender's kernel would drop is left for the receiving stack to drop), IP ID and sequence
+/// each following the previous, every other header byte equal, PSH only on the last, and
+/// segments no longer than the first (a shorter one ends the super-packet).
+///
+/// Pure code on raw memory, no allocation; the payloads stay where they are (the forwarder
+/// gathers them with an iovec per packet), only the first packet's header is rewritten.
+public struct TCPCoalescer {
+  /// What `segment(_:length:)` learned about a mergeable packet.
+  public struct Segment: Equatable, Sendable {
+    /// IPv4 header (20) plus TCP header with options.
+    public var headerLength: Int
+    public var payloadLength: Int
+    public var sequence: UInt32
+    public var identification: UInt16
+    public var push: Bool
+  }
+
+  /// Most segments in one super-packet (UDP_GRO_CNT_MAX; a GRO train holds no more).
+  public static let maxSegments = 64
+  /// An IPv4 packet's total length is 16 bits.
+  public static let maxLength = 65535
+
+  static let flagACK: UInt8 = 0x10
+  static let flagPSH: UInt8 = 0x08
+
+  /// The first packet of the super-packet being built (nil: none).
+  public private(set) var head: UnsafeMutableRawPointer?
+  public private(set) var count = 0
+  private var headerLength = 0
+  private var segmentSize = 0
+  private var payloadBytes = 0
+  private var nextSequence: UInt32 = 0
+  private var nextIdentification: UInt16 = 0
+  private var push = false
+  /// A shorter segment or one with PSH was appended: nothing may follow.
+  private var closed = false
+
+  public init() {}
+
+  /// The packet as a merge candidate, or nil when it must be written as it is. Checks the
+  /// IPv4 and TCP headers and the TCP checksum (one pass over the packet).
+  @inline(__always)
+  public static func segment(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
+    guard length >= 40, packet.load(as: UInt8.self) == 0x45,
+      packet.load(fromByteOffset: 9, as: UInt8.self) == 6,
+      packet.loadBigEndian16(at: 6) & 0x3fff == 0,
+      Int(packet.loadBigEndian16(at: 2)) == length
+    else { return nil }
+    let flags = packet.load(fromByteOffset: 33, as: UInt8.self)
+    guard flags & ~flagPSH == flagACK else { return nil }
+    let headerLength = 20 &+ Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
+    guard headerLength >= 40, headerLength < length else { return nil }
+    let l4Length = length &- 20
+    let pseudo = pseudoHeaderSum(packet, l4Length: l4Length)
+    guard Checksum.sum(packet + 20, length: l4Length, initial: pseudo) == 0xffff else {
+      return nil
+    }
+    return Segment(
+      headerLength: headerLength, payloadLength: length &- headerLength,
+      sequence: packet.loadBigEndian32(at: 24), identification: packet.loadBigEndian16(at: 4),
+      push: flags & flagPSH != 0)
+  }
+
+  /// Starts a super-packet with `packet` (a candidate) as its first segment.
+  @inline(__always)
+  public mutating func start(_ packet: UnsafeMutableRawPointer, _ segment: Segment) {
+    head = packet
+    count = 1
+    headerLength = segment.headerLength
+    segmentSize = segment.payloadLength
+    payloadBytes = segment.payloadLength
+    nextSequence = segment.sequence &+ UInt32(truncatingIfNeeded: segment.payloadLength)
+    nextIdentification = segment.identification &+ 1
+    push = segment.push
+    closed = segment.push
+  }
+
+  /// Appends `packet` (a candidate) when it continues the super-packet; false leaves both
+  /// untouched (the caller finishes this one and may start another with the packet).
+  @inline(__always)
+  public mutating func append(_ packet: UnsafeRawPointer, _ segment: Segment) -> Bool {
+    guard let head, !closed, count < Self.maxSegments,
+      segment.headerLength == headerLength, segment.payloadLength <= segmentSize,
+      segment.sequence == nextSequence, segment.identification == nextIdentification,
+      headerLength &+ payloadBytes &+ segment.payloadLength <= Self.maxLength,
+      Self.sameHeaders(UnsafeRawPointer(head), packet, headerLength: headerLength)
+    else { return false }
+    count &+= 1
+    payloadBytes &+= segment.payloadLength
+    nextSequence &+= UInt32(truncatingIfNeeded: segment.payloadLength)
+    nextIdentification &+= 1
+    push = segment.push
+    closed = segment.push || segment.payloadLength < segmentSize
+    return true
+  }
+
+  /// Ends the super-packet: with one segment, `virtioHeader` gets a plain header and the
+  /// packet is left as it is; with more, the first packet's header becomes the super-packet's
+  /// (total length, header checksum, PSH of the last, the pseudo-header sum in the TCP
+  /// checksum field for the kernel to complete) and `virtioHeader` says how to segment it.
+  /// Returns the number of segments (0 when nothing was started) and forgets them.
+  @inline(__always)
+  @discardableResult
+  public mutating func finish(virtioHeader: UnsafeMutableRawPointer) -> Int {
+    guard let head else { return 0 }
+    let segments = count
+    self.head = nil
+    count = 0
+    guard segments > 1 else {
+      VirtioNetHeader.storePlain(virtioHeader)
+      return segments
+    }
+    let total = headerLength &+ payloadBytes
+    head.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
+    IPv4Packet.setHeaderChecksum(head)
+    if push {
+      let flags = head.load(fromByteOffset: 33, as: UInt8.self)
+      head.storeBytes(of: flags | Self.flagPSH, toByteOffset: 33, as: UInt8.self)
+    }
+    let pseudo = Self.pseudoHeaderSum(UnsafeRawPointer(head), l4Length: total &- 20)
+    head.storeBigEndian16(Checksum.fold(UInt64(pseudo)), at: 36)
+    VirtioNetHeader(
+      flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4,
+      headerLength: UInt16(truncatingIfNeeded: headerLength),
+      gsoSize: UInt16(truncatingIfNeeded: segmentSize), checksumStart: 20, checksumOffset: 16
+    ).store(virtioHeader)
+    return segments
+  }
+
+  /// Addresses, protocol and L4 length: the TCP pseudo-header, unfolded.
+  @inline(__always)
+  static func pseudoHeaderSum(_ packet: UnsafeRawPointer, l4Length: Int) -> UInt32 {
+    UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
+      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
+      &+ 6 &+ UInt32(truncatingIfNeeded: l4Length)
+  }
+
+  /// Every header byte equal except those that differ between the segments of one
+  /// super-packet: IP total length, ID and checksum; TCP sequence, checksum and the PSH bit.
+  @inline(__always)
+  static func sameHeaders(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, headerLength: Int) -> Bool
+  {
+    // IPv4: version/IHL/ToS (0–1), flags/fragment/TTL/protocol (6–9), addresses (12–19).
+    guard a.loadBigEndian16(at: 0) == b.loadBigEndian16(at: 0),
+      a.loadBigEndian32(at: 6) == b.loadBigEndian32(at: 6),
+      a.loadUnaligned(fromByteOffset: 12, as: UInt64.self)
+        == b.loadUnaligned(fromByteOffset: 12, as: UInt64.self),
+      // TCP: ports (20–23), acknowledgement (28–31), offset/flags/window (32–35) minus PSH,
+      // urgent pointer (38–39), options (40…).
+      a.loadBigEndian32(at: 20) == b.loadBigEndian32(at: 20),
+      a.loadBigEndian32(at: 28) == b.loadBigEndian32(at: 28),
+      (a.loadBigEndian32(at: 32) ^ b.loadBigEndian32(at: 32)) & ~0x0008_0000 == 0,
+      a.loadBigEndian16(at: 38) == b.loadBigEndian16(at: 38)
+    else { return false }
+    var offset = 40
+    while offset < headerLength {
+      guard a.loadBigEndian32(at: offset) == b.loadBigEndian32(at: offset) else { return false }
+      offset &+= 4
+    }
+    return true
+  }
+}
