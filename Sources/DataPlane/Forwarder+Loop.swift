@@ -17,6 +17,8 @@ enum Operation: UInt64 {
   case cancel = 7
   /// A chunk of a split super-packet; the id is its send-header slot.
   case splitSend = 8
+  /// A TUN write of coalesced packets (a super-packet); the id is the udp buffer's.
+  case tunWriteCoalesced = 9
 
   @inline(__always)
   func userData(_ id: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: id) }
@@ -38,12 +40,18 @@ final class LoopBuffers {
   let runs: SegmentRuns
   /// Per udp buffer id: TUN writes from it still in flight (a GRO train is several packets).
   let pendingWrites: UnsafeMutablePointer<Int32>
-  /// With a virtio header on the TUN: per udp buffer, `writesPerBuffer` pairs of iovecs
-  /// [zero header, packet] for WRITEV (the packets of a GRO train are back to back, so the
-  /// header cannot go in front of each in place).
+  /// With a virtio header on the TUN: per udp buffer, `vectorsPerBuffer` iovecs for the
+  /// WRITEVs of its packets (the packets of a GRO train are back to back, so the header cannot
+  /// go in front of each in place): [zero header, packet] for a plain one, [header slot,
+  /// first packet, payload 2, …, payload n] for coalesced ones.
   let writeVectors: UnsafeMutablePointer<iovec>?
   static let writesPerBuffer = 64
+  static let vectorsPerBuffer = 2 * writesPerBuffer
   let zeroHeader: UnsafeMutableRawPointer
+  /// Per udp buffer, `writesPerBuffer` slots of `headerSlotSize` bytes: the virtio headers
+  /// of its coalesced writes.
+  let headerSlots: UnsafeMutableRawPointer?
+  static let headerSlotSize = 16
   /// With TSO/USO: per TUN buffer, where its super-packet is split to, and the sends of that
   /// split still in flight (≤ 2 chunks of ≤ 64 segments, header slots `count + 2·id + c`).
   let splitAreas: UnsafeMutableRawPointer?
@@ -72,13 +80,17 @@ final class LoopBuffers {
     zeroHeader = .allocate(byteCount: 16, alignment: 8)
     zeroHeader.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
     if virtioHeaderSize > 0 {
-      let n = configuration.udpBufferCount * Self.writesPerBuffer * 2
+      let n = configuration.udpBufferCount * Self.vectorsPerBuffer
       let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: n)
       vectors.initialize(
         repeating: iovec(iov_base: zeroHeader, iov_len: virtioHeaderSize), count: n)
       writeVectors = vectors
+      let slots = configuration.udpBufferCount * Self.writesPerBuffer * Self.headerSlotSize
+      headerSlots = .allocate(byteCount: slots, alignment: 16)
+      headerSlots?.initializeMemory(as: UInt8.self, repeating: 0, count: slots)
     } else {
       writeVectors = nil
+      headerSlots = nil
     }
     splitAreas =
       splitting ? .allocate(byteCount: tunCount * Self.splitAreaSize, alignment: 64) : nil
@@ -92,6 +104,7 @@ final class LoopBuffers {
     pendingWrites.deallocate()
     zeroHeader.deallocate()
     writeVectors?.deallocate()
+    headerSlots?.deallocate()
     splitAreas?.deallocate()
     pendingSends.deallocate()
     chunkSegments.deallocate()
@@ -217,10 +230,13 @@ extension Forwarder {
       } else {
         countReadFailure(result)
       }
-    case .tunWrite:
+    case .tunWrite, .tunWriteCoalesced:
       inFlight &-= 1
       if result < 0 {
         bank.add(.dropTunWriteError)
+        if userData >> 56 == Operation.tunWriteCoalesced.rawValue && result == -EINVAL {
+          disableReceiveCoalescing(reason: -result)
+        }
       } else {
         bank.add(.tunPacketsWritten)
         bank.add(.tunBytesWritten, UInt64(max(Int(result) &- virtioHeaderSize, 0)))
@@ -417,6 +433,107 @@ extension Forwarder {
         return
       }
     }
+    guard let vectors = buffers.writeVectors else {
+      writePlain(id, buffer, total: total, segment: segment, ring, buffers)
+      return
+    }
+    var train = TrainWrites(
+      vectors: vectors + id &* LoopBuffers.vectorsPerBuffer,
+      headerSlots: buffers.headerSlots! + id &* LoopBuffers.writesPerBuffer
+        &* LoopBuffers.headerSlotSize)
+    let coalescing = activeOffloads.contains(.receiveCoalescing)
+    var offset = 0
+    repeat {
+      let length = min(segment, total &- offset)
+      let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+      offset &+= segment
+      var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
+      if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+      guard verdict == .forward else {
+        bank.add(Counter.drop(for: verdict))
+        continue
+      }
+      if coalescing, let candidate = TCPCoalescer.segment(UnsafeRawPointer(packet), length: length)
+      {
+        if train.used < LoopBuffers.vectorsPerBuffer,
+          train.merge.append(UnsafeRawPointer(packet), candidate)
+        {
+          train.vectors[train.used] = iovec(
+            iov_base: packet + candidate.headerLength,
+            iov_len: length &- candidate.headerLength)
+          train.used &+= 1
+          continue
+        }
+        flushCoalesced(id, &train, ring)
+        guard train.writes < LoopBuffers.writesPerBuffer,
+          train.used &+ 2 <= LoopBuffers.vectorsPerBuffer
+        else {
+          bank.add(.dropTunWriteError)
+          continue
+        }
+        // [header slot, first packet]; finish() fills the slot.
+        train.first = train.used
+        train.vectors[train.used] = iovec(
+          iov_base: train.headerSlots + Int(train.writes) &* LoopBuffers.headerSlotSize,
+          iov_len: virtioHeaderSize)
+        train.vectors[train.used &+ 1] = iovec(iov_base: packet, iov_len: length)
+        train.used &+= 2
+        train.merge.start(packet, candidate)
+        continue
+      }
+      flushCoalesced(id, &train, ring)
+      guard train.writes < LoopBuffers.writesPerBuffer,
+        train.used &+ 2 <= LoopBuffers.vectorsPerBuffer, let sqe = sqe(ring)
+      else {
+        bank.add(.dropTunWriteError)
+        continue
+      }
+      // [zero virtio header, packet]: a plain packet with complete checksums.
+      let pair = train.vectors + train.used
+      pair[0] = iovec(iov_base: buffers.zeroHeader, iov_len: virtioHeaderSize)
+      pair[1] = iovec(iov_base: packet, iov_len: length)
+      train.used &+= 2
+      io_uring_prep_writev(sqe, tunFD, pair, 2, 0)
+      finish(sqe, .tunWrite, id)
+      train.writes &+= 1
+    } while offset < total
+    flushCoalesced(id, &train, ring)
+    if train.writes == 0 {
+      buffers.udp.recycle(id)
+    } else {
+      buffers.pendingWrites[id] = train.writes
+    }
+  }
+
+  /// Ends the super-packet being built in `train` (if any) and posts its WRITEV: one
+  /// segment goes as a plain packet, several as one TSO super-packet.
+  @inline(__always)
+  private func flushCoalesced(_ id: Int, _ train: inout TrainWrites, _ ring: Ring) {
+    guard train.merge.head != nil else { return }
+    let slot = train.vectors[train.first].iov_base!
+    let segments = train.merge.finish(virtioHeader: slot)
+    guard let sqe = sqe(ring) else {
+      bank.add(.dropTunWriteError)
+      return
+    }
+    let count = train.used &- train.first
+    io_uring_prep_writev(sqe, tunFD, train.vectors + train.first, UInt32(count), 0)
+    if segments > 1 {
+      finish(sqe, .tunWriteCoalesced, id)
+      bank.add(.tunCoalescedWrites)
+      bank.add(.tunCoalescedPackets, UInt64(segments))
+    } else {
+      finish(sqe, .tunWrite, id)
+    }
+    train.writes &+= 1
+  }
+
+  /// udp → tun without a virtio header: one WRITE per packet of the train.
+  @inline(__always)
+  private func writePlain(
+    _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, _ ring: Ring,
+    _ buffers: LoopBuffers
+  ) {
     var writes: Int32 = 0
     var offset = 0
     repeat {
@@ -429,19 +546,7 @@ extension Forwarder {
         bank.add(Counter.drop(for: verdict))
         continue
       }
-      if let vectors = buffers.writeVectors {
-        guard writes < LoopBuffers.writesPerBuffer else {
-          bank.add(.dropTunWriteError)
-          continue
-        }
-        // [zero virtio header, packet]: a plain packet with complete checksums.
-        let pair = vectors + (id &* LoopBuffers.writesPerBuffer &+ Int(writes)) &* 2
-        pair[1].iov_base = packet
-        pair[1].iov_len = length
-        io_uring_prep_writev(sqe, tunFD, pair, 2, 0)
-      } else {
-        io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
-      }
+      io_uring_prep_write(sqe, tunFD, packet, UInt32(length), 0)
       finish(sqe, .tunWrite, id)
       writes &+= 1
     } while offset < total

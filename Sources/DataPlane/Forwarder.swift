@@ -170,6 +170,15 @@ public final class Forwarder: @unchecked Sendable {
     notice("GSO send of a split super-packet refused (errno \(reason)); TUN TSO/USO off")
   }
 
+  /// Turns receive-side coalescing off at run time (the kernel refused a TUN write with a
+  /// TSO virtio header): received packets are written one by one from now on.
+  func disableReceiveCoalescing(reason: Int32) {
+    guard activeOffloads.contains(.receiveCoalescing) else { return }
+    activeOffloads.remove(.receiveCoalescing)
+    offloadsBox.withLock { $0 = activeOffloads }
+    notice("TUN write of a coalesced super-packet refused (errno \(reason)); receive GRO off")
+  }
+
   func recordFailure(_ error: DataPlaneError) {
     failureBox.withLock { $0 = $0 ?? error }
   }

@@ -50,6 +50,10 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var tunSplitPackets: UInt64 = 0
   public var dropOffload: UInt64 = 0
   public var offloadsDisabled: UInt64 = 0
+  /// Receive-side coalescing: super-packets written into the TUN (each one write, counted in
+  /// tunPacketsWritten) and the received packets merged into them.
+  public var tunCoalescedWrites: UInt64 = 0
+  public var tunCoalescedPackets: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
   /// they submitted.
   public var submissions: UInt64 = 0
@@ -83,6 +87,7 @@ enum Counter: Int, CaseIterable {
   case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
   case bufferShortages, icmpSent, udpSends, udpReceives
   case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
+  case tunCoalescedWrites, tunCoalescedPackets
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -157,6 +162,8 @@ final class CounterBank: @unchecked Sendable {
     s.tunSplitPackets = load(.tunSplitPackets)
     s.dropOffload = load(.dropOffload)
     s.offloadsDisabled = load(.offloadsDisabled)
+    s.tunCoalescedWrites = load(.tunCoalescedWrites)
+    s.tunCoalescedPackets = load(.tunCoalescedPackets)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

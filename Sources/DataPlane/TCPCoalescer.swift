@@ -147,8 +147,7 @@ public struct TCPCoalescer {
   /// Every header byte equal except those that differ between the segments of one
   /// super-packet: IP total length, ID and checksum; TCP sequence, checksum and the PSH bit.
   @inline(__always)
-  static func sameHeaders(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, headerLength: Int) -> Bool
-  {
+  static func sameHeaders(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, headerLength: Int) -> Bool {
     // IPv4: version/IHL/ToS (0–1), flags/fragment/TTL/protocol (6–9), addresses (12–19).
     guard a.loadBigEndian16(at: 0) == b.loadBigEndian16(at: 0),
       a.loadBigEndian32(at: 6) == b.loadBigEndian32(at: 6),

@@ -13,9 +13,14 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
   public static let tcpSegmentation = TunOffloads(rawValue: 2)
   /// TUN_F_USO4|USO6 (Linux 6.2+): UDP super-packets, split here (implies checksum).
   public static let udpSegmentation = TunOffloads(rawValue: 4)
-  public static let all: TunOffloads = [.checksum, .tcpSegmentation, .udpSegmentation]
+  /// Receive side (no kernel flag, only the virtio header): consecutive TCP segments of one
+  /// flow in a UDP GRO train are merged and written into the TUN as one super-packet.
+  public static let receiveCoalescing = TunOffloads(rawValue: 8)
+  public static let all: TunOffloads = [
+    .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing,
+  ]
 
-  /// Parses a comma-separated list of `csum`, `tso`, `uso`, or `all` / `none` / empty.
+  /// Parses a comma-separated list of `csum`, `tso`, `uso`, `gro`, or `all` / `none` / empty.
   /// Nil for an unknown word.
   public init?(list: String) {
     var result: TunOffloads = []
@@ -24,6 +29,7 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
       case "csum": result.insert(.checksum)
       case "tso": result.insert(.tcpSegmentation)
       case "uso": result.insert(.udpSegmentation)
+      case "gro": result.insert(.receiveCoalescing)
       case "all": result.formUnion(.all)
       case "none", "": break
       default: return nil
@@ -50,6 +56,7 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
     if contains(.checksum) { words.append("csum") }
     if contains(.tcpSegmentation) { words.append("tso") }
     if contains(.udpSegmentation) { words.append("uso") }
+    if contains(.receiveCoalescing) { words.append("gro") }
     return words.isEmpty ? "none" : words.joined(separator: ",")
   }
 }

@@ -174,6 +174,8 @@ public final class UDPBackend: Backend {
       drop_offload=\(counters.dropOffload)
       drop_send_error=\(counters.dropSendError)
       offloads_disabled=\(counters.offloadsDisabled)
+      tun_coalesced_writes=\(counters.tunCoalescedWrites)
+      tun_coalesced_packets=\(counters.tunCoalescedPackets)
 
       """
     try? text.write(toFile: path, atomically: true, encoding: .utf8)
