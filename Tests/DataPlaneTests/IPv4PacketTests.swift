@@ -29,6 +29,33 @@ import Testing
     }
   }
 
+  /// The 8-byte-word sum equals the 4-byte big-endian one and the byte-wise reference for
+  /// every length, start alignment and initial value (including all-0xff data, where the
+  /// end-around carries pile up).
+  @Test func wideSumMatchesWordSum() {
+    var rng = SplitMix64(state: 11)
+    var checked = 0
+    for length in 0..<600 {
+      for fill in [nil, UInt8(0xff)] {
+        let bytes = (0..<(length + 7)).map { _ in fill ?? UInt8.random(in: 0...255, using: &rng) }
+        let initial = UInt32.random(in: 0...0x3_ffff, using: &rng)
+        let start = Int.random(in: 0...7, using: &rng)
+        let (wide, words, reference) = bytes.withUnsafeBytes { raw in
+          let base = raw.baseAddress! + start
+          return (
+            Checksum.sum(base, length: length, initial: initial),
+            Checksum.sumByWords32(base, length: length, initial: initial),
+            ~referenceChecksum(bytes[start..<start + length])
+          )
+        }
+        #expect(wide == words, "length \(length) start \(start)")
+        if initial == 0 { #expect(wide == reference, "length \(length)") }
+        checked += 1
+      }
+    }
+    #expect(checked == 1200)
+  }
+
   /// The incremental update must equal a full recomputation for every header, including the
   /// checksum values near 0x0000/0xffff where naive RFC 1141 updates go wrong.
   @Test func ttlDecrementEqualsRecomputation() {

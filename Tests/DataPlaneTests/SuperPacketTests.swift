@@ -210,13 +210,17 @@ private func l4ChecksumIsValid(_ p: [UInt8]) -> Bool {
       ("none", TunOffloads()),
       ("", TunOffloads()),
       ("all", .all),
-      ("uso, tso", .all),
+      ("all", [.checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing]),
+      ("uso, tso", [.checksum, .tcpSegmentation, .udpSegmentation]),
+      ("gro", .receiveCoalescing),
+      ("tso,gro", [.checksum, .tcpSegmentation, .receiveCoalescing]),
     ] as [(String, TunOffloads)])
   func parsesOffloadList(_ list: String, expected: TunOffloads) {
     #expect(TunOffloads(list: list) == expected)
   }
 
   @Test func rejectsUnknownOffload() {
-    #expect(TunOffloads(list: "tso,gro") == nil)
+    #expect(TunOffloads(list: "tso,lro") == nil)
+    #expect(TunOffloads(list: "gso") == nil)
   }
 }

@@ -23,6 +23,16 @@ public enum BenchmarkPackets {
     return buffer
   }
 
+  /// `length` bytes of varied content (a payload to checksum); the caller deallocates.
+  public static func payload(length: Int) -> UnsafeMutableRawPointer {
+    let bytes = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 8)
+    for i in 0..<length {
+      bytes.storeBytes(
+        of: UInt8(truncatingIfNeeded: i &* 151 &+ 7), toByteOffset: i, as: UInt8.self)
+    }
+    return bytes
+  }
+
   /// 200 leases of a /16, as the control plane hands them to the forwarder.
   public static let routes = (1...200).map {
     Route(
