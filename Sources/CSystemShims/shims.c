@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "CSystemShims.h"
@@ -14,6 +15,10 @@ int flannel_set_malloc_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
 
 int flannel_eventfd(unsigned int initval, int nonblocking) {
   return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
+}
+
+int flannel_set_thread_name(const char *name) {
+  return pthread_setname_np(pthread_self(), name);
 }
 
 int flannel_io_uring_enable_rings(int ring_fd) {

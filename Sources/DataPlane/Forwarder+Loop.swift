@@ -52,10 +52,13 @@ final class LoopBuffers {
   /// of its coalesced writes.
   let headerSlots: UnsafeMutableRawPointer?
   static let headerSlotSize = 16
-  /// With TSO/USO: per TUN buffer, where its super-packet is split to, and the sends of that
+  /// With TSO/USO: per TUN buffer, where the headers of its split super-packet go and the
+  /// iovecs gathering them with the payloads (left in the buffer), and the sends of that
   /// split still in flight (≤ 2 chunks of ≤ 64 segments, header slots `count + 2·id + c`).
   let splitAreas: UnsafeMutableRawPointer?
-  static let splitAreaSize = 65536 + SuperPacket.maxSegments * SuperPacket.maxHeaderLength
+  static let splitAreaSize = SuperPacket.maxSegments * SuperPacket.maxHeaderLength
+  let splitVectors: UnsafeMutablePointer<iovec>?
+  static let splitVectorCount = 2 * SuperPacket.maxSegments
   let pendingSends: UnsafeMutablePointer<Int32>
   /// Per split slot: the segments of its chunk (for counting).
   let chunkSegments: UnsafeMutablePointer<Int32>
@@ -94,6 +97,7 @@ final class LoopBuffers {
     }
     splitAreas =
       splitting ? .allocate(byteCount: tunCount * Self.splitAreaSize, alignment: 64) : nil
+    splitVectors = splitting ? .allocate(capacity: tunCount * Self.splitVectorCount) : nil
     pendingSends = .allocate(capacity: tunCount)
     pendingSends.initialize(repeating: 0, count: tunCount)
     chunkSegments = .allocate(capacity: 2 * tunCount)
@@ -106,6 +110,7 @@ final class LoopBuffers {
     writeVectors?.deallocate()
     headerSlots?.deallocate()
     splitAreas?.deallocate()
+    splitVectors?.deallocate()
     pendingSends.deallocate()
     chunkSegments.deallocate()
   }

@@ -4,8 +4,9 @@ import CLibURing
   import Glibc
 #endif
 
-/// tun → udp for TSO/USO super-packets: split into the buffer's split area (pure code in
-/// SuperPacket), then one SENDMSG with UDP_SEGMENT per ≤ 64 segments. The datagrams on the
+/// tun → udp for TSO/USO super-packets: split (pure code in SuperPacket: the headers go to the
+/// buffer's split area, the payloads stay in the buffer and are gathered by iovecs), then one
+/// SENDMSG with UDP_SEGMENT per ≤ 64 segments. The datagrams on the
 /// wire are the packets the kernel would have sent without the offload.
 extension Forwarder {
   /// Segments per GSO send: the kernel's UDP_MAX_SEGMENTS before 2024. With the 65507-byte
@@ -19,16 +20,19 @@ extension Forwarder {
     _ destination: sockaddr_in, _ ring: Ring, _ buffers: LoopBuffers
   ) {
     bank.add(.tunSuperPackets)
-    guard let areas = buffers.splitAreas, buffers.runs.enabled else {
+    guard let areas = buffers.splitAreas, let allVectors = buffers.splitVectors,
+      buffers.runs.enabled
+    else {
       // Offloads went off at run time; this one was already queued. TCP resends it.
       bank.add(.dropOffload)
       buffers.tun.recycle(id)
       return
     }
     let area = areas + id &* LoopBuffers.splitAreaSize
+    let vectors = allVectors + id &* LoopBuffers.splitVectorCount
     let split = SuperPacket.split(
       virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
-      capacity: LoopBuffers.splitAreaSize)
+      capacity: LoopBuffers.splitAreaSize, gather: vectors)
     guard case .success(let segments) = split else {
       bank.add(.dropOffload)
       buffers.tun.recycle(id)
@@ -50,18 +54,16 @@ extension Forwarder {
       1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segments.segmentLength))
     var chunk = 0
     var sent = 0
-    var offset = 0
     while sent < segments.count {
       // ≤ 64 segments and ≤ 65507 bytes (one UDP payload) per send: 44 at MTU 1472.
       let count = min(perSend, segments.count &- sent)
-      let bytes = min(count &* segments.segmentLength, segments.bytes &- offset)
       let slot = tunCount &+ 2 &* id &+ chunk
       guard chunk < 2, let sqe = sqe(ring) else {
         bank.add(.dropSendError, UInt64(segments.count &- sent))
         break
       }
       let header = buffers.headers.prepareSplitSend(
-        slot: slot, base: area + offset, bytes: bytes, segments: count,
+        slot: slot, vectors: vectors + 2 &* sent, vectorCount: 2 &* count, segments: count,
         segmentSize: segments.segmentLength, to: destination)
       io_uring_prep_sendmsg(sqe, socketFD, header, 0)
       finish(sqe, .splitSend, slot)
@@ -69,7 +71,6 @@ extension Forwarder {
       buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)
       buffers.pendingSends[id] &+= 1
       sent &+= count
-      offset &+= bytes
       chunk &+= 1
     }
     if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }

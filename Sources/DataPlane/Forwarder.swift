@@ -197,6 +197,9 @@ final class StartContext {
 
 private func forwarderThreadMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
   let context = Unmanaged<StartContext>.fromOpaque(raw!).takeRetainedValue()
+  // A name of its own for top/perf (it would inherit the creating thread's, often a Dispatch
+  // worker's "…default-qos").
+  _ = flannel_set_thread_name("flannel-fwd")
   context.forwarder.run(ready: context.ready)
   return nil
 }

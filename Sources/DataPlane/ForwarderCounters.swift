@@ -64,8 +64,13 @@ public struct ForwarderCounters: Equatable, Sendable {
 
   public init() {}
 
-  /// Packets moved into user space: TUN reads plus UDP receives (each is one completion).
-  public var packetsMoved: UInt64 { tunPacketsRead &+ udpPacketsReceived }
+  /// Inner packets moved through user space: packets read from the TUN (a TSO/USO
+  /// super-packet counts as the packets it was split into) plus packets received from peers
+  /// (a UDP GRO train counts as its packets).
+  public var packetsMoved: UInt64 {
+    (tunPacketsRead &- min(tunSuperPackets, tunPacketsRead)) &+ tunSplitPackets
+      &+ udpPacketsReceived
+  }
 
   /// Mean packets moved per io_uring_enter: how well the loop batches.
   public var packetsPerSubmission: Double {

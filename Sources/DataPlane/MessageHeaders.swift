@@ -84,18 +84,18 @@ final class MessageHeaders {
     return finishSend(slot: head, vectors: count, segments: count, segmentSize: segmentSize)
   }
 
-  /// Points send header `slot` at `bytes` bytes of split packets at `base`, to `destination`;
+  /// Points send header `slot` at split packets gathered by `vectorCount` iovecs (header,
+  /// payload, header, …) kept by the caller until the send completes, to `destination`;
   /// `segments` packets of `segmentSize` bytes (the last may be shorter) go as one UDP GSO send.
   @inline(__always)
   func prepareSplitSend(
-    slot: Int, base: UnsafeMutableRawPointer, bytes: Int, segments: Int, segmentSize: Int,
-    to destination: sockaddr_in
+    slot: Int, vectors gathered: UnsafeMutablePointer<iovec>, vectorCount: Int, segments: Int,
+    segmentSize: Int, to destination: sockaddr_in
   ) -> UnsafeMutablePointer<msghdr> {
     destinations[slot] = destination
-    let vector = vectors + slot &* SegmentRuns.maxSegments
-    vector[0].iov_base = base
-    vector[0].iov_len = bytes
-    return finishSend(slot: slot, vectors: 1, segments: segments, segmentSize: segmentSize)
+    sends[slot].msg_iov = gathered
+    return finishSend(
+      slot: slot, vectors: vectorCount, segments: segments, segmentSize: segmentSize)
   }
 
   @inline(__always)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Pure operations on what a TUN with offloads hands over (no I/O; the Forwarder calls them):
 /// finishing a partial L4 checksum, and cutting a TSO/USO super-packet into the MTU-sized
 /// IPv4 packets the kernel would have produced, each a complete packet that needs nothing
@@ -53,9 +57,15 @@ public enum SuperPacket {
   /// back into `output`: per packet the IPv4 header with ID + i, its total length and a new
   /// header checksum; TCP: sequence + i·gsoSize, FIN and PSH only on the last, CWR only on
   /// the first; UDP: its length; a full L4 checksum. The kernel's hdr_len is ignored.
+  ///
+  /// With `gather`, payloads are not copied: `output` receives only the packets' headers
+  /// (`count` × header length, back to back) and `gather` 2 × `count` iovecs, [header i,
+  /// payload i inside `packet`], which a sendmsg sends as the same bytes (the packet must
+  /// stay untouched until then). `Segments.bytes` is the packets' length either way.
   public static func split(
     _ header: VirtioNetHeader, packet: UnsafeRawPointer, length: Int,
-    into output: UnsafeMutableRawPointer, capacity: Int
+    into output: UnsafeMutableRawPointer, capacity: Int,
+    gather: UnsafeMutablePointer<iovec>? = nil
   ) -> Result<Segments, Refusal> {
     guard length >= 28, packet.load(as: UInt8.self) == 0x45,
       packet.loadBigEndian16(at: 6) & 0x3fff == 0
@@ -85,7 +95,8 @@ public enum SuperPacket {
     guard gsoSize > 0, payload > 0 else { return .failure(.badSegmentation) }
     let count = (payload &+ gsoSize &- 1) / gsoSize
     let bytes = count &* headerLength &+ payload
-    guard count <= maxSegments, bytes <= capacity else { return .failure(.badSegmentation) }
+    let needed = gather == nil ? bytes : count &* headerLength
+    guard count <= maxSegments, needed <= capacity else { return .failure(.badSegmentation) }
 
     let firstID = packet.loadBigEndian16(at: 4)
     let firstSequence = isTCP ? packet.loadBigEndian32(at: 24) : 0
@@ -100,8 +111,15 @@ public enum SuperPacket {
       let offset = i &* gsoSize
       let size = min(gsoSize, payload &- offset)
       let last = i == count &- 1
+      let source = packet + (headerLength &+ offset)
       out.copyMemory(from: packet, byteCount: headerLength)
-      (out + headerLength).copyMemory(from: packet + (headerLength &+ offset), byteCount: size)
+      if let gather {
+        gather[2 &* i] = iovec(iov_base: out, iov_len: headerLength)
+        gather[2 &* i &+ 1] = iovec(
+          iov_base: UnsafeMutableRawPointer(mutating: source), iov_len: size)
+      } else {
+        (out + headerLength).copyMemory(from: source, byteCount: size)
+      }
       let total = headerLength &+ size
       out.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
       out.storeBigEndian16(firstID &+ UInt16(truncatingIfNeeded: i), at: 4)
@@ -119,11 +137,14 @@ public enum SuperPacket {
         l4.storeBigEndian16(UInt16(truncatingIfNeeded: l4Total), at: 4)
         l4.storeBigEndian16(0, at: 6)
       }
-      var checksum = ~Checksum.sum(
-        UnsafeRawPointer(l4), length: l4Total, initial: pseudo &+ UInt32(l4Total))
+      // Header and payload summed apart (the header's length is even): the payload is read
+      // where it lies, whether or not it was copied.
+      let headerSum = Checksum.sum(
+        UnsafeRawPointer(l4), length: l4Length, initial: pseudo &+ UInt32(l4Total))
+      var checksum = ~Checksum.sum(source, length: size, initial: UInt32(headerSum))
       if !isTCP && checksum == 0 { checksum = 0xffff }
       l4.storeBigEndian16(checksum, at: isTCP ? 16 : 6)
-      out += total
+      out += gather == nil ? total : headerLength
     }
     return .success(
       Segments(count: count, segmentLength: headerLength &+ min(gsoSize, payload), bytes: bytes))

@@ -205,5 +205,9 @@ import Testing
     counters.submissions = 4
     #expect(counters.packetsMoved == 64)
     #expect(counters.packetsPerSubmission == 16)
+    // 10 of the 30 reads were super-packets split into 440 packets.
+    counters.tunSuperPackets = 10
+    counters.tunSplitPackets = 440
+    #expect(counters.packetsMoved == 20 + 440 + 34)
   }
 }

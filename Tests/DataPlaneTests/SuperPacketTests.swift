@@ -1,4 +1,5 @@
 import DataPlane
+import Glibc
 import Testing
 
 /// A TCP (or UDP) super-packet as the TUN hands it over with TSO/USO: one IPv4 header, one L4
@@ -146,6 +147,43 @@ private func l4ChecksumIsValid(_ p: [UInt8]) -> Bool {
     _ name: String, packet: [UInt8], header: VirtioNetHeader, expected: SuperPacket.Refusal
   ) {
     #expect(throws: expected) { try split(header, packet).get() }
+  }
+
+  /// The gathering split (headers apart, payloads left in place) sends exactly the bytes the
+  /// copying split writes: the iovecs, concatenated, equal its output.
+  @Test(arguments: [
+    Case(tcp: true, payload: 4001, gsoSize: 1000, options: 0),
+    Case(tcp: true, payload: 65_400, gsoSize: 1448, options: 12),
+    Case(tcp: false, payload: 3001, gsoSize: 1400, options: 0),
+  ])
+  func gatheringSplitSendsTheSameBytes(_ c: Case) throws {
+    let original = superPacket(tcp: c.tcp, payloadLength: c.payload, tcpOptions: c.options)
+    let virtio = header(tcp: c.tcp, gsoSize: c.gsoSize)
+    let (copied, _) = try split(virtio, original).get()
+    var contiguous = [UInt8](repeating: 0, count: copied.bytes)
+    var headers = [UInt8](repeating: 0, count: SuperPacket.maxSegments * 80)
+    var vectors = [iovec](repeating: iovec(), count: 2 * SuperPacket.maxSegments)
+    var gathered: [UInt8] = []
+    original.withUnsafeBytes { p in
+      contiguous.withUnsafeMutableBytes { o in
+        _ = SuperPacket.split(
+          virtio, packet: p.baseAddress!, length: p.count, into: o.baseAddress!, capacity: o.count)
+      }
+      headers.withUnsafeMutableBytes { h in
+        vectors.withUnsafeMutableBufferPointer { v in
+          let result = SuperPacket.split(
+            virtio, packet: p.baseAddress!, length: p.count, into: h.baseAddress!,
+            capacity: h.count, gather: v.baseAddress!)
+          guard case .success(let segments) = result else { return }
+          #expect(segments == copied)
+          for i in 0..<(2 * segments.count) {
+            gathered += UnsafeRawBufferPointer(start: v[i].iov_base, count: v[i].iov_len)
+          }
+        }
+      }
+    }
+    #expect(gathered.count == copied.bytes)
+    #expect(gathered == contiguous)
   }
 
   @Test func refusesBadHeaderChecksumAndLength() {

@@ -13,6 +13,10 @@ int flannel_set_malloc_arena_max(int n);
 /// Returns the fd or -1 with errno set.
 int flannel_eventfd(unsigned int initval, int nonblocking);
 
+/// pthread_setname_np(pthread_self(), name): names the calling thread (≤ 15 bytes) for top,
+/// perf and /proc. Returns 0 or an errno.
+int flannel_set_thread_name(const char *name);
+
 /// io_uring_register(ring_fd, IORING_REGISTER_ENABLE_RINGS): liburing 2.3 declares
 /// io_uring_enable_rings but its shared library does not export it. Returns 0 or -errno.
 int flannel_io_uring_enable_rings(int ring_fd);
