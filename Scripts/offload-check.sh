@@ -27,7 +27,8 @@ source Scripts/lib/lab.sh
 offloads_b=none
 if [ "${1:-}" = --both-on ]; then offloads_b=all; shift; fi
 lab_use_flanneld "${1:-}"
-trap lab_cleanup EXIT
+# On a failure, the daemons' last words before everything is deleted.
+trap 'rc=$?; [ $rc = 0 ] || logs; lab_cleanup' EXIT
 lib=Scripts/lib
 read -r -a args_a <<<"${OFFLOAD_CHECK_ARGS_A:-}"
 read -r -a args_b <<<"${OFFLOAD_CHECK_ARGS_B:-}"
@@ -41,9 +42,21 @@ started=$SECONDS
 failures=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-logs() { for i in 1 2; do echo "--- flanneld h$i"; tail -20 "$LAB_DIR/flanneld-h$i.log" || true; done; }
+logs() {
+  local f
+  for i in 1 2; do
+    f="$LAB_DIR/flanneld-h$i.log"
+    [ -f "$f" ] || continue
+    echo "--- flanneld h$i (first 3 and last 15 lines)"
+    head -3 "$f"
+    [ "$(wc -l <"$f")" -le 3 ] || tail -n +4 "$f" | tail -15
+  done
+}
 # A failure that leaves nothing further to check.
-fatal() { fail "$*"; logs; exit 1; }
+fatal() {
+  fail "$*"
+  exit 1
+}
 
 # --- the checker can fail --------------------------------------------------------------------
 mkdir -p "$LAB_DIR/self-test"
@@ -78,7 +91,10 @@ PID_A=$LAB_LAST_PID
 start_node 2 "$offloads_b" "${args_b[@]}"
 PID_B=$LAB_LAST_PID
 for i in 1 2; do
-  lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env"
+  pid=$([ $i = 1 ] && echo "$PID_A" || echo "$PID_B")
+  # Stop waiting as soon as the daemon is gone (a bad OFFLOAD_CHECK_ARGS_*, say).
+  lab_wait 30 "subnet.env on host $i" bash -c "test -s '$LAB_DIR/h$i/subnet.env' || ! kill -0 $pid"
+  kill -0 "$pid" 2>/dev/null || fatal "flanneld on host $i exited before writing its subnet.env"
   lab_container_attach_env "$i" "$LAB_DIR/h$i/subnet.env"
 done
 grep -qx "FLANNEL_MTU=$MTU" "$LAB_DIR/h1/subnet.env" || fatal "FLANNEL_MTU is not $MTU"
@@ -87,13 +103,10 @@ ctr1=$(lab_container 1) ctr2=$(lab_container 2)
 # Each node learns the other's lease through etcd: poll until the containers reach each other.
 lab_wait 15 "ping c1 → c2" ip netns exec "$ctr1" ping -c 1 -W 1 "$c2" || fatal "no ping c1 → c2"
 lab_wait 15 "ping c2 → c1" ip netns exec "$ctr2" ping -c 1 -W 1 "$c1" || fatal "no ping c2 → c1"
-for i in 1 2; do
-  echo "  host $i: flanneld -udp-offloads=$([ $i = 1 ] && echo all || echo $offloads_b)" \
-    "$( ( [ $i = 1 ] && echo "${args_a[*]}" ) || echo "${args_b[*]}")," \
-    "$(grep -o 'TUN offloads.*' "$LAB_DIR/flanneld-h$i.log" | head -1 || true)"
-done
+echo "  host A: -udp-offloads=all ${args_a[*]}; $(grep -o 'TUN offloads.*' "$LAB_DIR/flanneld-h1.log" | head -1 || true)"
+echo "  host B: -udp-offloads=$offloads_b ${args_b[*]}; $(grep -o 'TUN offloads.*' "$LAB_DIR/flanneld-h2.log" | head -1 || echo "no TUN offloads")"
 grep -q "TUN offloads .*tso" "$LAB_DIR/flanneld-h1.log" || fatal "host A did not turn TSO on: $(grep -i offload "$LAB_DIR/flanneld-h1.log")"
-pass "mixed cluster up: containers $c1 (host A, offloads all) and $c2 (host B, offloads $offloads_b) ping each other"
+pass "cluster up: containers $c1 (host A, offloads all) and $c2 (host B, offloads $offloads_b) ping each other"
 
 # --- captures on both hosts' eth0 ------------------------------------------------------------
 declare -A CAPTURE
@@ -157,7 +170,7 @@ minimum=$((2 * tcp_bytes / (MTU - 40) + 2 * udp_datagrams))
 sleep 0.2 # what is still in flight
 for i in 1 2; do
   f="$LAB_DIR/h$i/underlay.pcap"
-  kill -INT "${CAPTURE[$i]}"
+  kill -INT "${CAPTURE[$i]}" 2>/dev/null || true
   wait "${CAPTURE[$i]}" 2>/dev/null || true
   lab_forget_pid "${CAPTURE[$i]}"
   dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$f.log")
@@ -177,7 +190,7 @@ for i in 1 2; do
     read -r n tcp udp icmp other frags longest <<<"$out"
     pass "host $host eth0: all $n datagrams (≥ $minimum) are one valid inner IPv4 packet ≤ $MTU bytes (TCP $tcp, UDP $udp incl. $frags fragments, ICMP $icmp, other $other; longest $longest)"
   else
-    fail "host $host eth0 capture: $out"
+    fail "host $host eth0 capture: ${out#FAIL: }"
   fi
 done
 
@@ -201,4 +214,4 @@ for i in 1 2; do
 done
 
 echo "offload check ($([ $offloads_b = all ] && echo "both hosts offloads all" || echo "mixed: A all, B none")): $failures failure(s), $((SECONDS - started)) s"
-[ $failures = 0 ] || { logs; exit 1; }
+[ $failures = 0 ]

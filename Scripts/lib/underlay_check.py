@@ -132,7 +132,8 @@ def check(path, port, mtu, minimum):
         where = "record %d (datagram %d)" % (number, datagrams)
         try:
             if len(p) != wirelen:
-                raise Bad("captured %d of %d bytes (raise the snap length)" % (len(p), wirelen))
+                raise Bad("captured %d of %d bytes (a GSO send the device did not segment, or"
+                          " a snap length too small)" % (len(p), wirelen))
             if struct.unpack("!H", p[6:8])[0] & 0x3FFF:
                 raise Bad("outer datagram is an IP fragment")
             total = struct.unpack("!H", p[2:4])[0]
