@@ -170,6 +170,7 @@ minimum=$((2 * tcp_bytes / (MTU - 40) + 2 * udp_datagrams))
 sleep 0.2 # what is still in flight
 for i in 1 2; do
   f="$LAB_DIR/h$i/underlay.pcap"
+  host=$([ $i = 1 ] && echo A || echo B)
   kill -INT "${CAPTURE[$i]}" 2>/dev/null || true
   wait "${CAPTURE[$i]}" 2>/dev/null || true
   lab_forget_pid "${CAPTURE[$i]}"
@@ -177,15 +178,14 @@ for i in 1 2; do
   captured=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$f.log")
   received=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$f.log")
   if [ -z "$dropped" ] || [ -z "$captured" ] || [ -z "$received" ]; then
-    fail "tcpdump on host $i: no packet counts in its output: $(cat "$f.log")"
+    fail "tcpdump on host $host: no packet counts in its output: $(cat "$f.log")"
   elif [ "$dropped" != 0 ]; then
-    fail "tcpdump on host $i dropped $dropped packets (of $((received + dropped))); checking the $captured captured ones anyway"
+    fail "tcpdump on host $host dropped $dropped packets (of $((received + dropped))); checking the $captured captured ones anyway"
   elif [ "$captured" != "$received" ]; then
-    fail "tcpdump on host $i wrote $captured of the $received packets it received; checking those"
+    fail "tcpdump on host $host wrote $captured of the $received packets it received; checking those"
   else
-    pass "tcpdump on host $i: $captured packets captured, 0 dropped by kernel"
+    pass "tcpdump on host $host: $captured packets captured, 0 dropped by kernel"
   fi
-  host=$([ $i = 1 ] && echo A || echo B)
   if out=$(python3 $lib/underlay_check.py check "$f" $PORT $MTU $minimum 2>&1); then
     read -r n tcp udp icmp other frags longest <<<"$out"
     pass "host $host eth0: all $n datagrams (≥ $minimum) are one valid inner IPv4 packet ≤ $MTU bytes (TCP $tcp, UDP $udp incl. $frags fragments, ICMP $icmp, other $other; longest $longest)"
@@ -213,5 +213,10 @@ for i in 1 2; do
   fi
 done
 
-echo "offload check ($([ $offloads_b = all ] && echo "both hosts offloads all" || echo "mixed: A all, B none")): $failures failure(s), $((SECONDS - started)) s"
-[ $failures = 0 ]
+variant=$([ $offloads_b = all ] && echo "both hosts offloads all" || echo "mixed: A offloads all, B none")
+if [ $failures = 0 ]; then
+  echo "PASS: offload check ($variant): every check passed in $((SECONDS - started)) s"
+else
+  echo "FAIL: offload check ($variant): $failures check(s) failed ($((SECONDS - started)) s)"
+  exit 1
+fi
