@@ -14,6 +14,8 @@
 #     exactly one inner IPv4 packet (IHL 5, total length == payload length), at most the
 #     flannel MTU (1472), with correct IPv4 header and TCP/UDP/ICMP checksums; at least as
 #     many datagrams as the transfers need; tcpdump dropped none;
+#   - a bad datagram sent over the underlay during a live capture fails the checker (so the
+#     capture path, not only crafted files, can make it fail);
 #   - a host with offloads really read super-packets from its TUN and dropped none.
 # The underlay veths do not segment UDP GSO sends themselves (tx-udp-segmentation off), so the
 # kernel cuts a GSO send into datagrams before tcpdump sees them: the capture shows what a
@@ -191,6 +193,29 @@ for i in 1 2; do
     pass "host $host eth0: all $n datagrams (≥ $minimum) are one valid inner IPv4 packet ≤ $MTU bytes (TCP $tcp, UDP $udp incl. $frags fragments, ICMP $icmp, other $other; longest $longest)"
   else
     fail "host $host eth0 capture: ${out#FAIL: }"
+  fi
+done
+
+# --- the live capture path can fail too --------------------------------------------------------
+# A bad datagram sent over the underlay (from the bridge's address, which holds no lease, so
+# flanneld drops it) must fail the same capture and checker: proof that what tcpdump writes
+# here reaches the checks above, not only crafted files.
+for kind in two-packets bad-tcp-checksum; do
+  f="$LAB_DIR/h1/live-$kind.pcap"
+  # -U: each packet written at once, so the file shows when the datagram has been captured.
+  lab_spawn "$h1" "$f.log" tcpdump -i eth0 -s 2048 --immediate-mode -U -n -w "$f" udp port $PORT
+  cap=$LAB_LAST_PID
+  lab_wait 5 "tcpdump on host A" grep -q "listening on" "$f.log"
+  ip netns exec "${LAB_ID}ul" python3 $lib/underlay_check.py send 192.168.77.1 $PORT 192.168.77.11 "$kind"
+  lab_wait 5 "the $kind datagram in the capture" bash -c "[ \$(stat -c %s '$f') -gt 24 ]"
+  kill -INT "$cap" 2>/dev/null || true
+  wait "$cap" 2>/dev/null || true
+  lab_forget_pid "$cap"
+  if out=$(python3 $lib/underlay_check.py check "$f" $PORT $MTU 1 2>&1); then
+    fail "a live $kind datagram passed the checker: $out"
+  else
+    out=${out#FAIL: }
+    pass "a live $kind datagram on host A's eth0 fails the checker (${out%: *})"
   fi
 done
 

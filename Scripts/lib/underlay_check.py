@@ -15,6 +15,9 @@ flanneld's: each datagram the payload of exactly one inner IPv4 packet.
       Fails (exit 1, first offence printed) on any bad datagram, and when fewer than MIN
       datagrams were checked: a check that passes on an empty capture proves nothing.
       Prints "DATAGRAMS TCP UDP ICMP OTHER FRAGMENTS MAX_INNER_LENGTH".
+  underlay_check.py send BIND_IP PORT TO_IP KIND
+      Sends one bad datagram PORT -> TO_IP:PORT (KIND: two-packets | bad-tcp-checksum), so a
+      live capture can prove that tcpdump's output reaches the checker and fails it.
   underlay_check.py self-test DIR
       Writes crafted captures into DIR and checks that `check` passes a good one and fails
       each broken one (two packets in a datagram, bad IPv4 / TCP / UDP checksum, oversized,
@@ -23,6 +26,7 @@ flanneld's: each datagram the payload of exactly one inner IPv4 packet.
 """
 import array
 import os
+import socket
 import struct
 import sys
 
@@ -258,10 +262,22 @@ def self_test(directory):
         raise Bad("; ".join(failures))
 
 
+def send_bad(bind_ip, port, to_ip, kind):
+    payload = {
+        "two-packets": lambda: tcp_packet(b"g" * 600) + tcp_packet(b"h" * 600),
+        "bad-tcp-checksum": lambda: flip(tcp_packet(b"j" * 100), 60),
+    }[kind]()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((bind_ip, port))
+    s.sendto(payload, (to_ip, port))
+
+
 if __name__ == "__main__":
     try:
         if len(sys.argv) == 6 and sys.argv[1] == "check":
             print(check(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])))
+        elif len(sys.argv) == 6 and sys.argv[1] == "send":
+            send_bad(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
         elif len(sys.argv) == 3 and sys.argv[1] == "self-test":
             self_test(sys.argv[2])
         else:
