@@ -29,6 +29,10 @@ done
 echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
 Scripts/udp-check.sh "$FLANNELD_BINARY"
 
+echo "== offload check (udp backend TUN offloads: host A all + host B none, then both all; TCP/UDP intact, every underlay datagram one valid packet)"
+Scripts/offload-check.sh "$FLANNELD_BINARY"
+Scripts/offload-check.sh --both-on "$FLANNELD_BINARY"
+
 echo "== the demo (README's first command), udp backend"
 Scripts/demo.sh --backend udp
 echo "== Scripts/bench.sh --quick (fails only if our udp backend forwards nothing)"
