@@ -16,6 +16,8 @@
 #     many datagrams as the transfers need; tcpdump dropped none;
 #   - a bad datagram sent over the underlay during a live capture fails the checker (so the
 #     capture path, not only crafted files, can make it fail);
+#   - then, with the underlay passing GSO sends whole (GRO trains at the receiver), TCP both
+#     ways again intact, and a host with offloads wrote coalesced TSO super-packets to its TUN;
 #   - a host with offloads really read super-packets from its TUN and dropped none.
 # The underlay veths do not segment UDP GSO sends themselves (tx-udp-segmentation off), so the
 # kernel cuts a GSO send into datagrams before tcpdump sees them: the capture shows what a
@@ -219,6 +221,18 @@ for kind in two-packets bad-tcp-checksum; do
   fi
 done
 
+# --- receive-side coalescing ------------------------------------------------------------------
+# With the underlay cutting GSO sends into datagrams (above), each arrives alone and nothing can
+# be coalesced. Now the veths pass GSO sends whole, as GRO on a real NIC hands them over: the
+# receiving socket gets trains, which an offloading host writes into its TUN as TSO
+# super-packets. The bytes must still arrive intact (no capture: the wire view is gone).
+for h in "$h1" "$h2"; do
+  ip netns exec "$h" python3 $lib/netdev_features.py eth0 tx-udp-segmentation on ||
+    fatal "could not turn tx-udp-segmentation back on on $h eth0"
+done
+tcp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
+tcp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
+
 # --- the offloads were really used -------------------------------------------------------------
 for i in 1 2; do
   lab_kill "$([ $i = 1 ] && echo "$PID_A" || echo "$PID_B")"
@@ -234,6 +248,11 @@ for i in 1 2; do
       pass "host $host read $(val tun_super_packets) super-packets from its TUN (split into $(val tun_split_packets)), none dropped, offloads never turned off"
     else
       fail "host $host offloads not exercised or dropping: $counters"
+    fi
+    if [ "$(val tun_coalesced_writes)" -gt 0 ]; then
+      pass "host $host coalesced $(val tun_coalesced_packets) received packets into $(val tun_coalesced_writes) TUN writes"
+    else
+      fail "host $host coalesced nothing (received GRO trains should have been merged): $counters"
     fi
   fi
 done

@@ -169,6 +169,8 @@ public final class UDPBackend: Backend {
       udp_sent=\(counters.udpPacketsSent)
       tun_written=\(counters.tunPacketsWritten)
       udp_sends=\(counters.udpSends)
+      udp_received=\(counters.udpPacketsReceived)
+      udp_receives=\(counters.udpReceives)
       tun_super_packets=\(counters.tunSuperPackets)
       tun_split_packets=\(counters.tunSplitPackets)
       drop_offload=\(counters.dropOffload)
