@@ -7,12 +7,16 @@
 #   host-gw          `subnet via peer dev eth0` routes, as flanneld's host-gw backend does
 #   baseline         Benchmarks/Baseline/baseline-fwd.c: stock flannel's udp proxy design
 #                    (poll, one packet per syscall) on TUN flannel0, port 7890
-#   udp              our flanneld --backend udp --port 7890 (the io_uring forwarder)
+#   udp-plain        our flanneld --backend udp --port 7890 -udp-offloads=none -udp-workers=1
+#                    (the io_uring forwarder without TUN offloads, one thread)
+#   udp              our flanneld --backend udp --port 7890 as an operator runs it (defaults:
+#                    TUN offloads and receive coalescing on, one worker per core)
 #   flannel-vxlan    our flanneld --backend vxlan
 #   flannel-host-gw  our flanneld --backend host-gw
 # A flanneld arm whose backend does not work yet is reported "not available" and the run
-# goes on. Per arm and repeat: iperf3 single-stream TCP both ways, UDP 64 B (delivered pps,
-# loss) and 1400 B (Gb/s) at -b 0, ping RTT (avg, p99), CPU seconds per GB, iou-wrk threads,
+# goes on. Per arm and repeat: iperf3 single-stream TCP both ways, 4 TCP streams (-P 4), UDP
+# 64 B (delivered pps, loss) at -b 0 and at the rate kernel vxlan delivered in the same
+# repeat (loss there), 1400 B (Gb/s) at -b 0, ping RTT (avg, p99), CPU seconds per GB, iou-wrk threads,
 # packets per io_uring submission (if flanneld writes $LAB_DIR/h<i>.counters). Repeats are
 # interleaved (repeat 1 of every arm, then repeat 2, …) so that slow drift of a shared
 # machine hits all arms alike; a quiet moment (idle CPU) is awaited before each measurement.
@@ -34,7 +38,7 @@ export LC_ALL=C
 
 usage() { sed -n '/^# Usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-ALL_ARMS=underlay,vxlan,host-gw,baseline,udp,flannel-vxlan,flannel-host-gw
+ALL_ARMS=underlay,vxlan,host-gw,baseline,udp-plain,udp,flannel-vxlan,flannel-host-gw
 arms=$ALL_ARMS
 quick=
 repeats=
@@ -76,7 +80,7 @@ done
 # flanneld only when a flanneld arm runs; a failed build makes those arms "not available".
 BENCH_FLANNELD=
 BENCH_FLANNELD_WHY=
-if [[ ",$arms," =~ ,(udp|flannel-vxlan|flannel-host-gw), ]]; then
+if [[ ",$arms," =~ ,(udp|udp-plain|flannel-vxlan|flannel-host-gw), ]]; then
   if [ -n "${FLANNELD_BINARY:-}" ]; then
     BENCH_FLANNELD=$(realpath "$FLANNELD_BINARY")
   elif ! BENCH_FLANNELD=$(Scripts/build-release.sh 2>"$BENCH_OUT/build.log" | tail -1) ||

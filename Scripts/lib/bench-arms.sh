@@ -130,6 +130,7 @@ arm_baseline_teardown() {
 # BENCH_FLANNEL_WAIT seconds after start.
 BENCH_ETCD_STARTED=
 BENCH_FLANNELD_PIDS=()
+BENCH_FLANNELD_EXTRA=()
 
 bench_etcd_ready() {
   [ -n "$BENCH_ETCD_STARTED" ] && return 0
@@ -151,6 +152,7 @@ bench_flanneld_up() {
   bench_etcdctl del --prefix /coreos.com/network >/dev/null
   bench_etcdctl put /coreos.com/network/config "$config" >/dev/null
   [ "$backend" = udp ] && extra=(--port "$BENCH_UDP_PORT")
+  extra+=(${BENCH_FLANNELD_EXTRA[@]+"${BENCH_FLANNELD_EXTRA[@]}"})
   BENCH_FLANNELD_PIDS=()
   for i in 1 2; do
     host=$(lab_host "$i")
@@ -217,6 +219,16 @@ arm_udp_setup() {
   ARM_FWD_PIDS=("${BENCH_FLANNELD_PIDS[@]}")
 }
 arm_udp_teardown() { bench_flanneld_down; }
+
+# Our udp backend as it was before the offloads: no TUN offloads, one worker.
+arm_udp_plain_setup() {
+  BENCH_FLANNELD_EXTRA=(-udp-offloads=none -udp-workers=1)
+  arm_udp_setup
+  local rc=$?
+  BENCH_FLANNELD_EXTRA=()
+  return $rc
+}
+arm_udp_plain_teardown() { bench_flanneld_down; }
 
 arm_flannel_vxlan_setup() {
   bench_flanneld_up vxlan "{\"Network\":\"$BENCH_NETWORK\",\"Backend\":{\"Type\":\"vxlan\"}}" flannel.1

@@ -108,6 +108,35 @@ bench_tcp() {
   fi
 }
 
+# Four TCP streams container 1 -> container 2 (iperf3 -P 4): how the arm scales past one flow.
+bench_tcp4() {
+  local out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-tcp4.json"
+  if bench_iperf "$out" -P 4; then
+    bench_record tcp4_fwd_gbps "$(jq -r '.end.sum_received.bits_per_second / 1e9' "$out")"
+  else
+    lab_log "  $BENCH_ARM: iperf3 TCP -P 4 failed: $(bench_iperf_error "$out")"
+  fi
+  bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
+}
+
+# 64-byte UDP offered at the rate kernel vxlan delivered in this repeat (BENCH_VXLAN_UDP64_PPS,
+# set when the vxlan arm ran first): the loss an arm has at that rate. Skipped for vxlan itself
+# and when vxlan did not run.
+bench_udp64_at_vxlan_rate() {
+  [ "$BENCH_ARM" != vxlan ] && [ -n "${BENCH_VXLAN_UDP64_PPS:-}" ] || return 0
+  local out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-udp64-at-vxlan.json" rate
+  rate=$(awk -v p="$BENCH_VXLAN_UDP64_PPS" 'BEGIN { printf "%d", p * 64 * 8 }')
+  if ! bench_iperf "$out" -u -l 64 -b "$rate"; then
+    lab_log "  $BENCH_ARM: iperf3 UDP 64 B at $rate b/s failed: $(bench_iperf_error "$out")"
+    return 0
+  fi
+  local sent got
+  sent=$(jq -r '.end.sum_sent.packets' "$out")
+  got=$(jq -r '.end.sum_received.packets - .end.sum_received.lost_packets' "$out")
+  bench_record udp64_vxlan_rate_loss_pct "$(awk -v g="$got" -v n="$sent" 'BEGIN { printf "%.2f", (n > 0 ? 100 * (1 - g / n) : 100) }')"
+  bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
+}
+
 # UDP of LEN-byte payloads at full speed (iperf3 -b 0); delivered = what the receiver got.
 bench_udp() { # LEN
   local len=$1 out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-udp$1.json"
@@ -121,6 +150,7 @@ bench_udp() { # LEN
   secs=$(jq -r '.end.sum_sent.seconds' "$out")
   if [ "$len" = 64 ]; then
     bench_record udp64_kpps "$(awk -v g="$got" -v s="$secs" 'BEGIN { printf "%.1f", g / s / 1e3 }')"
+    [ "$BENCH_ARM" = vxlan ] && BENCH_VXLAN_UDP64_PPS=$(awk -v g="$got" -v s="$secs" 'BEGIN { printf "%d", g / s }')
     bench_record udp64_offered_kpps "$(awk -v g="$sent" -v s="$secs" 'BEGIN { printf "%.1f", g / s / 1e3 }')"
     bench_record udp64_loss_pct "$(awk -v g="$got" -v n="$sent" 'BEGIN { printf "%.1f", (n > 0 ? 100 * (1 - g / n) : 100) }')"
   else
@@ -198,7 +228,9 @@ bench_measure_arm() {
   bench_iperf_server_start
   bench_iou_start
   bench_tcp
+  bench_tcp4
   bench_udp 64
+  bench_udp64_at_vxlan_rate
   bench_udp 1400
   bench_ping
   bench_iou_stop

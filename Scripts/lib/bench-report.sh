@@ -6,8 +6,10 @@
 BENCH_METRICS=(
   "tcp_fwd_gbps|TCP→ Gb/s|%.2f"
   "tcp_rev_gbps|TCP← Gb/s|%.2f"
+  "tcp4_fwd_gbps|TCP×4 Gb/s|%.2f"
   "udp64_kpps|UDP64 kpps|%.1f"
   "udp64_loss_pct|loss %|%.1f"
+  "udp64_vxlan_rate_loss_pct|loss@vx %|%.2f"
   "udp1400_gbps|UDP1400 Gb/s|%.3f"
   "rtt_avg_ms|RTT ms|%.3f"
   "rtt_p99_ms|p99 ms|%.3f"
@@ -17,7 +19,7 @@ BENCH_METRICS=(
   "iou_wrk|iou-wrk|%.0f"
 )
 # Metrics that get ratio columns (higher is better except RTT).
-BENCH_RATIO_METRICS=(tcp_fwd_gbps tcp_rev_gbps udp64_kpps udp1400_gbps rtt_avg_ms cpu_sys_s_per_gb)
+BENCH_RATIO_METRICS=(tcp_fwd_gbps tcp_rev_gbps tcp4_fwd_gbps udp64_kpps udp1400_gbps rtt_avg_ms cpu_sys_s_per_gb)
 
 # summary.csv: arm,metric,median,min,max,n (median of an even count = mean of the middle two).
 bench_summarise() {
@@ -105,7 +107,8 @@ bench_print_tables() {
     for arm in "${BENCH_ARMS[@]}"; do
       [ "$(bench_arm_status "$arm")" = ok ] && printf "  %-14s %s\n" "$arm" "$(bench_arm_reason "$arm")"
     done
-    echo "  TCP→: container 1 -> container 2 (iperf3 client sends); TCP←: iperf3 -R."
+    echo "  TCP→: container 1 -> container 2 (iperf3 client sends); TCP←: iperf3 -R; TCP×4: -P 4 →."
+    echo "  loss@vx: 64 B UDP offered at the rate kernel vxlan delivered in the same repeat."
     echo "  UDP64: iperf3 -u -l 64 -b 0, packets delivered at the receiver per second; loss of offered."
     echo "  CPUsys: whole-machine non-idle CPU (/proc/stat, includes iperf3) per GB over both TCP runs;"
     echo "  CPUfwd: utime+stime of the forwarder processes (/proc/<pid>/stat), userspace arms only."
@@ -127,7 +130,7 @@ bench_ratio() { # ARM METRIC REFERENCE_ARM
   fi
 }
 
-# chart.png: four panels (TCP→, UDP 64 B kpps, UDP 1400 B Gb/s, RTT), median bars with
+# chart.png: six panels (TCP→, TCP×4, UDP 64 B kpps, UDP 1400 B Gb/s, RTT, CPU/GB), median bars with
 # min–max error bars, only arms that ran.
 bench_chart() {
   if ! command -v gnuplot >/dev/null; then
@@ -135,7 +138,7 @@ bench_chart() {
     return 0
   fi
   local metric arm med
-  for metric in tcp_fwd_gbps udp64_kpps udp1400_gbps rtt_avg_ms; do
+  for metric in tcp_fwd_gbps tcp4_fwd_gbps udp64_kpps udp1400_gbps rtt_avg_ms cpu_sys_s_per_gb; do
     : >"$BENCH_OUT/chart-$metric.dat"
     for arm in "${BENCH_ARMS[@]}"; do
       med=$(bench_stat "$arm" "$metric" median)
@@ -145,8 +148,9 @@ bench_chart() {
     done
   done
   local panel plot=""
-  for panel in "tcp_fwd_gbps|single-stream TCP, Gbit/s" "udp64_kpps|UDP 64 B delivered, kpps" \
-    "udp1400_gbps|UDP 1400 B delivered, Gbit/s" "rtt_avg_ms|ping RTT average, ms"; do
+  for panel in "tcp_fwd_gbps|single-stream TCP, Gbit/s" "tcp4_fwd_gbps|4 TCP streams, Gbit/s" \
+    "udp64_kpps|UDP 64 B delivered, kpps" "udp1400_gbps|UDP 1400 B delivered, Gbit/s" \
+    "rtt_avg_ms|ping RTT average, ms" "cpu_sys_s_per_gb|CPU seconds per GB (TCP), lower is better"; do
     IFS='|' read -r metric title <<<"$panel"
     if [ -s "$BENCH_OUT/chart-$metric.dat" ]; then
       plot+="set title '$title'; plot '$BENCH_OUT/chart-$metric.dat' using 2:3:4:xtic(1) notitle lc rgb '#4472c4', '' using 0:2:(sprintf('%.3g', \$2)) with labels offset 0,0.7 notitle;"$'\n'
@@ -155,9 +159,9 @@ bench_chart() {
     fi
   done
   gnuplot <<EOF 2>"$BENCH_OUT/gnuplot.log" || { echo "note: gnuplot failed, see $BENCH_OUT/gnuplot.log"; return 0; }
-set terminal pngcairo size 1400,900 font ',10'
+set terminal pngcairo size 1800,900 font ',10'
 set output '$BENCH_OUT/chart.png'
-set multiplot layout 2,2 title 'swift-flannel bench ($(date -u +%Y-%m-%dT%H:%MZ), median of $BENCH_REPEATS, bars = min–max)'
+set multiplot layout 2,3 title 'swift-flannel bench ($(date -u +%Y-%m-%dT%H:%MZ), median of $BENCH_REPEATS, bars = min–max)'
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.7 border -1
