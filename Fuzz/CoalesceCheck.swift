@@ -23,7 +23,8 @@ enum CoalesceCheck {
       groups.append(count)
       guard count > 1 else {
         check(header == VirtioNetHeader(), "single segment with a non-plain header \(header)")
-        check(packets[groupStart].equals(UnsafeRawBufferPointer(originals[groupStart].bytes)),
+        check(
+          packets[groupStart].equals(UnsafeRawBufferPointer(originals[groupStart].bytes)),
           "single segment changed")
         return
       }

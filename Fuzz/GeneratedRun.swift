@@ -25,7 +25,7 @@ enum GeneratedRun {
 
   enum Breaker: UInt8, CaseIterable {
     case none, push, shorter, longer, sequenceGap, identificationGap, acknowledgement
-    case windowTTLOrToS, optionByte, flags, corrupt, otherFlow
+    case headerField, optionByte, flags, corrupt, otherFlow
   }
 
   static func run(_ input: inout FuzzInput) {
@@ -43,14 +43,16 @@ enum GeneratedRun {
     // Segment size: mostly small (many segments, cheap), sometimes MSS-like, rarely huge
     // (to reach the 65,535-byte limit).
     let maxSize = 65535 - flow.headerLength
+    // Bytes per run are bounded for time per input: ~24 kB, ~80 kB for the rare huge sizes
+    // (still over 65,535 bytes).
     let size: Int
-    switch input.byte() % 8 {
-    case 0..<5: size = 1 + Int(input.byte() % 64)
-    case 5..<7: size = 1 + Int(input.u16()) % 1460
-    default: size = 1 + Int(input.u16()) % maxSize
+    let budget: Int
+    switch input.byte() % 16 {
+    case 0..<10: (size, budget) = (1 + Int(input.byte() % 64), 24_000)
+    case 10..<15: (size, budget) = (1 + Int(input.u16()) % 1460, 24_000)
+    default: (size, budget) = (1 + Int(input.u16()) % maxSize, 80_000)
     }
-    // At most ~140 kB a run (time per input), still over 65,535 bytes when sizes allow.
-    let count = min(1 + Int(input.byte()) % 70, max(3, 140_000 / size))
+    let count = min(1 + Int(input.byte()) % 70, max(2, budget / size))
     var sizes = [Int](repeating: size, count: count)
     let shape = input.byte()
     if shape & 1 != 0 { sizes[count - 1] = 1 + Int(input.u16()) % size }
@@ -75,11 +77,18 @@ enum GeneratedRun {
         case .sequenceGap: sequence &+= 1 + UInt32(detail)
         case .identificationGap: identification &+= 1 + detail % 0xffff
         case .acknowledgement: flow.acknowledgement &+= 1 + UInt32(detail)
-        case .windowTTLOrToS:
-          switch detail % 3 {
+        case .headerField:
+          switch detail % 10 {
           case 0: flow.window &+= 1
           case 1: flow.ttl &+= 1
-          default: flow.tos &+= 1
+          case 2: flow.tos &+= 1
+          case 3: flow.urgent &+= 1
+          case 4: flow.reserved ^= 1 << (detail >> 8 & 3)
+          case 5: flow.ipFlags ^= detail & 0x100 == 0 ? 0x4000 : 0x8000
+          case 6: flow.source &+= 1
+          case 7: flow.destination ^= 1 << (detail >> 8 & 31)
+          case 8: flow.destinationPort &+= 1
+          default: flow.acknowledgement &+= 1 << (detail >> 8 & 31)
           }
         case .optionByte:
           if flow.options.isEmpty {

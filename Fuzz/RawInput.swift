@@ -4,8 +4,9 @@
 enum RawInput {
   /// A train of packets cut from the input. Per packet a control byte: its length (1 or 2
   /// bytes), whether to make it continue the previous packet (its header with the next
-  /// sequence and IP ID), and which of total length / IPv4 / TCP checksum to make valid,
-  /// so that the fuzzer reaches merges without having to solve checksums.
+  /// sequence and IP ID, optionally one header byte changed), and which of total length /
+  /// IPv4 / TCP checksum to make valid, so that the fuzzer reaches merges without having to
+  /// solve checksums.
   static func train(_ input: inout FuzzInput) {
     var packets: [Packet] = []
     while input.remaining > 0 && packets.count < 80 {
@@ -23,6 +24,11 @@ enum RawInput {
         packet.set16(4, previous.u16(4) &+ 1)
         packet.set32(24, previous.u32(24) &+ UInt32(previous.count - header))
         packet.set8(33, packet.u8(33) & ~0x08 | (control & 0x08))  // PSH from the control
+        if control & 1 != 0 {
+          // One header byte flipped: every field the coalescer must compare gets a turn.
+          let at = Int(input.byte()) % header
+          packet.set8(at, packet.u8(at) ^ input.byte())
+        }
       } else {
         packet = Packet(copying: UnsafeRawBufferPointer(input.take(length)))
       }
@@ -107,7 +113,8 @@ enum RawInput {
       check(copy.equals(UnsafeRawBufferPointer(packet.bytes)), "single segment changed")
     }
 
-    let capacity = control & 32 != 0 ? neededCapacity(header, packet) ?? randomCapacity : randomCapacity
+    let capacity =
+      control & 32 != 0 ? neededCapacity(header, packet) ?? randomCapacity : randomCapacity
     let output = Packet(count: capacity)
     let result = SuperPacket.split(
       header, packet: packet.base, length: packet.count, into: output.base, capacity: capacity)
