@@ -84,6 +84,8 @@ public enum SuperPacket {
     }
     let l4Length: Int
     if isTCP {
+      // The data offset is byte 32: a shorter packet has no room for a TCP header anyway.
+      guard length >= 40 else { return .failure(.badL4Header) }
       l4Length = Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
       guard l4Length >= 20, 20 &+ l4Length <= length else { return .failure(.badL4Header) }
     } else {

@@ -6,8 +6,8 @@
 /// The merge is the exact inverse of `SuperPacket.split`: merging packets and splitting the
 /// result gives back the same bytes. That holds because only segments the split could have
 /// produced are merged (perf-notes §1.4, Linux's tcp_gro_receive): plain IPv4 (no options,
-/// no fragment), flags exactly ACK or ACK|PSH, a payload, a valid TCP checksum (a packet the
-/// sender's kernel would drop is left for the receiving stack to drop), IP ID and sequence
+/// no fragment), flags exactly ACK or ACK|PSH, a payload, valid IPv4 header and TCP checksums
+/// (a packet the receiving kernel would drop is left for it to drop), IP ID and sequence
 /// each following the previous, every other header byte equal, PSH only on the last, and
 /// segments no longer than the first (a shorter one ends the super-packet).
 ///
@@ -47,13 +47,16 @@ public struct TCPCoalescer {
   public init() {}
 
   /// The packet as a merge candidate, or nil when it must be written as it is. Checks the
-  /// IPv4 and TCP headers and the TCP checksum (one pass over the packet).
+  /// IPv4 and TCP headers and both checksums (one pass over the packet).
   @inline(__always)
   public static func segment(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
     guard length >= 40, packet.load(as: UInt8.self) == 0x45,
       packet.load(fromByteOffset: 9, as: UInt8.self) == 6,
       packet.loadBigEndian16(at: 6) & 0x3fff == 0,
-      Int(packet.loadBigEndian16(at: 2)) == length
+      Int(packet.loadBigEndian16(at: 2)) == length,
+      // finish() recomputes the head's header checksum: a corrupt header must not come out
+      // repaired (Linux's inet_gro_receive flushes on a bad one too).
+      IPv4Packet.headerChecksumIsValid(packet)
     else { return nil }
     let flags = packet.load(fromByteOffset: 33, as: UInt8.self)
     guard flags & ~flagPSH == flagACK else { return nil }

@@ -1,0 +1,108 @@
+/// Runs packets through `TCPCoalescer` the way the forwarder does and checks every packet
+/// that would go to the TUN: a super-packet (the rewritten first packet followed by the
+/// payloads of the others, assembled contiguously) must split back into exactly the packets
+/// merged into it, byte for byte; anything else goes out unchanged with a plain header.
+enum CoalesceCheck {
+  /// Segments per packet written, in order (0: not a candidate, written as it is).
+  @discardableResult
+  static func run(_ packets: [Packet], source: Stats.Source) -> [Int] {
+    let originals = packets.map { Packet(copying: UnsafeRawBufferPointer($0.bytes)) }
+    let virtio = Packet(count: VirtioNetHeader.size)
+    var coalescer = TCPCoalescer()
+    var groups: [Int] = []
+    var groupStart = 0
+    var headerLength = 0
+
+    func flush(upTo end: Int) {
+      virtio.bytes.initializeMemory(as: UInt8.self, repeating: 0xaa)
+      let count = coalescer.finish(virtioHeader: virtio.base)
+      guard count > 0 else { return }
+      check(count == end - groupStart, "finish counted \(count), appended \(end - groupStart)")
+      check(coalescer.head == nil && coalescer.count == 0, "finish left state behind")
+      let header = VirtioNetHeader(virtio.base)
+      groups.append(count)
+      guard count > 1 else {
+        check(header == VirtioNetHeader(), "single segment with a non-plain header \(header)")
+        check(
+          packets[groupStart].equals(UnsafeRawBufferPointer(originals[groupStart].bytes)),
+          "single segment changed")
+        return
+      }
+      let members = groupStart..<end
+      verifySuperPacket(
+        members.map { packets[$0] }, originals: members.map { originals[$0] }, header: header,
+        headerLength: headerLength, source: source)
+    }
+
+    for (i, packet) in packets.enumerated() {
+      guard let segment = TCPCoalescer.segment(packet.base, length: packet.count) else {
+        flush(upTo: i)
+        groups.append(0)
+        continue
+      }
+      check(
+        segment.headerLength + segment.payloadLength == packet.count && segment.payloadLength > 0,
+        "segment lengths \(segment) for \(packet.count) bytes")
+      if coalescer.head != nil && coalescer.append(packet.base, segment) { continue }
+      flush(upTo: i)
+      coalescer.start(packet.base, segment)
+      groupStart = i
+      headerLength = segment.headerLength
+    }
+    flush(upTo: packets.count)
+    return groups
+  }
+
+  /// Assembles head + payloads into an exact-size buffer, splits it into an exact-size
+  /// output and compares every piece with the packet it came from.
+  private static func verifySuperPacket(
+    _ members: [Packet], originals: [Packet], header: VirtioNetHeader, headerLength: Int,
+    source: Stats.Source
+  ) {
+    let head = members[0]
+    let payload = members.reduce(0) { $0 + $1.count - headerLength }
+    let total = headerLength + payload
+    check(total <= 65535 && members.count <= 64, "super-packet of \(members.count), \(total) bytes")
+    check(
+      header.flags == 1 && header.gsoType == 1 && Int(header.headerLength) == headerLength
+        && Int(header.gsoSize) == head.count - headerLength && header.checksumStart == 20
+        && header.checksumOffset == 16, "virtio header \(header)")
+    let superPacket = Packet(count: total)
+    superPacket.base.copyMemory(from: head.base, byteCount: head.count)
+    var at = head.count
+    for member in members.dropFirst() {
+      (superPacket.base + at).copyMemory(
+        from: member.base + headerLength, byteCount: member.count - headerLength)
+      at += member.count - headerLength
+    }
+    check(Int(superPacket.u16(2)) == total, "IPv4 total length \(superPacket.u16(2)) ≠ \(total)")
+    check(superPacket.ipv4ChecksumIsValid, "IPv4 header checksum")
+    check(
+      superPacket.u16(36) == fold(superPacket.pseudoHeader(protocol: 6)),
+      "TCP checksum field is not the pseudo-header sum")
+
+    let capacity = members.count * headerLength + payload
+    let output = Packet(count: capacity)
+    let result = SuperPacket.split(
+      header, packet: superPacket.base, length: total, into: output.base, capacity: capacity)
+    guard case .success(let segments) = result else {
+      fatalError("split refused a merged super-packet: \(result)")
+    }
+    check(segments.count == members.count && segments.bytes == capacity, "split \(segments)")
+    // A sender's checksum of 0xffff verifies like 0x0000, but split (like Linux) never writes
+    // it: such a packet cannot come back byte for byte and is not one split could produce.
+    guard originals.allSatisfy({ $0.u16(36) != 0xffff }) else { return }
+    at = 0
+    for (i, original) in originals.enumerated() {
+      let piece = UnsafeRawBufferPointer(rebasing: output.bytes[at..<at + original.count])
+      check(original.equals(piece), "segment \(i) of \(members.count) differs after split")
+      at += original.count
+    }
+    Stats.record(source, segments: members.count)
+  }
+}
+
+/// Traps (libFuzzer saves the input as a crash) when an invariant does not hold.
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+  if !condition { fatalError(message()) }
+}

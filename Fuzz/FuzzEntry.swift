@@ -1,0 +1,24 @@
+import Glibc
+
+/// libFuzzer entry points. The first input byte picks the case: half of the inputs build a
+/// clean run of segments (the round trip of part (a)), the rest are raw trains and raw
+/// super-packets (part (b)).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  var input = FuzzInput(UnsafeBufferPointer(start: data, count: size))
+  switch input.byte() % 4 {
+  case 0, 1: GeneratedRun.run(&input)
+  case 2: RawInput.train(&input)
+  default: RawInput.superPacket(&input)
+  }
+  return 0
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzInitialize(
+  _ argc: UnsafeMutablePointer<CInt>?,
+  _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+) -> CInt {
+  atexit { Stats.report() }
+  return 0
+}
