@@ -1,3 +1,5 @@
+import Glibc
+
 /// Runs packets through `TCPCoalescer` the way the forwarder does and checks every packet
 /// that would go to the TUN: a super-packet (the rewritten first packet followed by the
 /// payloads of the others, assembled contiguously) must split back into exactly the packets
@@ -89,6 +91,23 @@ enum CoalesceCheck {
       fatalError("split refused a merged super-packet: \(result)")
     }
     check(segments.count == members.count && segments.bytes == capacity, "split \(segments)")
+    // The gathering split (what the forwarder sends: headers apart, payloads in place) must
+    // describe the same bytes.
+    let headers = Packet(count: members.count * headerLength)
+    let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: 2 * members.count)
+    defer { vectors.deallocate() }
+    let gathered = SuperPacket.split(
+      header, packet: superPacket.base, length: total, into: headers.base,
+      capacity: headers.count, gather: vectors)
+    check(gathered == result, "gathering split \(gathered) ≠ \(result)")
+    var offset = 0
+    for i in 0..<(2 * members.count) {
+      let piece = UnsafeRawBufferPointer(start: vectors[i].iov_base, count: vectors[i].iov_len)
+      let expected = UnsafeRawBufferPointer(rebasing: output.bytes[offset..<offset + piece.count])
+      check(piece.elementsEqual(expected), "gathered iovec \(i) differs from the copying split")
+      offset += piece.count
+    }
+    check(offset == capacity, "gathered \(offset) bytes of \(capacity)")
     // A sender's checksum of 0xffff verifies like 0x0000, but split (like Linux) never writes
     // it: such a packet cannot come back byte for byte and is not one split could produce.
     guard originals.allSatisfy({ $0.u16(36) != 0xffff }) else { return }
