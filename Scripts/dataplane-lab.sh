@@ -13,7 +13,8 @@
 #   cB 10.1.2.2 ─ hB [flannel0 10.1.2.0/32, 10.1.0.0/16] 192.168.90.2:7890 (+ 192.168.90.3)
 #
 # hA also routes 10.1.3.0/24 to 192.168.90.3:7890, an address on hB with no forwarder: the
-# test sends hand-made datagrams from there as a "known source". Prints "ok NAME" or
+# test sends hand-made datagrams from there as a "known source" (any source port: senders
+# with several workers use several), and from 192.168.90.4 (no route) as an unknown one. Prints "ok NAME" or
 # "not ok NAME: why" per check; exits non-zero when any check failed. Everything it creates is
 # deleted on exit.
 set -uo pipefail
@@ -104,6 +105,7 @@ ip -n "$hA" link add uA type veth peer name uB netns "$hB"
 ip -n "$hA" addr add 192.168.90.1/24 dev uA
 ip -n "$hB" addr add 192.168.90.2/24 dev uB
 ip -n "$hB" addr add 192.168.90.3/24 dev uB
+ip -n "$hB" addr add 192.168.90.4/24 dev uB
 ip -n "$hA" link set uA up
 ip -n "$hB" link set uB up
 for side in A B; do
@@ -203,14 +205,14 @@ fi
 
 # --- datagrams the receiver must drop ----------------------------------------------------------
 send() { in_ns "$hB" python3 "$here/lib/dataplane_send.py" "$@" 192.168.90.1 7890; }
-expect_drop() { # NAME COUNTER BIND_PORT KIND
+expect_drop() { # NAME COUNTER BIND_PORT KIND [BIND_IP]
   local before
   before=$(counter "$work/a.counters" "$2")
-  send 192.168.90.3 "$3" "$4"
+  send "${5:-192.168.90.3}" "$3" "$4"
   if wait_counter "$work/a.counters" "$2" $((before + 1)); then ok "$1"; else fail "$1" "$(cat "$work/a.counters")"; fi
 }
 written=$(counter "$work/a.counters" tunPacketsWritten)
-expect_drop "unknown source port dropped" dropUnknownSource 7999 valid
+expect_drop "unknown source address dropped" dropUnknownSource 7890 valid 192.168.90.4
 expect_drop "short datagram dropped" dropShort 7890 short
 expect_drop "empty datagram dropped" dropShort 7890 empty
 expect_drop "IPv6 datagram dropped" dropNotIPv4 7890 ipv6
@@ -227,6 +229,12 @@ if wait_counter "$work/a.counters" tunPacketsWritten $((written + 1)); then
   ok "valid datagram from known source written"
 else
   fail "valid datagram from known source written" "$(cat "$work/a.counters")"
+fi
+send 192.168.90.3 7999 valid
+if wait_counter "$work/a.counters" tunPacketsWritten $((written + 2)); then
+  ok "known source address from another port written"
+else
+  fail "known source address from another port written" "$(cat "$work/a.counters")"
 fi
 if out=$(in_ns "$cA" ping -c 2 -i 0.2 -W 2 10.1.2.2 2>&1); then ok "still forwarding"; else fail "still forwarding" "$out"; fi
 

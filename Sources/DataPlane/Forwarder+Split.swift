@@ -63,7 +63,7 @@ extension Forwarder {
       let header = buffers.headers.prepareSplitSend(
         slot: slot, base: area + offset, bytes: bytes, segments: count,
         segmentSize: segments.segmentLength, to: destination)
-      io_uring_prep_sendmsg(sqe, socketFD, header, 0)
+      io_uring_prep_sendmsg(sqe, sendFD, header, 0)
       finish(sqe, .splitSend, slot)
       bank.add(.udpSends)
       buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)

@@ -17,7 +17,13 @@ public final class UDPSocket: @unchecked Sendable {
 
   /// `bufferSize` is tried with SO_RCVBUFFORCE/SO_SNDBUFFORCE (needs CAP_NET_ADMIN), then with
   /// the plain options, which the kernel caps at net.core.{r,w}mem_max; 0 leaves the defaults.
-  public init(address: UInt32, port: UInt16, bufferSize: Int = 7 << 20) throws(DataPlaneError) {
+  /// `reusePort` sets SO_REUSEPORT before the bind, so that one socket per forwarder can bind
+  /// the same address and port; the kernel then spreads incoming datagrams over them by a
+  /// hash of the sender's address and port. Off for a single socket (a second daemon on the
+  /// same port then fails with EADDRINUSE, as before).
+  public init(
+    address: UInt32, port: UInt16, bufferSize: Int = 7 << 20, reusePort: Bool = false
+  ) throws(DataPlaneError) {
     let where_ = "\(formatIPv4(address)):\(port)"
     let fd = try systemCall("socket for udp \(where_)") {
       socket(
@@ -29,6 +35,12 @@ public final class UDPSocket: @unchecked Sendable {
       if bufferSize > 0 {
         Self.setBuffer(fd, force: SO_RCVBUFFORCE, plain: SO_RCVBUF, size: bufferSize)
         Self.setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, size: bufferSize)
+      }
+      if reusePort {
+        var one: Int32 = 1
+        try systemCall("setsockopt(SO_REUSEPORT) udp \(where_)") {
+          setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
       }
       var local = makeSocketAddress(address, port)
       try systemCall("bind udp \(where_)") {

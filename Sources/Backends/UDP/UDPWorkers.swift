@@ -1,0 +1,105 @@
+import DataPlane
+import Synchronization
+
+/// The udp backend's forwarders, one per queue of one multi-queue TUN: each has its own
+/// thread, ring, TUN queue descriptor and receive socket. With several, the receive sockets
+/// share the backend port through SO_REUSEPORT (the kernel spreads datagrams over them by
+/// the sender's address and port), and worker i ≥ 1 sends from its own send-only socket on an
+/// ephemeral port, so that a peer with several workers spreads our traffic over its sockets
+/// in turn. Worker 0 sends from the backend port, as stock does; stock peers ignore the
+/// source port. With one worker everything is exactly the single-queue setup.
+final class UDPWorkers: Sendable {
+  let forwarders: [Forwarder]
+  /// Queue 0 names the device; MTU, flags and addresses are per device, not per queue.
+  var device: TunDevice { forwarders[0].tun }
+  /// How many of each worker's offload notices were already handed out by `newNotices()`.
+  private let noticesSeen: Mutex<[Int]>
+
+  /// Opens the TUN queues and the sockets and builds (does not start) the forwarders.
+  init(
+    count: Int, tunName: String, virtioHeader: Bool, address: UInt32, port: UInt16,
+    configuration: ForwarderConfiguration
+  ) throws {
+    let queues = try TunDevice.openQueues(
+      name: tunName, count: count, virtioHeader: virtioHeader)
+    var sockets: [UDPSocket] = []
+    var forwarders: [Forwarder] = []
+    do {
+      for (index, queue) in queues.enumerated() {
+        let receive = try UDPSocket(address: address, port: port, reusePort: count > 1)
+        sockets.append(receive)
+        var send: UDPSocket?
+        if index > 0 {
+          send = try UDPSocket(address: address, port: 0)
+          sockets.append(send!)
+        }
+        forwarders.append(
+          try Forwarder(
+            tun: queue, socket: receive, sendSocket: send, configuration: configuration))
+      }
+    } catch {
+      for socket in sockets { socket.close() }
+      for queue in queues { queue.close() }
+      throw error
+    }
+    self.forwarders = forwarders
+    noticesSeen = Mutex([Int](repeating: 0, count: forwarders.count))
+  }
+
+  /// The source port each worker sends from (worker 0: the backend port).
+  var sendPorts: [UInt16] { forwarders.map { ($0.sendSocket ?? $0.socket).port } }
+
+  /// Starts every forwarder; when one fails, stops the ones already running and throws.
+  func start() throws {
+    for (index, forwarder) in forwarders.enumerated() {
+      do {
+        try forwarder.start()
+      } catch {
+        for started in forwarders[..<index] { started.stop() }
+        throw error
+      }
+    }
+  }
+
+  func update(routes: RouteSnapshot) {
+    for forwarder in forwarders { forwarder.update(routes: routes) }
+  }
+
+  /// Stops and joins every forwarder thread.
+  func stop() {
+    for forwarder in forwarders { forwarder.stop() }
+  }
+
+  /// Closes sockets and TUN queues (after `stop`); the device goes with its last queue.
+  func close() {
+    for forwarder in forwarders {
+      forwarder.sendSocket?.close()
+      forwarder.socket.close()
+      forwarder.tun.close()
+    }
+  }
+
+  /// The sum over the workers (what /metrics and the counters file report).
+  func counters() -> ForwarderCounters { .sum(workerCounters()) }
+
+  func workerCounters() -> [ForwarderCounters] { forwarders.map { $0.counters() } }
+
+  /// Offload notices not handed out before, each prefixed with its worker when there are
+  /// several. Cheap (one mutex per worker): polled by a timer, never by the packet path.
+  func newNotices() -> [String] {
+    noticesSeen.withLock { seen in
+      var fresh: [String] = []
+      for (index, forwarder) in forwarders.enumerated() {
+        let notices = forwarder.offloadNotices
+        guard notices.count > seen[index] else { continue }
+        let prefix = forwarders.count > 1 ? "worker \(index): " : ""
+        fresh += notices[seen[index]...].map { prefix + $0 }
+        seen[index] = notices.count
+      }
+      return fresh
+    }
+  }
+
+  /// TUN offloads in use, as reported by worker 0 (the offload flags are per device).
+  var offloads: TunOffloads { forwarders[0].offloads }
+}
