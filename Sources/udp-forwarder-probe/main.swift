@@ -51,6 +51,11 @@ do {
         routes: RouteSnapshot(options.routes)))
   }
   let group = ForwarderGroup(forwarders)
+  if multiple, case let error = forwarders[0].socket.steerByInnerFlow(groupSize: forwarders.count),
+    error != 0
+  {
+    fputs("udp-forwarder-probe: SO_ATTACH_REUSEPORT_CBPF: errno \(error)\n", stderr)
+  }
   for forwarder in forwarders { try forwarder.start() }
   for notice in forwarders.flatMap(\.offloadNotices) {
     fputs("udp-forwarder-probe: \(notice)\n", stderr)

@@ -20,7 +20,8 @@ import Testing
     Row(arguments: ["--udp-workers", "4"], workers: 4, source: .commandLine),
     Row(arguments: ["-udp-workers=64"], workers: 64, source: .commandLine),
     Row(arguments: ["-udp-workers=0"], workers: 0, source: .commandLine),
-    Row(arguments: [], environment: ["FLANNELD_UDP_WORKERS": "2"], workers: 2, source: .environment),
+    Row(
+      arguments: [], environment: ["FLANNELD_UDP_WORKERS": "2"], workers: 2, source: .environment),
     Row(
       arguments: ["-udp-workers=3"], environment: ["FLANNELD_UDP_WORKERS": "2"], workers: 3,
       source: .commandLine),
@@ -36,13 +37,14 @@ import Testing
       + "number of online CPUs (at most 4)"
   }
 
-  @Test(arguments: [
-    (["-udp-workers=-1"], [:], -1),
-    (["-udp-workers=65"], [:], 65),
-    (["-udp-workers", "1000"], [:], 1000),
-    ([], ["FLANNELD_UDP_WORKERS": "-3"], -3),
-    ([], ["FLANNELD_UDP_WORKERS": "65"], 65),
-  ] as [([String], [String: String], Int)])
+  @Test(
+    arguments: [
+      (["-udp-workers=-1"], [:], -1),
+      (["-udp-workers=65"], [:], 65),
+      (["-udp-workers", "1000"], [:], 1000),
+      ([], ["FLANNELD_UDP_WORKERS": "-3"], -3),
+      ([], ["FLANNELD_UDP_WORKERS": "65"], 65),
+    ] as [([String], [String: String], Int)])
   func outOfRange(arguments: [String], environment: [String: String], value: Int) {
     #expect(throws: OptionsError.invalid(flag: "udp-workers", message: Self.message(value))) {
       try FlanneldOptions.parse(arguments: arguments, environment: environment)

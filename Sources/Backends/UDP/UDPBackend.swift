@@ -105,6 +105,11 @@ public final class UDPBackend: Backend {
       logNewNotices(of: workers)
       state.withLock { $0.noticePoller = pollNotices(of: workers) }
       context.logger.info("\(Self.workersLine(workers, count.reason, port: port))")
+      if workers.steeringError != 0 {
+        context.logger.warning(
+          "udp backend: cannot steer datagrams to workers by inner flow (SO_ATTACH_REUSEPORT_CBPF: \(String(cString: strerror(workers.steeringError)))); the kernel spreads them by the peers' source ports only"
+        )
+      }
       if !offloads.isEmpty {
         context.logger.info("udp backend: TUN offloads \(workers.offloads.description)")
       }
@@ -127,7 +132,7 @@ public final class UDPBackend: Backend {
     guard count > 1 else { return "udp backend: 1 worker (\(reason)), single TUN queue" }
     let ports = workers.sendPorts.map(String.init).joined(separator: ", ")
     return
-      "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT, sending from ports \(ports)"
+      "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT (steered by inner flow), sending from ports \(ports)"
   }
 
   /// Offload notices the forwarders added since the last call, as warnings (once each).

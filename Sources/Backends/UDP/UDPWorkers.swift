@@ -12,6 +12,9 @@ final class UDPWorkers: Sendable {
   let forwarders: [Forwarder]
   /// Queue 0 names the device; MTU, flags and addresses are per device, not per queue.
   var device: TunDevice { forwarders[0].tun }
+  /// 0, or why the receive sockets could not be steered by inner flow (SO_REUSEPORT then
+  /// spreads by the peers' outer ports only).
+  let steeringError: Int32
   /// How many of each worker's offload notices were already handed out by `newNotices()`.
   private let noticesSeen: Mutex<[Int]>
 
@@ -41,6 +44,11 @@ final class UDPWorkers: Sendable {
       for socket in sockets { socket.close() }
       for queue in queues { queue.close() }
       throw error
+    }
+    if count > 1 {
+      steeringError = forwarders[0].socket.steerByInnerFlow(groupSize: count)
+    } else {
+      steeringError = 0
     }
     self.forwarders = forwarders
     noticesSeen = Mutex([Int](repeating: 0, count: forwarders.count))
