@@ -51,14 +51,21 @@ enum ReusePortSteering {
   static let addX: UInt16 = 0x0c  // BPF_ALU | BPF_ADD | BPF_X
   static let shiftRight: UInt16 = 0x74  // BPF_ALU | BPF_RSH | BPF_K
   static let xorX: UInt16 = 0xac  // BPF_ALU | BPF_XOR | BPF_X
-  static let modulo: UInt16 = 0x94  // BPF_ALU | BPF_MOD | BPF_K
+  static let multiply: UInt16 = 0x24  // BPF_ALU | BPF_MUL | BPF_K
   static let copyAToX: UInt16 = 0x07  // BPF_MISC | BPF_TAX
   static let returnA: UInt16 = 0x16  // BPF_RET | BPF_A
 
-  /// (source + destination + ports word), folded, modulo `groupSize`. The payload starts at
+  /// s = source + destination + ports word; h = (s ^ s >> 16) × 2654435761 (Knuth's
+  /// multiplicative hash); socket = (h >> 16) × groupSize >> 16. The fold and the product's
+  /// high bits make the answer depend on every bit of s: one host pair's flows differ only
+  /// in a client port, and Linux gives connect()ed sockets ports of one parity, so any
+  /// low-bit or modulo shortcut sends them all to one socket. The last step maps the 16-bit
+  /// hash onto 0..<groupSize without a modulo bias. The payload starts at
   /// the inner IPv4 header (the kernel has pulled the outer UDP header). A load past the end
   /// (a datagram too short to be a packet) ends the program with 0: worker 0 drops and
   /// counts it. A non-IPv4 payload still gets some socket; its worker drops it.
+  static let multiplier: UInt32 = 0x9E37_79B1
+
   static func program(groupSize: Int) -> [SocketFilterInstruction] {
     [
       .init(code: loadWordAbsolute, k: 12),
@@ -76,7 +83,10 @@ enum ReusePortSteering {
       .init(code: copyAToX, k: 0),
       .init(code: shiftRight, k: 16),
       .init(code: xorX, k: 0),
-      .init(code: modulo, k: UInt32(max(groupSize, 1))),
+      .init(code: multiply, k: multiplier),
+      .init(code: shiftRight, k: 16),
+      .init(code: multiply, k: UInt32(max(groupSize, 1))),
+      .init(code: shiftRight, k: 16),
       .init(code: returnA, k: 0),
     ]
   }
@@ -91,6 +101,7 @@ enum ReusePortSteering {
       let ports = word(Int(first & 15) * 4)
     else { return 0 }
     let sum = source &+ destination &+ ports
-    return (sum ^ sum >> 16) % UInt32(max(groupSize, 1))
+    let hash = ((sum ^ sum >> 16) &* multiplier) >> 16
+    return (hash &* UInt32(max(groupSize, 1))) >> 16
   }
 }

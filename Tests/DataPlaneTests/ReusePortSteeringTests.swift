@@ -36,16 +36,29 @@ import Testing
     #expect(first.steerByInnerFlow(groupSize: groupSize) == 0)
     let client = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
     var seen = Set<UInt32>()
+    // One container pair, 64 connections: even client ports only (Linux gives connect()
+    // even ports), to the server port and back.
     for flow in 0..<64 {
-      let payload = Self.packet(
-        0x0a01_0102, 0x0a01_0202 &+ UInt32(flow % 3), UInt32(40000 + flow) << 16 | 5001,
-        ihl: flow % 5 == 0 ? 6 : 5)
+      let clientPort = UInt32(40000 + 2 * (flow / 2))
+      let ports = flow % 2 == 0 ? clientPort << 16 | 5001 : 5001 << 16 | clientPort
+      let (source, destination): (UInt32, UInt32) =
+        flow % 2 == 0 ? (0x0a01_0102, 0x0a01_0202) : (0x0a01_0202, 0x0a01_0102)
+      let payload = Self.packet(source, destination, ports, ihl: flow % 5 == 0 ? 6 : 5)
       let expected = ReusePortSteering.socketIndex(payload: payload, groupSize: groupSize)
       seen.insert(expected)
       try send(payload, from: client, to: loopback, port: first.port)
       #expect(try receiver(of: payload, in: group) == Int(expected), "flow \(flow)")
     }
     #expect(seen.count == groupSize, "64 flows should reach every socket")
+    #expect(
+      seen.count == groupSize
+        && (0..<UInt32(groupSize)).allSatisfy { index in
+          (0..<32).filter {
+            ReusePortSteering.socketIndex(
+              payload: Self.packet(0x0a01_0102, 0x0a01_0202, UInt32(40000 + 2 * $0) << 16 | 5001),
+              groupSize: groupSize) == index
+          }.count >= 32 / groupSize / 3
+        }, "even client ports spread over every socket")
     // Too short to be a packet: socket 0 (its worker drops and counts it).
     for short in [[UInt8](), [0x45, 0, 0]] {
       try send(short, from: client, to: loopback, port: first.port)

@@ -1,0 +1,38 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs Scripts/udp-workers-check.sh: two hosts in network namespaces, our flanneld on each
+/// with `-udp-workers=2` — a 2-queue flannel0, 12 parallel TCP streams intact, datagrams from
+/// both workers' source ports, and every worker of both hosts moved packets.
+@Suite(.serialized) struct UDPWorkersNamespaceTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+  @Test(
+    .enabled(if: getuid() == 0, "needs root for network namespaces"),
+    arguments: [2, 1])
+  func workersForwardParallelStreams(workers: Int) throws {
+    let flanneld = ScratchNamespace.builtProduct("flanneld")
+    #expect(FileManager.default.isExecutableFile(atPath: flanneld), "build flanneld first")
+    let script = Self.root.appendingPathComponent("Scripts/udp-workers-check.sh").path
+    let output = try Shell.run(
+      "/bin/bash",
+      ["-c", "WORKERS=\(workers) \"$0\" \"$1\" 2>&1; echo \"exit $?\"", script, flanneld])
+    let lines = output.split(separator: "\n").map(String.init)
+    #expect(lines.last == "exit 0", "\(output)")
+    var expected = [
+      "udp backend: \(workers) worker", "tun_flags", "container ping both ways",
+      "12 parallel TCP streams (96 MB) arrived intact", "host 1 sent from",
+      "host 1: every worker moved packets: worker0=",
+      "host 2: every worker moved packets: worker0=",
+      "udp workers check ok",
+    ]
+    if workers > 1 {
+      expected += ["numqueues \(workers)", "worker1=", "(steered by inner flow)"]
+    }
+    for text in expected {
+      #expect(lines.contains { $0.contains(text) }, "missing: \(text)\n\(output)")
+    }
+  }
+}
