@@ -146,7 +146,8 @@ public final class UDPBackend: Backend {
     Task { [weak self] in
       while !Task.isCancelled {
         try? await Task.sleep(for: .seconds(1))
-        self?.logNewNotices(of: workers)
+        guard let self else { return }
+        self.logNewNotices(of: workers)
       }
     }
   }

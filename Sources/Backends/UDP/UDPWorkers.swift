@@ -23,6 +23,12 @@ final class UDPWorkers: Sendable {
     count: Int, tunName: String, virtioHeader: Bool, address: UInt32, port: UInt16,
     configuration: ForwarderConfiguration
   ) throws {
+    if count > 1 {
+      // SO_REUSEPORT would let a second daemon on this address and port join the group
+      // silently and take part of the traffic: a plain bind first fails with EADDRINUSE then,
+      // as it does with one worker.
+      try UDPSocket(address: address, port: port, bufferSize: 0).close()
+    }
     let queues = try TunDevice.openQueues(
       name: tunName, count: count, virtioHeader: virtioHeader)
     var sockets: [UDPSocket] = []
