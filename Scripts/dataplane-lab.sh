@@ -20,7 +20,8 @@
 set -uo pipefail
 probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe [--bench]}
 bench=${2:-}
-# PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design).
+# PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design) or
+# "--workers 2" (two forwarders on a multi-queue TUN, as -udp-workers=2).
 read -r -a probe_args <<<"${PROBE_ARGS:-}"
 # PROBE_ARGS_A / PROBE_ARGS_B: for one host only, e.g. PROBE_ARGS_A="--offloads all" (a mixed
 # cluster: offloads on one side, off on the other).
@@ -166,8 +167,14 @@ in_ns "$cA" ping -c 3 -i 0.2 -W 2 -p 5aa5 10.1.2.2 >/dev/null 2>&1
 stop_capture "$tunCap"
 stop_capture "$udpCap"
 [ -n "${KEEP_LAB:-}" ] && echo "work dir $work"
+# With --workers N > 1 on A, worker i ≥ 1 sends from its own port: any source port then.
+wire_sport=()
+for ((i = 0; i < ${#probe_args[@]} + ${#probe_args_a[@]}; i++)); do
+  all=("${probe_args[@]}" "${probe_args_a[@]}")
+  [ "${all[i]}" = --workers ] && [ "${all[i + 1]:-1}" -gt 1 ] && wire_sport=(any-source-port)
+done
 if n=$(python3 "$here/lib/dataplane_pcap.py" wire "$work/a-tun.pcap" "$work/a-udp.pcap" \
-  192.168.90.1 192.168.90.2 7890 2>&1) && [ "$n" -ge 3 ]; then
+  192.168.90.1 192.168.90.2 7890 "${wire_sport[@]}" 2>&1) && [ "$n" -ge 3 ]; then
   ok "wire format ($n datagrams = TUN packets with TTL-1)"
 else
   fail "wire format" "$n"
@@ -336,7 +343,7 @@ start_capture "$hA" uA "$work/a-tcp.pcap" udp port 7890
 transfer_check "TCP 30 MB A to B" "$cA" "$cB" 10.1.2.2 tcp 30000000
 stop_capture "$capture_pid"
 if out=$(python3 "$here/lib/dataplane_pcap.py" inner "$work/a-tcp.pcap" 192.168.90.1 \
-  192.168.90.2 7890 1472 2>&1) && [ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ]; then
+  192.168.90.2 7890 1472 "${wire_sport[@]}" 2>&1) && [ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ]; then
   ok "underlay datagrams carry one IPv4 packet each, ≤ MTU, checksums valid (datagrams, packets, TCP: $out)"
 else
   fail "underlay datagrams carry one IPv4 packet each" "$out"

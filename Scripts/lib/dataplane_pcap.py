@@ -6,7 +6,7 @@
        several workers sends from PORT and from ephemeral ports)
       Every UDP datagram SRC:PORT -> DST:PORT in UDP_PCAP must carry exactly a packet read
       from the TUN (TUN_PCAP) with TTL-1 and the header checksum patched; prints the count.
-  inner UDP_PCAP SRC DST PORT MTU
+  inner UDP_PCAP SRC DST PORT MTU [any-source-port]
       Every UDP datagram SRC:PORT -> DST:PORT must carry one inner IPv4 packet of at most MTU
       bytes, its header and TCP/UDP checksums correct. A capture taken above a device that
       segments UDP GSO sends itself shows a GSO send whole: then it must be packets back to
@@ -88,7 +88,7 @@ def l4_ok(inner):
     return checksum(pseudo + l4) == 0
 
 
-def inner(udp_pcap, src, dst, port, mtu):
+def inner(udp_pcap, src, dst, port, mtu, any_source_port=False):
     datagrams = count = tcp = 0
     for p in packets(udp_pcap):
         ihl = (p[0] & 15) * 4
@@ -149,7 +149,8 @@ if __name__ == "__main__":
              sys.argv[7:] == ["any-source-port"])
     elif sys.argv[1] == "icmp":
         icmp(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif len(sys.argv) == 7 and sys.argv[1] == "inner":
-        inner(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif len(sys.argv) in (7, 8) and sys.argv[1] == "inner":
+        inner(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]),
+              sys.argv[7:] == ["any-source-port"])
     else:
         sys.exit("usage: see docstring")

@@ -31,10 +31,11 @@ import Testing
 
   /// Plain: no virtio header on either TUN. Mixed: host A with every TUN offload (TSO
   /// super-packets split, virtio headers on every read and write), host B without — a mixed
-  /// cluster, traffic both ways.
+  /// cluster, traffic both ways. Workers: host A runs two forwarders on a 2-queue TUN (worker 1
+  /// sends from its own port), host B one — B must take A's datagrams from either port.
   @Test(
     .enabled(if: getuid() == 0, "needs root for network namespaces"),
-    arguments: [("plain", ""), ("mixed", "--offloads all")])
+    arguments: [("plain", ""), ("mixed", "--offloads all"), ("workers", "--workers 2")])
   func forwarderBetweenTwoHosts(mode: String, hostAArguments: String) throws {
     #expect(FileManager.default.isExecutableFile(atPath: Self.probe), "build the probe first")
     let script = Self.root.appendingPathComponent("Scripts/dataplane-lab.sh").path
