@@ -15,8 +15,8 @@ final class UDPWorkers: Sendable {
   /// 0, or why the receive sockets could not be steered by inner flow (SO_REUSEPORT then
   /// spreads by the peers' outer ports only).
   let steeringError: Int32
-  /// How many of each worker's offload notices were already handed out by `newNotices()`.
-  private let noticesSeen: Mutex<[Int]>
+  /// Which offload notices `newNotices()` already handed out.
+  private let noticeCursor: Mutex<NoticeCursor>
 
   /// Opens the TUN queues and the sockets and builds (does not start) the forwarders.
   init(
@@ -57,7 +57,7 @@ final class UDPWorkers: Sendable {
       steeringError = 0
     }
     self.forwarders = forwarders
-    noticesSeen = Mutex([Int](repeating: 0, count: forwarders.count))
+    noticeCursor = Mutex(NoticeCursor(workers: forwarders.count))
   }
 
   /// The source port each worker sends from (worker 0: the backend port).
@@ -101,19 +101,29 @@ final class UDPWorkers: Sendable {
   /// Offload notices not handed out before, each prefixed with its worker when there are
   /// several. Cheap (one mutex per worker): polled by a timer, never by the packet path.
   func newNotices() -> [String] {
-    noticesSeen.withLock { seen in
-      var fresh: [String] = []
-      for (index, forwarder) in forwarders.enumerated() {
-        let notices = forwarder.offloadNotices
-        guard notices.count > seen[index] else { continue }
-        let prefix = forwarders.count > 1 ? "worker \(index): " : ""
-        fresh += notices[seen[index]...].map { prefix + $0 }
-        seen[index] = notices.count
-      }
-      return fresh
-    }
+    noticeCursor.withLock { $0.fresh(forwarders.map(\.offloadNotices)) }
   }
 
   /// TUN offloads in use, as reported by worker 0 (the offload flags are per device).
   var offloads: TunOffloads { forwarders[0].offloads }
+}
+
+/// Per worker, how many of its notices (a list that only grows) were handed out already.
+struct NoticeCursor {
+  private var seen: [Int]
+
+  init(workers: Int) { seen = [Int](repeating: 0, count: workers) }
+
+  /// The notices not seen before, oldest first per worker, prefixed with the worker when
+  /// there are several.
+  mutating func fresh(_ lists: [[String]]) -> [String] {
+    var fresh: [String] = []
+    for (index, notices) in lists.enumerated() where index < seen.count {
+      guard notices.count > seen[index] else { continue }
+      let prefix = seen.count > 1 ? "worker \(index): " : ""
+      fresh += notices[seen[index]...].map { prefix + $0 }
+      seen[index] = notices.count
+    }
+    return fresh
+  }
 }
