@@ -9,6 +9,8 @@
 #     to port 7890;
 #   - every worker of both hosts moved packets (FLANNEL_COUNTERS_FILE written on SIGTERM:
 #     workers=2, worker0_packets, worker1_packets > 0, and their sum is the total).
+#   - with OFFLOADS=all: after host 1's underlay MTU drops below flannel0's, TCP still
+#     arrives intact and the workers' "TUN TSO/USO off" warning is logged while running.
 # Usage: Scripts/udp-workers-check.sh [path/to/flanneld]   (WORKERS=N to try another count)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ trap lab_cleanup EXIT
 N=2
 WORKERS=${WORKERS:-2}
 STREAMS=12
+OFFLOADS=${OFFLOADS:-none}
 PREFIX=/coreos.com/network
 lab_underlay $N
 lab_containers $N
@@ -32,7 +35,7 @@ for i in $(seq $N); do
   mkdir -p "$LAB_DIR/h$i"
   FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i/counters" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 \
-    -udp-workers="$WORKERS" -subnet-file="$LAB_DIR/h$i/subnet.env"
+    -udp-workers="$WORKERS" -udp-offloads="$OFFLOADS" -subnet-file="$LAB_DIR/h$i/subnet.env"
   PIDS[$i]=$LAB_LAST_PID
 done
 fail() { for i in $(seq $N); do echo "--- flanneld h$i"; tail -30 "$LAB_DIR/flanneld-h$i.log" || true; done; lab_fail "$*"; }
@@ -62,13 +65,11 @@ ip netns exec "$(lab_container 1)" ping -q -c 3 -i 0.2 -W 2 "$c2" >/dev/null || 
 ip netns exec "$(lab_container 2)" ping -q -c 3 -i 0.2 -W 2 "$c1" >/dev/null || fail "ping 2→1"
 lab_log "ok: container ping both ways"
 
-# --- parallel TCP streams, captured on host 1's underlay ----------------------------------
-ip netns exec "$h1" tcpdump -i eth0 --immediate-mode -U -n -s 64 -w "$LAB_DIR/udp.pcap" \
-  udp and src host 192.168.77.11 2>"$LAB_DIR/udp.pcap.log" &
-CAPTURE=$!; LAB_PIDS+=("$CAPTURE")
-lab_wait 5 "tcpdump" grep -q "listening on" "$LAB_DIR/udp.pcap.log"
-
-ip netns exec "$(lab_container 2)" python3 - 5001 "$STREAMS" >"$LAB_DIR/recv.sha" <<'PY' &
+# streams COUNT PORT: COUNT parallel TCP streams of 8 MB container 1 → container 2, each
+# checked by its sha256 at both ends.
+streams() {
+  local count=$1 port=$2
+  ip netns exec "$(lab_container 2)" python3 - "$port" "$count" >"$LAB_DIR/recv.sha" <<'PY' &
 import hashlib, socket, sys, threading
 s = socket.create_server(("0.0.0.0", int(sys.argv[1])), backlog=64); s.settimeout(120)
 results = []
@@ -85,9 +86,9 @@ for _ in range(int(sys.argv[2])):
 for t in threads: t.join()
 print("\n".join(sorted(results)))
 PY
-RECV=$!; LAB_PIDS+=("$RECV")
-lab_wait 10 "receiver listening" ip netns exec "$(lab_container 2)" bash -c "ss -ltn | grep -q :5001"
-ip netns exec "$(lab_container 1)" python3 - "$c2" 5001 "$STREAMS" >"$LAB_DIR/send.sha" <<'PY'
+  RECV=$!; LAB_PIDS+=("$RECV")
+  lab_wait 10 "receiver listening" ip netns exec "$(lab_container 2)" bash -c "ss -ltn | grep -q :$port"
+  ip netns exec "$(lab_container 1)" python3 - "$c2" "$port" "$count" >"$LAB_DIR/send.sha" <<'PY'
 import hashlib, os, socket, sys, threading
 results = []
 def send(i):
@@ -100,16 +101,25 @@ for t in threads: t.start()
 for t in threads: t.join()
 print("\n".join(sorted(results)))
 PY
-wait "$RECV" || fail "TCP receiver"
-lab_forget_pid "$RECV"
+  wait "$RECV" || fail "TCP receiver"
+  lab_forget_pid "$RECV"
+  [ "$(wc -l <"$LAB_DIR/send.sha")" = "$count" ] || fail "sender finished $(wc -l <"$LAB_DIR/send.sha") of $count streams"
+  cmp -s "$LAB_DIR/send.sha" "$LAB_DIR/recv.sha" || fail "TCP streams differ: sent $(cat "$LAB_DIR/send.sha"), received $(cat "$LAB_DIR/recv.sha")"
+}
+
+# --- parallel TCP streams, captured on host 1's underlay ----------------------------------
+ip netns exec "$h1" tcpdump -i eth0 --immediate-mode -U -n -s 64 -w "$LAB_DIR/udp.pcap" \
+  udp and src host 192.168.77.11 2>"$LAB_DIR/udp.pcap.log" &
+CAPTURE=$!; LAB_PIDS+=("$CAPTURE")
+lab_wait 5 "tcpdump" grep -q "listening on" "$LAB_DIR/udp.pcap.log"
+
+streams "$STREAMS" 5001
 sleep 0.3 # let tcpdump write its last packets (-U: each one is flushed as it is written)
 # A test runner may start us with SIGINT ignored, which tcpdump inherits: SIGKILL after 2 s.
 kill -INT "$CAPTURE"
 for _ in $(seq 20); do kill -0 "$CAPTURE" 2>/dev/null || break; sleep 0.1; done
 kill -KILL "$CAPTURE" 2>/dev/null || true
 wait "$CAPTURE" 2>/dev/null || true; lab_forget_pid "$CAPTURE"
-[ "$(wc -l <"$LAB_DIR/send.sha")" = "$STREAMS" ] || fail "sender finished $(wc -l <"$LAB_DIR/send.sha") of $STREAMS streams"
-cmp -s "$LAB_DIR/send.sha" "$LAB_DIR/recv.sha" || fail "TCP streams differ: sent $(cat "$LAB_DIR/send.sha"), received $(cat "$LAB_DIR/recv.sha")"
 lab_log "ok: $STREAMS parallel TCP streams ($(( STREAMS * 8 )) MB) arrived intact"
 
 ports=$(ip netns exec "$h1" tcpdump -r "$LAB_DIR/udp.pcap" -n 2>/dev/null |
@@ -121,6 +131,18 @@ if [ "$WORKERS" -gt 1 ]; then
 fi
 awk '$3 != "7890:" { exit 1 }' <<<"$ports" || fail "a datagram to another port than 7890: $ports"
 lab_log "ok: host 1 sent from $(awk '{ printf "%s%s (%s datagrams)", sep, $2, $1; sep=", " }' <<<"$ports"), all to 7890"
+
+# --- an offload that turns itself off at run time is logged then -------------------------
+if [ "$OFFLOADS" != none ]; then
+  # Host 1's underlay MTU below flannel0's: GSO sends of full-size segments are refused, and
+  # the workers turn TUN TSO/USO off while running (the kernel segments from then on).
+  ip -n "$h1" link set eth0 mtu 1400
+  streams 4 5002
+  lab_log "ok: 4 TCP streams intact after host 1's underlay MTU dropped to 1400"
+  lab_wait 5 "the run-time offload warning" grep -q "^W.*udp backend: .*TUN TSO/USO off" \
+    "$LAB_DIR/flanneld-h1.log"
+  lab_log "ok: logged while running: $(grep -o "^W.*udp backend: .*TUN TSO/USO off" "$LAB_DIR/flanneld-h1.log" | head -1 | cut -d" " -f2,5-)"
+fi
 
 # --- per-worker counters ------------------------------------------------------------------
 for i in $(seq $N); do

@@ -4,21 +4,26 @@ import Testing
 
 /// Runs Scripts/udp-workers-check.sh: two hosts in network namespaces, our flanneld on each
 /// with `-udp-workers=2` — a 2-queue flannel0, 12 parallel TCP streams intact, datagrams from
-/// both workers' source ports, and every worker of both hosts moved packets.
+/// both workers' source ports, and every worker of both hosts moved packets. With every TUN
+/// offload on, host 1's underlay MTU is then lowered: a worker turns TSO/USO off while
+/// running, which must be logged right then (not only at stop).
 @Suite(.serialized) struct UDPWorkersNamespaceTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
   @Test(
     .enabled(if: getuid() == 0, "needs root for network namespaces"),
-    arguments: [2, 1])
-  func workersForwardParallelStreams(workers: Int) throws {
+    arguments: [(2, "none"), (1, "none"), (2, "all")])
+  func workersForwardParallelStreams(workers: Int, offloads: String) throws {
     let flanneld = ScratchNamespace.builtProduct("flanneld")
     #expect(FileManager.default.isExecutableFile(atPath: flanneld), "build flanneld first")
     let script = Self.root.appendingPathComponent("Scripts/udp-workers-check.sh").path
     let output = try Shell.run(
       "/bin/bash",
-      ["-c", "WORKERS=\(workers) \"$0\" \"$1\" 2>&1; echo \"exit $?\"", script, flanneld])
+      [
+        "-c", "WORKERS=\(workers) OFFLOADS=\(offloads) \"$0\" \"$1\" 2>&1; echo \"exit $?\"",
+        script, flanneld,
+      ])
     let lines = output.split(separator: "\n").map(String.init)
     #expect(lines.last == "exit 0", "\(output)")
     var expected = [
@@ -28,6 +33,11 @@ import Testing
       "host 2: every worker moved packets: worker0=",
       "udp workers check ok",
     ]
+    if offloads != "none" {
+      expected += [
+        "TCP streams intact after host 1's underlay MTU dropped", "logged while running",
+      ]
+    }
     if workers > 1 {
       expected += ["numqueues \(workers)", "worker1=", "(steered by inner flow)"]
     }
