@@ -54,8 +54,8 @@ public final class UDPBackend: Backend {
   }
 
   /// Creates flannel0 for the lease (again, when the lease moved): address
-  /// `<lease network>/32`, MTU, up, the route to the whole Network, the socket bound to the
-  /// interface address, and a running forwarder.
+  /// `<lease network>/32`, MTU, up, the route to the whole Network, the sockets bound to the
+  /// interface address, and running forwarders (one per TUN queue, `-udp-workers`).
   public func configure(ownLease: Lease) async throws {
     let (old, oldPoller) = state.withLock { s in
       defer { (s.workers, s.noticePoller) = (nil, nil) }
@@ -131,8 +131,9 @@ public final class UDPBackend: Backend {
     let count = workers.forwarders.count
     guard count > 1 else { return "udp backend: 1 worker (\(reason)), single TUN queue" }
     let ports = workers.sendPorts.map(String.init).joined(separator: ", ")
+    let steering = workers.steeringError == 0 ? " (steered by inner flow)" : ""
     return
-      "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT (steered by inner flow), sending from ports \(ports)"
+      "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT\(steering), sending from ports \(ports)"
   }
 
   /// Offload notices the forwarders added since the last call, as warnings (once each).
