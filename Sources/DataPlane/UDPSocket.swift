@@ -3,8 +3,10 @@
 #endif
 
 /// The underlay UDP socket: bound to the interface address and the backend port (the same
-/// port is used to send and to receive, as stock flanneld does), non-blocking, with large
-/// buffers so bursts survive between two loop iterations.
+/// port is used to send and to receive, as stock flanneld does; with several forwarders each
+/// has one on that port through SO_REUSEPORT, and forwarders 1… send from a second one on an
+/// ephemeral port), non-blocking, with large buffers so bursts survive between two loop
+/// iterations.
 public final class UDPSocket: @unchecked Sendable {
   // @unchecked: all properties are fixed after init except `fd`, closed by the owner only.
   public private(set) var fd: Int32
