@@ -13,13 +13,15 @@
 #   cB 10.1.2.2 ─ hB [flannel0 10.1.2.0/32, 10.1.0.0/16] 192.168.90.2:7890 (+ 192.168.90.3)
 #
 # hA also routes 10.1.3.0/24 to 192.168.90.3:7890, an address on hB with no forwarder: the
-# test sends hand-made datagrams from there as a "known source". Prints "ok NAME" or
+# test sends hand-made datagrams from there as a "known source" (any source port: senders
+# with several workers use several), and from 192.168.90.4 (no route) as an unknown one. Prints "ok NAME" or
 # "not ok NAME: why" per check; exits non-zero when any check failed. Everything it creates is
 # deleted on exit.
 set -uo pipefail
 probe=${1:?usage: dataplane-lab.sh PATH/TO/udp-forwarder-probe [--bench]}
 bench=${2:-}
-# PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design).
+# PROBE_ARGS: extra probe arguments for both hosts, e.g. "--tun-reads 8" (the old design) or
+# "--workers 2" (two forwarders on a multi-queue TUN, as -udp-workers=2).
 read -r -a probe_args <<<"${PROBE_ARGS:-}"
 # PROBE_ARGS_A / PROBE_ARGS_B: for one host only, e.g. PROBE_ARGS_A="--offloads all" (a mixed
 # cluster: offloads on one side, off on the other).
@@ -104,6 +106,7 @@ ip -n "$hA" link add uA type veth peer name uB netns "$hB"
 ip -n "$hA" addr add 192.168.90.1/24 dev uA
 ip -n "$hB" addr add 192.168.90.2/24 dev uB
 ip -n "$hB" addr add 192.168.90.3/24 dev uB
+ip -n "$hB" addr add 192.168.90.4/24 dev uB
 ip -n "$hA" link set uA up
 ip -n "$hB" link set uB up
 for side in A B; do
@@ -164,8 +167,14 @@ in_ns "$cA" ping -c 3 -i 0.2 -W 2 -p 5aa5 10.1.2.2 >/dev/null 2>&1
 stop_capture "$tunCap"
 stop_capture "$udpCap"
 [ -n "${KEEP_LAB:-}" ] && echo "work dir $work"
+# With --workers N > 1 on A, worker i ≥ 1 sends from its own port: any source port then.
+wire_sport=()
+for ((i = 0; i < ${#probe_args[@]} + ${#probe_args_a[@]}; i++)); do
+  all=("${probe_args[@]}" "${probe_args_a[@]}")
+  [ "${all[i]}" = --workers ] && [ "${all[i + 1]:-1}" -gt 1 ] && wire_sport=(any-source-port)
+done
 if n=$(python3 "$here/lib/dataplane_pcap.py" wire "$work/a-tun.pcap" "$work/a-udp.pcap" \
-  192.168.90.1 192.168.90.2 7890 2>&1) && [ "$n" -ge 3 ]; then
+  192.168.90.1 192.168.90.2 7890 "${wire_sport[@]}" 2>&1) && [ "$n" -ge 3 ]; then
   ok "wire format ($n datagrams = TUN packets with TTL-1)"
 else
   fail "wire format" "$n"
@@ -203,14 +212,14 @@ fi
 
 # --- datagrams the receiver must drop ----------------------------------------------------------
 send() { in_ns "$hB" python3 "$here/lib/dataplane_send.py" "$@" 192.168.90.1 7890; }
-expect_drop() { # NAME COUNTER BIND_PORT KIND
+expect_drop() { # NAME COUNTER BIND_PORT KIND [BIND_IP]
   local before
   before=$(counter "$work/a.counters" "$2")
-  send 192.168.90.3 "$3" "$4"
+  send "${5:-192.168.90.3}" "$3" "$4"
   if wait_counter "$work/a.counters" "$2" $((before + 1)); then ok "$1"; else fail "$1" "$(cat "$work/a.counters")"; fi
 }
 written=$(counter "$work/a.counters" tunPacketsWritten)
-expect_drop "unknown source port dropped" dropUnknownSource 7999 valid
+expect_drop "unknown source address dropped" dropUnknownSource 7890 valid 192.168.90.4
 expect_drop "short datagram dropped" dropShort 7890 short
 expect_drop "empty datagram dropped" dropShort 7890 empty
 expect_drop "IPv6 datagram dropped" dropNotIPv4 7890 ipv6
@@ -227,6 +236,12 @@ if wait_counter "$work/a.counters" tunPacketsWritten $((written + 1)); then
   ok "valid datagram from known source written"
 else
   fail "valid datagram from known source written" "$(cat "$work/a.counters")"
+fi
+send 192.168.90.3 7999 valid
+if wait_counter "$work/a.counters" tunPacketsWritten $((written + 2)); then
+  ok "known source address from another port written"
+else
+  fail "known source address from another port written" "$(cat "$work/a.counters")"
 fi
 if out=$(in_ns "$cA" ping -c 2 -i 0.2 -W 2 10.1.2.2 2>&1); then ok "still forwarding"; else fail "still forwarding" "$out"; fi
 
@@ -328,7 +343,7 @@ start_capture "$hA" uA "$work/a-tcp.pcap" udp port 7890
 transfer_check "TCP 30 MB A to B" "$cA" "$cB" 10.1.2.2 tcp 30000000
 stop_capture "$capture_pid"
 if out=$(python3 "$here/lib/dataplane_pcap.py" inner "$work/a-tcp.pcap" 192.168.90.1 \
-  192.168.90.2 7890 1472 2>&1) && [ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ]; then
+  192.168.90.2 7890 1472 "${wire_sport[@]}" 2>&1) && [ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ]; then
   ok "underlay datagrams carry one IPv4 packet each, ≤ MTU, checksums valid (datagrams, packets, TCP: $out)"
 else
   fail "underlay datagrams carry one IPv4 packet each" "$out"

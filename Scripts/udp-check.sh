@@ -6,13 +6,15 @@
 #     shows the FLANNEL-POSTRTG / FLANNEL-FWD rules;
 #   - container ping both ways; 200 MB over TCP arrive intact (sha256 of both ends);
 #   - every datagram on the underlay is exactly a packet read from flannel0 with TTL − 1,
-#     from port 7890 to port 7890;
+#     to port 7890, from port 7890 (with several workers, worker i ≥ 1 sends from its own
+#     port: any source port then);
 #   - a ping to a subnet nobody holds gets "Destination Net Unreachable";
 #   - a datagram from an address that holds no lease is dropped and counted (/metrics);
 #   - /metrics packet counters move while a ping runs;
 #   - one daemon SIGKILLed and restarted: traffic resumes within 2 s of the restart;
 #   - a node whose lease is deleted disappears from the other's table (/metrics).
 # Usage: Scripts/udp-check.sh [path/to/flanneld]
+#   UDP_WORKERS=N passes -udp-workers=N (default: the daemon's own choice, online CPUs ≤ 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/lab.sh
@@ -22,6 +24,8 @@ here=Scripts
 
 N=2
 PREFIX=/coreos.com/network
+WORKER_ARGS=()
+[ -z "${UDP_WORKERS:-}" ] || WORKER_ARGS=(-udp-workers="$UDP_WORKERS")
 lab_underlay $N
 lab_containers $N
 h1=$(lab_host 1) h2=$(lab_host 2)
@@ -36,7 +40,7 @@ start_node() { # I
   NOTIFY_SOCKET="$LAB_DIR/h$i/notify" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 \
     --backend udp --port 7890 -ip-masq -healthz-ip=127.0.0.1 -healthz-port=8471 \
-    -subnet-file="$LAB_DIR/h$i/subnet.env"
+    -subnet-file="$LAB_DIR/h$i/subnet.env" "${WORKER_ARGS[@]}"
   PIDS[$i]=$LAB_LAST_PID
 }
 fail() { for i in $(seq $N); do echo "--- flanneld h$i"; tail -30 "$LAB_DIR/flanneld-h$i.log" || true; done; lab_fail "$*"; }
@@ -67,6 +71,10 @@ for i in $(seq $N); do
 done
 c1=$(lab_container_ip 1) c2=$(lab_container_ip 2)
 grep -qx "FLANNEL_MTU=1472" "$LAB_DIR/h1/subnet.env" || fail "FLANNEL_MTU is not 1472"
+workers=$(sed -n 's/.*udp backend: \([0-9]*\) workers\{0,1\} (.*/\1/p' "$LAB_DIR/flanneld-h1.log" | head -1)
+[ -n "$workers" ] || fail "no 'udp backend: N workers' line"
+[ -z "${UDP_WORKERS:-}" ] || [ "$workers" = "$UDP_WORKERS" ] || fail "$workers workers, not $UDP_WORKERS"
+lab_log "ok: udp backend runs $workers worker(s)"
 
 # --- the daemon an operator runs ----------------------------------------------------------
 for i in $(seq $N); do
@@ -126,7 +134,8 @@ lab_forget_pid "$RECV"
 [ "$(cat "$LAB_DIR/send.sha")" = "$(cat "$LAB_DIR/recv.sha")" ] || fail "200 MB over TCP: $(cat "$LAB_DIR/send.sha") sent, $(cat "$LAB_DIR/recv.sha") received"
 lab_log "ok: 200 MB over TCP arrived intact ($(cut -d' ' -f2 "$LAB_DIR/recv.sha" | cut -c1-16)…)"
 
-# Wire format: what leaves flannel0 is exactly what goes on the underlay, TTL − 1, 7890 → 7890.
+# Wire format: what leaves flannel0 is exactly what goes on the underlay, TTL − 1, to 7890
+# (from 7890, or with several workers from a worker's own port).
 capture() { # NS IFACE FILE FILTER...
   local ns=$1 iface=$2 file=$3; shift 3
   ip netns exec "$ns" tcpdump -i "$iface" --immediate-mode -U -n -w "$file" "$@" 2>"$file.log" &
@@ -138,9 +147,12 @@ capture "$h1" eth0 "$LAB_DIR/udp.pcap" udp port 7890; UDPCAP=$CAPTURE
 ip netns exec "$(lab_container 1)" ping -q -c 5 -i 0.1 -W 2 "$c2" >/dev/null || fail "ping during capture"
 sleep 0.3 # let tcpdump write its last packets before the stop
 kill -INT "$TUNCAP" "$UDPCAP"; wait "$TUNCAP" "$UDPCAP" 2>/dev/null || true
+sport=()
+[ "$workers" = 1 ] || sport=(any-source-port)
 n=$(python3 $here/lib/dataplane_pcap.py wire "$LAB_DIR/tun.pcap" "$LAB_DIR/udp.pcap" \
-  192.168.77.11 192.168.77.12 7890) || fail "wire format: $n"
-lab_log "ok: $n datagrams on the underlay are the flannel0 packets with TTL − 1, port 7890 → 7890"
+  192.168.77.11 192.168.77.12 7890 "${sport[@]}") || fail "wire format: $n"
+[ "$n" -ge 5 ] || fail "wire format: only $n datagrams of 5 pings matched"
+lab_log "ok: $n datagrams on the underlay are the flannel0 packets with TTL − 1, to port 7890 (from ${sport:-port 7890})"
 
 out=$(ip netns exec "$(lab_container 1)" ping -c 1 -W 2 10.1.250.1 2>&1 || true)
 grep -q "Destination Net Unreachable" <<<"$out" || fail "no net unreachable for a subnet nobody holds: $out"

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Checks for Scripts/dataplane-lab.sh, on pcap files written by tcpdump -w.
 
-  wire TUN_PCAP UDP_PCAP SRC DST PORT
+  wire TUN_PCAP UDP_PCAP SRC DST PORT [any-source-port]
+       (any-source-port: datagrams to PORT from any source port count too — a sender with
+       several workers sends from PORT and from ephemeral ports)
       Every UDP datagram SRC:PORT -> DST:PORT in UDP_PCAP must carry exactly a packet read
       from the TUN (TUN_PCAP) with TTL-1 and the header checksum patched; prints the count.
-  inner UDP_PCAP SRC DST PORT MTU
+  inner UDP_PCAP SRC DST PORT MTU [any-source-port]
       Every UDP datagram SRC:PORT -> DST:PORT must carry one inner IPv4 packet of at most MTU
       bytes, its header and TCP/UDP checksums correct. A capture taken above a device that
       segments UDP GSO sends itself shows a GSO send whole: then it must be packets back to
@@ -51,7 +53,7 @@ def ip(text):
     return bytes(int(x) for x in text.split("."))
 
 
-def wire(tun_pcap, udp_pcap, src, dst, port):
+def wire(tun_pcap, udp_pcap, src, dst, port, any_source_port=False):
     tun = set(p for p in packets(tun_pcap) if p and p[0] >> 4 == 4)
     matched = 0
     for p in packets(udp_pcap):
@@ -59,7 +61,7 @@ def wire(tun_pcap, udp_pcap, src, dst, port):
         if p[9] != 17 or p[12:16] != ip(src) or p[16:20] != ip(dst):
             continue
         sport, dport, ulen = struct.unpack("!HHH", p[ihl:ihl + 6])
-        if sport != port or dport != port:
+        if dport != port or (sport != port and not any_source_port):
             continue
         inner = bytes(p[ihl + 8:ihl + ulen])
         if checksum(inner[:(inner[0] & 15) * 4]) != 0:
@@ -86,14 +88,14 @@ def l4_ok(inner):
     return checksum(pseudo + l4) == 0
 
 
-def inner(udp_pcap, src, dst, port, mtu):
+def inner(udp_pcap, src, dst, port, mtu, any_source_port=False):
     datagrams = count = tcp = 0
     for p in packets(udp_pcap):
         ihl = (p[0] & 15) * 4
         if p[9] != 17 or p[12:16] != ip(src) or p[16:20] != ip(dst):
             continue
         sport, dport = struct.unpack("!HH", p[ihl:ihl + 4])
-        if sport != port or dport != port:
+        if dport != port or (sport != port and not any_source_port):
             continue
         datagrams += 1
         payload = bytes(p[ihl + 8:])
@@ -143,10 +145,12 @@ def icmp(tun_pcap, tun_ip, unrouted):
 
 if __name__ == "__main__":
     if sys.argv[1] == "wire":
-        wire(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
+        wire(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]),
+             sys.argv[7:] == ["any-source-port"])
     elif sys.argv[1] == "icmp":
         icmp(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif len(sys.argv) == 7 and sys.argv[1] == "inner":
-        inner(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif len(sys.argv) in (7, 8) and sys.argv[1] == "inner":
+        inner(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]),
+              sys.argv[7:] == ["any-source-port"])
     else:
         sys.exit("usage: see docstring")

@@ -52,10 +52,12 @@ public struct BackendContext: Sendable {
   public var udpAcceptAnySource: Bool
   /// `-udp-offloads`: TUN offloads for the udp backend ("csum,tso,uso", "all", "none").
   public var udpOffloads: String
+  /// `-udp-workers`: forwarders (TUN queues) of the udp backend; 0 = automatic.
+  public var udpWorkers: Int
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udpAcceptAnySource: Bool = false, udpOffloads: String = "none"
+    udpAcceptAnySource: Bool = false, udpOffloads: String = "none", udpWorkers: Int = 0
   ) {
     self.external = external
     self.network = network
@@ -63,5 +65,6 @@ public struct BackendContext: Sendable {
     self.portOverride = portOverride
     self.udpAcceptAnySource = udpAcceptAnySource
     self.udpOffloads = udpOffloads
+    self.udpWorkers = udpWorkers
   }
 }

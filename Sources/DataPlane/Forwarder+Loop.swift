@@ -347,7 +347,7 @@ extension Forwarder {
     let header = buffers.headers.prepareSend(
       head: run.head, count: run.count, segmentSize: run.segmentSize, runs: buffers.runs,
       ring: buffers.tun, packetOffset: virtioHeaderSize, to: buffers.runDestination)
-    io_uring_prep_sendmsg(sqe, socketFD, header, 0)
+    io_uring_prep_sendmsg(sqe, sendFD, header, 0)
     finish(sqe, .udpSend, run.head)
     bank.add(.udpSends)
   }

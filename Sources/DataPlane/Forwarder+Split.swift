@@ -65,7 +65,7 @@ extension Forwarder {
       let header = buffers.headers.prepareSplitSend(
         slot: slot, vectors: vectors + 2 &* sent, vectorCount: 2 &* count, segments: count,
         segmentSize: segments.segmentLength, to: destination)
-      io_uring_prep_sendmsg(sqe, socketFD, header, 0)
+      io_uring_prep_sendmsg(sqe, sendFD, header, 0)
       finish(sqe, .splitSend, slot)
       bank.add(.udpSends)
       buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)

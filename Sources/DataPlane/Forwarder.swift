@@ -17,6 +17,9 @@ import Synchronization
 public final class Forwarder: @unchecked Sendable {
   public let tun: TunDevice
   public let socket: UDPSocket
+  /// Where tun → udp datagrams are sent from when not from `socket` (a send-only socket on
+  /// another source port, so that the peer's SO_REUSEPORT group spreads them); nil: `socket`.
+  public let sendSocket: UDPSocket?
   public let configuration: ForwarderConfiguration
 
   let routes: RouteExchange
@@ -27,6 +30,8 @@ public final class Forwarder: @unchecked Sendable {
   /// Copies of the descriptors, read per packet without going through the device objects.
   let tunFD: Int32
   let socketFD: Int32
+  /// The descriptor the send preps use: `sendSocket`'s, else `socketFD`.
+  let sendFD: Int32
   // Forwarder-thread state (see the confinement note above).
   var ring: Ring?
   var buffers: LoopBuffers?
@@ -49,11 +54,13 @@ public final class Forwarder: @unchecked Sendable {
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
 
   public init(
-    tun: TunDevice, socket: UDPSocket, configuration: ForwarderConfiguration,
-    routes initial: RouteSnapshot = .empty
+    tun: TunDevice, socket: UDPSocket, sendSocket: UDPSocket? = nil,
+    configuration: ForwarderConfiguration, routes initial: RouteSnapshot = .empty
   ) throws(DataPlaneError) {
     self.tun = tun
     self.socket = socket
+    self.sendSocket = sendSocket
+    sendFD = sendSocket?.fd ?? socket.fd
     self.configuration = configuration
     tunFD = tun.fd
     socketFD = socket.fd

@@ -4,7 +4,8 @@ public struct ForwarderConfiguration: Sendable {
   /// what stock flanneld passes to its proxy as tun_ip.
   public var tunAddress: UInt32
   /// Stock flanneld injects any datagram that reaches its port. By default this forwarder
-  /// accepts only datagrams from a route's next hop (a known lease's PublicIP and port).
+  /// accepts only datagrams from a route's next hop address (a known lease's PublicIP, any
+  /// source port: a peer with several workers sends from several).
   public var acceptAnySource: Bool
   /// The TUN MTU (ext MTU − 28). Informative today: every buffer holds 64 KiB so that TUN
   /// offloads (super-packets) fit later.

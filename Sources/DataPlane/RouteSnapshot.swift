@@ -39,7 +39,7 @@ public final class RouteSnapshot: @unchecked Sendable {
   private let fastNetwork: UInt32
   /// Per third octet: route index, `-1` no route, `-2` scan needed (a longer-than-/24 route).
   private let fastIndex: UnsafeMutablePointer<Int32>
-  /// Known senders, `address << 16 | port`, sorted for a binary search.
+  /// Route next hops, `address << 16 | port`, sorted for a binary search by address.
   private let sources: UnsafeMutablePointer<UInt64>
   private let sourceCount: Int
 
@@ -144,20 +144,27 @@ public final class RouteSnapshot: @unchecked Sendable {
     return i < 0 ? nil : routes[i]
   }
 
-  /// True when `address:port` (host order) is the next hop of some route: a datagram from
-  /// there comes from a known lease's PublicIP and the shared port.
+  /// True when `address` (host order) is the next hop of some route: a datagram from there
+  /// comes from a known lease's PublicIP. Any source port: a peer with several forwarder
+  /// workers sends from the shared port and from ephemeral ones.
   @inline(__always)
-  public func isKnownSource(address: UInt32, port: UInt16) -> Bool {
-    let key = UInt64(address) << 16 | UInt64(port)
+  public func isKnownSource(address: UInt32) -> Bool {
+    // The first key ≥ `address << 16` is the smallest port of that address, if it has any.
+    let key = UInt64(address) << 16
     var low = 0
     var high = sourceCount
     while low < high {
       let mid = (low &+ high) >> 1
-      let value = sources[mid]
-      if value == key { return true }
-      if value < key { low = mid &+ 1 } else { high = mid }
+      if sources[mid] < key { low = mid &+ 1 } else { high = mid }
     }
-    return false
+    return low < sourceCount && sources[low] >> 16 == UInt64(address)
+  }
+
+  /// The same as `isKnownSource(address:)`: the port is not checked any more (see there). Kept
+  /// so that the receive path's call reads as before.
+  @inline(__always)
+  public func isKnownSource(address: UInt32, port: UInt16) -> Bool {
+    isKnownSource(address: address)
   }
 }
 

@@ -16,11 +16,47 @@ public final class TunDevice: @unchecked Sendable {
   public let name: String
   /// Opened with IFF_VNET_HDR: every read and write carries a `VirtioNetHeader` first.
   public let hasVirtioHeader: Bool
+  /// One queue of a device opened with IFF_MULTI_QUEUE (see `openQueues`).
+  public let isMultiQueue: Bool
+
+  /// IFF_MULTI_QUEUE from <linux/if_tun.h> (a fixed ABI value; the header is not imported).
+  static let multiQueueFlag: Int16 = 0x0100
+
+  /// Opens `count` queues of one device: with 1, exactly `init(name:virtioHeader:)` (no
+  /// IFF_MULTI_QUEUE, as before); with more, the first queue creates the device with
+  /// IFF_MULTI_QUEUE and the others attach to it by its assigned name with the same flags
+  /// (the kernel refuses a queue whose IFF_VNET_HDR or IFF_MULTI_QUEUE choice differs). The
+  /// kernel spreads packets leaving through the device over the queues by flow. The device
+  /// goes away when the last queue is closed.
+  public static func openQueues(name: String = "flannel%d", count: Int, virtioHeader: Bool)
+    throws(DataPlaneError) -> [TunDevice]
+  {
+    guard count > 1 else { return [try TunDevice(name: name, virtioHeader: virtioHeader)] }
+    let first = try TunDevice(name: name, virtioHeader: virtioHeader, multiQueue: true)
+    var queues = [first]
+    do {
+      for _ in 1..<count {
+        queues.append(try TunDevice(name: first.name, virtioHeader: virtioHeader, multiQueue: true))
+      }
+    } catch {
+      for queue in queues { queue.close() }
+      throw error
+    }
+    return queues
+  }
 
   /// Opens /dev/net/tun and attaches a device named `name`, which may be a template with `%d`.
   /// With `virtioHeader`, the device is opened with IFF_VNET_HDR and a header size of
   /// `VirtioNetHeader.size` (offloads are then asked for with `setOffloads`).
-  public init(name: String = "flannel%d", virtioHeader: Bool = false) throws(DataPlaneError) {
+  public convenience init(name: String = "flannel%d", virtioHeader: Bool = false)
+    throws(DataPlaneError)
+  {
+    try self.init(name: name, virtioHeader: virtioHeader, multiQueue: false)
+  }
+
+  /// With `multiQueue`, IFF_MULTI_QUEUE: creates the device, or attaches one more queue when a
+  /// multi-queue device of that name exists.
+  init(name: String, virtioHeader: Bool, multiQueue: Bool) throws(DataPlaneError) {
     guard name.utf8.count < Int(IFNAMSIZ) else {
       throw DataPlaneError("tun device name \(name)", errno: ENAMETOOLONG)
     }
@@ -31,6 +67,7 @@ public final class TunDevice: @unchecked Sendable {
     Self.setName(name, in: &request)
     request.ifr_ifru.ifru_flags = flannel_IFF_TUN | flannel_IFF_NO_PI
     if virtioHeader { request.ifr_ifru.ifru_flags |= flannel_IFF_VNET_HDR }
+    if multiQueue { request.ifr_ifru.ifru_flags |= Self.multiQueueFlag }
     do {
       try systemCall("ioctl(TUNSETIFF) \(name)") { ioctl(fd, flannel_TUNSETIFF, &request) }
       if virtioHeader {
@@ -46,6 +83,7 @@ public final class TunDevice: @unchecked Sendable {
     self.fd = fd
     self.name = Self.name(of: request)
     hasVirtioHeader = virtioHeader
+    isMultiQueue = multiQueue
   }
 
   /// TUNSETOFFLOAD: the TUN_F_* bits (`flannel_TUN_F_CSUM`, …) the reader handles; 0 turns

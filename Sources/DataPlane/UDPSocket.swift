@@ -3,8 +3,10 @@
 #endif
 
 /// The underlay UDP socket: bound to the interface address and the backend port (the same
-/// port is used to send and to receive, as stock flanneld does), non-blocking, with large
-/// buffers so bursts survive between two loop iterations.
+/// port is used to send and to receive, as stock flanneld does; with several forwarders each
+/// has one on that port through SO_REUSEPORT, and forwarders 1… send from a second one on an
+/// ephemeral port), non-blocking, with large buffers so bursts survive between two loop
+/// iterations.
 public final class UDPSocket: @unchecked Sendable {
   // @unchecked: all properties are fixed after init except `fd`, closed by the owner only.
   public private(set) var fd: Int32
@@ -17,7 +19,13 @@ public final class UDPSocket: @unchecked Sendable {
 
   /// `bufferSize` is tried with SO_RCVBUFFORCE/SO_SNDBUFFORCE (needs CAP_NET_ADMIN), then with
   /// the plain options, which the kernel caps at net.core.{r,w}mem_max; 0 leaves the defaults.
-  public init(address: UInt32, port: UInt16, bufferSize: Int = 7 << 20) throws(DataPlaneError) {
+  /// `reusePort` sets SO_REUSEPORT before the bind, so that one socket per forwarder can bind
+  /// the same address and port; the kernel then spreads incoming datagrams over them by a
+  /// hash of the sender's address and port. Off for a single socket (a second daemon on the
+  /// same port then fails with EADDRINUSE, as before).
+  public init(
+    address: UInt32, port: UInt16, bufferSize: Int = 7 << 20, reusePort: Bool = false
+  ) throws(DataPlaneError) {
     let where_ = "\(formatIPv4(address)):\(port)"
     let fd = try systemCall("socket for udp \(where_)") {
       socket(
@@ -29,6 +37,12 @@ public final class UDPSocket: @unchecked Sendable {
       if bufferSize > 0 {
         Self.setBuffer(fd, force: SO_RCVBUFFORCE, plain: SO_RCVBUF, size: bufferSize)
         Self.setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, size: bufferSize)
+      }
+      if reusePort {
+        var one: Int32 = 1
+        try systemCall("setsockopt(SO_REUSEPORT) udp \(where_)") {
+          setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
       }
       var local = makeSocketAddress(address, port)
       try systemCall("bind udp \(where_)") {

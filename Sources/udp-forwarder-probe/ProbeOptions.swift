@@ -5,7 +5,10 @@ import FlannelCore
 /// `udp-forwarder-probe --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0
 ///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
 ///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]
-///  [--tun-reads N] [--no-gso] [--no-gro]`
+///  [--tun-reads N] [--no-gso] [--no-gro] [--workers N]`
+/// `--workers N` runs N forwarders on N queues of one multi-queue TUN, as `-udp-workers` does
+/// in the daemon (receive sockets share the port with SO_REUSEPORT; worker i ≥ 1 sends from
+/// an ephemeral port).
 /// `--tun-reads N` turns multishot READ off and keeps N one-shot READs posted on the TUN (to
 /// reproduce the old design's iou-wrk threads; N > 1 makes them race).
 /// The routes file holds one `NET/LEN=A.B.C.D:PORT` per line; it replaces the --route table at
@@ -28,6 +31,7 @@ struct ProbeOptions {
   var udpReceiveOffload = true
   /// TUN offloads (`--offloads csum,tso,uso|all`); empty: no virtio header on the TUN.
   var offloads: TunOffloads = []
+  var workers = 1
 
   struct UsageError: Error, CustomStringConvertible {
     let description: String
@@ -53,6 +57,7 @@ struct ProbeOptions {
       case "--txqueuelen": txQueueLength = try Self.number(try value(flag))
       case "--max-datagram": maxDatagram = try Self.number(try value(flag))
       case "--tun-reads": tunReads = try Self.number(try value(flag))
+      case "--workers": workers = max(try Self.number(try value(flag)), 1)
       case "--accept-any-source": acceptAnySource = true
       case "--no-gso": udpSegmentation = false
       case "--no-gro": udpReceiveOffload = false

@@ -27,45 +27,65 @@ do {
 }
 
 do {
-  let tun = try TunDevice(name: options.tunName, virtioHeader: !options.offloads.isEmpty)
+  let queues = try TunDevice.openQueues(
+    name: options.tunName, count: options.workers, virtioHeader: !options.offloads.isEmpty)
+  let tun = queues[0]
   try tun.setMTU(options.mtu)
   try tun.setTxQueueLength(options.txQueueLength)
   try tun.setUp()
-  let socket = try UDPSocket(address: options.bindAddress, port: options.bindPort)
+  let multiple = options.workers > 1
   var configuration = ForwarderConfiguration(
     tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
     maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
     tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
     udpReceiveOffload: options.udpReceiveOffload)
   configuration.tunOffloads = options.offloads
-  let forwarder = try Forwarder(
-    tun: tun, socket: socket, configuration: configuration, routes: RouteSnapshot(options.routes))
-  try forwarder.start()
-  for notice in forwarder.offloadNotices { fputs("udp-forwarder-probe: \(notice)\n", stderr) }
+  var forwarders: [Forwarder] = []
+  for (index, queue) in queues.enumerated() {
+    let socket = try UDPSocket(
+      address: options.bindAddress, port: options.bindPort, reusePort: multiple)
+    let send = index > 0 ? try UDPSocket(address: options.bindAddress, port: 0) : nil
+    forwarders.append(
+      try Forwarder(
+        tun: queue, socket: socket, sendSocket: send, configuration: configuration,
+        routes: RouteSnapshot(options.routes)))
+  }
+  let group = ForwarderGroup(forwarders)
+  if multiple, case let error = forwarders[0].socket.steerByInnerFlow(groupSize: forwarders.count),
+    error != 0
+  {
+    fputs("udp-forwarder-probe: SO_ATTACH_REUSEPORT_CBPF: errno \(error)\n", stderr)
+  }
+  for forwarder in forwarders { try forwarder.start() }
+  for notice in forwarders.flatMap(\.offloadNotices) {
+    fputs("udp-forwarder-probe: \(notice)\n", stderr)
+  }
+  let forwarder = forwarders[0]
+  let socket = forwarder.socket
   signal(SIGTERM) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
   signal(SIGINT) { _ in ProbeSignal.stop.store(true, ordering: .relaxed) }
   signal(SIGUSR1) { _ in ProbeSignal.reload.store(true, ordering: .relaxed) }
   if let file = options.routesFile, let routes = readRoutes(file) {
-    forwarder.update(routes: RouteSnapshot(routes))
+    group.update(routes: RouteSnapshot(routes))
   }
   print(
-    "tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize) offloads \(forwarder.offloads.description)"
+    "tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize) offloads \(forwarder.offloads.description) workers \(forwarders.count)"
   )
   while !ProbeSignal.stop.load(ordering: .relaxed) {
     if ProbeSignal.reload.exchange(false, ordering: .relaxed), let file = options.routesFile {
       if let routes = readRoutes(file) {
-        forwarder.update(routes: RouteSnapshot(routes))
+        group.update(routes: RouteSnapshot(routes))
         print("routes \(routes.count) from \(file)")
       } else {
         fputs("udp-forwarder-probe: cannot read routes from \(file)\n", stderr)
       }
     }
-    if let file = options.countersFile { writeCounters(forwarder.counters(), to: file) }
+    if let file = options.countersFile { writeCounters(group.counters(), to: file) }
     usleep(50_000)
   }
-  forwarder.stop()
-  if let file = options.countersFile { writeCounters(forwarder.counters(), to: file) }
-  if let failure = forwarder.failure {
+  for forwarder in forwarders { forwarder.stop() }
+  if let file = options.countersFile { writeCounters(group.counters(), to: file) }
+  if let failure = forwarders.lazy.compactMap(\.failure).first {
     fputs("udp-forwarder-probe: \(failure)\n", stderr)
     exit(1)
   }
@@ -91,14 +111,30 @@ func readRoutes(_ path: String) -> [Route]? {
   return routes
 }
 
-/// `name value` lines, written to a temporary file and renamed so readers never see half.
-func writeCounters(_ counters: ForwarderCounters, to path: String) {
+/// The probe's forwarders, one per TUN queue.
+struct ForwarderGroup {
+  let forwarders: [Forwarder]
+  init(_ forwarders: [Forwarder]) { self.forwarders = forwarders }
+  func update(routes: RouteSnapshot) {
+    for forwarder in forwarders { forwarder.update(routes: routes) }
+  }
+  func counters() -> [ForwarderCounters] { forwarders.map { $0.counters() } }
+}
+
+/// `name value` lines (the sum over the workers, then `workers N` and `workerI_packetsMoved`),
+/// written to a temporary file and renamed so readers never see half.
+func writeCounters(_ perWorker: [ForwarderCounters], to path: String) {
+  let counters = ForwarderCounters.sum(perWorker)
   var text = ""
   for child in Mirror(reflecting: counters).children {
     if let label = child.label { text += "\(label) \(child.value)\n" }
   }
   text += "packetsMoved \(counters.packetsMoved)\n"
   text += "packetsPerSubmission \(counters.packetsPerSubmission)\n"
+  text += "workers \(perWorker.count)\n"
+  for (index, worker) in perWorker.enumerated() {
+    text += "worker\(index)_packetsMoved \(worker.packetsMoved)\n"
+  }
   let temporary = path + ".tmp"
   guard let file = fopen(temporary, "w") else { return }
   fputs(text, file)

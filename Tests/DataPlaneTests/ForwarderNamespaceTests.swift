@@ -16,10 +16,11 @@ import Testing
     "forwarders start", "ping A to B", "ping B to A", "reply TTL 60", "wire format",
     "connect to unrouted subnet: ENETUNREACH", "ICMP net unreachable bytes",
     "counted icmpSent and dropNoRoute", "ping to an unrouted subnet: Destination Net Unreachable",
-    "unknown source port dropped",
+    "unknown source address dropped",
     "short datagram dropped", "empty datagram dropped", "IPv6 datagram dropped",
     "IHL 4 datagram dropped", "TTL 1 datagram dropped", "oversized datagram dropped",
     "nothing dropped reached the TUN", "valid datagram from known source written",
+    "known source address from another port written",
     "still forwarding", "route removed by update", "route restored by update",
     "no iou-wrk under a UDP flood", "UDP GSO sends several packets per SENDMSG",
     "UDP GRO receives several packets per datagram", "clean stop",
@@ -30,10 +31,11 @@ import Testing
 
   /// Plain: no virtio header on either TUN. Mixed: host A with every TUN offload (TSO
   /// super-packets split, virtio headers on every read and write), host B without — a mixed
-  /// cluster, traffic both ways.
+  /// cluster, traffic both ways. Workers: host A runs two forwarders on a 2-queue TUN (worker 1
+  /// sends from its own port), host B one — B must take A's datagrams from either port.
   @Test(
     .enabled(if: getuid() == 0, "needs root for network namespaces"),
-    arguments: [("plain", ""), ("mixed", "--offloads all")])
+    arguments: [("plain", ""), ("mixed", "--offloads all"), ("workers", "--workers 2")])
   func forwarderBetweenTwoHosts(mode: String, hostAArguments: String) throws {
     #expect(FileManager.default.isExecutableFile(atPath: Self.probe), "build the probe first")
     let script = Self.root.appendingPathComponent("Scripts/dataplane-lab.sh").path

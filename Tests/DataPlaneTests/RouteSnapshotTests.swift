@@ -42,14 +42,26 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
     #expect(UInt16(bigEndian: address.sin_port) == 7891)
   }
 
+  /// Address only: a peer with several workers sends from its shared port and from
+  /// ephemeral ones. Neighbours of known addresses (±1, and the one whose key would sort
+  /// right after 192.168.90.9's) are unknown.
   @Test(arguments: [
     (ip(192, 168, 90, 2), 7890 as UInt16, true),
     (ip(192, 168, 90, 5), 7891, true),
-    (ip(192, 168, 90, 5), 7890, false),
-    (ip(192, 168, 90, 2), 7891, false),
+    (ip(192, 168, 90, 5), 7890, true),
+    (ip(192, 168, 90, 2), 7891, true),
+    (ip(192, 168, 90, 2), 40123, true),
+    (ip(192, 168, 90, 9), 0, true),
+    (ip(192, 168, 90, 9), 65535, true),
     (ip(192, 168, 90, 7), 7890, false),
+    (ip(192, 168, 90, 1), 7890, false),
+    (ip(192, 168, 90, 10), 0, false),
+    (ip(192, 168, 90, 0), 65535, false),
+    (ip(0, 0, 0, 0), 0, false),
+    (UInt32.max, UInt16.max, false),
   ])
   func knownSources(address: UInt32, port: UInt16, known: Bool) {
+    #expect(Self.table.isKnownSource(address: address) == known)
     #expect(Self.table.isKnownSource(address: address, port: port) == known)
   }
 
@@ -60,7 +72,8 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
     ])
     #expect(table.routes.count == 1)
     #expect(table.route(for: ip(10, 1, 2, 1))?.nextHop == ip(2, 2, 2, 2))
-    #expect(!table.isKnownSource(address: ip(1, 1, 1, 1), port: 1))
+    #expect(!table.isKnownSource(address: ip(1, 1, 1, 1)))
+    #expect(table.isKnownSource(address: ip(2, 2, 2, 2)))
   }
 
   /// The fast /24 table and the scan must agree for every address of the /16 and around it.
@@ -89,7 +102,7 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
 
   @Test func emptyTableRoutesNothing() {
     #expect(RouteSnapshot.empty.route(for: ip(10, 1, 2, 3)) == nil)
-    #expect(!RouteSnapshot.empty.isKnownSource(address: 0, port: 0))
+    #expect(!RouteSnapshot.empty.isKnownSource(address: 0))
   }
 }
 

@@ -7,10 +7,10 @@ import SubnetManager
 import Synchronization
 
 /// The udp backend (flannel-behaviour §4): TUN `flannel0` ⇄ UDP, each inner IPv4 packet the
-/// payload of one datagram, wire-compatible with stock flanneld. Packets are moved by the
-/// DataPlane `Forwarder` on its own thread; this type sets up the TUN, its address and route
-/// (through rtnetlink), the socket, and hands the forwarder a new route snapshot whenever the
-/// lease table changes.
+/// payload of one datagram, wire-compatible with stock flanneld. Packets are moved by DataPlane
+/// `Forwarder`s, one per TUN queue on its own thread (`UDPWorkers`, `-udp-workers`); this type
+/// sets up the TUN, its address and route (through rtnetlink), the sockets, and hands every
+/// forwarder a new route snapshot whenever the lease table changes.
 public final class UDPBackend: Backend {
   let context: BackendContext
   /// The port to listen on and to send to (§4.1); every node of a cluster uses the same one.
@@ -21,7 +21,9 @@ public final class UDPBackend: Backend {
   private let state = Mutex(State())
 
   private struct State {
-    var forwarder: Forwarder?
+    var workers: UDPWorkers?
+    /// Logs offload notices that appear at run time (a forwarder turned TSO/USO off).
+    var noticePoller: Task<Void, Never>?
     var lease: Lease?
     var table = LeaseTable([])
   }
@@ -52,19 +54,28 @@ public final class UDPBackend: Backend {
   }
 
   /// Creates flannel0 for the lease (again, when the lease moved): address
-  /// `<lease network>/32`, MTU, up, the route to the whole Network, the socket bound to the
-  /// interface address, and a running forwarder.
+  /// `<lease network>/32`, MTU, up, the route to the whole Network, the sockets bound to the
+  /// interface address, and running forwarders (one per TUN queue, `-udp-workers`).
   public func configure(ownLease: Lease) async throws {
-    let old = state.withLock { s -> Forwarder? in
-      defer { s.forwarder = nil }
-      return s.forwarder
+    let (old, oldPoller) = state.withLock { s in
+      defer { (s.workers, s.noticePoller) = (nil, nil) }
+      return (s.workers, s.noticePoller)
     }
+    oldPoller?.cancel()
     old?.stop()
-    old?.tun.close()
-    old?.socket.close()
+    old?.close()
 
     let offloads = Self.requestedOffloads(context.udpOffloads, logger: context.logger)
-    let tun = try TunDevice(name: "flannel%d", virtioHeader: !offloads.isEmpty)
+    var configuration = ForwarderConfiguration(
+      tunAddress: ownLease.subnet.address.value,
+      acceptAnySource: context.udpAcceptAnySource, mtu: mtu)
+    configuration.tunOffloads = offloads
+    let count = UDPWorkerCount.resolve(requested: context.udpWorkers)
+    let workers = try UDPWorkers(
+      count: count.count, tunName: "flannel%d", virtioHeader: !offloads.isEmpty,
+      address: context.external.address.value, port: UInt16(port),
+      configuration: configuration)
+    let tun = workers.device
     do {
       try tun.setMTU(mtu)
       // Stock leaves 500; a UDP burst overflows that (perf-notes §7).
@@ -84,58 +95,96 @@ public final class UDPBackend: Backend {
       // is flannel0's own: without accept_local the kernel drops them as martians (stock
       // flanneld never set it, so its replies never arrived).
       allowLocalSource(on: tun.name)
-      let socket = try UDPSocket(address: context.external.address.value, port: UInt16(port))
-      var configuration = ForwarderConfiguration(
-        tunAddress: ownLease.subnet.address.value,
-        acceptAnySource: context.udpAcceptAnySource, mtu: mtu)
-      configuration.tunOffloads = offloads
-      let forwarder = try Forwarder(tun: tun, socket: socket, configuration: configuration)
       let table = state.withLock { s -> LeaseTable in
-        s.forwarder = forwarder
+        s.workers = workers
         s.lease = ownLease
         return s.table
       }
-      forwarder.update(routes: snapshot(of: table))
-      try forwarder.start()
-      for notice in forwarder.offloadNotices { context.logger.warning("udp backend: \(notice)") }
+      workers.update(routes: snapshot(of: table))
+      try workers.start()
+      logNewNotices(of: workers)
+      state.withLock { $0.noticePoller = pollNotices(of: workers) }
+      context.logger.info("\(Self.workersLine(workers, count.reason, port: port))")
+      if workers.steeringError != 0 {
+        context.logger.warning(
+          "udp backend: cannot steer datagrams to workers by inner flow (SO_ATTACH_REUSEPORT_CBPF: \(String(cString: strerror(workers.steeringError)))); the kernel spreads them by the peers' source ports only"
+        )
+      }
       if !offloads.isEmpty {
-        context.logger.info("udp backend: TUN offloads \(forwarder.offloads.description)")
+        context.logger.info("udp backend: TUN offloads \(workers.offloads.description)")
       }
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
       )
     } catch {
-      tun.close()
+      state.withLock { s in
+        if s.workers === workers { s.workers = nil }
+      }
+      workers.stop()
+      workers.close()
       throw error
+    }
+  }
+
+  /// "udp backend: N workers (why)", and with several how they share the TUN and the port.
+  static func workersLine(_ workers: UDPWorkers, _ reason: String, port: Int) -> String {
+    let count = workers.forwarders.count
+    guard count > 1 else { return "udp backend: 1 worker (\(reason)), single TUN queue" }
+    let ports = workers.sendPorts.map(String.init).joined(separator: ", ")
+    let steering = workers.steeringError == 0 ? " (steered by inner flow)" : ""
+    return
+      "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT\(steering), sending from ports \(ports)"
+  }
+
+  /// Offload notices the forwarders added since the last call, as warnings (once each).
+  func logNewNotices(of workers: UDPWorkers) {
+    for notice in workers.newNotices() { context.logger.warning("udp backend: \(notice)") }
+  }
+
+  /// Polls for run-time offload notices once a second until cancelled (in `stop` or the
+  /// next `configure`); the forwarders only append to a list, off the packet path.
+  func pollNotices(of workers: UDPWorkers) -> Task<Void, Never> {
+    Task { [weak self] in
+      while !Task.isCancelled {
+        try? await Task.sleep(for: .seconds(1))
+        guard let self else { return }
+        self.logNewNotices(of: workers)
+      }
     }
   }
 
   /// A new route snapshot for the forwarder: every lease of another node (any backend type,
   /// as stock) → its PublicIP on our port.
   public func apply(_ update: LeaseUpdate) async {
-    let forwarder = state.withLock { s -> Forwarder? in
+    let workers = state.withLock { s -> UDPWorkers? in
       s.table = update.table
-      return s.forwarder
+      return s.workers
     }
-    forwarder?.update(routes: snapshot(of: update.table))
+    workers?.update(routes: snapshot(of: update.table))
   }
 
-  /// Stops the forwarder; flannel0 goes with its file descriptor, as with stock.
+  /// Stops the forwarders; flannel0 goes with its file descriptors, as with stock.
   public func stop() async {
-    let forwarder = state.withLock { s -> Forwarder? in
-      defer { s.forwarder = nil }
-      return s.forwarder
+    let (workers, poller) = state.withLock { s in
+      defer { (s.workers, s.noticePoller) = (nil, nil) }
+      return (s.workers, s.noticePoller)
     }
-    guard let forwarder else { return }
-    forwarder.stop()
-    writeCountersFile(forwarder.counters())
-    forwarder.tun.close()
-    forwarder.socket.close()
+    poller?.cancel()
+    guard let workers else { return }
+    workers.stop()
+    logNewNotices(of: workers)
+    writeCountersFile(workers.workerCounters())
+    workers.close()
   }
 
-  /// The forwarder's counters, for /metrics and logs; nil before `configure`.
+  /// The forwarders' counters summed, for /metrics and logs; nil before `configure`.
   public func counters() -> ForwarderCounters? {
-    state.withLock { $0.forwarder }?.counters()
+    state.withLock { $0.workers }?.counters()
+  }
+
+  /// Each forwarder's counters, worker 0 first; empty before `configure`.
+  public func workerCounters() -> [ForwarderCounters] {
+    state.withLock { $0.workers }?.workerCounters() ?? []
   }
 
   func allowLocalSource(on device: String) {
@@ -158,10 +207,13 @@ public final class UDPBackend: Backend {
       })
   }
 
-  /// `FLANNEL_COUNTERS_FILE` (Scripts/bench.sh sets it): the final counters as key=value lines.
-  func writeCountersFile(_ counters: ForwarderCounters) {
+  /// `FLANNEL_COUNTERS_FILE` (Scripts/bench.sh sets it): the final counters as key=value lines,
+  /// summed over the workers, then `workers=N` and per worker its packets moved (TUN reads plus
+  /// UDP receives) and its sent / written packets.
+  func writeCountersFile(_ perWorker: [ForwarderCounters]) {
     guard let path = ProcessInfo.processInfo.environment["FLANNEL_COUNTERS_FILE"] else { return }
-    let text = """
+    let counters = ForwarderCounters.sum(perWorker)
+    var text = """
       packets=\(counters.packetsMoved)
       submissions=\(counters.submissions)
       packets_per_submission=\(counters.packetsPerSubmission)
@@ -178,8 +230,17 @@ public final class UDPBackend: Backend {
       offloads_disabled=\(counters.offloadsDisabled)
       tun_coalesced_writes=\(counters.tunCoalescedWrites)
       tun_coalesced_packets=\(counters.tunCoalescedPackets)
+      workers=\(perWorker.count)
 
       """
+    for (index, worker) in perWorker.enumerated() {
+      text += """
+        worker\(index)_packets=\(worker.packetsMoved)
+        worker\(index)_udp_sent=\(worker.udpPacketsSent)
+        worker\(index)_tun_written=\(worker.tunPacketsWritten)
+
+        """
+    }
     try? text.write(toFile: path, atomically: true, encoding: .utf8)
   }
 }

@@ -87,7 +87,8 @@ struct NodeStartup: Sendable {
     )
     let context = BackendContext(
       external: external, network: config, logger: logger, portOverride: options.port,
-      udpAcceptAnySource: options.udpAcceptAnySource, udpOffloads: options.udpOffloads)
+      udpAcceptAnySource: options.udpAcceptAnySource, udpOffloads: options.udpOffloads,
+      udpWorkers: options.udpWorkers)
     let backend: any Backend
     let attributes: BackendLeaseAttributes
     do {

@@ -135,5 +135,9 @@ public enum FlanneldFlags {
       name: "udp-offloads", kind: .string, defaultValue: "none",
       usage: "udp backend: TUN offloads to use, a list of csum, tso, uso, or all / none; each "
         + "turns itself off when the kernel refuses it (ours)"),
+    FlagSpec(
+      name: "udp-workers", kind: .int, defaultValue: "0",
+      usage: "udp backend: forwarding threads, each with its own TUN queue and socket; 0 picks "
+        + "the online CPUs, at most 4; 1 is a single-queue TUN (ours)"),
   ]
 }

@@ -57,6 +57,8 @@ public struct FlanneldOptions: Sendable {
   public var udpAcceptAnySource: Bool
   /// `-udp-offloads` (ours): "csum,tso,uso", "all" or "none".
   public var udpOffloads: String
+  /// `-udp-workers` (ours): 0 automatic (online CPUs, at most 4), else 1…64.
+  public var udpWorkers: Int
 
   /// `-version` given on the command line (FLANNELD_VERSION is ignored, as in stock). When
   /// true the other options are not validated: the caller prints the version and exits 0.
@@ -124,6 +126,7 @@ public struct FlanneldOptions: Sendable {
     port = flags.int("port")
     udpAcceptAnySource = flags.bool("udp-accept-any-source")
     udpOffloads = flags.string("udp-offloads")
+    udpWorkers = flags.int("udp-workers")
     // Stock checks -version before applying the environment.
     showVersion = flags.source(of: "version") == .commandLine && flags.bool("version")
     positionalArguments = flags.remainingArguments
@@ -156,6 +159,12 @@ public struct FlanneldOptions: Sendable {
         flag: "port",
         message: "invalid value \(port) for -port: use 1 to 65535, or 0 to take the port "
           + "from the etcd network config")
+    }
+    if !(0...64).contains(udpWorkers) {
+      throw .invalid(
+        flag: "udp-workers",
+        message: "invalid value \(udpWorkers) for -udp-workers: use 1 to 64 forwarding "
+          + "threads, or 0 to pick the number of online CPUs (at most 4)")
     }
     switch OptionChecks.endpoints(etcdEndpoints) {
     case .success(let list): endpoints = list
