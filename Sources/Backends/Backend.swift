@@ -50,14 +50,15 @@ public struct BackendContext: Sendable {
   public var portOverride: Int
   /// `-udp-accept-any-source`: take datagrams from anybody, as stock does.
   public var udpAcceptAnySource: Bool
-  /// `-udp-offloads`: TUN offloads for the udp backend ("csum,tso,uso", "all", "none").
+  /// `-udp-offloads`: TUN offloads for the udp backend ("csum,tso,uso,gro", "all" — the
+  /// default —, "none").
   public var udpOffloads: String
   /// `-udp-workers`: forwarders (TUN queues) of the udp backend; 0 = automatic.
   public var udpWorkers: Int
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udpAcceptAnySource: Bool = false, udpOffloads: String = "none", udpWorkers: Int = 0
+    udpAcceptAnySource: Bool = false, udpOffloads: String = "all", udpWorkers: Int = 0
   ) {
     self.external = external
     self.network = network

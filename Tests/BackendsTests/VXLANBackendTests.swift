@@ -50,7 +50,7 @@ import Testing
     _ = try lab.run("vxlan", Self.startup)
     let before = try lab.snapshot()
     let monitor = try KernelChangeMonitor(lab.ns)
-    let (answers, logs, raw) = try lab.run("vxlan", Self.startup)
+    let (answers, logs, _) = try lab.run("vxlan", Self.startup)
     #expect(answers.allSatisfy { $0.keys.contains("ok") })
     let changes = try monitor.changes()
     #expect(changes == [], "logs: \(logs)")

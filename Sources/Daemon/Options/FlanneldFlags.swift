@@ -132,9 +132,10 @@ public enum FlanneldFlags {
       usage: "udp backend: accept datagrams from any sender like stock flanneld, instead of "
         + "only from known lease PublicIPs (ours)"),
     FlagSpec(
-      name: "udp-offloads", kind: .string, defaultValue: "none",
-      usage: "udp backend: TUN offloads to use, a list of csum, tso, uso, or all / none; each "
-        + "turns itself off when the kernel refuses it (ours)"),
+      name: "udp-offloads", kind: .string, defaultValue: "all",
+      usage: "udp backend: TUN offloads to use, a list of csum, tso, uso, gro (receive "
+        + "coalescing), or all / none; each turns itself off when the kernel refuses it; the "
+        + "wire format does not change (ours)"),
     FlagSpec(
       name: "udp-workers", kind: .int, defaultValue: "0",
       usage: "udp backend: forwarding threads, each with its own TUN queue and socket; 0 picks "

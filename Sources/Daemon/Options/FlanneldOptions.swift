@@ -55,7 +55,7 @@ public struct FlanneldOptions: Sendable {
   public var port: Int
   /// `-udp-accept-any-source` (ours).
   public var udpAcceptAnySource: Bool
-  /// `-udp-offloads` (ours): "csum,tso,uso", "all" or "none".
+  /// `-udp-offloads` (ours): "csum,tso,uso,gro", "all" (the default) or "none".
   public var udpOffloads: String
   /// `-udp-workers` (ours): 0 automatic (online CPUs, at most 4), else 1…64.
   public var udpWorkers: Int
