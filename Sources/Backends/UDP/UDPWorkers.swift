@@ -1,6 +1,10 @@
 import DataPlane
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The udp backend's forwarders, one per queue of one multi-queue TUN: each has its own
 /// thread, ring, TUN queue descriptor and receive socket. With several, the receive sockets
 /// share the backend port through SO_REUSEPORT (the kernel spreads datagrams over them by
@@ -23,12 +27,12 @@ final class UDPWorkers: Sendable {
     count: Int, tunName: String, virtioHeader: Bool, address: UInt32, port: UInt16,
     configuration: ForwarderConfiguration
   ) throws {
-    if count > 1 {
-      // SO_REUSEPORT would let a second daemon on this address and port join the group
-      // silently and take part of the traffic: a plain bind first fails with EADDRINUSE then,
-      // as it does with one worker.
-      try UDPSocket(address: address, port: port, bufferSize: 0).close()
-    }
+    // SO_REUSEPORT would let a second daemon on this address and port join the group
+    // silently and take part of the traffic: a plain bind first fails with EADDRINUSE then,
+    // as it does with one worker. A daemon restarted right after a SIGKILL meets its
+    // predecessor's sockets for a moment (the kernel tears an io_uring down asynchronously,
+    // after the process is gone): the port is retried for a few seconds before giving up.
+    try Self.waitUntilFree(address: address, port: port)
     let queues = try TunDevice.openQueues(
       name: tunName, count: count, virtioHeader: virtioHeader)
     var sockets: [UDPSocket] = []
@@ -58,6 +62,24 @@ final class UDPWorkers: Sendable {
     }
     self.forwarders = forwarders
     noticeCursor = Mutex(NoticeCursor(workers: forwarders.count))
+  }
+
+  /// How long a port held by a vanished predecessor is waited for.
+  static let portWaitSeconds = 5
+
+  /// Binds and closes a plain socket on `address:port`, retrying EADDRINUSE every 100 ms for
+  /// `portWaitSeconds`; throws the last error.
+  static func waitUntilFree(address: UInt32, port: UInt16) throws {
+    let attempts = portWaitSeconds * 10
+    for attempt in 1...attempts {
+      do {
+        try UDPSocket(address: address, port: port, bufferSize: 0).close()
+        return
+      } catch {
+        if error.errno != EADDRINUSE || attempt == attempts { throw error }
+        usleep(100_000)
+      }
+    }
   }
 
   /// The source port each worker sends from (worker 0: the backend port).
