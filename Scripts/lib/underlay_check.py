@@ -6,7 +6,8 @@ flanneld's: each datagram the payload of exactly one inner IPv4 packet.
   underlay_check.py check PCAP PORT MTU MIN
       Every UDP datagram from or to PORT must:
         - be whole (captured length == length on the wire) and not an outer IP fragment;
-        - run 7890 -> 7890 style: source port == destination port == PORT;
+        - go to PORT (from PORT, as stock sends, or from another port: a node with several
+          udp workers sends from one port per worker);
         - carry exactly one inner IPv4 packet: version 4, IHL 5, total length == UDP payload
           length, at most MTU bytes (external MTU - 28);
         - have a correct inner IPv4 header checksum;
@@ -143,8 +144,8 @@ def check(path, port, mtu, minimum):
             total = struct.unpack("!H", p[2:4])[0]
             if total != len(p) or ulen != total - ihl:
                 raise Bad("outer lengths disagree: IP %d, UDP %d, captured %d" % (total, ulen, len(p)))
-            if sport != port or dport != port:
-                raise Bad("ports %d -> %d, not %d -> %d" % (sport, dport, port, port))
+            if dport != port:
+                raise Bad("ports %d -> %d, not to %d" % (sport, dport, port))
             proto, fragment = check_inner(bytes(p[ihl + 8:]), mtu)
         except Bad as e:
             raise Bad("%s: %s: %s" % (where, e, bytes(p[ihl + 8:ihl + 8 + 48]).hex()))
@@ -224,7 +225,7 @@ def self_test(directory):
         "total length below payload": ([frame(tcp_packet(b"l" * 100) + b"\0\0\0\0")],
                                        "not exactly one packet"),
         "truncated capture": ([frame(tcp_packet(b"m" * 1400), snap=200)], "captured 186 of"),
-        "other port pair": ([frame(tcp_packet(b"n" * 10), dport=7891)], "not 7890 -> 7890"),
+        "other port pair": ([frame(tcp_packet(b"n" * 10), dport=7891)], "not to 7890"),
     }
     good_records = [frame(p) for p in good]
     good_path = os.path.join(directory, "good.pcap")
