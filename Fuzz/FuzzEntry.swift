@@ -1,14 +1,16 @@
 import Glibc
 
 /// libFuzzer entry points. The first input byte picks the case: half of the inputs build a
-/// clean run of segments (the round trip of part (a)), the rest are raw trains and raw
-/// super-packets (part (b)).
+/// clean run of TCP segments or UDP datagrams (the round trip of part (a)), the rest are raw
+/// TCP and UDP trains and raw super-packets (part (b)).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   var input = FuzzInput(UnsafeBufferPointer(start: data, count: size))
-  switch input.byte() % 4 {
+  switch input.byte() % 8 {
   case 0, 1: GeneratedRun.run(&input)
   case 2: RawInput.train(&input)
+  case 4, 5: GeneratedUDPRun.run(&input)
+  case 6: RawInput.train(&input, udp: true)
   default: RawInput.superPacket(&input)
   }
   return 0

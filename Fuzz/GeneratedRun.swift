@@ -116,7 +116,7 @@ enum GeneratedRun {
       identification &+= 1
     }
 
-    let groups = CoalesceCheck.run(packets, source: .generatedRun)
+    let groups = CoalesceCheck.run(packets, TCPCoalescer.self, source: .generatedRun)
     if breaker == .none {
       let expected = greedyGroups(sizes, headerLength: flow.headerLength)
       check(groups == expected, "groups \(groups), expected \(expected) for sizes \(sizes)")

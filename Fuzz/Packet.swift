@@ -82,12 +82,14 @@ extension Packet {
   }
 
   /// Writes a valid L4 checksum at `field` (offset from byte 20) over bytes 20…, as a
-  /// sender computes it (never 0xffff for TCP).
+  /// sender computes it (never 0xffff for TCP; for UDP a computed 0 goes out as 0xffff,
+  /// since 0 means "no checksum").
   func fixL4Checksum(protocol proto: UInt8, field: Int) {
     guard count >= 20 + field + 2 else { return }
     set16(20 + field, 0)
     let l4 = UnsafeRawBufferPointer(rebasing: bytes[20...])
-    set16(20 + field, ~onesComplementSum(l4, initial: pseudoHeader(protocol: proto)))
+    let checksum = ~onesComplementSum(l4, initial: pseudoHeader(protocol: proto))
+    set16(20 + field, proto == 17 && checksum == 0 ? 0xffff : checksum)
   }
 
   var ipv4ChecksumIsValid: Bool {

@@ -6,15 +6,18 @@ enum RawInput {
   /// bytes), whether to make it continue the previous packet (its header with the next
   /// sequence and IP ID, optionally one header byte changed), and which of total length /
   /// IPv4 / TCP checksum to make valid, so that the fuzzer reaches merges without having to
-  /// solve checksums.
-  static func train(_ input: inout FuzzInput) {
+  /// solve checksums. With `udp`, the same for UDP datagrams (a continuation: the previous
+  /// one's 28 header bytes with the next IP ID) through `UDPCoalescer`.
+  static func train(_ input: inout FuzzInput, udp: Bool = false) {
     var packets: [Packet] = []
     while input.remaining > 0 && packets.count < 80 {
       let control = input.byte()
       var length = Int(input.byte())
       if control & 0x80 != 0 { length |= Int(input.byte()) << 8 }
       let packet: Packet
-      if control & 0x40 != 0, let previous = packets.last, let header = tcpHeaderLength(previous) {
+      if control & 0x40 != 0, let previous = packets.last,
+        let header = udp ? (previous.count >= 28 ? 28 : nil) : tcpHeaderLength(previous)
+      {
         let payload = input.take(length)
         packet = Packet(count: header + payload.count)
         packet.base.copyMemory(from: previous.base, byteCount: header)
@@ -22,8 +25,10 @@ enum RawInput {
           (packet.base + header).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
         packet.set16(4, previous.u16(4) &+ 1)
-        packet.set32(24, previous.u32(24) &+ UInt32(previous.count - header))
-        packet.set8(33, packet.u8(33) & ~0x08 | (control & 0x08))  // PSH from the control
+        if !udp {
+          packet.set32(24, previous.u32(24) &+ UInt32(previous.count - header))
+          packet.set8(33, packet.u8(33) & ~0x08 | (control & 0x08))  // PSH from the control
+        }
         if control & 1 != 0 {
           // One header byte flipped: every field the coalescer must compare gets a turn.
           let at = Int(input.byte()) % header
@@ -32,26 +37,36 @@ enum RawInput {
       } else {
         packet = Packet(copying: UnsafeRawBufferPointer(input.take(length)))
       }
-      if control & 0x10 != 0 && packet.count >= 40 {
-        // Plausible: plain IPv4, TCP, no fragment, ACK (PSH from the control), data offset ≥ 5.
+      if control & 0x10 != 0 && packet.count >= (udp ? 28 : 40) {
+        // Plausible: plain IPv4, no fragment; TCP with ACK (PSH from the control) and data
+        // offset ≥ 5, or UDP.
         packet.set8(0, 0x45)
-        packet.set8(9, 6)
+        packet.set8(9, udp ? 17 : 6)
         packet.set16(6, packet.u16(6) & 0xc000)
-        packet.set8(33, 0x10 | (control & 0x08))
-        if packet.u8(32) < 0x50 { packet.set8(32, 0x50 | packet.u8(32) & 0x0f) }
+        if !udp {
+          packet.set8(33, 0x10 | (control & 0x08))
+          if packet.u8(32) < 0x50 { packet.set8(32, 0x50 | packet.u8(32) & 0x0f) }
+        }
       }
       // A continuation is fixed up unless 0x20 says to leave it (fields from the input).
       let fixAll = control & 0x40 != 0 && control & 0x20 == 0
       if (fixAll || control & 1 != 0) && packet.count >= 4 {
         packet.set16(2, UInt16(truncatingIfNeeded: packet.count))
       }
+      if udp && (fixAll || control & 8 != 0) && packet.count >= 28 {
+        packet.set16(24, UInt16(truncatingIfNeeded: packet.count - 20))  // UDP length
+      }
       if (fixAll || control & 2 != 0) && packet.count >= 20 { packet.fixIPv4Checksum() }
-      if (fixAll || control & 4 != 0) && packet.count >= 40 {
-        packet.fixL4Checksum(protocol: 6, field: 16)
+      if (fixAll || control & 4 != 0) && packet.count >= (udp ? 28 : 40) {
+        packet.fixL4Checksum(protocol: udp ? 17 : 6, field: udp ? 6 : 16)
       }
       packets.append(packet)
     }
-    CoalesceCheck.run(packets, source: .rawTrain)
+    if udp {
+      CoalesceCheck.run(packets, UDPCoalescer.self, source: .rawTrain)
+    } else {
+      CoalesceCheck.run(packets, TCPCoalescer.self, source: .rawTrain)
+    }
   }
 
   /// IPv4 (20 bytes) + TCP header length when the packet holds that much, else nil.
@@ -103,15 +118,8 @@ enum RawInput {
     _ = SuperPacket.completeChecksum(header, packet: partial.base, length: partial.count)
 
     // As one packet of a train.
-    if let segment = TCPCoalescer.segment(packet.base, length: packet.count) {
-      check(segment.headerLength + segment.payloadLength == packet.count, "segment \(segment)")
-      let copy = Packet(copying: UnsafeRawBufferPointer(packet.bytes))
-      var coalescer = TCPCoalescer()
-      coalescer.start(copy.base, segment)
-      check(!coalescer.append(packet.base, segment), "appended a segment to itself")
-      check(coalescer.finish(virtioHeader: virtio.base) == 1, "one segment")
-      check(copy.equals(UnsafeRawBufferPointer(packet.bytes)), "single segment changed")
-    }
+    alone(packet, TCPCoalescer.self, virtio: virtio)
+    alone(packet, UDPCoalescer.self, virtio: virtio)
 
     let capacity =
       control & 32 != 0 ? neededCapacity(header, packet) ?? randomCapacity : randomCapacity
@@ -138,7 +146,30 @@ enum RawInput {
       at += total
     }
     check(at == segments.bytes, "pieces cover \(at) of \(segments.bytes) bytes")
-    if isTCP { CoalesceCheck.run(pieces, source: .splitOutput) }
+    if isTCP {
+      CoalesceCheck.run(pieces, TCPCoalescer.self, source: .splitOutput)
+    } else {
+      // What split cut from one USO super-packet merges back into one (≤ 64 pieces).
+      let groups = CoalesceCheck.run(pieces, UDPCoalescer.self, source: .splitOutput)
+      check(
+        pieces.count > UDPCoalescer.maxSegments || groups == [pieces.count],
+        "UDP split output of \(pieces.count) pieces merged as \(groups)")
+    }
+  }
+
+  /// A candidate alone: finish leaves it untouched with a plain header, and it does not
+  /// continue itself (same IP ID).
+  static func alone<C: Coalescing>(_ packet: Packet, _: C.Type, virtio: Packet) {
+    guard let segment = C.segment(packet.base, length: packet.count) else { return }
+    check(
+      C.headerLength(segment) + C.payloadLength(segment) == packet.count, "segment \(segment)")
+    let copy = Packet(copying: UnsafeRawBufferPointer(packet.bytes))
+    var coalescer = C()
+    coalescer.start(copy.base, segment)
+    check(!coalescer.append(packet.base, segment), "appended a segment to itself")
+    check(coalescer.finish(virtioHeader: virtio.base) == 1, "one segment")
+    check(VirtioNetHeader(virtio.base) == VirtioNetHeader(), "one segment: plain header")
+    check(copy.equals(UnsafeRawBufferPointer(packet.bytes)), "single segment changed")
   }
 
   /// What split needs for this super-packet (its own arithmetic), nil when it will refuse.

@@ -1,30 +1,32 @@
 import Glibc
 
 /// What the run checked, printed at exit: a run that never merged anything proves nothing,
-/// and Scripts/fuzz.sh fails on it.
+/// and Scripts/fuzz.sh fails on it (for TCP and for UDP apart).
 enum Stats {
-  enum Source { case generatedRun, rawTrain, splitOutput }
+  enum Source: Int { case generatedRun, rawTrain, splitOutput }
 
-  nonisolated(unsafe) static var roundTrips = 0
-  nonisolated(unsafe) static var mergedSegments = 0
-  nonisolated(unsafe) static var bySource: [Int] = [0, 0, 0]
+  /// Per protocol (0 TCP, 1 UDP): round trips, segments in them, round trips per source.
+  nonisolated(unsafe) static var roundTrips = [0, 0]
+  nonisolated(unsafe) static var mergedSegments = [0, 0]
+  nonisolated(unsafe) static var bySource = [[0, 0, 0], [0, 0, 0]]
   nonisolated(unsafe) static var rawSplits = 0
 
-  static func record(_ source: Source, segments: Int) {
-    roundTrips += 1
-    mergedSegments += segments
-    switch source {
-    case .generatedRun: bySource[0] += 1
-    case .rawTrain: bySource[1] += 1
-    case .splitOutput: bySource[2] += 1
-    }
+  static func record(_ source: Source, udp: Bool, segments: Int) {
+    let p = udp ? 1 : 0
+    roundTrips[p] += 1
+    mergedSegments[p] += segments
+    bySource[p][source.rawValue] += 1
   }
 
   static func report() {
-    let line =
-      "fuzz: round trips with >=2 merged segments: \(roundTrips) (\(mergedSegments) segments; "
-      + "generated runs \(bySource[0]), raw trains \(bySource[1]), re-merged split output "
-      + "\(bySource[2])); raw super-packets split: \(rawSplits)\n"
-    _ = line.withCString { write(2, $0, strlen($0)) }
+    var text = ""
+    for (p, name) in ["", "UDP "].enumerated() {
+      text +=
+        "fuzz: \(name)round trips with >=2 merged segments: \(roundTrips[p]) "
+        + "(\(mergedSegments[p]) segments; generated runs \(bySource[p][0]), raw trains "
+        + "\(bySource[p][1]), re-merged split output \(bySource[p][2]))\n"
+    }
+    text += "fuzz: raw super-packets split: \(rawSplits)\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
   }
 }

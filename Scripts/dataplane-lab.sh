@@ -351,6 +351,47 @@ fi
 transfer_check "TCP 30 MB B to A" "$cB" "$cA" 10.1.1.2 tcp 30000000
 transfer_check "UDP 2000 x 1400 B A to B" "$cA" "$cB" 10.1.2.2 udp 2000 1400
 transfer_check "UDP 2000 x 1400 B B to A" "$cB" "$cA" 10.1.1.2 udp 2000 1400
+
+# --- UDP_SEGMENT sends from connected sockets (consecutive IP IDs): a USO super-packet on a
+# TUN that took USO, GRO trains over the underlay. Every datagram arrives intact both ways,
+# and a host whose TUN took USO (and coalesces) writes them into its TUN as UDP super-packets.
+uso_check() { # NAME FROM_NS TO_NS TO_IP
+  local name=$1 from=$2 to=$3 ip=$4 spec=100x20x1400 rpid rc
+  ip netns exec "$to" python3 "$here/lib/udp_integrity.py" recv 5302 1 "$spec" \
+    >"$work/uso-recv.txt" 2>&1 &
+  rpid=$!
+  pids+=("$rpid")
+  for _ in $(seq 1 100); do
+    in_ns "$to" ss -Hlun "sport = :5302" 2>/dev/null | grep -q . && break
+    sleep 0.05
+  done
+  ip netns exec "$from" python3 "$here/lib/udp_integrity.py" send "$ip" 5302 "$spec" \
+    >"$work/uso-send.txt" 2>&1
+  stop_within 20 "$rpid"
+  rc=$?
+  if [ $rc = 0 ] && grep -q ' 0 lost, 0 corrupt, 0 duplicated' "$work/uso-recv.txt"; then
+    ok "$name intact ($(head -1 "$work/uso-recv.txt"))"
+  else
+    fail "$name intact" "exit $rc: $(cat "$work/uso-recv.txt") / $(cat "$work/uso-send.txt")"
+  fi
+}
+udp_writes0=$(counter "$work/a.counters" tunCoalescedUDPWrites)
+udp_packets0=$(counter "$work/a.counters" tunCoalescedUDPPackets)
+write_errors0=$(counter "$work/a.counters" dropTunWriteError)
+uso_check "UDP_SEGMENT 100 x 20 x 1400 B A to B" "$cA" "$cB" 10.1.2.2
+uso_check "UDP_SEGMENT 100 x 20 x 1400 B B to A" "$cB" "$cA" 10.1.1.2
+# USO accepted by A's kernel and receive coalescing on ("offloads csum,tso,uso,gro"): the
+# B to A transfer reached A's TUN as UDP super-packets, none refused by the kernel (a refused
+# one would count as a TUN write error and turn coalescing off with a notice).
+if grep -q 'offloads .*uso,gro' "$work/a.out"; then
+  if wait_counter "$work/a.counters" tunCoalescedUDPWrites $((${udp_writes0:-0} + 1)) &&
+    [ "$(counter "$work/a.counters" dropTunWriteError)" = "$write_errors0" ] &&
+    [ "$(counter "$work/a.counters" offloadsDisabled)" = 0 ]; then
+    ok "UDP super-packets written to the TUN on A ($(($(counter "$work/a.counters" tunCoalescedUDPPackets) - ${udp_packets0:-0})) datagrams in $(($(counter "$work/a.counters" tunCoalescedUDPWrites) - ${udp_writes0:-0})) writes)"
+  else
+    fail "UDP super-packets written to the TUN on A" "$(cat "$work/a.counters" "$work/a.out")"
+  fi
+fi
 if grep -q 'offloads .*tso' "$work/a.out"; then
   supers=$(counter "$work/a.counters" tunSuperPackets)
   splits=$(counter "$work/a.counters" tunSplitPackets)
@@ -365,6 +406,8 @@ for side in a b; do
   echo "  offloads $side: $(grep -o 'offloads .*' "$work/$side.out" | head -1)," \
     "super-packets $(counter "$work/$side.counters" tunSuperPackets)," \
     "split into $(counter "$work/$side.counters" tunSplitPackets)," \
+    "coalesced TCP $(counter "$work/$side.counters" tunCoalescedPackets) into $(counter "$work/$side.counters" tunCoalescedWrites)," \
+    "UDP $(counter "$work/$side.counters" tunCoalescedUDPPackets) into $(counter "$work/$side.counters" tunCoalescedUDPWrites)," \
     "dropped $(counter "$work/$side.counters" dropOffload)"
 done
 

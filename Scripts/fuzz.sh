@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes TCPCoalescer and SuperPacket.split (Fuzz/, libFuzzer + AddressSanitizer): runs of TCP
-# segments built from the input must merge into a super-packet that splits back byte for
-# byte; raw inputs as packets, trains and super-packets must never crash or touch memory
-# outside their exact-size buffers. Fails on a crash (the input is kept in .build-fuzz/) and
-# when no super-packet of 2 or more segments was round-trip checked.
+# Fuzzes TCPCoalescer, UDPCoalescer and SuperPacket.split (Fuzz/, libFuzzer +
+# AddressSanitizer): runs of TCP segments and of UDP datagrams built from the input must merge
+# into a super-packet that splits back byte for byte; raw inputs as packets, trains and
+# super-packets must never crash or touch memory outside their exact-size buffers. Fails on a
+# crash (the input is kept in .build-fuzz/) and when no TCP or no UDP super-packet of 2 or
+# more segments was round-trip checked.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S]   (defaults: 1000000 runs, seed 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ done
 
 out=.build-fuzz
 mkdir -p "$out"
-dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,Checksum,VirtioNetHeader,IPv4Packet}.swift)
+dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,UDPCoalescer,Checksum,VirtioNetHeader,IPv4Packet}.swift)
 # The harness compiles these files into its own module, which works only while they import
 # no C module (CLibURing, CSystemShims need the package's module maps).
 if grep -n '^import ' "${dataplane[@]}" >&2; then
@@ -36,7 +37,8 @@ if ! swiftc -O -swift-version 6 -sanitize=fuzzer,address -parse-as-library \
 fi
 
 # A fresh corpus each run (reproducible with the fixed seed), started from one input of
-# each kind: a generated run, a raw train, a raw super-packet.
+# each kind: a generated TCP run, a raw TCP train, a raw super-packet, a generated UDP run,
+# a raw UDP train.
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 printf '\000\012\001\001\002\012\001\002\003\234\100\024\121\001\002\003\004\001\366\100\000\000\000\000\000\000\000\000\003\022\064\000\000\003\350\005\005\040' \
@@ -45,6 +47,11 @@ printf '\002\027\064\105\000\000\064\000\000\100\000\100\006\000\000\012\001\001
   >"$corpus/train"
 printf '\003\100\000\000\000\000\144\000\024\000\020\000\000\000\001\000\105\000\000\000\000\000\100\000\100\006\000\000\012\001\001\002\012\001\002\002\234\100\024\121\000\000\003\350\001\002\003\004\120\020\001\366\000\000\000\000abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz' \
   >"$corpus/superpacket"
+
+printf '\004\012\001\001\002\012\001\002\002\234\100\024\265\100\000\100\022\064\001\077\012\000\000\000\000\000\001\002\003\004\005\006\007\010' \
+  >"$corpus/udprun"
+printf '\006\037\050\105\000\000\050\000\001\100\000\100\021\000\000\012\001\001\002\012\001\002\002\234\100\024\265\000\024\000\000abcdefghijkl\100\014mnopqrstuvwx' \
+  >"$corpus/udptrain"
 
 log="$out/fuzz.log"
 start=$(date +%s)
@@ -60,11 +67,19 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 grep -E '^Done [0-9]+ runs' "$log"
-summary=$(grep '^fuzz: round trips' "$log" || true)
-echo "$summary"
-merged=$(sed -n 's/^fuzz: round trips with >=2 merged segments: \([0-9]*\).*/\1/p' <<<"$summary")
-if [ -z "$merged" ] || [ "$merged" -eq 0 ]; then
-  echo "fuzz: FAILED: no super-packet of 2 or more segments was round-trip checked" >&2
+grep -E '^fuzz: (UDP )?round trips|^fuzz: raw super-packets' "$log" || true
+# round_trips PREFIX: the count on the summary line "fuzz: PREFIXround trips ...".
+round_trips() {
+  sed -n "s/^fuzz: $1round trips with >=2 merged segments: \([0-9]*\).*/\1/p" "$log"
+}
+tcp=$(round_trips "")
+udp=$(round_trips "UDP ")
+if [ -z "$tcp" ] || [ "$tcp" -eq 0 ]; then
+  echo "fuzz: FAILED: no TCP super-packet of 2 or more segments was round-trip checked" >&2
   exit 1
 fi
-echo "fuzz: $runs runs in ${seconds}s, $merged super-packets split back byte for byte"
+if [ -z "$udp" ] || [ "$udp" -eq 0 ]; then
+  echo "fuzz: FAILED: no UDP super-packet of 2 or more datagrams was round-trip checked" >&2
+  exit 1
+fi
+echo "fuzz: $runs runs in ${seconds}s, $tcp TCP and $udp UDP super-packets split back byte for byte"

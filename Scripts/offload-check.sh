@@ -16,8 +16,9 @@
 #     many datagrams as the transfers need; tcpdump dropped none;
 #   - a bad datagram sent over the underlay during a live capture fails the checker (so the
 #     capture path, not only crafted files, can make it fail);
-#   - then, with the underlay passing GSO sends whole (GRO trains at the receiver), TCP both
-#     ways again intact, and a host with offloads wrote coalesced TSO super-packets to its TUN;
+#   - then, with the underlay passing GSO sends whole (GRO trains at the receiver), TCP and
+#     UDP both ways again intact, and a host with offloads wrote coalesced TSO and USO
+#     super-packets to its TUN;
 #   - a host with offloads really read super-packets from its TUN and dropped none.
 # The underlay veths do not segment UDP GSO sends themselves (tx-udp-segmentation off), so the
 # kernel cuts a GSO send into datagrams before tcpdump sees them: the capture shows what a
@@ -224,14 +225,17 @@ done
 # --- receive-side coalescing ------------------------------------------------------------------
 # With the underlay cutting GSO sends into datagrams (above), each arrives alone and nothing can
 # be coalesced. Now the veths pass GSO sends whole, as GRO on a real NIC hands them over: the
-# receiving socket gets trains, which an offloading host writes into its TUN as TSO
-# super-packets. The bytes must still arrive intact (no capture: the wire view is gone).
+# receiving socket gets trains, which an offloading host writes into its TUN as TSO (and, for
+# the UDP_SEGMENT sends' consecutive datagrams, USO) super-packets. The bytes must still arrive
+# intact (no capture: the wire view is gone).
 for h in "$h1" "$h2"; do
   ip netns exec "$h" python3 $lib/netdev_features.py eth0 tx-udp-segmentation on ||
     fatal "could not turn tx-udp-segmentation back on on $h eth0"
 done
 tcp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
 tcp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
+udp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
+udp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
 
 # --- the offloads were really used -------------------------------------------------------------
 for i in 1 2; do
@@ -253,6 +257,11 @@ for i in 1 2; do
       pass "host $host coalesced $(val tun_coalesced_packets) received packets into $(val tun_coalesced_writes) TUN writes"
     else
       fail "host $host coalesced nothing (received GRO trains should have been merged): $counters"
+    fi
+    if [ "$(val tun_coalesced_udp_writes)" -gt 0 ]; then
+      pass "host $host coalesced $(val tun_coalesced_udp_packets) received UDP datagrams into $(val tun_coalesced_udp_writes) USO super-packets"
+    else
+      fail "host $host coalesced no UDP (UDP_SEGMENT trains should have been merged): $counters"
     fi
   fi
 done

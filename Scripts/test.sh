@@ -39,7 +39,7 @@ echo "== Scripts/bench.sh --quick (fails only if our udp backend forwards nothin
 FLANNELD_BINARY="$(Scripts/build-release.sh 2>/dev/null)" Scripts/bench.sh --quick \
   --arms vxlan,baseline,udp --out "${TMPDIR:-/tmp}/swift-flannel-bench"
 
-echo "== fuzz: TCPCoalescer / SuperPacket.split round trip and raw input under ASan (10^6 runs, ~1.5 min)"
+echo "== fuzz: TCP/UDP coalescer / SuperPacket.split round trips and raw input under ASan (10^6 runs, ~1.5 min)"
 Scripts/fuzz.sh
 
 echo "== swift test"

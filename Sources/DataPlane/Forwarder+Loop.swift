@@ -447,6 +447,9 @@ extension Forwarder {
       headerSlots: buffers.headerSlots! + id &* LoopBuffers.writesPerBuffer
         &* LoopBuffers.headerSlotSize)
     let coalescing = activeOffloads.contains(.receiveCoalescing)
+    // UDP super-packets (UDP_L4) only into a TUN whose kernel accepted USO: that proves it
+    // knows the gso type.
+    let coalescingUDP = coalescing && activeOffloads.contains(.udpSegmentation)
     var offset = 0
     repeat {
       let length = min(segment, total &- offset)
@@ -458,10 +461,12 @@ extension Forwarder {
         bank.add(Counter.drop(for: verdict))
         continue
       }
-      if coalescing, let candidate = TCPCoalescer.segment(UnsafeRawPointer(packet), length: length)
+      if coalescing,
+        let candidate = MergeCandidate(
+          UnsafeRawPointer(packet), length: length, udp: coalescingUDP)
       {
         if train.used < LoopBuffers.vectorsPerBuffer,
-          train.merge.append(UnsafeRawPointer(packet), candidate)
+          train.append(UnsafeRawPointer(packet), candidate)
         {
           train.vectors[train.used] = iovec(
             iov_base: packet + candidate.headerLength,
@@ -483,7 +488,7 @@ extension Forwarder {
           iov_len: virtioHeaderSize)
         train.vectors[train.used &+ 1] = iovec(iov_base: packet, iov_len: length)
         train.used &+= 2
-        train.merge.start(packet, candidate)
+        train.start(packet, candidate)
         continue
       }
       flushCoalesced(id, &train, ring)
@@ -511,12 +516,12 @@ extension Forwarder {
   }
 
   /// Ends the super-packet being built in `train` (if any) and posts its WRITEV: one
-  /// segment goes as a plain packet, several as one TSO super-packet.
+  /// segment goes as a plain packet, several as one TSO or USO super-packet.
   @inline(__always)
   private func flushCoalesced(_ id: Int, _ train: inout TrainWrites, _ ring: Ring) {
-    guard train.merge.head != nil else { return }
+    guard train.building else { return }
     let slot = train.vectors[train.first].iov_base!
-    let segments = train.merge.finish(virtioHeader: slot)
+    let (segments, udp) = train.finish(virtioHeader: slot)
     guard let sqe = sqe(ring) else {
       bank.add(.dropTunWriteError)
       return
@@ -525,8 +530,8 @@ extension Forwarder {
     io_uring_prep_writev(sqe, tunFD, train.vectors + train.first, UInt32(count), 0)
     if segments > 1 {
       finish(sqe, .tunWriteCoalesced, id)
-      bank.add(.tunCoalescedWrites)
-      bank.add(.tunCoalescedPackets, UInt64(segments))
+      bank.add(udp ? .tunCoalescedUDPWrites : .tunCoalescedWrites)
+      bank.add(udp ? .tunCoalescedUDPPackets : .tunCoalescedPackets, UInt64(segments))
     } else {
       finish(sqe, .tunWrite, id)
     }

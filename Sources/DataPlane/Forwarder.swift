@@ -178,7 +178,7 @@ public final class Forwarder: @unchecked Sendable {
   }
 
   /// Turns receive-side coalescing off at run time (the kernel refused a TUN write with a
-  /// TSO virtio header): received packets are written one by one from now on.
+  /// TSO or USO virtio header): received packets are written one by one from now on.
   func disableReceiveCoalescing(reason: Int32) {
     guard activeOffloads.contains(.receiveCoalescing) else { return }
     activeOffloads.remove(.receiveCoalescing)

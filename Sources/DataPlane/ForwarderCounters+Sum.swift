@@ -10,7 +10,8 @@ extension ForwarderCounters {
       \.dropTruncated, \.dropSendError, \.dropTunWriteError, \.readErrors, \.readRetries,
       \.bufferShortages, \.icmpSent, \.udpSends, \.udpReceives,
       \.tunSuperPackets, \.tunSplitPackets, \.dropOffload, \.offloadsDisabled,
-      \.tunCoalescedWrites, \.tunCoalescedPackets,
+      \.tunCoalescedWrites, \.tunCoalescedPackets, \.tunCoalescedUDPWrites,
+      \.tunCoalescedUDPPackets,
       \.submissions, \.sqesSubmitted, \.completions, \.batches,
     ]
   }

@@ -50,10 +50,13 @@ public struct ForwarderCounters: Equatable, Sendable {
   public var tunSplitPackets: UInt64 = 0
   public var dropOffload: UInt64 = 0
   public var offloadsDisabled: UInt64 = 0
-  /// Receive-side coalescing: super-packets written into the TUN (each one write, counted in
-  /// tunPacketsWritten) and the received packets merged into them.
+  /// Receive-side coalescing: TCP (TSO) super-packets written into the TUN (each one write,
+  /// counted in tunPacketsWritten) and the received packets merged into them; the same for
+  /// UDP (USO) super-packets.
   public var tunCoalescedWrites: UInt64 = 0
   public var tunCoalescedPackets: UInt64 = 0
+  public var tunCoalescedUDPWrites: UInt64 = 0
+  public var tunCoalescedUDPPackets: UInt64 = 0
   /// io_uring_enter calls (one per loop iteration: submit, run completions, wait) and SQEs
   /// they submitted.
   public var submissions: UInt64 = 0
@@ -92,7 +95,7 @@ enum Counter: Int, CaseIterable {
   case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
   case bufferShortages, icmpSent, udpSends, udpReceives
   case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
-  case tunCoalescedWrites, tunCoalescedPackets
+  case tunCoalescedWrites, tunCoalescedPackets, tunCoalescedUDPWrites, tunCoalescedUDPPackets
   case submissions, sqesSubmitted, completions, batches
 
   static func drop(for verdict: PacketVerdict) -> Counter {
@@ -169,6 +172,8 @@ final class CounterBank: @unchecked Sendable {
     s.offloadsDisabled = load(.offloadsDisabled)
     s.tunCoalescedWrites = load(.tunCoalescedWrites)
     s.tunCoalescedPackets = load(.tunCoalescedPackets)
+    s.tunCoalescedUDPWrites = load(.tunCoalescedUDPWrites)
+    s.tunCoalescedUDPPackets = load(.tunCoalescedUDPPackets)
     s.submissions = load(.submissions)
     s.sqesSubmitted = load(.sqesSubmitted)
     s.completions = load(.completions)

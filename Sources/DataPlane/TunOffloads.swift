@@ -14,7 +14,8 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
   /// TUN_F_USO4|USO6 (Linux 6.2+): UDP super-packets, split here (implies checksum).
   public static let udpSegmentation = TunOffloads(rawValue: 4)
   /// Receive side (no kernel flag, only the virtio header): consecutive TCP segments of one
-  /// flow in a UDP GRO train are merged and written into the TUN as one super-packet.
+  /// flow in a UDP GRO train are merged and written into the TUN as one super-packet; UDP
+  /// datagrams too when the kernel accepted USO (proof that it knows UDP_L4).
   public static let receiveCoalescing = TunOffloads(rawValue: 8)
   public static let all: TunOffloads = [
     .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing,

@@ -26,13 +26,15 @@ import Testing
     "UDP GRO receives several packets per datagram", "clean stop",
     "TUN gone after stop", "TCP 30 MB A to B intact", "TCP 30 MB B to A intact",
     "UDP 2000 x 1400 B A to B intact", "UDP 2000 x 1400 B B to A intact",
+    "UDP_SEGMENT 100 x 20 x 1400 B A to B intact", "UDP_SEGMENT 100 x 20 x 1400 B B to A intact",
     "underlay datagrams carry one IPv4 packet each",
   ]
 
   /// Plain: no virtio header on either TUN. Mixed: host A with every TUN offload (TSO
-  /// super-packets split, virtio headers on every read and write), host B without — a mixed
-  /// cluster, traffic both ways. Workers: host A runs two forwarders on a 2-queue TUN (worker 1
-  /// sends from its own port), host B one — B must take A's datagrams from either port.
+  /// super-packets split, virtio headers on every read and write, received UDP_SEGMENT
+  /// trains written into the TUN as USO super-packets), host B without — a mixed cluster,
+  /// traffic both ways. Workers: host A runs two forwarders on a 2-queue TUN (worker 1 sends
+  /// from its own port), host B one — B must take A's datagrams from either port.
   @Test(
     .enabled(if: getuid() == 0, "needs root for network namespaces"),
     arguments: [("plain", ""), ("mixed", "--offloads all"), ("workers", "--workers 2")])
@@ -49,7 +51,10 @@ import Testing
       ])
     let lines = output.split(separator: "\n").map(String.init)
     #expect(lines.last == "exit 0", "\(output)")
-    let expected = Self.expectedChecks + (mode == "mixed" ? ["TSO super-packets split on A"] : [])
+    let expected =
+      Self.expectedChecks
+      + (mode == "mixed"
+        ? ["TSO super-packets split on A", "UDP super-packets written to the TUN on A"] : [])
     for check in expected {
       #expect(lines.contains { $0.hasPrefix("ok \(check)") }, "missing: ok \(check)\n\(output)")
     }

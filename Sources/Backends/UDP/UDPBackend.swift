@@ -230,6 +230,8 @@ public final class UDPBackend: Backend {
       offloads_disabled=\(counters.offloadsDisabled)
       tun_coalesced_writes=\(counters.tunCoalescedWrites)
       tun_coalesced_packets=\(counters.tunCoalescedPackets)
+      tun_coalesced_udp_writes=\(counters.tunCoalescedUDPWrites)
+      tun_coalesced_udp_packets=\(counters.tunCoalescedUDPPackets)
       workers=\(perWorker.count)
 
       """
