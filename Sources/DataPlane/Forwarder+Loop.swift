@@ -452,11 +452,8 @@ extension Forwarder {
     let coalescingUDP = coalescing && activeOffloads.contains(.udpSegmentation)
     var offset = 0
     repeat {
-      let length = min(segment, total &- offset)
-      let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
-      offset &+= segment
-      var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
-      if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+      let (packet, length, verdict) = Self.trainPacket(
+        buffer, total: total, segment: segment, offset: &offset)
       guard verdict == .forward else {
         bank.add(Counter.drop(for: verdict))
         continue
@@ -547,11 +544,8 @@ extension Forwarder {
     var writes: Int32 = 0
     var offset = 0
     repeat {
-      let length = min(segment, total &- offset)
-      let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
-      offset &+= segment
-      var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
-      if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+      let (packet, length, verdict) = Self.trainPacket(
+        buffer, total: total, segment: segment, offset: &offset)
       guard verdict == .forward, let sqe = sqe(ring) else {
         bank.add(Counter.drop(for: verdict))
         continue
@@ -565,6 +559,20 @@ extension Forwarder {
     } else {
       buffers.pendingWrites[id] = writes
     }
+  }
+
+  /// The packet of a received train at `offset` (which moves to the next one), checked and,
+  /// when it may be forwarded, with its TTL decremented.
+  @inline(__always)
+  private static func trainPacket(
+    _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int
+  ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
+    let length = min(segment, total &- offset)
+    let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+    offset &+= segment
+    var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
+    if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
+    return (packet, length, verdict)
   }
 
   @inline(__always)
