@@ -7,8 +7,8 @@
 #   host-gw          `subnet via peer dev eth0` routes, as flanneld's host-gw backend does
 #   baseline         Benchmarks/Baseline/baseline-fwd.c: stock flannel's udp proxy design
 #                    (poll, one packet per syscall) on TUN flannel0, port 7890
-#   udp-plain        our flanneld --backend udp --port 7890 -udp-offloads=none -udp-workers=1
-#                    (the io_uring forwarder without TUN offloads, one thread)
+#   udp-plain        our flanneld --backend udp --port 7890 -udp-offloads=udp-gso,udp-gro
+#                    -udp-workers=1 (the io_uring forwarder without TUN offloads, one thread)
 #   udp              our flanneld --backend udp --port 7890 as an operator runs it (defaults:
 #                    TUN offloads and receive coalescing on, one worker per core)
 #   flannel-vxlan    our flanneld --backend vxlan

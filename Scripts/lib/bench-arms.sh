@@ -220,9 +220,9 @@ arm_udp_setup() {
 }
 arm_udp_teardown() { bench_flanneld_down; }
 
-# Our udp backend as it was before the offloads: no TUN offloads, one worker.
+# Our udp backend as it was before the TUN offloads: socket GSO/GRO only, one worker.
 arm_udp_plain_setup() {
-  BENCH_FLANNELD_EXTRA=(-udp-offloads=none -udp-workers=1)
+  BENCH_FLANNELD_EXTRA=(-udp-offloads=udp-gso,udp-gro -udp-workers=1)
   arm_udp_setup
   local rc=$?
   BENCH_FLANNELD_EXTRA=()

@@ -1,7 +1,8 @@
 import CSystemShims
 
-/// Which TUN offloads the forwarder asks the kernel for (`-udp-offloads=` /
-/// FLANNEL_UDP_OFFLOADS). Each one falls back on its own, with one notice, when the kernel
+/// Which offloads the forwarder uses (`-udp-offloads=` / FLANNELD_UDP_OFFLOADS): the TUN's
+/// (asked of the kernel with TUNSETOFFLOAD, or, for receive coalescing, needing only the
+/// virtio header) and the UDP socket's (GSO sends, GRO receives). Each one falls back on its own, with one notice, when the kernel
 /// refuses it (TUNSETOFFLOAD answers EINVAL, or a GSO send of a split super-packet fails).
 public struct TunOffloads: OptionSet, Sendable, Hashable {
   public let rawValue: UInt8
@@ -17,11 +18,24 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
   /// flow in a UDP GRO train are merged and written into the TUN as one super-packet; UDP
   /// datagrams too when the kernel accepted USO (proof that it knows UDP_L4).
   public static let receiveCoalescing = TunOffloads(rawValue: 8)
+  /// The socket's side (no TUN needed): runs of same-size packets to one peer go as one send
+  /// with UDP_SEGMENT (GSO), and the socket delivers trains of datagrams (UDP_GRO).
+  public static let socketSegmentation = TunOffloads(rawValue: 16)
+  public static let socketReceiveOffload = TunOffloads(rawValue: 32)
   public static let all: TunOffloads = [
+    .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing, .socketSegmentation,
+    .socketReceiveOffload,
+  ]
+  /// The ones that need the TUN opened with a virtio header.
+  public static let tunSide: TunOffloads = [
     .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing,
   ]
 
-  /// Parses a comma-separated list of `csum`, `tso`, `uso`, `gro`, or `all` / `none` / empty.
+  /// Words `init(list:)` understands, for error messages.
+  public static let words = "csum, tso, uso, gro, udp-gso, udp-gro, or all / none"
+
+  /// Parses a comma-separated list of `csum`, `tso`, `uso`, `gro`, `udp-gso`, `udp-gro`, or
+  /// `all` / `none` / empty.
   /// Nil for an unknown word.
   public init?(list: String) {
     var result: TunOffloads = []
@@ -31,6 +45,8 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
       case "tso": result.insert(.tcpSegmentation)
       case "uso": result.insert(.udpSegmentation)
       case "gro": result.insert(.receiveCoalescing)
+      case "udp-gso": result.insert(.socketSegmentation)
+      case "udp-gro": result.insert(.socketReceiveOffload)
       case "all": result.formUnion(.all)
       case "none", "": break
       default: return nil
@@ -58,6 +74,8 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
     if contains(.tcpSegmentation) { words.append("tso") }
     if contains(.udpSegmentation) { words.append("uso") }
     if contains(.receiveCoalescing) { words.append("gro") }
+    if contains(.socketSegmentation) { words.append("udp-gso") }
+    if contains(.socketReceiveOffload) { words.append("udp-gro") }
     return words.isEmpty ? "none" : words.joined(separator: ",")
   }
 }

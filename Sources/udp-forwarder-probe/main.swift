@@ -28,7 +28,8 @@ do {
 
 do {
   let queues = try TunDevice.openQueues(
-    name: options.tunName, count: options.workers, virtioHeader: !options.offloads.isEmpty)
+    name: options.tunName, count: options.workers,
+    virtioHeader: !options.offloads.isDisjoint(with: .tunSide))
   let tun = queues[0]
   try tun.setMTU(options.mtu)
   try tun.setTxQueueLength(options.txQueueLength)
@@ -39,7 +40,7 @@ do {
     maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
     tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
     udpReceiveOffload: options.udpReceiveOffload)
-  configuration.tunOffloads = options.offloads
+  configuration.tunOffloads = options.offloads.intersection(.tunSide)
   var forwarders: [Forwarder] = []
   for (index, queue) in queues.enumerated() {
     let socket = try UDPSocket(

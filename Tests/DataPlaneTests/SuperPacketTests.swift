@@ -248,7 +248,14 @@ private func l4ChecksumIsValid(_ p: [UInt8]) -> Bool {
       ("none", TunOffloads()),
       ("", TunOffloads()),
       ("all", .all),
-      ("all", [.checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing]),
+      (
+        "all",
+        [
+          .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing, .socketSegmentation,
+          .socketReceiveOffload,
+        ]
+      ),
+      ("udp-gso,udp-gro", [.socketSegmentation, .socketReceiveOffload]),
       ("uso, tso", [.checksum, .tcpSegmentation, .udpSegmentation]),
       ("gro", .receiveCoalescing),
       ("tso,gro", [.checksum, .tcpSegmentation, .receiveCoalescing]),

@@ -43,8 +43,9 @@ public final class UDPBackend: Backend {
     BackendLeaseAttributes(backendType: "", mtu: mtu)
   }
 
-  /// TUN offloads from `-udp-offloads` (or FLANNELD_UDP_OFFLOADS: `csum,tso,uso`, `all`,
-  /// `none`); off when unparsable (with a warning).
+  /// Offloads from `-udp-offloads` (or FLANNELD_UDP_OFFLOADS: `csum,tso,uso,gro,udp-gso,
+  /// udp-gro`, `all`, `none`; the daemon refuses other words at start); off when unparsable
+  /// (with a warning).
   static func requestedOffloads(_ list: String, logger: Logger) -> TunOffloads {
     guard let offloads = TunOffloads(list: list) else {
       logger.warning("udp backend: -udp-offloads=\(list) not understood; offloads off")
@@ -69,10 +70,13 @@ public final class UDPBackend: Backend {
     var configuration = ForwarderConfiguration(
       tunAddress: ownLease.subnet.address.value,
       acceptAnySource: context.udpAcceptAnySource, mtu: mtu)
-    configuration.tunOffloads = offloads
+    configuration.tunOffloads = offloads.intersection(.tunSide)
+    configuration.udpSegmentation = offloads.contains(.socketSegmentation)
+    configuration.udpReceiveOffload = offloads.contains(.socketReceiveOffload)
     let count = UDPWorkerCount.resolve(requested: context.udpWorkers)
     let workers = try UDPWorkers(
-      count: count.count, tunName: "flannel%d", virtioHeader: !offloads.isEmpty,
+      count: count.count, tunName: "flannel%d",
+      virtioHeader: !offloads.isDisjoint(with: .tunSide),
       address: context.external.address.value, port: UInt16(port),
       configuration: configuration)
     let tun = workers.device
@@ -110,9 +114,10 @@ public final class UDPBackend: Backend {
           "udp backend: cannot steer datagrams to workers by inner flow (SO_ATTACH_REUSEPORT_CBPF: \(String(cString: strerror(workers.steeringError)))); the kernel spreads them by the peers' source ports only"
         )
       }
-      if !offloads.isEmpty {
-        context.logger.info("udp backend: TUN offloads \(workers.offloads.description)")
-      }
+      let socketSide = offloads.subtracting(.tunSide)
+      context.logger.info(
+        "udp backend: TUN offloads \(workers.offloads.description), socket offloads \(socketSide.description)"
+      )
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
       )

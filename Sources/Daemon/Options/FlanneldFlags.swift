@@ -133,9 +133,10 @@ public enum FlanneldFlags {
         + "only from known lease PublicIPs (ours)"),
     FlagSpec(
       name: "udp-offloads", kind: .string, defaultValue: "all",
-      usage: "udp backend: TUN offloads to use, a list of csum, tso, uso, gro (receive "
-        + "coalescing), or all / none; each turns itself off when the kernel refuses it; the "
-        + "wire format does not change (ours)"),
+      usage: "udp backend: offloads to use, a list of csum, tso, uso, gro (TUN: checksum, "
+        + "TCP/UDP segmentation, receive coalescing), udp-gso, udp-gro (socket), or all / none; "
+        + "each turns itself off when the kernel refuses it; the wire format does not change "
+        + "(ours)"),
     FlagSpec(
       name: "udp-workers", kind: .int, defaultValue: "0",
       usage: "udp backend: forwarding threads, each with its own TUN queue and socket; 0 picks "

@@ -1,3 +1,4 @@
+import DataPlane
 import SubnetManager
 
 /// flanneld's command line and `FLANNELD_*` environment, parsed and validated.
@@ -55,7 +56,8 @@ public struct FlanneldOptions: Sendable {
   public var port: Int
   /// `-udp-accept-any-source` (ours).
   public var udpAcceptAnySource: Bool
-  /// `-udp-offloads` (ours): "csum,tso,uso,gro", "all" (the default) or "none".
+  /// `-udp-offloads` (ours): a list of csum, tso, uso, gro, udp-gso, udp-gro; "all" (the
+  /// default) or "none".
   public var udpOffloads: String
   /// `-udp-workers` (ours): 0 automatic (online CPUs, at most 4), else 1…64.
   public var udpWorkers: Int
@@ -159,6 +161,12 @@ public struct FlanneldOptions: Sendable {
         flag: "port",
         message: "invalid value \(port) for -port: use 1 to 65535, or 0 to take the port "
           + "from the etcd network config")
+    }
+    if TunOffloads(list: udpOffloads) == nil {
+      throw .invalid(
+        flag: "udp-offloads",
+        message: "invalid value \"\(udpOffloads)\" for -udp-offloads: use a comma-separated "
+          + "list of \(TunOffloads.words)")
     }
     if !(0...64).contains(udpWorkers) {
       throw .invalid(
