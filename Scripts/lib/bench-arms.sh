@@ -131,6 +131,7 @@ arm_baseline_teardown() {
 BENCH_ETCD_STARTED=
 BENCH_FLANNELD_PIDS=()
 BENCH_FLANNELD_EXTRA=()
+BENCH_HEALTHZ_PORT=8471
 
 bench_etcd_ready() {
   [ -n "$BENCH_ETCD_STARTED" ] && return 0
@@ -151,7 +152,10 @@ bench_flanneld_up() {
   bench_etcd_ready
   bench_etcdctl del --prefix /coreos.com/network >/dev/null
   bench_etcdctl put /coreos.com/network/config "$config" >/dev/null
-  [ "$backend" = udp ] && extra=(--port "$BENCH_UDP_PORT")
+  # /metrics on each host's own loopback: Scripts/lib/bench-measure.sh reads the udp
+  # forwarders' batching from it around the TCP runs.
+  extra=(-healthz-ip=127.0.0.1 -healthz-port="$BENCH_HEALTHZ_PORT")
+  [ "$backend" = udp ] && extra+=(--port "$BENCH_UDP_PORT")
   extra+=(${BENCH_FLANNELD_EXTRA[@]+"${BENCH_FLANNELD_EXTRA[@]}"})
   BENCH_FLANNELD_PIDS=()
   for i in 1 2; do

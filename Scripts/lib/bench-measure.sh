@@ -77,8 +77,24 @@ bench_iperf_error() { # OUT.json: iperf3's error text, or its stderr
   { jq -r '.error // empty' "$1" 2>/dev/null; cat "$1.err" 2>/dev/null; } | tr '\n' ' ' | head -c 200
 }
 
+# "PACKETS ENTERS": inner packets our udp forwarders moved (both directions) and their
+# io_uring_enter calls, summed over both hosts, from flanneld's /metrics; nothing for other
+# arms or when a host does not answer.
+bench_flanneld_batching() {
+  [[ "$BENCH_ARM" == udp* ]] || return 0
+  local i m p=0 e=0
+  for i in 1 2; do
+    m=$(ip netns exec "$(lab_host "$i")" curl -sf --max-time 2 \
+      "http://127.0.0.1:$BENCH_HEALTHZ_PORT/metrics") || return 0
+    p=$((p + $(awk '/^flannel_udp_packets_total/ { s += $2 } END { printf "%d", s }' <<<"$m")))
+    e=$((e + $(awk '$1 == "flannel_udp_io_uring_enters_total" { printf "%d", $2 }' <<<"$m")))
+  done
+  echo "$p $e"
+}
+
 bench_tcp() {
-  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1
+  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1 batch0 batch1
+  batch0=$(bench_flanneld_batching)
   read -r busy0 _ < <(bench_cpu_jiffies)
   fwd0=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
   cpu0=$busy0
@@ -97,6 +113,13 @@ bench_tcp() {
   read -r busy1 _ < <(bench_cpu_jiffies)
   fwd1=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
   cpu1=$busy1
+  batch1=$(bench_flanneld_batching)
+  if [ -n "$batch0" ] && [ -n "$batch1" ]; then
+    # Inner packets per io_uring_enter during the two TCP runs (the issue's bar: ≥ 50).
+    bench_record pkts_per_sub_tcp "$(awk -v a="$batch0" -v b="$batch1" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); e = y[2] - x[2]
+      if (e > 0) printf "%.2f", (y[1] - x[1]) / e }')"
+  fi
   [ "$bytes" -gt 0 ] || return 0
   # The quiet waits (about 2 s of mostly idle machine) are inside the window; their busy
   # jiffies are small next to a saturated transfer and are left in rather than guessed out.

@@ -16,6 +16,7 @@ BENCH_METRICS=(
   "cpu_sys_s_per_gb|CPUsys s/GB|%.2f"
   "cpu_fwd_s_per_gb|CPUfwd s/GB|%.2f"
   "pkts_per_sub|pkts/sub|%.2f"
+  "pkts_per_sub_tcp|pkts/sub TCP|%.1f"
   "iou_wrk|iou-wrk|%.0f"
 )
 # Metrics that get ratio columns (higher is better except RTT).
@@ -115,7 +116,8 @@ bench_print_tables() {
     echo "  iou-wrk: most iou-wrk threads seen in the forwarder processes (sampled every 0.2 s;"
     echo "  machine-wide count, ps -eLo comm, in runs.csv as iou_wrk_machine)."
     echo "  pkts/sub: from \$LAB_DIR/h<i>.counters when flanneld writes it (packets_per_submission=,"
-    echo "  or packets= and submissions=)."
+    echo "  or packets= and submissions=): the whole arm; pkts/sub TCP: inner packets per"
+    echo "  io_uring_enter during the TCP runs, from flanneld's /metrics on both hosts."
   } | tee "$BENCH_OUT/table.txt"
 }
 

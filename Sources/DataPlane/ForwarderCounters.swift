@@ -75,6 +75,14 @@ public struct ForwarderCounters: Equatable, Sendable {
       &+ udpPacketsReceived
   }
 
+  /// Inner packets written into the TUN: a coalesced super-packet counts as the packets
+  /// merged into it.
+  public var innerPacketsWritten: UInt64 {
+    let merged = tunCoalescedWrites &+ tunCoalescedUDPWrites
+    return (tunPacketsWritten &- min(merged, tunPacketsWritten)) &+ tunCoalescedPackets
+      &+ tunCoalescedUDPPackets
+  }
+
   /// Mean packets moved per io_uring_enter: how well the loop batches.
   public var packetsPerSubmission: Double {
     submissions == 0 ? 0 : Double(packetsMoved) / Double(submissions)

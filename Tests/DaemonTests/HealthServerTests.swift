@@ -72,6 +72,7 @@ import Testing
     counters.packetsReceived = 9
     counters.bytesReceived = 1300
     counters.drops = ["no_route": 2, "too_big": 1]
+    counters.ioUringEnters = 5
     metrics.update(dataPlane: counters)
     let scraped = try Self.fetch(server, "/metrics")
     #expect(scraped.status == "HTTP/1.1 200 OK")
@@ -95,6 +96,7 @@ import Testing
         "flannel_udp_bytes_total{direction=\"udp_to_tun\"} 1300",
         "flannel_udp_dropped_packets_total{reason=\"no_route\"} 2",
         "flannel_udp_dropped_packets_total{reason=\"too_big\"} 1",
+        "flannel_udp_io_uring_enters_total 5",
       ])
     // A new lease replaces the old subnet's sample instead of adding one.
     metrics.update(

@@ -210,4 +210,15 @@ import Testing
     counters.tunSplitPackets = 440
     #expect(counters.packetsMoved == 20 + 440 + 34)
   }
+
+  /// Packets written into the TUN count the packets merged into super-packets.
+  @Test func innerPacketsWrittenCountsMergedPackets() {
+    var counters = ForwarderCounters()
+    counters.tunPacketsWritten = 100  // 90 plain writes, 7 TCP and 3 UDP super-packets
+    counters.tunCoalescedWrites = 7
+    counters.tunCoalescedPackets = 300
+    counters.tunCoalescedUDPWrites = 3
+    counters.tunCoalescedUDPPackets = 24
+    #expect(counters.innerPacketsWritten == 90 + 300 + 24)
+  }
 }

@@ -13,6 +13,8 @@ public struct DataPlaneCounters: Sendable, Equatable {
   public var bytesReceived: UInt64 = 0
   /// Dropped packets by reason, e.g. "no_route", "too_big", "bad_source", "tun_write".
   public var drops: [String: UInt64] = [:]
+  /// io_uring_enter calls of the forwarders (packets moved / enters = how well they batch).
+  public var ioUringEnters: UInt64 = 0
 
   public init() {}
 }
@@ -34,6 +36,7 @@ public final class FlannelMetrics: Sendable {
   let udpPackets: MetricsRegistry.Family
   let udpBytes: MetricsRegistry.Family
   let udpDrops: MetricsRegistry.Family
+  let udpEnters: MetricsRegistry.Family
 
   public init(registry: MetricsRegistry = MetricsRegistry()) {
     self.registry = registry
@@ -68,6 +71,9 @@ public final class FlannelMetrics: Sendable {
       "flannel_udp_bytes_total", help: "Bytes of inner packets forwarded by the udp backend.")
     udpDrops = registry.counter(
       "flannel_udp_dropped_packets_total", help: "Packets the udp backend dropped, by reason.")
+    udpEnters = registry.counter(
+      "flannel_udp_io_uring_enters_total",
+      help: "io_uring_enter calls of the udp forwarders (each submits and reaps a batch).")
   }
 
   /// The current own lease (nil: none yet, or lost).
@@ -106,5 +112,6 @@ public final class FlannelMetrics: Sendable {
     for (reason, count) in counters.drops {
       udpDrops.set(Double(count), labels: ["reason": reason])
     }
+    udpEnters.set(Double(counters.ioUringEnters))
   }
 }

@@ -182,7 +182,7 @@ struct NodeStartup: Sendable {
       var counters = DataPlaneCounters()
       counters.packetsSent = c.udpPacketsSent
       counters.bytesSent = c.udpBytesSent
-      counters.packetsReceived = c.tunPacketsWritten
+      counters.packetsReceived = c.innerPacketsWritten
       counters.bytesReceived = c.tunBytesWritten
       counters.drops = [
         "no_route": c.dropNoRoute, "ttl": c.dropTTL, "short": c.dropShort,
@@ -190,6 +190,7 @@ struct NodeStartup: Sendable {
         "unknown_source": c.dropUnknownSource, "truncated": c.dropTruncated,
         "send_error": c.dropSendError, "tun_write_error": c.dropTunWriteError,
       ]
+      counters.ioUringEnters = c.submissions
       metrics.update(dataPlane: counters)
     }
   }
