@@ -68,6 +68,30 @@ public enum IPv4Packet {
     packet.storeBigEndian16(Checksum.compute(UnsafeRawPointer(packet), length: length), at: 10)
   }
 
+  /// The one's-complement sum (unfolded) of the TCP/UDP pseudo-header: both addresses, the
+  /// protocol (from the header) and `l4Length`. Shared by the split, which completes each
+  /// segment's checksum, and the coalescers, which leave it in the super-packet for the kernel.
+  @inline(__always)
+  public static func pseudoHeaderSum(_ packet: UnsafeRawPointer, l4Length: Int) -> UInt32 {
+    UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
+      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
+      &+ UInt32(packet.load(fromByteOffset: 9, as: UInt8.self))
+      &+ UInt32(truncatingIfNeeded: l4Length)
+  }
+
+  /// Turns a coalescer's first packet into the header of a `total`-byte super-packet: total
+  /// length and header checksum, and the pseudo-header sum (not inverted) in the L4 checksum
+  /// field at `checksumField` — the kernel completes it (virtio NEEDS_CSUM).
+  @inline(__always)
+  static func rewriteAsSuperPacket(
+    _ head: UnsafeMutableRawPointer, total: Int, checksumField: Int
+  ) {
+    head.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
+    setHeaderChecksum(head)
+    let pseudo = pseudoHeaderSum(UnsafeRawPointer(head), l4Length: total &- 20)
+    head.storeBigEndian16(Checksum.fold(UInt64(pseudo)), at: checksumField)
+  }
+
   /// True when the header checksum verifies (sum over the header, field included, is 0xffff).
   public static func headerChecksumIsValid(_ packet: UnsafeRawPointer) -> Bool {
     Checksum.sum(packet, length: headerLength(packet)) == 0xffff

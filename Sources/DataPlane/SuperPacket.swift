@@ -104,10 +104,7 @@ public enum SuperPacket {
     let firstSequence = isTCP ? packet.loadBigEndian32(at: 24) : 0
     let tcpFlags = isTCP ? packet.load(fromByteOffset: 33, as: UInt8.self) : 0
     // Pseudo-header words that do not change between segments: addresses and protocol.
-    let pseudo =
-      UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
-      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
-      &+ UInt32(proto)
+    let pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: 0)
     var out = output
     for i in 0..<count {
       let offset = i &* gsoSize

@@ -63,7 +63,7 @@ public struct TCPCoalescer {
     let headerLength = 20 &+ Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
     guard headerLength >= 40, headerLength < length else { return nil }
     let l4Length = length &- 20
-    let pseudo = pseudoHeaderSum(packet, l4Length: l4Length)
+    let pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: l4Length)
     guard Checksum.sum(packet + 20, length: l4Length, initial: pseudo) == 0xffff else {
       return nil
     }
@@ -122,29 +122,17 @@ public struct TCPCoalescer {
       VirtioNetHeader.storePlain(virtioHeader)
       return segments
     }
-    let total = headerLength &+ payloadBytes
-    head.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
-    IPv4Packet.setHeaderChecksum(head)
     if push {
       let flags = head.load(fromByteOffset: 33, as: UInt8.self)
       head.storeBytes(of: flags | Self.flagPSH, toByteOffset: 33, as: UInt8.self)
     }
-    let pseudo = Self.pseudoHeaderSum(UnsafeRawPointer(head), l4Length: total &- 20)
-    head.storeBigEndian16(Checksum.fold(UInt64(pseudo)), at: 36)
+    IPv4Packet.rewriteAsSuperPacket(head, total: headerLength &+ payloadBytes, checksumField: 36)
     VirtioNetHeader(
       flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4,
       headerLength: UInt16(truncatingIfNeeded: headerLength),
       gsoSize: UInt16(truncatingIfNeeded: segmentSize), checksumStart: 20, checksumOffset: 16
     ).store(virtioHeader)
     return segments
-  }
-
-  /// Addresses, protocol and L4 length: the TCP pseudo-header, unfolded.
-  @inline(__always)
-  static func pseudoHeaderSum(_ packet: UnsafeRawPointer, l4Length: Int) -> UInt32 {
-    UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
-      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
-      &+ 6 &+ UInt32(truncatingIfNeeded: l4Length)
   }
 
   /// Every header byte equal except those that differ between the segments of one

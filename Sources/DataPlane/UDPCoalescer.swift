@@ -59,7 +59,7 @@ public struct UDPCoalescer {
       IPv4Packet.headerChecksumIsValid(packet)
     else { return nil }
     let l4Length = length &- 20
-    let pseudo = pseudoHeaderSum(packet, l4Length: l4Length)
+    let pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: l4Length)
     guard Checksum.sum(packet + 20, length: l4Length, initial: pseudo) == 0xffff else {
       return nil
     }
@@ -111,25 +111,14 @@ public struct UDPCoalescer {
       return segments
     }
     let total = Self.headerLength &+ payloadBytes
-    head.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
-    IPv4Packet.setHeaderChecksum(head)
     head.storeBigEndian16(UInt16(truncatingIfNeeded: total &- 20), at: 24)
-    let pseudo = Self.pseudoHeaderSum(UnsafeRawPointer(head), l4Length: total &- 20)
-    head.storeBigEndian16(Checksum.fold(UInt64(pseudo)), at: 26)
+    IPv4Packet.rewriteAsSuperPacket(head, total: total, checksumField: 26)
     VirtioNetHeader(
       flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoUDP,
       headerLength: UInt16(Self.headerLength), gsoSize: UInt16(truncatingIfNeeded: segmentSize),
       checksumStart: 20, checksumOffset: 6
     ).store(virtioHeader)
     return segments
-  }
-
-  /// Addresses, protocol and L4 length: the UDP pseudo-header, unfolded.
-  @inline(__always)
-  static func pseudoHeaderSum(_ packet: UnsafeRawPointer, l4Length: Int) -> UInt32 {
-    UInt32(packet.loadBigEndian16(at: 12)) &+ UInt32(packet.loadBigEndian16(at: 14))
-      &+ UInt32(packet.loadBigEndian16(at: 16)) &+ UInt32(packet.loadBigEndian16(at: 18))
-      &+ 17 &+ UInt32(truncatingIfNeeded: l4Length)
   }
 
   /// Every header byte equal except those that differ between the segments of one
