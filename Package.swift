@@ -4,7 +4,7 @@ import PackageDescription
 // Layers (see ../shared/DESIGN.md): arrows point down only.
 //   flanneld → Daemon → Backends → SubnetManager → Etcd → CCurl
 //                               → Netlink → CLibMnl       → FlannelCore
-//                               → DataPlane → CLibURing, CSystemShims
+//                               → DataPlane → CChecksum, CLibURing, CSystemShims
 // The C system-library targets only expose what Swift cannot reach; keep each
 // one narrow so that, for example, the data plane never links libcurl.
 let package = Package(
@@ -27,6 +27,8 @@ let package = Package(
 
     // GNU-only libc calls (mallopt, later recvmmsg/setns/…), compiled with _GNU_SOURCE.
     .target(name: "CSystemShims"),
+    // The checksum's bulk loop with AVX2, picked at run time (DataPlane's Checksum).
+    .target(name: "CChecksum"),
 
     .target(name: "FlannelCore"),
     .target(name: "Etcd", dependencies: ["CCurl"]),
@@ -34,7 +36,7 @@ let package = Package(
       name: "SubnetManager",
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
     .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore"]),
-    .target(name: "DataPlane", dependencies: ["CLibURing", "CSystemShims"]),
+    .target(name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims"]),
     .target(
       name: "Backends",
       dependencies: [
@@ -70,7 +72,7 @@ let package = Package(
       name: "SubnetManagerTests",
       dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
     .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "TestSupport"]),
-    .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "TestSupport"]),
+    .testTarget(name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport"]),
     .testTarget(
       name: "BackendsTests",
       dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),

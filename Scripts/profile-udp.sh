@@ -63,5 +63,5 @@ echo "-- machine-wide, by command and symbol (top 30)"
 perf report -i "$LAB_DIR/perf.data" --no-children --sort comm,sym --stdio 2>/dev/null |
   grep -E '^ +[0-9]' | head -30
 echo "-- flanneld only, by symbol (top 25)"
-perf report -i "$LAB_DIR/perf.data" --no-children --comm flanneld --sort sym --stdio \
+perf report -i "$LAB_DIR/perf.data" --no-children --comm flannel-fwd --sort sym --stdio \
   2>/dev/null | grep -E '^ +[0-9]' | head -25

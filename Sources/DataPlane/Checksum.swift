@@ -1,19 +1,33 @@
+import CChecksum
+
 /// The Internet checksum (RFC 1071) and its incremental update (RFC 1624), on raw bytes.
 ///
 /// Words are read big-endian so that every value here is the number that appears on the wire;
 /// callers store results with `storeBigEndian16`.
 public enum Checksum {
+  /// From this length on, the 64-byte blocks go to the vector loop (CChecksum: AVX2 when the
+  /// CPU has it, about twice the bytes per cycle of the loop below); a header's few words are
+  /// cheaper here than a call.
+  static let vectorThreshold = 128
+
   /// The one's-complement sum of `length` bytes folded to 16 bits (not inverted), added to
   /// `initial`. An odd trailing byte is padded with zero, as RFC 1071 says.
   ///
   /// Sums 8-byte words in host order with end-around carry, four per step (RFC 1071 §2(B):
   /// the one's-complement sum does not depend on byte order, so the folded host-order sum is
   /// byte-swapped once at the end); 2–3× fewer instructions per byte than 4-byte steps.
+  /// Long inputs hand their 64-byte blocks to the vector loop first.
   @inline(__always)
   public static func sum(_ bytes: UnsafeRawPointer, length: Int, initial: UInt32 = 0) -> UInt16 {
     var acc: UInt64 = 0
     var carries: UInt64 = 0
     var offset = 0
+    // 32-bit word sums, folded in with the carries below (an even offset keeps byte order).
+    var blocks: UInt64 = 0
+    if length >= vectorThreshold {
+      offset = length & ~63
+      blocks = flannel_sum32_blocks(bytes, offset)
+    }
     while offset &+ 32 <= length {
       let (a, c0) = acc.addingReportingOverflow(
         bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
@@ -37,7 +51,7 @@ public enum Checksum {
       offset &+= 8
     }
     // Below 2^64 + 2^32 · 3: fold the carries back in as 32-bit halves.
-    var wide = (acc & 0xffff_ffff) &+ (acc >> 32) &+ carries
+    var wide = (acc & 0xffff_ffff) &+ (acc >> 32) &+ carries &+ Checksum.fold32(blocks)
     if offset &+ 4 <= length {
       wide &+= UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
       offset &+= 4
@@ -75,6 +89,14 @@ public enum Checksum {
       acc &+= UInt64(bytes.load(fromByteOffset: offset, as: UInt8.self)) << 8
     }
     return fold(acc)
+  }
+
+  /// A sum of 32-bit words (below 2^48) as a 32-bit one with end-around carry, so that it
+  /// can join the other 32-bit halves without overflowing.
+  @inline(__always)
+  static func fold32(_ value: UInt64) -> UInt64 {
+    let once = (value & 0xffff_ffff) &+ (value >> 32)
+    return (once & 0xffff_ffff) &+ (once >> 32)
   }
 
   /// Folds a wide one's-complement accumulator to 16 bits with end-around carries.

@@ -105,6 +105,12 @@ public enum SuperPacket {
     let tcpFlags = isTCP ? packet.load(fromByteOffset: 33, as: UInt8.self) : 0
     // Pseudo-header words that do not change between segments: addresses and protocol.
     let pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: 0)
+    // IPv4 header words that do not change either (all but total length, ID and checksum):
+    // each segment's header checksum is then two additions and a fold.
+    var ipFixed: UInt64 = 0
+    for offset in stride(from: 0, to: 20, by: 2) where offset != 2 && offset != 4 && offset != 10 {
+      ipFixed &+= UInt64(packet.loadBigEndian16(at: offset))
+    }
     var out = output
     for i in 0..<count {
       let offset = i &* gsoSize
@@ -121,8 +127,9 @@ public enum SuperPacket {
       }
       let total = headerLength &+ size
       out.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
-      out.storeBigEndian16(firstID &+ UInt16(truncatingIfNeeded: i), at: 4)
-      IPv4Packet.setHeaderChecksum(out)
+      let id = firstID &+ UInt16(truncatingIfNeeded: i)
+      out.storeBigEndian16(id, at: 4)
+      out.storeBigEndian16(~Checksum.fold(ipFixed &+ UInt64(total) &+ UInt64(id)), at: 10)
       let l4 = out + 20
       let l4Total = total &- 20
       if isTCP {
