@@ -1,5 +1,5 @@
-import DataPlane
 import Daemon
+import DataPlane
 import Testing
 
 /// The udp backend's forwarder counters as /metrics shows them: totals, per worker, offload

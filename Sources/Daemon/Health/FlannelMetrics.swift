@@ -70,7 +70,8 @@ public final class FlannelMetrics: Sendable {
     udpWorkerEnters = registry.counter(
       "flannel_udp_worker_io_uring_enters_total",
       help:
-        "io_uring_enter calls of each udp worker thread (its packets / its enters = how well it batches).")
+        "io_uring_enter calls of each udp worker thread (its packets / its enters = how well it batches)."
+    )
     udpOffloadPackets = registry.counter(
       "flannel_udp_offload_packets_total",
       help:
