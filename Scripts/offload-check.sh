@@ -20,11 +20,16 @@
 #     UDP both ways again intact, and a host with offloads wrote coalesced TSO and USO
 #     super-packets to its TUN;
 #   - a host with offloads really read super-packets from its TUN and dropped none.
+#   - /metrics (-healthz-port) after the GRO-train round: lines for every worker (2), the
+#     per-worker sums equal the totals, a host with offloads reports TSO on and segments it
+#     cut from super-packets (with --both-on also coalesced TCP writes); a -udp-offloads=none
+#     host reports every offload off.
 # The underlay veths do not segment UDP GSO sends themselves (tx-udp-segmentation off), so the
 # kernel cuts a GSO send into datagrams before tcpdump sees them: the capture shows what a
 # wire between two machines would carry.
 # Extra flanneld arguments per host: OFFLOAD_CHECK_ARGS_A / OFFLOAD_CHECK_ARGS_B (e.g.
-# "-udp-workers=2"). Prints PASS/FAIL lines; exits non-zero on any FAIL.
+# "-udp-workers=4"; they come after the script's -udp-workers=2 and override it; the /metrics
+# check wants at least 2 workers). Prints PASS/FAIL lines; exits non-zero on any FAIL.
 # Usage: Scripts/offload-check.sh [--both-on] [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +47,7 @@ tcp_bytes=$((${OFFLOAD_CHECK_TCP_MB:-40} * 1000 * 1000))
 # then 100 UDP_SEGMENT sends of 8 datagrams (7 x 1400 + 700).
 udp_specs=(2000x1400 200x16 200x200 200x1000 200x1444 50x3000 20x8000 100x8x1400)
 udp_datagrams=$((2000 + 4 * 200 + 50 + 20 + 100 * 8))
-PORT=7890 MTU=1472 PREFIX=/coreos.com/network
+PORT=7890 MTU=1472 PREFIX=/coreos.com/network HEALTHZ_PORT=9102
 started=$SECONDS
 failures=0
 pass() { echo "PASS: $*"; }
@@ -89,7 +94,8 @@ start_node() { # I OFFLOADS EXTRA_ARGS...
   mkdir -p "$LAB_DIR/h$i"
   FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i/counters" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 \
-    --backend udp --port $PORT -udp-offloads="$offloads" -subnet-file="$LAB_DIR/h$i/subnet.env" "$@"
+    --backend udp --port $PORT -udp-offloads="$offloads" -subnet-file="$LAB_DIR/h$i/subnet.env" \
+    -udp-workers=2 -healthz-ip=127.0.0.1 -healthz-port=$HEALTHZ_PORT "$@"
 }
 start_node 1 all "${args_a[@]}"
 PID_A=$LAB_LAST_PID
@@ -236,6 +242,70 @@ tcp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
 tcp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
 udp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
 udp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
+
+# --- /metrics shows the workers and the offloads ------------------------------------------------
+# Scraped while the daemons still run (the counters file is only written at exit).
+metric() { # FILE SERIES (name{labels} exactly as rendered): its value, empty when absent
+  awk -v k="$2" '$1 == k { print $2 }' "$1"
+}
+num() { # FILE SERIES: its value, 0 when absent (for sums and comparisons)
+  local v
+  v=$(metric "$@")
+  echo "${v:-0}"
+}
+for i in 1 2; do
+  host=$([ $i = 1 ] && echo A || echo B)
+  m="$LAB_DIR/h$i/metrics.txt"
+  if ! ip netns exec "$(lab_host "$i")" curl -sf -m 5 "http://127.0.0.1:$HEALTHZ_PORT/metrics" >"$m"; then
+    fail "host $host: no /metrics on 127.0.0.1:$HEALTHZ_PORT"
+    continue
+  fi
+  workers=$(sed -n 's/.*udp backend: \([0-9]*\) workers\{0,1\} .*/\1/p' "$LAB_DIR/flanneld-h$i.log" | head -1)
+  missing=() sent=0 received=0
+  for ((w = 0; w < ${workers:-0}; w++)); do
+    for series in "flannel_udp_worker_packets_total{direction=\"tun_to_udp\",worker=\"$w\"}" \
+      "flannel_udp_worker_packets_total{direction=\"udp_to_tun\",worker=\"$w\"}" \
+      "flannel_udp_worker_io_uring_enters_total{worker=\"$w\"}"; do
+      [ -n "$(metric "$m" "$series")" ] || missing+=("$series")
+    done
+    sent=$((sent + $(num "$m" "flannel_udp_worker_packets_total{direction=\"tun_to_udp\",worker=\"$w\"}")))
+    received=$((received + $(num "$m" "flannel_udp_worker_packets_total{direction=\"udp_to_tun\",worker=\"$w\"}")))
+  done
+  total_sent=$(metric "$m" 'flannel_udp_packets_total{direction="tun_to_udp"}')
+  total_received=$(metric "$m" 'flannel_udp_packets_total{direction="udp_to_tun"}')
+  if [ "${workers:-0}" -lt 2 ] || [ ${#missing[@]} != 0 ]; then
+    fail "host $host /metrics: want lines for each of at least 2 workers (log says ${workers:-none}), missing: ${missing[*]}"
+  elif [ "$sent" != "$total_sent" ] || [ "$received" != "$total_received" ]; then
+    fail "host $host /metrics: workers sum to $sent sent / $received received, totals say $total_sent / $total_received"
+  else
+    pass "host $host /metrics: $workers workers, tun → udp $(grep -o 'tun_to_udp",worker="[0-9]*"} [0-9]*' "$m" | awk '{print $2}' | paste -sd+) = $total_sent, udp → tun $(grep -o 'udp_to_tun",worker="[0-9]*"} [0-9]*' "$m" | awk '{print $2}' | paste -sd+) = $total_received"
+  fi
+  active=$(grep '^flannel_udp_offload_active{' "$m" | sed 's/^flannel_udp_offload_active{offload="\(.*\)"} /\1=/' | paste -sd' ')
+  kind() { num "$m" "flannel_udp_offload_packets_total{kind=\"$1\"}"; }
+  if [ $i = 1 ] || [ "$offloads_b" = all ]; then
+    if [ "$(metric "$m" 'flannel_udp_offload_active{offload="tso"}')" = 1 ] &&
+      [ "$(kind super_packet_segments_sent)" -gt 0 ]; then
+      pass "host $host /metrics: offloads on: $active; $(kind super_packets_read) super-packets read, $(kind super_packet_segments_sent) segments sent"
+    else
+      fail "host $host /metrics: TSO not reported on, or no segments sent: $active, segments sent '$(kind super_packet_segments_sent)'"
+    fi
+  fi
+  if [ "$offloads_b" = all ]; then
+    if [ "$(kind coalesced_tcp_writes)" -gt 0 ]; then
+      pass "host $host /metrics: $(kind coalesced_tcp_packets) received packets in $(kind coalesced_tcp_writes) coalesced TCP writes"
+    else
+      fail "host $host /metrics: coalesced_tcp_writes is '$(kind coalesced_tcp_writes)', want > 0"
+    fi
+  elif [ $i = 2 ]; then
+    on=$(grep -c '^flannel_udp_offload_active{.*} 1$' "$m" || true)
+    off=$(grep -c '^flannel_udp_offload_active{.*} 0$' "$m" || true)
+    if [ "$on" = 0 ] && [ "$off" = 6 ]; then
+      pass "host B /metrics: -udp-offloads=none reports all 6 offloads off ($active)"
+    else
+      fail "host B /metrics with -udp-offloads=none: $active"
+    fi
+  fi
+done
 
 # --- the offloads were really used -------------------------------------------------------------
 for i in 1 2; do

@@ -151,7 +151,8 @@ extension Forwarder {
       return
     }
     self.buffers = buffers
-    if configuration.udpReceiveOffload { socket.enableReceiveOffload() }
+    let receiveOffload = configuration.udpReceiveOffload && socket.enableReceiveOffload()
+    recordSocketOffloads(segmentation: buffers.runs.enabled, receiveOffload: receiveOffload)
     multishotRead =
       configuration.multishotTunRead
       && ring.supports(opcode: Int32(flannel_IORING_OP_READ_MULTISHOT))
@@ -378,6 +379,7 @@ extension Forwarder {
         id = following
       }
       buffers.runs.enabled = wasEnabled && result != -EIO
+      if result == -EIO { disableSocketSegmentation(reason: EIO) }
       return
     }
     let packets = releaseRun(head, buffers, countingDrops: result < 0)

@@ -92,7 +92,10 @@ extension Forwarder {
       bank.add(.dropSendError, segments)
       if result == -EIO || result == -EMSGSIZE || result == -EINVAL {
         disableSegmentationOffloads(reason: -result)
-        if result == -EIO { buffers.runs.enabled = false }
+        if result == -EIO {
+          buffers.runs.enabled = false
+          disableSocketSegmentation(reason: EIO)
+        }
       }
     }
     buffers.pendingSends[id] &-= 1

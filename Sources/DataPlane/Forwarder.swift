@@ -47,7 +47,8 @@ public final class Forwarder: @unchecked Sendable {
   var multishotRead = false
   /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).
   let virtioHeaderSize: Int
-  /// The offloads the kernel accepted at start; shrinks when one turns itself off.
+  /// The offloads the kernel accepted at start (the TUN's and the socket's); shrinks when one
+  /// turns itself off. Forwarder thread; copied into `offloadsBox` on every change.
   var activeOffloads: TunOffloads = []
   let noticesBox = Mutex<[String]>([])
   private var thread: pthread_t?
@@ -91,7 +92,8 @@ public final class Forwarder: @unchecked Sendable {
   /// owner to log once.
   public var offloadNotices: [String] { noticesBox.withLock { $0 } }
 
-  /// The TUN offloads in use now.
+  /// The offloads in use now: the TUN's (from `start()` on) and the socket's UDP GSO / GRO
+  /// (once `start()` returned). Read at scrape time; written only when one changes.
   public var offloads: TunOffloads { offloadsBox.withLock { $0 } }
   let offloadsBox = Mutex<TunOffloads>([])
 
@@ -184,6 +186,24 @@ public final class Forwarder: @unchecked Sendable {
     activeOffloads.remove(.receiveCoalescing)
     offloadsBox.withLock { $0 = activeOffloads }
     notice("TUN write of a coalesced super-packet refused (errno \(reason)); receive GRO off")
+  }
+
+  /// The socket's UDP GSO as the thread set it up: on when configured (sends are grouped into
+  /// runs), UDP GRO when the kernel accepted the socket option. Forwarder thread, before the
+  /// loop.
+  func recordSocketOffloads(segmentation: Bool, receiveOffload: Bool) {
+    if segmentation { activeOffloads.insert(.socketSegmentation) }
+    if receiveOffload { activeOffloads.insert(.socketReceiveOffload) }
+    offloadsBox.withLock { $0 = activeOffloads }
+  }
+
+  /// UDP GSO went off for good (a GSO send failed with EIO: the egress device cannot segment);
+  /// the caller has already stopped grouping sends into runs.
+  func disableSocketSegmentation(reason: Int32) {
+    guard activeOffloads.contains(.socketSegmentation) else { return }
+    activeOffloads.remove(.socketSegmentation)
+    offloadsBox.withLock { $0 = activeOffloads }
+    notice("UDP GSO send refused (errno \(reason)); one datagram per send from now on")
   }
 
   func recordFailure(_ error: DataPlaneError) {

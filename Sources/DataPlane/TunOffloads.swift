@@ -31,6 +31,14 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
     .checksum, .tcpSegmentation, .udpSegmentation, .receiveCoalescing,
   ]
 
+  /// Each single offload with its `-udp-offloads` word, in the order the flag's help lists
+  /// them (for /metrics labels and `description`).
+  public static let named: [(word: String, offload: TunOffloads)] = [
+    ("csum", .checksum), ("tso", .tcpSegmentation), ("uso", .udpSegmentation),
+    ("gro", .receiveCoalescing), ("udp-gso", .socketSegmentation),
+    ("udp-gro", .socketReceiveOffload),
+  ]
+
   /// Words `init(list:)` understands, for error messages.
   public static let words = "csum, tso, uso, gro, udp-gso, udp-gro, or all / none"
 
@@ -69,13 +77,7 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
 
   /// The list form, e.g. "csum,tso".
   public var description: String {
-    var words: [String] = []
-    if contains(.checksum) { words.append("csum") }
-    if contains(.tcpSegmentation) { words.append("tso") }
-    if contains(.udpSegmentation) { words.append("uso") }
-    if contains(.receiveCoalescing) { words.append("gro") }
-    if contains(.socketSegmentation) { words.append("udp-gso") }
-    if contains(.socketReceiveOffload) { words.append("udp-gro") }
+    let words = Self.named.filter { contains($0.offload) }.map(\.word)
     return words.isEmpty ? "none" : words.joined(separator: ",")
   }
 }

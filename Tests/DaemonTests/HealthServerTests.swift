@@ -97,6 +97,7 @@ import Testing
         "flannel_udp_dropped_packets_total{reason=\"no_route\"} 2",
         "flannel_udp_dropped_packets_total{reason=\"too_big\"} 1",
         "flannel_udp_io_uring_enters_total 5",
+        "flannel_udp_offloads_disabled_total 0",
       ])
     // A new lease replaces the old subnet's sample instead of adding one.
     metrics.update(

@@ -114,9 +114,9 @@ public final class UDPBackend: Backend {
           "udp backend: cannot steer datagrams to workers by inner flow (SO_ATTACH_REUSEPORT_CBPF: \(String(cString: strerror(workers.steeringError)))); the kernel spreads them by the peers' source ports only"
         )
       }
-      let socketSide = offloads.subtracting(.tunSide)
+      let active = workers.offloads
       context.logger.info(
-        "udp backend: TUN offloads \(workers.offloads.description), socket offloads \(socketSide.description)"
+        "udp backend: TUN offloads \(active.intersection(.tunSide).description), socket offloads \(active.subtracting(.tunSide).description)"
       )
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
@@ -190,6 +190,14 @@ public final class UDPBackend: Backend {
   /// Each forwarder's counters, worker 0 first; empty before `configure`.
   public func workerCounters() -> [ForwarderCounters] {
     state.withLock { $0.workers }?.workerCounters() ?? []
+  }
+
+  /// For /metrics at scrape time: each forwarder's counters (worker 0 first) and the offloads
+  /// worker 0 has on now (TUN and socket side); nil before `configure`. Relaxed loads and
+  /// worker 0's offload mutex, which the packet path never takes.
+  public func dataPlaneSnapshot() -> (workers: [ForwarderCounters], offloads: TunOffloads)? {
+    guard let workers = state.withLock({ $0.workers }) else { return nil }
+    return (workers.workerCounters(), workers.offloads)
   }
 
   func allowLocalSource(on device: String) {

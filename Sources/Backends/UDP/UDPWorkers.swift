@@ -126,7 +126,8 @@ final class UDPWorkers: Sendable {
     noticeCursor.withLock { $0.fresh(forwarders.map(\.offloadNotices)) }
   }
 
-  /// TUN offloads in use, as reported by worker 0 (the offload flags are per device).
+  /// Offloads in use, as reported by worker 0 (the TUN's flags are per device; the socket's
+  /// are set the same way on every worker's socket).
   var offloads: TunOffloads { forwarders[0].offloads }
 }
 

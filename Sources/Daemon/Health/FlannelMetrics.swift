@@ -2,23 +2,6 @@ import FlannelCore
 import Foundation
 import SubnetManager
 
-/// The udp data plane's counters as the forwarder reports them; the lead maps the
-/// forwarder's own type onto this.
-public struct DataPlaneCounters: Sendable, Equatable {
-  /// TUN → UDP (encapsulated and sent to a peer).
-  public var packetsSent: UInt64 = 0
-  public var bytesSent: UInt64 = 0
-  /// UDP → TUN (received from a peer and delivered).
-  public var packetsReceived: UInt64 = 0
-  public var bytesReceived: UInt64 = 0
-  /// Dropped packets by reason, e.g. "no_route", "too_big", "bad_source", "tun_write".
-  public var drops: [String: UInt64] = [:]
-  /// io_uring_enter calls of the forwarders (packets moved / enters = how well they batch).
-  public var ioUringEnters: UInt64 = 0
-
-  public init() {}
-}
-
 /// flanneld's metrics on a `MetricsRegistry`: declared once, fed by `update(...)` calls
 /// from the daemon (after each lease event, and on a timer for the data plane).
 public final class FlannelMetrics: Sendable {
@@ -37,6 +20,11 @@ public final class FlannelMetrics: Sendable {
   let udpBytes: MetricsRegistry.Family
   let udpDrops: MetricsRegistry.Family
   let udpEnters: MetricsRegistry.Family
+  let udpWorkerPackets: MetricsRegistry.Family
+  let udpWorkerEnters: MetricsRegistry.Family
+  let udpOffloadPackets: MetricsRegistry.Family
+  let udpOffloadActive: MetricsRegistry.Family
+  let udpOffloadsDisabled: MetricsRegistry.Family
 
   public init(registry: MetricsRegistry = MetricsRegistry()) {
     self.registry = registry
@@ -74,6 +62,29 @@ public final class FlannelMetrics: Sendable {
     udpEnters = registry.counter(
       "flannel_udp_io_uring_enters_total",
       help: "io_uring_enter calls of the udp forwarders (each submits and reaps a batch).")
+    udpWorkerPackets = registry.counter(
+      "flannel_udp_worker_packets_total",
+      help:
+        "Packets forwarded by each udp worker thread, by direction: an idle worker or one doing most of the work means flows do not spread over the workers."
+    )
+    udpWorkerEnters = registry.counter(
+      "flannel_udp_worker_io_uring_enters_total",
+      help:
+        "io_uring_enter calls of each udp worker thread (its packets / its enters = how well it batches)."
+    )
+    udpOffloadPackets = registry.counter(
+      "flannel_udp_offload_packets_total",
+      help:
+        "Offload work of the udp backend, by kind: TUN super-packets read and the packets cut from them, socket sends and receives (fewer than packets with UDP GSO/GRO), coalesced TUN writes and the packets merged into them."
+    )
+    udpOffloadActive = registry.gauge(
+      "flannel_udp_offload_active",
+      help:
+        "1 when the udp backend's offload (a -udp-offloads word) is on right now, 0 when off: asked for but refused by the kernel, or turned off at run time."
+    )
+    udpOffloadsDisabled = registry.counter(
+      "flannel_udp_offloads_disabled_total",
+      help: "Times a udp offload turned itself off because the kernel refused it (see the log).")
   }
 
   /// The current own lease (nil: none yet, or lost).
@@ -113,5 +124,20 @@ public final class FlannelMetrics: Sendable {
       udpDrops.set(Double(count), labels: ["reason": reason])
     }
     udpEnters.set(Double(counters.ioUringEnters))
+    for (index, worker) in counters.workers.enumerated() {
+      let id = String(index)
+      udpWorkerPackets.set(
+        Double(worker.packetsSent), labels: ["worker": id, "direction": "tun_to_udp"])
+      udpWorkerPackets.set(
+        Double(worker.packetsReceived), labels: ["worker": id, "direction": "udp_to_tun"])
+      udpWorkerEnters.set(Double(worker.ioUringEnters), labels: ["worker": id])
+    }
+    for (kind, count) in counters.offloadPackets {
+      udpOffloadPackets.set(Double(count), labels: ["kind": kind.rawValue])
+    }
+    for (offload, on) in counters.activeOffloads {
+      udpOffloadActive.set(on ? 1 : 0, labels: ["offload": offload])
+    }
+    udpOffloadsDisabled.set(Double(counters.offloadsDisabled))
   }
 }

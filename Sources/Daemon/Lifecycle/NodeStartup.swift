@@ -178,20 +178,9 @@ struct NodeStartup: Sendable {
     guard let udp = backend as? UDPBackend else { return }
     let metrics = self.metrics
     metrics.registry.onScrape {
-      guard let c = udp.counters() else { return }
-      var counters = DataPlaneCounters()
-      counters.packetsSent = c.udpPacketsSent
-      counters.bytesSent = c.udpBytesSent
-      counters.packetsReceived = c.innerPacketsWritten
-      counters.bytesReceived = c.tunBytesWritten
-      counters.drops = [
-        "no_route": c.dropNoRoute, "ttl": c.dropTTL, "short": c.dropShort,
-        "not_ipv4": c.dropNotIPv4, "bad_header": c.dropBadHeader,
-        "unknown_source": c.dropUnknownSource, "truncated": c.dropTruncated,
-        "send_error": c.dropSendError, "tun_write_error": c.dropTunWriteError,
-      ]
-      counters.ioUringEnters = c.submissions
-      metrics.update(dataPlane: counters)
+      guard let snapshot = udp.dataPlaneSnapshot() else { return }
+      metrics.update(
+        dataPlane: DataPlaneCounters(udpWorkers: snapshot.workers, offloads: snapshot.offloads))
     }
   }
 
