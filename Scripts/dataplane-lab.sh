@@ -142,6 +142,16 @@ if ! [ -s "$work/a.counters" ] || ! [ -s "$work/b.counters" ]; then
   exit 1
 fi
 ok "forwarders start"
+# Both loops name their descriptors by registered-file index (IOSQE_FIXED_FILE).
+for _ in $(seq 1 100); do
+  grep -q 'fixed-files' "$work/a.out" && grep -q 'fixed-files' "$work/b.out" && break
+  sleep 0.05
+done
+if grep -q 'fixed-files yes' "$work/a.out" && grep -q 'fixed-files yes' "$work/b.out"; then
+  ok "TUN, sockets and eventfd are the rings' fixed files"
+else
+  fail "TUN, sockets and eventfd are the rings' fixed files" "$(cat "$work/a.out" "$work/b.out")"
+fi
 for side in A B; do
   h=${tag}h$side n=$([ $side = A ] && echo 1 || echo 2)
   ip -n "$h" addr add 10.1.$n.0/32 dev flannel0

@@ -118,10 +118,12 @@ final class LoopBuffers {
 
 /// The hot loop. Everything here runs on the forwarder thread only.
 ///
-/// Descriptors are plain fds, not registered files (IOSQE_FIXED_FILE): a ring's file table is
-/// freed only when the ring is torn down, asynchronously after the process exits, so a
-/// SIGKILLed daemon's socket would stay bound (and its TUN alive) long enough to fail the
-/// restart with EADDRINUSE.
+/// The TUN, the sockets and the wake eventfd are registered files (IOSQE_FIXED_FILE: no file
+/// lookup and reference count per request), unregistered when the loop ends so that a
+/// reconfiguration can bind the port again at once. After a SIGKILL the ring's teardown (and
+/// with it the file table and the in-flight multishot requests, which hold the socket too)
+/// runs asynchronously after the process exits: the next daemon waits for the port
+/// (UDPWorkers.waitUntilFree).
 ///
 /// The TUN is read by one multishot READ and the socket by one multishot RECVMSG, both
 /// filling provided buffers: one poll waiter per descriptor. (Several posted one-shot reads
@@ -142,6 +144,8 @@ extension Forwarder {
     let buffers: LoopBuffers
     do {
       try ring.enable()
+      fixedFiles = ring.registerFilesAtTheirNumbers([tunFD, socketFD, sendFD, wakeFD])
+      fixedFilesBox.store(fixedFiles, ordering: .relaxed)
       buffers = try LoopBuffers(
         ring: ring, configuration: configuration, virtioHeaderSize: virtioHeaderSize,
         splitting: !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]))
@@ -199,6 +203,10 @@ extension Forwarder {
       bank.publish()
     }
     drain(ring, buffers, cqes)
+    if fixedFiles {
+      ring.unregisterFiles()
+      fixedFiles = false
+    }
     // Nothing is in flight any more: unregister and free the buffer rings now.
     self.buffers = nil
     bank.publish()
@@ -602,6 +610,9 @@ extension Forwarder {
   @inline(__always)
   func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ op: Operation, _ id: Int) {
     io_uring_sqe_set_data64(sqe, op.userData(id))
+    // Every request that comes here names one of the registered descriptors (the cancel in
+    // drain() names none and does not).
+    if fixedFiles { sqe.pointee.flags |= UInt8(truncatingIfNeeded: 1 << IOSQE_FIXED_FILE_BIT) }
     inFlight &+= 1
   }
 

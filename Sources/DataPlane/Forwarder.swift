@@ -45,6 +45,10 @@ public final class Forwarder: @unchecked Sendable {
   var inFlight = 0
   /// READ_MULTISHOT on the TUN (configured and supported by the kernel).
   var multishotRead = false
+  /// The TUN, the sockets and the wake eventfd are the ring's fixed files (registered at
+  /// their own numbers): every request but the cancel carries IOSQE_FIXED_FILE.
+  var fixedFiles = false
+  let fixedFilesBox = Atomic<Bool>(false)
   /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).
   let virtioHeaderSize: Int
   /// The offloads the kernel accepted at start (the TUN's and the socket's); shrinks when one
@@ -91,6 +95,9 @@ public final class Forwarder: @unchecked Sendable {
   /// One line per offload that turned itself off (kernel refused it), oldest first; for the
   /// owner to log once.
   public var offloadNotices: [String] { noticesBox.withLock { $0 } }
+
+  /// True when the loop's descriptors are the ring's registered files (from `start()` on).
+  public var usesFixedFiles: Bool { fixedFilesBox.load(ordering: .relaxed) }
 
   /// The offloads in use now: the TUN's (from `start()` on) and the socket's UDP GSO / GRO
   /// (once `start()` returned). Read at scrape time; written only when one changes.

@@ -81,6 +81,26 @@ public final class Ring {
   @inline(__always)
   public func advance(_ count: Int) { io_uring_cq_advance(ring, UInt32(count)) }
 
+  /// Registers `fds` as fixed files, each at the index of its own number (a sparse table of
+  /// max + 1 slots): an SQE then names a descriptor by the same number plus
+  /// IOSQE_FIXED_FILE, and the kernel skips the per-request file lookup and reference count.
+  /// False (nothing left registered) when the kernel refuses.
+  public func registerFilesAtTheirNumbers(_ fds: [Int32]) -> Bool {
+    guard let highest = fds.max(), highest >= 0, fds.allSatisfy({ $0 >= 0 }) else { return false }
+    guard io_uring_register_files_sparse(ring, UInt32(highest) + 1) == 0 else { return false }
+    for fd in fds {
+      var descriptor = fd
+      if io_uring_register_files_update(ring, UInt32(fd), &descriptor, 1) != 1 {
+        _ = io_uring_unregister_files(ring)
+        return false
+      }
+    }
+    return true
+  }
+
+  /// Drops the fixed-file table (its references to the descriptors go with it).
+  public func unregisterFiles() { _ = io_uring_unregister_files(ring) }
+
   /// True when the kernel supports `opcode` (io_uring_get_probe_ring).
   public func supports(_ opcode: io_uring_op) -> Bool { supports(opcode: Int32(opcode.rawValue)) }
 

@@ -70,7 +70,7 @@ do {
     group.update(routes: RouteSnapshot(routes))
   }
   print(
-    "tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize) offloads \(forwarder.offloads.intersection(.tunSide).description) workers \(forwarders.count)"
+    "tun \(tun.name) udp \(socket.port) rcvbuf \(socket.receiveBufferSize) offloads \(forwarder.offloads.intersection(.tunSide).description) workers \(forwarders.count) fixed-files \(forwarder.usesFixedFiles ? "yes" : "no")"
   )
   while !ProbeSignal.stop.load(ordering: .relaxed) {
     if ProbeSignal.reload.exchange(false, ordering: .relaxed), let file = options.routesFile {
