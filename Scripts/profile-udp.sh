@@ -111,12 +111,13 @@ for pid in "${daemons[@]}"; do lab_stop "$pid"; done
 for i in 1 2; do
   [ -s "$LAB_DIR/h$i.counters" ] && { echo "-- host $i counters"; cat "$LAB_DIR/h$i.counters"; }
 done
+# `head` closes the pipe early: perf's SIGPIPE is not a failure here.
 echo "-- CPU share by thread"
 perf report -i "$LAB_DIR/perf.data" --no-children --sort pid --stdio -g none 2>/dev/null |
-  grep -E '^ +[0-9]' | head -8
+  grep -E '^ +[0-9]' | head -8 || true
 echo "-- machine-wide, by command and symbol (top 30)"
 perf report -i "$LAB_DIR/perf.data" --no-children --sort comm,sym --stdio -g none 2>/dev/null |
-  grep -E '^ +[0-9]' | head -30
+  grep -E '^ +[0-9]' | head -30 || true
 echo "-- forwarder threads (flannel-fwd) only, by symbol (top 25)"
 perf report -i "$LAB_DIR/perf.data" --no-children --comm flannel-fwd --sort sym --stdio \
-  -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25
+  -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25 || true
