@@ -75,6 +75,12 @@ workers=$(sed -n 's/.*udp backend: \([0-9]*\) workers\{0,1\} (.*/\1/p' "$LAB_DIR
 [ -n "$workers" ] || fail "no 'udp backend: N workers' line"
 [ -z "${UDP_WORKERS:-}" ] || [ "$workers" = "$UDP_WORKERS" ] || fail "$workers workers, not $UDP_WORKERS"
 lab_log "ok: udp backend runs $workers worker(s)"
+# This kernel (6.18) has every io_uring feature the loop can use: the daemon must use them all.
+uring=$(grep -o 'udp backend: io_uring with .*' "$LAB_DIR/flanneld-h1.log" | head -1)
+for feature in "single issuer + deferred task work" "multishot TUN read" "registered files"; do
+  grep -qF "$feature" <<<"$uring" || fail "io_uring without $feature: '$uring'"
+done
+lab_log "ok: ${uring#udp backend: }"
 
 # --- the daemon an operator runs ----------------------------------------------------------
 for i in $(seq $N); do

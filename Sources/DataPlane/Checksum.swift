@@ -91,6 +91,9 @@ public enum Checksum {
     return fold(acc)
   }
 
+  /// True when the vector loop runs AVX2 on this CPU (for the startup log).
+  public static var usesAVX2: Bool { flannel_checksum_uses_avx2() != 0 }
+
   /// A sum of 32-bit words (below 2^48) as a 32-bit one with end-around carry, so that it
   /// can join the other 32-bit halves without overflowing.
   @inline(__always)

@@ -145,7 +145,6 @@ extension Forwarder {
     do {
       try ring.enable()
       fixedFiles = ring.registerFilesAtTheirNumbers([tunFD, socketFD, sendFD, wakeFD])
-      fixedFilesBox.store(fixedFiles, ordering: .relaxed)
       buffers = try LoopBuffers(
         ring: ring, configuration: configuration, virtioHeaderSize: virtioHeaderSize,
         splitting: !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]))
@@ -163,6 +162,13 @@ extension Forwarder {
     let cqes = UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>.allocate(
       capacity: Int(Self.cqeBatch))
     defer { cqes.deallocate() }
+    featuresBox.withLock {
+      $0 = [
+        ring.singleIssuer ? "single issuer + deferred task work" : nil,
+        multishotRead ? "multishot TUN read" : nil,
+        fixedFiles ? Self.fixedFilesFeature : nil,
+      ].compactMap { $0 }
+    }
     postWake(ring, buffers)
     arm(ring, buffers)
     ready.signal()

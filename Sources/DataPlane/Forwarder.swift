@@ -48,7 +48,8 @@ public final class Forwarder: @unchecked Sendable {
   /// The TUN, the sockets and the wake eventfd are the ring's fixed files (registered at
   /// their own numbers): every request but the cancel carries IOSQE_FIXED_FILE.
   var fixedFiles = false
-  let fixedFilesBox = Atomic<Bool>(false)
+  /// How the loop drives its ring, set once before `start()` returns (see `ioUringFeatures`).
+  let featuresBox = Mutex<[String]>([])
   /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).
   let virtioHeaderSize: Int
   /// The offloads the kernel accepted at start (the TUN's and the socket's); shrinks when one
@@ -97,7 +98,13 @@ public final class Forwarder: @unchecked Sendable {
   public var offloadNotices: [String] { noticesBox.withLock { $0 } }
 
   /// True when the loop's descriptors are the ring's registered files (from `start()` on).
-  public var usesFixedFiles: Bool { fixedFilesBox.load(ordering: .relaxed) }
+  public var usesFixedFiles: Bool { ioUringFeatures.contains(Self.fixedFilesFeature) }
+
+  /// The io_uring features this loop uses, in words for a log line: "single issuer + deferred
+  /// task work", "multishot TUN read", "registered files" (each absent when the kernel
+  /// refused it; the loop works without any of them). Empty before `start()`.
+  public var ioUringFeatures: [String] { featuresBox.withLock { $0 } }
+  static let fixedFilesFeature = "registered files"
 
   /// The offloads in use now: the TUN's (from `start()` on) and the socket's UDP GSO / GRO
   /// (once `start()` returned). Read at scrape time; written only when one changes.

@@ -118,6 +118,10 @@ public final class UDPBackend: Backend {
       context.logger.info(
         "udp backend: TUN offloads \(active.intersection(.tunSide).description), socket offloads \(active.subtracting(.tunSide).description)"
       )
+      let features = workers.ioUringFeatures
+      context.logger.info(
+        "udp backend: io_uring with \(features.isEmpty ? "no optional feature" : features.joined(separator: ", ")); checksums \(Checksum.usesAVX2 ? "with AVX2" : "without AVX2 (the CPU has none)")"
+      )
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
       )

@@ -129,6 +129,7 @@ final class UDPWorkers: Sendable {
   /// Offloads in use, as reported by worker 0 (the TUN's flags are per device; the socket's
   /// are set the same way on every worker's socket).
   var offloads: TunOffloads { forwarders[0].offloads }
+  var ioUringFeatures: [String] { forwarders[0].ioUringFeatures }
 }
 
 /// Per worker, how many of its notices (a list that only grows) were handed out already.
