@@ -32,9 +32,11 @@ public struct ForwarderConfiguration: Sendable {
   /// when the kernel finds none free, the multishot request ends and is re-armed once
   /// buffers come back (the packets wait in the TUN queue / socket buffer meanwhile).
   /// 64 each: the ring hands buffers out in turn, so every one of them is written in turn;
-  /// 64 × 64 KiB stay in a core's cache where 256 did not (the kernel's copies into them cost
-  /// 15 % less in `Scripts/profile-udp.sh`), a forwarder keeps 8 MiB instead of 32, and a
-  /// 64-byte UDP flood (one buffer per packet read) still loses nothing more.
+  /// with fewer, more of them are still cached when they come round again (the kernel's
+  /// copies into them cost 15 % less than with 256 in `Scripts/profile-udp.sh`), and a
+  /// forwarder keeps 8 MiB instead of 32. The price: under a 64-byte flood (one buffer per
+  /// packet read) the multishot read runs out and is re-armed more often (≈ 35 % fewer
+  /// packets per io_uring_enter), with the delivered rate unchanged within noise.
   public var tunBufferCount: Int
   public var udpBufferCount: Int
   /// TUN offloads to ask for; needs a TUN opened with `virtioHeader` (ignored otherwise).
