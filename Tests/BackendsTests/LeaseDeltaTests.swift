@@ -215,7 +215,8 @@ import Testing
       try drifted.ns.ip("route", "add", "10.1.250.0/24", "via", "192.168.100.250", "dev", "eth0")
     }
     if !plain {
-      try drifted.ns.ip("nexthop", "add", "id", "\(Self.id(1, 252, 0))", "via", "192.168.100.252", "dev", "eth0")
+      let stray = "\(Self.id(1, 252, 0))"
+      try drifted.ns.ip("nexthop", "add", "id", stray, "via", "192.168.100.252", "dev", "eth0")
     }
     let relisted = try Self.run(
       drifted, type, backend, plain: plain,
