@@ -34,20 +34,30 @@ extension NetlinkSocket {
 
   /// Adds the route or replaces the one with the same destination, table and TOS.
   public func replaceRoute(_ route: Route) throws(NetlinkError) {
-    try changeRoute(route, type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+    try apply(replaceRouteChange(route))
   }
 
   /// Deletes the route matching destination (and gateway/device when set), any scope.
   public func deleteRoute(_ route: Route) throws(NetlinkError) {
-    var any = route
-    any.scope = RouteScope(rawValue: UInt8(RT_SCOPE_NOWHERE.rawValue))
-    try changeRoute(any, type: RTM_DELROUTE, flags: 0, verb: "delete", shown: route)
+    try apply(deleteRouteChange(route))
   }
 
-  private func changeRoute(
+  /// `replaceRoute` as a change, to send alone or in a batch.
+  public func replaceRouteChange(_ route: Route) -> NetlinkChange {
+    routeChange(route, type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+  }
+
+  /// `deleteRoute` as a change, to send alone or in a batch.
+  public func deleteRouteChange(_ route: Route) -> NetlinkChange {
+    var any = route
+    any.scope = RouteScope(rawValue: UInt8(RT_SCOPE_NOWHERE.rawValue))
+    return routeChange(any, type: RTM_DELROUTE, flags: 0, verb: "delete", shown: route)
+  }
+
+  private func routeChange(
     _ route: Route, type: Int, flags: Int32, verb: String, shown: Route? = nil
-  ) throws(NetlinkError) {
-    let request = NetlinkRequest(type: type, flags: flags)
+  ) -> NetlinkChange {
+    let request = NetlinkRequest(type: type, flags: flags, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(rtmsg.self) {
       $0.rtm_family = UInt8(AF_INET)
       $0.rtm_dst_len = UInt8(route.destination.prefixLength)
@@ -63,7 +73,8 @@ extension NetlinkSocket {
     if let gateway = route.gateway { request.put(UInt16(RTA_GATEWAY.rawValue), ipv4: gateway) }
     if let index = route.outputIndex { request.put(UInt16(RTA_OIF.rawValue), u32: UInt32(index)) }
     request.put(UInt16(RTA_TABLE.rawValue), u32: route.table)
-    _ = try execute(request, operation: "route \(verb)", object: describe(shown ?? route))
+    let described = shown ?? route
+    return NetlinkChange(request, operation: "route \(verb)") { [self] in describe(described) }
   }
 
   /// `10.1.16.0/24 via 10.1.16.0 dev flannel.1 onlink`, as `ip route` prints it.

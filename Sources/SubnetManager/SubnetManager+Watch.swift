@@ -67,7 +67,8 @@ extension SubnetManager {
     let initial = leases.isEmpty
     let events = replaceTable(with: listing)
     for event in events { log(event, quietly: initial) }
-    publish(events: events, ownLeaseChanged: false)
+    // Events may have been missed while the watch was away: subscribers reconcile.
+    publish(events: events, ownLeaseChanged: false, reconcile: true)
     guard let own = ownLease else { return false }
     return !listing.leases.contains { $0.subnet == own.subnet }
   }

@@ -1,32 +1,37 @@
 import FlannelCore
 import Synchronization
 
-/// Hands every `LeaseUpdate` to each subscriber, and keeps the latest table readable without
-/// an actor hop (the data plane and health endpoints read it from any thread).
+/// Hands every `LeaseUpdate` to each subscriber, and keeps its own copy of the table (events
+/// applied as they pass) so that the table is readable from any thread without an actor hop
+/// and a late subscriber can start from it.
 final class UpdateBroadcaster: Sendable {
   private struct State {
-    var latest = LeaseUpdate(
-      events: [], table: LeaseTable([]), ownLease: nil, ownLeaseChanged: false)
+    var table = LeaseTable()
+    var ownLease: Lease?
     var subscribers: [Int: AsyncStream<LeaseUpdate>.Continuation] = [:]
     var nextID = 0
     var finished = false
   }
   private let state = Mutex(State())
 
-  var latest: LeaseUpdate { state.withLock { $0.latest } }
+  var table: LeaseTable { state.withLock { $0.table } }
 
   func publish(_ update: LeaseUpdate) {
     let targets = state.withLock { s -> [AsyncStream<LeaseUpdate>.Continuation] in
-      // Keep the table, not the events: a late subscriber gets the table as events anyway.
-      s.latest = LeaseUpdate(
-        events: [], table: update.table, ownLease: update.ownLease,
-        ownLeaseChanged: update.ownLeaseChanged)
+      for event in update.events {
+        switch event {
+        case .added(let lease): s.table.insert(lease)
+        case .removed(let lease): s.table.remove(lease.subnet)
+        }
+      }
+      s.ownLease = update.ownLease
       return Array(s.subscribers.values)
     }
     for continuation in targets { continuation.yield(update) }
   }
 
-  /// A new subscriber first receives the current table as `added` events, then every update.
+  /// A new subscriber first receives the current table as `added` events (to reconcile
+  /// against), then every update.
   func subscribe() -> AsyncStream<LeaseUpdate> {
     let (stream, continuation) = AsyncStream.makeStream(
       of: LeaseUpdate.self, bufferingPolicy: .unbounded)
@@ -35,11 +40,10 @@ final class UpdateBroadcaster: Sendable {
       let id = s.nextID
       s.nextID += 1
       s.subscribers[id] = continuation
-      let current = s.latest
       continuation.yield(
         LeaseUpdate(
-          events: current.table.leases.map { .added($0) }, table: current.table,
-          ownLease: current.ownLease, ownLeaseChanged: current.ownLease != nil))
+          events: s.table.leases.map { .added($0) }, leaseCount: s.table.count,
+          ownLease: s.ownLease, ownLeaseChanged: s.ownLease != nil, reconcile: true))
       return id
     }
     guard let id else {

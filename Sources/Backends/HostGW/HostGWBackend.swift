@@ -10,10 +10,11 @@ public actor HostGWBackend: Backend {
   private let context: BackendContext
   private let socket: NetlinkSocket
   private var logger: Logger { context.logger }
-  private var ownLease: Lease?
-  /// nil until the first update: reconciling against an empty table would delete the
+  /// The route each remote host-gw lease asks for, by subnet.
+  private var routes = PeerIndex<Route>()
+  /// False until the first update: reconciling against an empty table would delete the
   /// routes a previous run left (the restart must not change a single one).
-  private var table: LeaseTable?
+  private var synced = false
   private var remote = RemoteLeases(backendType: "host-gw")
   private var stopped = false
   private var loop: Task<Void, Never>?
@@ -38,21 +39,35 @@ public actor HostGWBackend: Backend {
   }
 
   public func configure(ownLease: Lease) async throws {
-    self.ownLease = ownLease
+    remote.ownSubnet = ownLease.subnet
+    _ = routes.remove(ownLease.subnet)
     sync()
     if loop == nil {
       loop = periodicTask(every: Self.routeCheckInterval) { [weak self] in await self?.sync() }
     }
   }
 
+  /// Each event changes only its own subnet's route; the first update and a re-list after
+  /// lost history reconcile the whole table against the kernel.
   public func apply(_ update: LeaseUpdate) async {
-    if let own = update.ownLease { ownLease = own }
-    apply(table: update.table)
+    var changes: [PeerIndex<Route>.Change] = []
+    for event in update.events {
+      if let change = routes.apply(event, make: route(for:)) { changes.append(change) }
+    }
+    if update.reconcile || !synced {
+      synced = true
+      sync()
+    } else if !changes.isEmpty && !stopped {
+      routeSync.applyDelta(changes)
+    }
   }
 
-  /// Programs the routes for `table` (all leases; ours and other types are skipped).
+  /// Programs the routes for `table` as a whole (ours and other types are skipped), as a
+  /// first update or a re-list does: for callers that hold a table (the tests' probe).
   public func apply(table: LeaseTable) {
-    self.table = table
+    routes = PeerIndex()
+    for lease in table.leases { _ = routes.apply(.added(lease), make: route(for:)) }
+    synced = true
     sync()
   }
 
@@ -62,16 +77,24 @@ public actor HostGWBackend: Backend {
     stopped = true
   }
 
-  private func sync() {
-    guard let table, !stopped else { return }
-    let external = context.external
-    let wanted = remote.select(table, own: ownLease?.subnet, logger: logger).map {
-      Route(destination: $0.subnet, gateway: $0.attrs.publicIP, outputIndex: external.index)
-    }
+  /// `subnet via PublicIP dev <external interface>`; nil when not a remote host-gw lease.
+  private func route(for lease: Lease) -> Route? {
+    guard remote.accepts(lease, logger: logger) else { return nil }
+    return Route(
+      destination: lease.subnet, gateway: lease.attrs.publicIP,
+      outputIndex: context.external.index)
+  }
+
+  private var routeSync: HostGWRouteSync {
     HostGWRouteSync(
-      socket: socket, externalIndex: external.index, network: context.network.network,
-      logger: logger
-    ).sync(wanted)
+      socket: socket, externalIndex: context.external.index, network: context.network.network,
+      logger: logger)
+  }
+
+  /// The full reconcile (also the 10 s check that restores routes somebody deleted).
+  private func sync() {
+    guard synced, !stopped else { return }
+    routeSync.reconcile(routes.peers)
   }
 }
 

@@ -140,7 +140,7 @@ struct NodeStartup: Sendable {
       }
       await backend.apply(update)
       metrics.update(lease: update.ownLease)
-      metrics.update(leasesKnown: update.table.count)
+      metrics.update(leasesKnown: update.leaseCount)
       metrics.update(stats: await manager.stats)
     }
     // SIGTERM/SIGINT: stop loops; kernel state and iptables rules stay (stock ≥ v0.9).
@@ -178,6 +178,8 @@ struct NodeStartup: Sendable {
     guard let udp = backend as? UDPBackend else { return }
     let metrics = self.metrics
     metrics.registry.onScrape {
+      let table = udp.routeTable()
+      metrics.update(udpRouteTableGeneration: table.generation, routes: table.routes)
       guard let snapshot = udp.dataPlaneSnapshot() else { return }
       metrics.update(
         dataPlane: DataPlaneCounters(udpWorkers: snapshot.workers, offloads: snapshot.offloads))
