@@ -389,7 +389,7 @@ measure() {
   [ "$synced_count" = "$n" ] || lab_fail "$tag: flanneld synced $synced_count leases of other nodes, expected $n"
   local sync_s
   sync_s=$(awk -v a="$started" -v b="$synced_at" 'BEGIN { printf "%.3f", b - a }')
-  lab_log "$tag: all $n leases in the kernel after $sync_s s (flanneld: $synced_text); RSS $((rss_kib / 1024)) MiB, CPU $(awk -v u="$utime" -v s="$stime" 'BEGIN { print u + s }') s"
+  lab_log "$tag: all $n leases in place after $sync_s s (flanneld: $synced_text); RSS $((rss_kib / 1024)) MiB, CPU $(awk -v u="$utime" -v s="$stime" 'BEGIN { print u + s }') s"
 
   # Events: the node's own subnet is never used for one.
   lab_wait 30 "subnet.env from flanneld ($tag)" test -s "$env"
@@ -408,9 +408,8 @@ measure() {
   local adds dels
   adds=$(jq -r '.add_ms | map(tostring) | join(" ")' "$dir/events.json")
   dels=$(jq -r '.del_ms | map(tostring) | join(" ")' "$dir/events.json")
-  # shellcheck disable=SC2086 # word lists
   local add_med add_max del_med del_max
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086 # word lists
   add_med=$(median $adds) add_max=$(maximum $adds) del_med=$(median $dels) del_max=$(maximum $dels)
   lab_log "$tag: lease add → kernel ms: $adds"
   lab_log "$tag: lease delete → kernel ms: $dels"
