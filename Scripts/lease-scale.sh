@@ -10,6 +10,7 @@
 #   - add / delete ms: 20 single lease writes, then 20 deletes, each from the moment the etcd
 #     write's HTTP response is read until the kernel object is there / gone (netlink
 #     notifications, for udp the route-table generation gauge on /metrics), median and max;
+#     below 0 when flanneld, told by its etcd watch, was done before the response was read;
 #   - per lease: sync µs/lease = (sync(N) - sync(0)) / N and RSS KiB/lease = (RSS(N) -
 #     RSS(0)) / N, where N = 0 is a run of the same daemon, backend and API with no leases
 #     (the "0" row): what each lease adds, without the fixed start-up cost, so the column
@@ -413,6 +414,8 @@ measure() {
   add_med=$(median $adds) add_max=$(maximum $adds) del_med=$(median $dels) del_max=$(maximum $dels)
   lab_log "$tag: lease add → kernel ms: $adds"
   lab_log "$tag: lease delete → kernel ms: $dels"
+  [ "$backend" != udp ] ||
+    lab_log "$tag: one /metrics poll took $(jq -r '"\(.scrape_ms_median) ms (median), \(.scrape_ms_max) ms (max)"' "$dir/events.json")"
 
   kill -0 "$pid" 2>/dev/null || lab_fail "$tag: flanneld died during the events"
   lab_stop "$pid"
@@ -462,7 +465,7 @@ cat <<EOF
 sync s: flanneld's start until all N leases had their kernel objects (netlink; udp: the
 forwarders' route table on /metrics). Synced s: flanneld's own "Synced N leases … in" figure.
 add / del ms: median and max of $events lease writes / deletes, from the etcd response to the
-kernel object present / gone. RSS, HWM (VmRSS, VmHWM) and CPU (utime + stime): read from /proc
+kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS, VmHWM) and CPU (utime + stime): read from /proc
 when sync was seen. Per lease: (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the
 "0" row the same daemon without leases. CSV: $out
 EOF

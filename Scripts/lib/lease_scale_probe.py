@@ -22,26 +22,31 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
       FILE: one "SUBNET PUBLIC_IP MAC" line per lease to add (none of them present yet).
       Adds them one at a time through etcd, then deletes them one at a time. Each figure runs
       from the moment the etcd write's HTTP response has been read to the moment the kernel
-      object is complete (add) or gone (delete):
+      object is complete (add) or gone (delete); below 0 when flanneld (which hears of the
+      write through its etcd watch at the same time) was done before the response was read:
         vxlan:   the route, the neighbour AND the FDB entry of that lease (the latest of the
-                 three netlink notifications, each stamped when received);
+                 three netlink notifications, each stamped by a thread the moment it arrives);
         host-gw: its route;
         udp:     flannel_udp_route_table_generation above its value before the write and
                  flannel_udp_route_table_routes one more (one fewer) than before; the time
                  is taken after the /metrics response that first shows it (polled in a
                  tight loop), so it is an upper bound by at most one scrape.
-      Prints {"add_ms": [...], "del_ms": [...]}.
+      Prints {"add_ms": [...], "del_ms": [...]} (udp also "scrape_ms_median"/"_max", how long
+      one /metrics poll took).
 """
 import argparse
 import base64
+import errno
 import http.client
 import ipaddress
 import json
 import os
+import queue
 import select
 import socket
 import struct
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -159,7 +164,9 @@ def dump():
 
 
 class KernelWatch:
-    """Route and neighbour notifications, each stamped with the time it was received."""
+    """Route and neighbour notifications, each stamped with the time it was received: a thread
+    blocks in recv, so a notification that arrives while the main thread waits for etcd's
+    response is stamped then, not when the main thread gets to it."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
@@ -173,41 +180,59 @@ class KernelWatch:
         self.present = {key: 0.0 for key in dump()}  # key -> when it appeared
         self.gone = {}  # key -> when it went
         self.overflows = 0
+        self.received = queue.Queue()
+        # The receiving thread must get the interpreter soon after recv returns.
+        sys.setswitchinterval(0.0001)
+        threading.Thread(target=self.receive, daemon=True).start()
 
-    def poll(self, timeout):
-        """Applies what arrives within timeout seconds (at least one read if any)."""
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            return
+    def receive(self):
         while True:
             try:
-                data = self.sock.recv(1 << 20, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                return
+                data = self.sock.recv(1 << 20)
             except OSError as error:
-                if error.errno != 105:  # ENOBUFS: notifications were lost
-                    raise
-                self.overflows += 1
-                now = time.time()
-                current = dump()
-                for key in list(self.present):
-                    if key not in current:
-                        del self.present[key]
-                        self.gone[key] = now
-                for key in current:
-                    if key not in self.present:
-                        self.present[key] = now
-                        self.gone.pop(key, None)
-                continue
-            now = time.time()
-            for op, key in changes(data):
-                if op == "add":
-                    if key not in self.present:
-                        self.present[key] = now
-                    self.gone.pop(key, None)
-                elif op == "del" and key in self.present:
+                if error.errno == errno.ENOBUFS:  # notifications were lost
+                    self.received.put((time.time(), None))
+                    continue
+                self.received.put((time.time(), error))
+                return
+            self.received.put((time.time(), data))
+
+    def poll(self, timeout):
+        """Applies what has been received, waiting up to timeout seconds for the first."""
+        try:
+            item = self.received.get(timeout=timeout) if timeout > 0 else self.received.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self.apply(*item)
+            try:
+                item = self.received.get_nowait()
+            except queue.Empty:
+                return
+
+    def apply(self, stamp, data):
+        if isinstance(data, OSError):
+            raise ProbeError(f"netlink: {data}")
+        if data is None:
+            self.overflows += 1
+            current = dump()
+            for key in list(self.present):
+                if key not in current:
                     del self.present[key]
-                    self.gone[key] = now
+                    self.gone[key] = stamp
+            for key in current:
+                if key not in self.present:
+                    self.present[key] = stamp
+                    self.gone.pop(key, None)
+            return
+        for op, key in changes(data):
+            if op == "add":
+                if key not in self.present:
+                    self.present[key] = stamp
+                self.gone.pop(key, None)
+            elif op == "del" and key in self.present:
+                del self.present[key]
+                self.gone[key] = stamp
 
     def counts(self):
         counts = {"route": 0, "neigh": 0, "fdb": 0}
@@ -394,10 +419,12 @@ def wait_kernel(watch, keys, adding, deadline, what):
         watch.poll(0.05)
 
 
-def wait_gauges(url, before, delta, deadline, what):
+def wait_gauges(url, before, delta, deadline, what, scrapes):
     while True:
+        asked = time.time()
         values = gauges(url, {ROUTES, GENERATION})
         now = time.time()
+        scrapes.append(now - asked)
         if (
             values
             and values.get(GENERATION, -1) > before[GENERATION]
@@ -413,6 +440,7 @@ def events(args):
     etcd = Etcd(args.endpoint, args.api, args.prefix, args.lease_id)
     watch = KernelWatch() if args.mode != "udp" else None
     result = {"add_ms": [], "del_ms": []}
+    scrapes = []  # udp: how long each /metrics poll took (the resolution of the figures)
     for adding in (True, False):
         for subnet, public_ip, mac in leases:
             what = f"{'adding' if adding else 'deleting'} {subnet}"
@@ -438,8 +466,12 @@ def events(args):
             if watch:
                 done = wait_kernel(watch, keys, adding, deadline, what)
             else:
-                done = wait_gauges(args.metrics_url, before, 1 if adding else -1, deadline, what)
+                done = wait_gauges(args.metrics_url, before, 1 if adding else -1, deadline, what, scrapes)
             result["add_ms" if adding else "del_ms"].append(round((done - responded) * 1000, 3))
+    if scrapes:
+        scrapes.sort()
+        result["scrape_ms_median"] = round(scrapes[len(scrapes) // 2] * 1000, 3)
+        result["scrape_ms_max"] = round(scrapes[-1] * 1000, 3)
     print(json.dumps(result))
 
 
