@@ -74,7 +74,7 @@ max_count=$((155 * 256 - events - 1))
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] ||
   { printf -- '--timeout must be a whole number of seconds, not %s\n' "$timeout" >&2; exit 2; }
 list() { tr ',' ' ' <<<"$1"; }
-[ -n "$(list "$backends")" ] || { echo "--backend must name at least one backend" >&2; exit 2; }
+[[ $backends =~ [^,] ]] || { echo "--backend must name at least one backend" >&2; exit 2; }
 for backend in $(list "$backends"); do
   case $backend in
     vxlan | host-gw | udp) ;;
@@ -82,14 +82,14 @@ for backend in $(list "$backends"); do
   esac
 done
 [ "$apis" = both ] && apis=v3,v2
-[ -n "$(list "$apis")" ] || { echo "--api must name at least one API" >&2; exit 2; }
+[[ $apis =~ [^,] ]] || { echo "--api must name at least one API" >&2; exit 2; }
 for api in $(list "$apis"); do
   case $api in
     v3 | v2) ;;
     *) printf -- '--api must be v3, v2, both or a comma list, not %s\n' "$api" >&2; exit 2 ;;
   esac
 done
-[ -n "$(list "$counts")" ] || { echo "-n must name at least one lease count" >&2; exit 2; }
+[[ $counts =~ [^,] ]] || { echo "-n must name at least one lease count" >&2; exit 2; }
 for count in $(list "$counts"); do
   [[ $count =~ ^[0-9]+$ ]] && [ "$count" -ge 1 ] && [ "$count" -le "$max_count" ] ||
     { printf -- '-n must be numbers from 1 to %d (one, or a comma list), not %s\n' "$max_count" "$count" >&2; exit 2; }
