@@ -304,6 +304,7 @@ v2_remove_leases() {
 # removed so that the next run starts from nothing, which the probe checks.
 clean_kernel() {
   run ip link delete flannel.1 2>/dev/null || true
+  run ip nexthop flush >/dev/null 2>&1 || true # (routes through them go with them)
   run ip -4 route flush root 10.0.0.0/8 table main 2>/dev/null || true
 }
 

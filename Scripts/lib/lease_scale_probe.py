@@ -8,9 +8,10 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
       Waits until ALL N leases have their kernel objects and prints one JSON object:
       {"synced_at": epoch s, "utime_s", "stime_s", "rss_kib", "hwm_kib", "routes", ...},
       the /proc figures read the moment the last object was seen.
-        vxlan:   N routes 10.X.Y.0/24 via a gateway in the main table, N permanent
-                 neighbours 10.X.Y.0 and N FDB entries with a remote (dst) address;
-        host-gw: N routes 10.X.Y.0/24 via a gateway in the main table;
+        vxlan:   N routes 10.X.Y.0/24 via a gateway in the main table (plain, or through a
+                 nexthop object), N permanent neighbours 10.X.Y.0 and N FDB entries with a
+                 remote (dst) address;
+        host-gw: N routes 10.X.Y.0/24 via a gateway in the main table (plain or nexthop);
         udp:     flannel_udp_route_table_routes >= N on /metrics (polled every 2 ms).
       For vxlan and host-gw it subscribes to the netlink groups BEFORE creating R, so the
       script starts flanneld only once nothing can be missed, and it fails if such objects
@@ -26,7 +27,8 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
       write through its etcd watch at the same time) was done before the response was read:
         vxlan:   the route, the neighbour AND the FDB entry of that lease (the latest of the
                  three netlink notifications, each stamped by a thread the moment it arrives);
-        host-gw: its route;
+        host-gw: its route (gone also when its nexthop object goes: the kernel then drops
+                 the route without a notification of its own);
         udp:     flannel_udp_route_table_generation above its value before the write and
                  flannel_udp_route_table_routes one more (one fewer) than before; the time
                  is taken after the /metrics response that first shows it (polled in a
@@ -38,11 +40,9 @@ import argparse
 import base64
 import errno
 import http.client
-import ipaddress
 import json
 import os
 import queue
-import select
 import socket
 import struct
 import sys
@@ -52,18 +52,20 @@ import urllib.parse
 
 AF_BRIDGE = 7
 NETLINK_ROUTE = 0
+SOL_NETLINK, NETLINK_ADD_MEMBERSHIP = 270, 1
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
+RTM_NEWNEXTHOP, RTM_DELNEXTHOP, RTM_GETNEXTHOP = 104, 105, 106
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 RTMGRP_NEIGH, RTMGRP_IPV4_ROUTE = 0x4, 0x40
-RTA_DST, RTA_GATEWAY, RTA_TABLE = 1, 5, 15
+RTNLGRP_NEXTHOP = 32
+RTA_DST, RTA_GATEWAY, RTA_TABLE, RTA_NH_ID = 1, 5, 15, 30
 NDA_DST, NDA_LLADDR = 1, 2
+NHA_ID, NHA_GATEWAY = 1, 6
 NUD_PERMANENT = 0x80
 RT_TABLE_MAIN = 254
 SO_RCVBUFFORCE = 33
-
-FLANNEL_NETWORK = ipaddress.IPv4Network("10.0.0.0/8")
 
 
 class ProbeError(Exception):
@@ -84,68 +86,117 @@ def attributes(body, offset):
     return found
 
 
-def route_change(kind, body):
-    """("add"|"del", ("route", "10.X.Y.0/24", gateway)) for a /24 inside 10/8 via a gateway."""
-    family, dst_len, _, _, table = struct.unpack_from("=BBBBB", body, 0)
-    if family != socket.AF_INET or dst_len != 24:
-        return None
-    attrs = attributes(body, 12)
-    if RTA_TABLE in attrs:
-        table = struct.unpack("=I", attrs[RTA_TABLE])[0]
-    dst, gateway = attrs.get(RTA_DST), attrs.get(RTA_GATEWAY)
-    if table != RT_TABLE_MAIN or dst is None or gateway is None or dst[0] != 10:
-        return None
-    key = ("route", socket.inet_ntoa(dst) + "/24", socket.inet_ntoa(gateway))
-    return ("add" if kind == RTM_NEWROUTE else "del", key)
-
-
-def neighbour_change(kind, body):
-    """A permanent IPv4 neighbour inside 10/8, or an FDB entry with a remote address."""
-    family, _, _, _, state, _, _ = struct.unpack_from("=BBHiHBB", body, 0)
-    attrs = attributes(body, 12)
-    dst, lladdr = attrs.get(NDA_DST), attrs.get(NDA_LLADDR)
-    if family == socket.AF_INET and dst is not None and dst[0] == 10:
-        present = kind == RTM_NEWNEIGH and state & NUD_PERMANENT
-        return ("add" if present else "del", ("neigh", socket.inet_ntoa(dst)))
-    if family == AF_BRIDGE and dst is not None and len(dst) == 4 and lladdr and len(lladdr) == 6:
-        key = ("fdb", ":".join(f"{b:02x}" for b in lladdr), socket.inet_ntoa(dst))
-        return ("add" if kind == RTM_NEWNEIGH else "del", key)
-    return None
-
-
-def changes(buffer):
-    """The changes in one netlink read; "done" when a dump ends."""
-    found, offset = [], 0
+def messages(buffer):
+    """(type, body) of each message in one netlink read."""
+    offset = 0
     while offset + 16 <= len(buffer):
         length, kind, _, _, _ = struct.unpack_from("=IHHII", buffer, offset)
         if length < 16:
             break
-        body = buffer[offset + 16 : offset + length]
-        if kind in (RTM_NEWROUTE, RTM_DELROUTE):
-            change = route_change(kind, body)
-        elif kind in (RTM_NEWNEIGH, RTM_DELNEIGH):
-            change = neighbour_change(kind, body)
-        elif kind == NLMSG_DONE:
-            change = ("done", None)
-        elif kind == NLMSG_ERROR:
-            error = struct.unpack_from("=i", body, 0)[0]
-            if error:
-                raise ProbeError(f"netlink dump failed: {os.strerror(-error)}")
-            change = None
-        else:
-            change = None
-        if change:
-            found.append(change)
+        yield kind, buffer[offset + 16 : offset + length]
         offset += (length + 3) & ~3
-    return found
 
 
-def dump():
-    """The current set of objects (routes, neighbours, FDB entries) as keys."""
-    present = set()
+class KernelState:
+    """What flanneld puts into the kernel for other nodes, as keys with the time each appeared
+    (and, once gone, the time it went):
+      ("route", "10.X.Y.0/24", gateway)  a /24 inside 10/8 via a gateway, main table (with a
+                                         nexthop object: the nexthop's gateway);
+      ("neigh", "10.X.Y.0")              a permanent IPv4 neighbour inside 10/8;
+      ("fdb", mac, remote)               an FDB entry with a remote (dst) address;
+      ("nexthop", id)                    a nexthop object."""
+
+    def __init__(self):
+        self.present = {}
+        self.gone = {}
+        self.nexthop_gateways = {}  # nexthop id -> its gateway (or None)
+        self.routes_by_nexthop = {}  # nexthop id -> route keys through it
+
+    def appear(self, key, stamp):
+        if key not in self.present:
+            self.present[key] = stamp
+        self.gone.pop(key, None)
+
+    def disappear(self, key, stamp):
+        if key in self.present:
+            del self.present[key]
+            self.gone[key] = stamp
+
+    def apply(self, kind, body, stamp):
+        if kind in (RTM_NEWROUTE, RTM_DELROUTE):
+            self.route(kind == RTM_NEWROUTE, body, stamp)
+        elif kind in (RTM_NEWNEIGH, RTM_DELNEIGH):
+            self.neighbour(kind == RTM_NEWNEIGH, body, stamp)
+        elif kind in (RTM_NEWNEXTHOP, RTM_DELNEXTHOP):
+            self.nexthop(kind == RTM_NEWNEXTHOP, body, stamp)
+
+    def route(self, added, body, stamp):
+        family, dst_len, _, _, table = struct.unpack_from("=BBBBB", body, 0)
+        if family != socket.AF_INET or dst_len != 24:
+            return
+        attrs = attributes(body, 12)
+        if RTA_TABLE in attrs:
+            table = struct.unpack("=I", attrs[RTA_TABLE])[0]
+        dst = attrs.get(RTA_DST)
+        nexthop = struct.unpack("=I", attrs[RTA_NH_ID])[0] if RTA_NH_ID in attrs else None
+        if RTA_GATEWAY in attrs:
+            gateway = socket.inet_ntoa(attrs[RTA_GATEWAY])
+        else:  # net.ipv4.nexthop_compat_mode=0 leaves the gateway to the nexthop object
+            gateway = self.nexthop_gateways.get(nexthop)
+        if table != RT_TABLE_MAIN or dst is None or gateway is None or dst[0] != 10:
+            return
+        key = ("route", socket.inet_ntoa(dst) + "/24", gateway)
+        if added:
+            self.appear(key, stamp)
+            if nexthop is not None:
+                self.routes_by_nexthop.setdefault(nexthop, set()).add(key)
+        else:
+            self.disappear(key, stamp)
+            self.routes_by_nexthop.get(nexthop, set()).discard(key)
+
+    def neighbour(self, added, body, stamp):
+        family, _, _, _, state, _, _ = struct.unpack_from("=BBHiHBB", body, 0)
+        attrs = attributes(body, 12)
+        dst, lladdr = attrs.get(NDA_DST), attrs.get(NDA_LLADDR)
+        if family == socket.AF_INET and dst is not None and dst[0] == 10:
+            key = ("neigh", socket.inet_ntoa(dst))
+            # A neighbour being deleted is first reported as failed.
+            (self.appear if added and state & NUD_PERMANENT else self.disappear)(key, stamp)
+        elif family == AF_BRIDGE and dst is not None and len(dst) == 4 and lladdr and len(lladdr) == 6:
+            key = ("fdb", ":".join(f"{b:02x}" for b in lladdr), socket.inet_ntoa(dst))
+            (self.appear if added else self.disappear)(key, stamp)
+
+    def nexthop(self, added, body, stamp):
+        attrs = attributes(body, 8)  # struct nhmsg
+        if NHA_ID not in attrs:
+            return
+        nexthop = struct.unpack("=I", attrs[NHA_ID])[0]
+        key = ("nexthop", nexthop)
+        if added:
+            gateway = attrs.get(NHA_GATEWAY)
+            self.nexthop_gateways[nexthop] = socket.inet_ntoa(gateway) if gateway and len(gateway) == 4 else None
+            self.appear(key, stamp)
+        else:
+            self.nexthop_gateways.pop(nexthop, None)
+            self.disappear(key, stamp)
+            # The kernel drops the routes through a deleted nexthop without a RTM_DELROUTE.
+            for route in self.routes_by_nexthop.pop(nexthop, set()):
+                self.disappear(route, stamp)
+
+    def counts(self):
+        counts = {"route": 0, "neigh": 0, "fdb": 0, "nexthop": 0}
+        for key in self.present:
+            counts[key[0]] += 1
+        return counts
+
+
+def dump(stamp=0.0):
+    """The kernel's current objects, as a KernelState."""
+    state = KernelState()
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE) as sock:
         sock.bind((0, 0))
-        requests = [
+        requests = [  # nexthops first: routes may need their gateways
+            (RTM_GETNEXTHOP, struct.pack("=BBBBI", socket.AF_INET, 0, 0, 0, 0)),
             (RTM_GETROUTE, struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)),
             (RTM_GETNEIGH, struct.pack("=BBHiHBB", socket.AF_INET, 0, 0, 0, 0, 0, 0)),
             (RTM_GETNEIGH, struct.pack("=BBHiHBB", AF_BRIDGE, 0, 0, 0, 0, 0, 0)),
@@ -155,20 +206,27 @@ def dump():
             sock.send(header + body)
             done = False
             while not done:
-                for op, key in changes(sock.recv(1 << 20)):
-                    if op == "done":
+                for reply, payload in messages(sock.recv(1 << 20)):
+                    if reply == NLMSG_DONE:
                         done = True
-                    elif op == "add":
-                        present.add(key)
-    return present
+                    elif reply == NLMSG_ERROR:
+                        error = -struct.unpack_from("=i", payload, 0)[0]
+                        if kind == RTM_GETNEXTHOP and error in (errno.EINVAL, errno.EOPNOTSUPP):
+                            done = True  # a kernel without nexthop objects (< 5.3)
+                        elif error:
+                            raise ProbeError(f"netlink dump failed: {os.strerror(error)}")
+                    else:
+                        state.apply(reply, payload, stamp)
+    return state
 
 
-class KernelWatch:
-    """Route and neighbour notifications, each stamped with the time it was received: a thread
-    blocks in recv, so a notification that arrives while the main thread waits for etcd's
-    response is stamped then, not when the main thread gets to it."""
+class KernelWatch(KernelState):
+    """The kernel state kept current from notifications, each stamped with the time it was
+    received: a thread blocks in recv, so a notification that arrives while the main thread
+    waits for etcd's response is stamped then, not when the main thread gets to it."""
 
     def __init__(self):
+        super().__init__()
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
         # 20,000 leases make 60,000 notifications within a second or two: a large buffer keeps
         # them (root may exceed rmem_max); an overflow anyway is healed by a fresh dump.
@@ -177,13 +235,26 @@ class KernelWatch:
         except OSError:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 << 20)
         self.sock.bind((0, RTMGRP_IPV4_ROUTE | RTMGRP_NEIGH))
-        self.present = {key: 0.0 for key in dump()}  # key -> when it appeared
-        self.gone = {}  # key -> when it went
+        try:
+            self.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_NEXTHOP)
+        except OSError:
+            pass  # a kernel without nexthop objects
+        self.resync(0.0)
         self.overflows = 0
         self.received = queue.Queue()
         # The receiving thread must get the interpreter soon after recv returns.
         sys.setswitchinterval(0.0001)
         threading.Thread(target=self.receive, daemon=True).start()
+
+    def resync(self, stamp):
+        current = dump(stamp)
+        for key in list(self.present):
+            if key not in current.present:
+                self.disappear(key, stamp)
+        for key in current.present:
+            self.appear(key, stamp)
+        self.nexthop_gateways = current.nexthop_gateways
+        self.routes_by_nexthop = current.routes_by_nexthop
 
     def receive(self):
         while True:
@@ -204,41 +275,19 @@ class KernelWatch:
         except queue.Empty:
             return
         while True:
-            self.apply(*item)
+            stamp, data = item
+            if isinstance(data, OSError):
+                raise ProbeError(f"netlink: {data}")
+            if data is None:
+                self.overflows += 1
+                self.resync(stamp)
+            else:
+                for kind, body in messages(data):
+                    self.apply(kind, body, stamp)
             try:
                 item = self.received.get_nowait()
             except queue.Empty:
                 return
-
-    def apply(self, stamp, data):
-        if isinstance(data, OSError):
-            raise ProbeError(f"netlink: {data}")
-        if data is None:
-            self.overflows += 1
-            current = dump()
-            for key in list(self.present):
-                if key not in current:
-                    del self.present[key]
-                    self.gone[key] = stamp
-            for key in current:
-                if key not in self.present:
-                    self.present[key] = stamp
-                    self.gone.pop(key, None)
-            return
-        for op, key in changes(data):
-            if op == "add":
-                if key not in self.present:
-                    self.present[key] = stamp
-                self.gone.pop(key, None)
-            elif op == "del" and key in self.present:
-                del self.present[key]
-                self.gone[key] = stamp
-
-    def counts(self):
-        counts = {"route": 0, "neigh": 0, "fdb": 0}
-        for key in self.present:
-            counts[key[0]] += 1
-        return counts
 
 
 # --- /metrics ----------------------------------------------------------------------------
