@@ -46,7 +46,7 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane",
+        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane", "CSystemShims",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),

@@ -13,6 +13,7 @@
 //   relist [SUBNET,IP,TYPE[,MAC]]…  the table after a re-list: the difference to the table
 //                                the probe holds as events, with `reconcile` (lost history)
 //   dump                         the kernel state read back through the Netlink module
+// PROBE_PLAIN_ROUTES=1 makes the backend program plain routes instead of nexthop objects.
 //   hold SECONDS                 let the backend's loops run (device recreation, route check)
 //   stop
 
@@ -43,8 +44,10 @@ do {
     publicIP: arguments.count > 5 ? IPv4Address(arguments[5]) ?? address : address, mtu: link.mtu)
   let network = try NetworkConfig.parse(
     #"{"Network":"\#(arguments[3])","Backend":\#(arguments[4])}"#)
+  // PROBE_PLAIN_ROUTES=1: routes as stock programs them, without nexthop objects.
   let context = BackendContext(
-    external: external, network: network, logger: Logger(label: "backend-probe"))
+    external: external, network: network, logger: Logger(label: "backend-probe"),
+    routeNexthops: ProcessInfo.processInfo.environment["PROBE_PLAIN_ROUTES"] != "1")
   backend =
     arguments[1] == "vxlan"
     ? try VXLANBackend(context: context) : try HostGWBackend(context: context)

@@ -9,6 +9,8 @@ import SubnetManager
 public actor HostGWBackend: Backend {
   private let context: BackendContext
   private let socket: NetlinkSocket
+  /// Routes through nexthop objects when the kernel has them (`Nexthop` says why).
+  private let nexthops: Bool
   private var logger: Logger { context.logger }
   /// The route each remote host-gw lease asks for, by subnet.
   private var routes = PeerIndex<Route>()
@@ -25,6 +27,7 @@ public actor HostGWBackend: Backend {
   public init(context: BackendContext) throws {
     self.context = context
     self.socket = try NetlinkSocket()
+    self.nexthops = context.routeNexthops && socket.supportsNexthops
   }
 
   /// Refuses a public IP behind NAT, with stock's explanation.
@@ -34,6 +37,9 @@ public actor HostGWBackend: Backend {
         "your PublicIP differs from interface IP, meaning that probably you're on a NAT, "
           + "which is not supported by host-gw backend")
     }
+    logger.info(
+      "host-gw: \(nexthops ? "routes through one nexthop object per lease" : "plain routes (the kernel has no nexthop objects)")"
+    )
     return BackendLeaseAttributes(
       backendType: "host-gw", backendData: nil, mtu: context.external.mtu)
   }
@@ -82,13 +88,14 @@ public actor HostGWBackend: Backend {
     guard remote.accepts(lease, logger: logger) else { return nil }
     return Route(
       destination: lease.subnet, gateway: lease.attrs.publicIP,
-      outputIndex: context.external.index)
+      outputIndex: context.external.index,
+      nexthopID: nexthops ? lease.subnet.address.value : nil)
   }
 
   private var routeSync: HostGWRouteSync {
     HostGWRouteSync(
       socket: socket, externalIndex: context.external.index, network: context.network.network,
-      logger: logger)
+      nexthops: nexthops, logger: logger)
   }
 
   /// The full reconcile (also the 10 s check that restores routes somebody deleted).

@@ -16,12 +16,16 @@ struct HostGWRouteSync {
   let socket: NetlinkSocket
   let externalIndex: Int
   let network: IPv4Network
+  /// Routes through nexthop objects (their ids are the subnets' addresses, inside Network).
+  let nexthops: Bool
   let logger: Logger
 
   func reconcile(_ wanted: [IPv4Network: Route]) {
     let present: [Route]
+    let objects: [Nexthop]
     do {
       present = try socket.routes()
+      objects = nexthops ? try socket.nexthops() : []
     } catch {
       logger.error("Error fetching route list, will retry: \(error)")
       return
@@ -39,6 +43,11 @@ struct HostGWRouteSync {
         batch.add(socket.deleteRouteChange(route), tag: nil)
         logger.info("Deleted route \(socket.describe(route)) of a lease that is gone")
       }
+      let wantedIDs = Set(wanted.values.compactMap(\.nexthopID))
+      for object in objects
+      where network.contains(IPv4Address(object.id)) && !wantedIDs.contains(object.id) {
+        batch.add(socket.deleteNexthopChange(id: object.id), tag: nil)
+      }
       for route in wanted.values {
         let existing = presentByDestination[route.destination] ?? []
         if existing.count == 1, existing[0].gateway == route.gateway,
@@ -50,11 +59,17 @@ struct HostGWRouteSync {
           let old = existing.map { socket.describe($0) }.joined(separator: ", ")
           logger.warning("Replacing existing route to \(route.destination): \(old)")
         }
-        batch.add(socket.replaceRouteChange(route), tag: route)
+        add(route, to: batch)
         added.append(route)
       }
     }
     report(batch, added: added)
+  }
+
+  /// The nexthop object first when the route points at one.
+  private func add(_ route: Route, to batch: NetlinkBatch<Route?>) {
+    if let nexthop = route.nexthop { batch.add(socket.replaceNexthopChange(nexthop), tag: route) }
+    batch.add(socket.replaceRouteChange(route), tag: route)
   }
 
   /// `changes`: per subnet the route programmed before (nil: none) and the one wanted now.
@@ -63,10 +78,11 @@ struct HostGWRouteSync {
     let batch = socket.batch { (batch: NetlinkBatch<Route?>) in
       for change in changes {
         if let new = change.new {
-          batch.add(socket.replaceRouteChange(new), tag: new)
+          add(new, to: batch)
           added.append(new)
         } else if let old = change.old {
           batch.add(socket.deleteRouteChange(old), tag: nil)
+          if let id = old.nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: nil) }
           logger.info("Deleted route \(socket.describe(old)) of a lease that is gone")
         }
       }

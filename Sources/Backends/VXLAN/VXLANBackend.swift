@@ -11,6 +11,8 @@ public actor VXLANBackend: Backend {
   private let context: BackendContext
   private let options: VXLANOptions
   private let socket: NetlinkSocket
+  /// Routes through nexthop objects when the kernel has them (`Nexthop` says why).
+  private let nexthops: Bool
   private var logger: Logger { context.logger }
 
   /// The MAC published in our lease; a recreated device gets it again.
@@ -40,6 +42,7 @@ public actor VXLANBackend: Backend {
     self.context = context
     self.options = try VXLANOptions(context.network.backend, portOverride: context.portOverride)
     self.socket = try NetlinkSocket()
+    self.nexthops = context.routeNexthops && socket.supportsNexthops
   }
 
   public var deviceName: String { options.deviceName }
@@ -50,6 +53,9 @@ public actor VXLANBackend: Backend {
   public func prepare() async throws -> BackendLeaseAttributes {
     let link = try ensureDevice()
     startMonitor()
+    logger.info(
+      "vxlan: \(nexthops ? "routes through one nexthop object per lease" : "plain routes (the kernel has no nexthop objects)")"
+    )
     return BackendLeaseAttributes(
       backendType: "vxlan",
       backendData: .object([
@@ -170,14 +176,14 @@ public actor VXLANBackend: Backend {
     guard let device = deviceIndex, synced, !stopped else { return }
     failed = VXLANReconciler(
       socket: socket, device: device, deviceName: deviceName, network: context.network.network,
-      directRouting: options.directRouting, logger: logger
+      directRouting: options.directRouting, nexthops: nexthops, logger: logger
     ).sync(peers.peers)
   }
 
   /// Exactly the entries of the subnets that changed, in one netlink batch.
   private func applyDelta(_ changes: [PeerIndex<VXLANPeer>.Change]) {
     guard let device = deviceIndex, !stopped, !recreating else { return }
-    let entries = VXLANPeerChanges(socket: socket, device: device)
+    let entries = VXLANPeerChanges(socket: socket, device: device, nexthops: nexthops)
     var installing: [VXLANPeer] = []
     let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
       for change in changes {

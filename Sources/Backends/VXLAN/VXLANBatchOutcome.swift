@@ -42,13 +42,15 @@ struct VXLANBatchOutcome {
   }
 
   /// One line per programmed subnet for a handful (an event), a summary for a first sync.
-  static func logInstalled(_ installed: [VXLANPeer], failed: Set<IPv4Network>, logger: Logger) {
+  static func logInstalled(
+    _ installed: [VXLANPeer], failed: Set<IPv4Network>, logger: Logger, timing: String = ""
+  ) {
     let done = installed.filter { !failed.contains($0.subnet) }
     for peer in done {
       let text =
         "Programmed subnet \(peer.subnet) via \(peer.publicIP)\(peer.direct ? " (direct)" : "")"
       done.count <= 16 ? logger.info("\(text)") : logger.debug("\(text)")
     }
-    if done.count > 16 { logger.info("Programmed \(done.count) subnets") }
+    if done.count > 16 { logger.info("Programmed \(done.count) subnets\(timing)") }
   }
 }

@@ -7,6 +7,16 @@ import Netlink
 struct VXLANPeerChanges {
   let socket: NetlinkSocket
   let device: Int
+  /// Routes through one nexthop object per peer (`Nexthop` says why), else plain routes.
+  let nexthops: Bool
+
+  /// The route of `peer` in the form this node programs. A direct route stays plain: the
+  /// kernel picks its device, which a nexthop object would have to name.
+  func route(_ peer: VXLANPeer) -> Route {
+    var route = peer.route(device: device)
+    if nexthops && !peer.direct { route.nexthopID = peer.nexthopID }
+    return route
+  }
 
   /// Everything `new` needs, after removing what of `old` it does not replace.
   func replace(_ old: VXLANPeer?, with new: VXLANPeer, into batch: NetlinkBatch<VXLANEntryTag>) {
@@ -29,13 +39,17 @@ struct VXLANPeerChanges {
       batch.add(socket.replaceNeighbourChange(peer.neighbour(device: device)), tag: tag)
       batch.add(socket.replaceFDBChange(peer.fdb(device: device)), tag: tag)
     }
-    batch.add(socket.replaceRouteChange(peer.route(device: device)), tag: tag)
+    let route = route(peer)
+    if let nexthop = route.nexthop { batch.add(socket.replaceNexthopChange(nexthop), tag: tag) }
+    batch.add(socket.replaceRouteChange(route), tag: tag)
   }
 
   /// Route first (nothing is sent towards G any more), then neighbour and FDB entry.
   func remove(_ peer: VXLANPeer, into batch: NetlinkBatch<VXLANEntryTag>) {
     let tag = VXLANEntryTag.removal(peer.subnet)
-    batch.add(socket.deleteRouteChange(peer.route(device: device)), tag: tag)
+    let route = route(peer)
+    batch.add(socket.deleteRouteChange(route), tag: tag)
+    if let id = route.nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: tag) }
     guard !peer.direct else { return }
     batch.add(socket.deleteNeighbourChange(ip: peer.gatewayAddress, linkIndex: device), tag: tag)
     batch.add(socket.deleteFDBChange(peer.fdb(device: device)), tag: tag)
