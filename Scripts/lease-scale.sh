@@ -361,7 +361,7 @@ measure() {
   LAB_PIDS+=("$pid")
   echo "$pid" >"$pidfile"
 
-  local synced_at utime stime rss_kib hwm_kib overflows=0
+  local synced_at utime stime rss_kib hwm_kib overflows=0 probe_note=""
   if [ -n "$probe_pid" ]; then
     local status=0
     wait "$probe_pid" || status=$?
@@ -370,6 +370,8 @@ measure() {
     read -r synced_at utime stime rss_kib hwm_kib overflows < <(jq -r \
       '[.synced_at, .utime_s, .stime_s, .rss_kib, .hwm_kib, (.overflows // 0)] | map(tostring) | join(" ")' \
       "$dir/sync.json")
+    # The probe shares the CPUs with flanneld: what it used is part of the picture.
+    probe_note="; the probe used $(jq -r .probe_cpu_s "$dir/sync.json") s CPU"
   fi
 
   # flanneld's own figure (for N = 0 also the moment of sync).
@@ -391,7 +393,7 @@ measure() {
   [ "$synced_count" = "$n" ] || lab_fail "$tag: flanneld synced $synced_count leases of other nodes, expected $n"
   local sync_s
   sync_s=$(awk -v a="$started" -v b="$synced_at" 'BEGIN { printf "%.3f", b - a }')
-  lab_log "$tag: all $n leases in place after $sync_s s (flanneld: $synced_text); RSS $((rss_kib / 1024)) MiB, CPU $(awk -v u="$utime" -v s="$stime" 'BEGIN { print u + s }') s"
+  lab_log "$tag: all $n leases in place after $sync_s s (flanneld: $synced_text); RSS $((rss_kib / 1024)) MiB, CPU $(awk -v u="$utime" -v s="$stime" 'BEGIN { print u + s }') s$probe_note"
 
   # Events: the node's own subnet is never used for one.
   lab_wait 30 "subnet.env from flanneld ($tag)" test -s "$env"

@@ -6,13 +6,14 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
   lease_scale_probe.py sync --mode vxlan|host-gw|udp --count N --pid-file F --ready-file R
                             [--metrics-url URL] [--timeout S]
       Waits until ALL N leases have their kernel objects and prints one JSON object:
-      {"synced_at": epoch s, "utime_s", "stime_s", "rss_kib", "hwm_kib", "routes", ...},
-      the /proc figures read the moment the last object was seen.
+      {"synced_at": epoch s, "utime_s", "stime_s", "rss_kib", "hwm_kib", "route", ...}:
+      synced_at is when the notification of the last object was received, the /proc
+      figures are read as soon as the probe has parsed it.
         vxlan:   N routes 10.X.Y.0/24 via a gateway in the main table (plain, or through a
                  nexthop object), N permanent neighbours 10.X.Y.0 and N FDB entries with a
                  remote (dst) address;
         host-gw: N routes 10.X.Y.0/24 via a gateway in the main table (plain or nexthop);
-        udp:     flannel_udp_route_table_routes >= N on /metrics (polled every 2 ms).
+        udp:     flannel_udp_route_table_routes >= N on /metrics (polled every 5 ms).
       For vxlan and host-gw it subscribes to the netlink groups BEFORE creating R, so the
       script starts flanneld only once nothing can be missed, and it fails if such objects
       exist already (a previous run not cleaned up). F holds flanneld's PID (written by the
@@ -43,6 +44,7 @@ import http.client
 import json
 import os
 import queue
+import select
 import socket
 import struct
 import sys
@@ -109,17 +111,20 @@ class KernelState:
     def __init__(self):
         self.present = {}
         self.gone = {}
+        self.count = {"route": 0, "neigh": 0, "fdb": 0, "nexthop": 0}  # present, by kind
         self.nexthop_gateways = {}  # nexthop id -> its gateway (or None)
         self.routes_by_nexthop = {}  # nexthop id -> route keys through it
 
     def appear(self, key, stamp):
         if key not in self.present:
             self.present[key] = stamp
+            self.count[key[0]] += 1
         self.gone.pop(key, None)
 
     def disappear(self, key, stamp):
         if key in self.present:
             del self.present[key]
+            self.count[key[0]] -= 1
             self.gone[key] = stamp
 
     def apply(self, kind, body, stamp):
@@ -183,12 +188,6 @@ class KernelState:
             for route in self.routes_by_nexthop.pop(nexthop, set()):
                 self.disappear(route, stamp)
 
-    def counts(self):
-        counts = {"route": 0, "neigh": 0, "fdb": 0, "nexthop": 0}
-        for key in self.present:
-            counts[key[0]] += 1
-        return counts
-
 
 def dump(stamp=0.0):
     """The kernel's current objects, as a KernelState."""
@@ -222,13 +221,16 @@ def dump(stamp=0.0):
 
 class KernelWatch(KernelState):
     """The kernel state kept current from notifications, each stamped with the time it was
-    received: a thread blocks in recv, so a notification that arrives while the main thread
-    waits for etcd's response is stamped then, not when the main thread gets to it."""
+    received. With threaded=True (timing single events) a thread blocks in recv, so a
+    notification that arrives while the main thread waits for etcd's response is stamped
+    then, not when the main thread gets to it. Without (sync: tens of thousands of
+    notifications) the main thread reads and parses them itself, which costs far less CPU
+    than handing each one over between threads (the probe shares the CPUs with flanneld)."""
 
-    def __init__(self):
+    def __init__(self, threaded):
         super().__init__()
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        # 20,000 leases make 60,000 notifications within a second or two: a large buffer keeps
+        # 20,000 leases make 80,000 notifications within a second or two: a large buffer keeps
         # them (root may exceed rmem_max); an overflow anyway is healed by a fresh dump.
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
@@ -241,10 +243,16 @@ class KernelWatch(KernelState):
             pass  # a kernel without nexthop objects
         self.resync(0.0)
         self.overflows = 0
-        self.received = queue.Queue()
-        # The receiving thread must get the interpreter soon after recv returns.
-        sys.setswitchinterval(0.0001)
-        threading.Thread(target=self.receive, daemon=True).start()
+        self.last_stamp = 0.0  # when the last notification applied was received
+        self.complete = None  # sync: counts -> done?, checked after each notification
+        self.completed_at = None  # when the notification that made it true was received
+        self.received = None
+        self.pending = []  # without a thread: (stamp, data) read but not parsed yet
+        if threaded:
+            self.received = queue.Queue()
+            # The receiving thread must get the interpreter soon after recv returns.
+            sys.setswitchinterval(0.0001)
+            threading.Thread(target=self.receive, daemon=True).start()
 
     def resync(self, stamp):
         current = dump(stamp)
@@ -256,36 +264,69 @@ class KernelWatch(KernelState):
         self.nexthop_gateways = current.nexthop_gateways
         self.routes_by_nexthop = current.routes_by_nexthop
 
+    def read(self, flags):
+        """(stamp, data): data None after an overflow; raises BlockingIOError when empty."""
+        try:
+            data = self.sock.recv(1 << 16, flags)
+        except OSError as error:
+            if error.errno != errno.ENOBUFS:  # ENOBUFS: notifications were lost
+                raise
+            data = None
+        return time.time(), data
+
     def receive(self):
         while True:
             try:
-                data = self.sock.recv(1 << 20)
+                batch = [self.read(0)]
+                while True:
+                    try:
+                        batch.append(self.read(socket.MSG_DONTWAIT))
+                    except BlockingIOError:
+                        break
             except OSError as error:
-                if error.errno == errno.ENOBUFS:  # notifications were lost
-                    self.received.put((time.time(), None))
-                    continue
-                self.received.put((time.time(), error))
+                self.received.put([(time.time(), error)])
                 return
-            self.received.put((time.time(), data))
+            self.received.put(batch)
+
+    def handle(self, stamp, data):
+        self.last_stamp = stamp
+        if isinstance(data, OSError):
+            raise ProbeError(f"netlink: {data}")
+        if data is None:
+            self.overflows += 1
+            self.resync(stamp)
+        else:
+            for kind, body in messages(data):
+                self.apply(kind, body, stamp)
+        if self.completed_at is None and self.complete is not None and self.complete(self.count):
+            self.completed_at = stamp
 
     def poll(self, timeout):
         """Applies what has been received, waiting up to timeout seconds for the first."""
+        if self.received is None:
+            # While notifications keep coming they are only read and stamped (cheap); they
+            # are parsed once the socket has been quiet for `timeout`, so that the probe
+            # takes little CPU from flanneld during the burst.
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+            while ready:
+                try:
+                    self.pending.append(self.read(socket.MSG_DONTWAIT))
+                except BlockingIOError:
+                    break
+            if not ready or len(self.pending) > 200_000:
+                for item in self.pending:
+                    self.handle(*item)
+                self.pending = []
+            return
         try:
-            item = self.received.get(timeout=timeout) if timeout > 0 else self.received.get_nowait()
+            batch = self.received.get(timeout=timeout) if timeout > 0 else self.received.get_nowait()
         except queue.Empty:
             return
         while True:
-            stamp, data = item
-            if isinstance(data, OSError):
-                raise ProbeError(f"netlink: {data}")
-            if data is None:
-                self.overflows += 1
-                self.resync(stamp)
-            else:
-                for kind, body in messages(data):
-                    self.apply(kind, body, stamp)
+            for item in batch:
+                self.handle(*item)
             try:
-                item = self.received.get_nowait()
+                batch = self.received.get_nowait()
             except queue.Empty:
                 return
 
@@ -357,20 +398,21 @@ def sync(args):
     deadline = time.monotonic() + args.timeout
     watch = None
     if args.mode != "udp":
-        watch = KernelWatch()
+        watch = KernelWatch(threaded=False)
+        watch.complete = lambda count: count["route"] >= args.count and (
+            args.mode != "vxlan" or min(count["neigh"], count["fdb"]) >= args.count
+        )
         if watch.present:
             sample = sorted(watch.present)[:3]
             raise ProbeError(f"{len(watch.present)} flannel objects in the kernel before start: {sample}")
     open(args.ready_file, "w").close()
-    seen, answered = {}, None
+    seen, answered, scrapes = {}, None, 0
     while True:
         pid = flanneld_pid(args.pid_file)
         if watch:
-            watch.poll(0.05)
-            seen = watch.counts()
-            done = seen["route"] >= args.count and (
-                args.mode != "vxlan" or min(seen["neigh"], seen["fdb"]) >= args.count
-            )
+            watch.poll(0.005)
+            seen = dict(watch.count)
+            done = watch.completed_at is not None
         else:
             values = gauges(args.metrics_url, {ROUTES}) if pid else None
             seen = {"routes_gauge": (values or {}).get(ROUTES)}
@@ -380,13 +422,21 @@ def sync(args):
                 if time.monotonic() - answered > 10:
                     raise ProbeError(f"{args.metrics_url} answers but has no {ROUTES} (a flanneld without it?)")
             done = seen["routes_gauge"] is not None and seen["routes_gauge"] >= args.count
+            scrapes += 1
             if not done:
-                time.sleep(0.002)
+                # Each scrape costs flanneld CPU too: every 5 ms is the resolution here.
+                time.sleep(0.005)
         if done and pid:
-            synced_at = time.time()
+            # When the completing notification arrived, not when it was parsed (the probe
+            # may lag behind a burst of 80,000 notifications).
+            synced_at = watch.completed_at if watch else time.time()
             result = {"synced_at": synced_at, **process_figures(pid), **seen}
+            own = os.times()
+            result["probe_cpu_s"] = round(own.user + own.system, 2)
             if watch:
                 result["overflows"] = watch.overflows
+            else:
+                result["scrapes"] = scrapes
             print(json.dumps(result))
             return
         require_alive(pid)
@@ -487,7 +537,7 @@ def wait_gauges(url, before, delta, deadline, what, scrapes):
 def events(args):
     leases = [line.split() for line in open(args.leases) if line.strip()]
     etcd = Etcd(args.endpoint, args.api, args.prefix, args.lease_id)
-    watch = KernelWatch() if args.mode != "udp" else None
+    watch = KernelWatch(threaded=True) if args.mode != "udp" else None
     result = {"add_ms": [], "del_ms": []}
     scrapes = []  # udp: how long each /metrics poll took (the resolution of the figures)
     for adding in (True, False):
