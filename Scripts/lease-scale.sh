@@ -193,7 +193,8 @@ wait_for_line() {
 
 # The JSON stock flanneld writes for BACKEND through API, as a jq expression over $x, $y and
 # $mac: HEAD's form through v3 (PublicIPv6 null, host-gw's BackendData null), v0.17's through
-# v2 (no PublicIPv6, nothing empty). lease_json below is the same for one lease.
+# v2 (no PublicIPv6, nothing empty); lease_value in Scripts/lib/lease_scale_probe.py writes
+# the same for the event leases.
 jq_value() {
   local backend=$1 api=$2 ip='PublicIP: "192.168.\($x).\($y)"' v6=""
   [ "$api" = v3 ] && v6=', PublicIPv6: null'
@@ -209,20 +210,8 @@ jq_value() {
 JQ_DEFS='def hex2: [(. / 16 | floor), (. % 16)] | map("0123456789abcdef"[.:(. + 1)]) | join("");
   def mac($x; $y): "0a:00:c0:a8:\($x | hex2):\($y | hex2)";'
 
-# lease_json BACKEND API I: the value of lease i (for the v2 writer and the event list).
+# mac_of I: lease i's VtepMAC (as mac() in JQ_DEFS).
 mac_of() { printf '0a:00:c0:a8:%02x:%02x' "$(lease_x "$1")" "$(lease_y "$1")"; }
-lease_json() {
-  local backend=$1 api=$2 i=$3 x y ip v6=""
-  x=$(lease_x "$i") y=$(lease_y "$i") ip="192.168.$x.$y"
-  [ "$api" = v3 ] && v6=',"PublicIPv6":null'
-  case $backend in
-    vxlan) printf '{"PublicIP":"%s"%s,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"%s"}}' "$ip" "$v6" "$(mac_of "$i")" ;;
-    host-gw)
-      if [ "$api" = v3 ]; then printf '{"PublicIP":"%s"%s,"BackendType":"host-gw","BackendData":null}' "$ip" "$v6"
-      else printf '{"PublicIP":"%s","BackendType":"host-gw"}' "$ip"; fi ;;
-    udp) printf '{"PublicIP":"%s"%s}' "$ip" "$v6" ;;
-  esac
-}
 
 # v3: as stock flanneld, key <prefix>/subnets/10.X.Y.0-24 with the HEAD JSON value, attached
 # to an etcd lease with a TTL. Stock grants one etcd lease per key; for the reader it does not
@@ -272,19 +261,20 @@ v3_remove_leases() {
 }
 
 # v2: as stock flanneld, PUT /v2/keys<prefix>/subnets/10.X.Y.0-24 with value=<v0.17 JSON>
-# and ttl; one curl doing 16 transfers in parallel from a config file (no process per key).
+# and ttl; one curl doing 64 transfers in parallel from a config file (no process per key).
 v2_write_leases() {
-  local backend=$1 prefix=$2 n=$3 i x y created written value
-  for ((i = 0; i < n; i++)); do
-    x=$((100 + i / 256)) y=$((i % 256))
-    value=$(lease_json "$backend" v2 "$i")
-    printf 'url = "%s/v2/keys%s/subnets/10.%d.%d.0-24"\nrequest = "PUT"\n' "$endpoint" "$prefix" "$x" "$y"
-    printf 'data-urlencode = "value=%s"\ndata = "ttl=86400"\n' "${value//\"/\\\"}"
-    printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
-    [ "$i" = $((n - 1)) ] || printf 'next\n'
-  done >"$LAB_DIR/v2-puts.curlrc"
+  local backend=$1 prefix=$2 n=$3 created written
+  # The config (one block per PUT, "next" between them) from jq: the value inside a quoted
+  # curl config string, with its quotes escaped.
+  jq -nr --argjson n "$n" --arg url "$endpoint/v2/keys$prefix/subnets" "$JQ_DEFS"'
+    range(0; $n) as $i | (100 + ($i / 256 | floor)) as $x | ($i % 256) as $y | mac($x; $y) as $mac
+      | (if $i > 0 then "next\n" else "" end)
+        + "url = \"\($url)/10.\($x).\($y).0-24\"\nrequest = \"PUT\"\n"
+        + "data-urlencode = \"value=\('"$(jq_value "$backend" v2)"' | tojson | gsub("\""; "\\\""))\"\n"
+        + "data = \"ttl=86400\"\noutput = \"/dev/null\"\nwrite-out = \"%{http_code}\\n\""' \
+    >"$LAB_DIR/v2-puts.curlrc"
   # curl 7.88 draws its parallel progress meter even with -s: stderr goes to a file.
-  created=$(run curl -sS --parallel --parallel-max 16 -K "$LAB_DIR/v2-puts.curlrc" \
+  created=$(run curl -sS --parallel --parallel-max 64 -K "$LAB_DIR/v2-puts.curlrc" \
     2>"$LAB_DIR/v2-puts.err" | grep -c '^201$' || true)
   if [ "$created" != "$n" ]; then
     tr '\r' '\n' <"$LAB_DIR/v2-puts.err" | grep '^curl:' | sort | uniq -c | head -5 >&2 || true
