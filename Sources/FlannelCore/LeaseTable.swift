@@ -23,6 +23,11 @@ public struct LeaseTable: Sendable, Equatable {
 
   public var count: Int { bySubnet.count }
 
+  /// Every lease, in no particular order (no sorting, no copy).
+  public func forEach(_ body: (Lease) -> Void) {
+    for lease in bySubnet.values { body(lease) }
+  }
+
   public subscript(subnet: IPv4Network) -> Lease? { bySubnet[subnet] }
 
   /// Adds a lease or replaces the one of its subnet; returns the replaced one.

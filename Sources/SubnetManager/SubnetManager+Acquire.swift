@@ -55,10 +55,11 @@ extension SubnetManager {
     throw SubnetManagerError.maxRetriesReached(attempts: attempts)
   }
 
-  /// Makes `lease` ours: the own subnet leaves the table of other nodes.
+  /// Makes `lease` ours: the own subnet leaves the table of other nodes (with the next
+  /// publication).
   private func adopt(_ lease: Lease) -> Lease {
     ownLease = lease
-    displaced = leases.removeValue(forKey: lease.subnet)
+    displaced = known(lease.subnet)
     return lease
   }
 

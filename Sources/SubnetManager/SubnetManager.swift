@@ -17,8 +17,6 @@ public actor SubnetManager {
 
   /// This node's lease, once acquired.
   public internal(set) var ownLease: Lease?
-  /// Other nodes' leases by subnet (the own subnet is never here).
-  var leases: [IPv4Network: Lease] = [:]
   /// Another node's lease that `adopt` took out of the table for our own subnet (published
   /// as removed with the re-acquisition).
   var displaced: Lease?
@@ -59,7 +57,7 @@ public actor SubnetManager {
     displaced = nil  // the first table is published whole
     watchCursor = listing.cursor
     logger.info(
-      "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
+      "Synced \(leaseCount) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
     )
     for event in events { log(event, quietly: true) }
     publish(events: events, ownLeaseChanged: true, reconcile: true)
@@ -78,13 +76,18 @@ public actor SubnetManager {
     broadcaster.finish()
   }
 
-  /// Hands the events to subscribers (the table is never copied per event).
+  /// Applies the events to the table and hands them to subscribers (the table is never
+  /// copied per event).
   func publish(events: [LeaseEvent], ownLeaseChanged: Bool, reconcile: Bool = false) {
     broadcaster.publish(
-      LeaseUpdate(
-        events: events, leaseCount: leases.count, ownLease: ownLease,
-        ownLeaseChanged: ownLeaseChanged, reconcile: reconcile))
+      events: events, ownLease: ownLease, ownLeaseChanged: ownLeaseChanged, reconcile: reconcile)
   }
+
+  /// Other nodes' leases (the own subnet is never among them). The broadcaster's table is the
+  /// only copy: the actor reads it, and changes it only by publishing events.
+  var leaseCount: Int { broadcaster.withTable { $0.count } }
+
+  func known(_ subnet: IPv4Network) -> Lease? { broadcaster.withTable { $0[subnet] } }
 
   func warnSkipped(_ skipped: SkippedKey) {
     guard warnedKeys.insert(skipped.key).inserted else { return }

@@ -1,9 +1,9 @@
 import FlannelCore
 import Synchronization
 
-/// Hands every `LeaseUpdate` to each subscriber, and keeps its own copy of the table (events
-/// applied as they pass) so that the table is readable from any thread without an actor hop
-/// and a late subscriber can start from it.
+/// Holds the table of other nodes' leases (the only copy: published events change it) and
+/// hands every `LeaseUpdate` to each subscriber. The table is readable from any thread without
+/// an actor hop, and a late subscriber starts from it.
 final class UpdateBroadcaster: Sendable {
   private struct State {
     var table = LeaseTable()
@@ -14,18 +14,26 @@ final class UpdateBroadcaster: Sendable {
   }
   private let state = Mutex(State())
 
+  /// A copy of the table (shares storage until the next event changes it).
   var table: LeaseTable { state.withLock { $0.table } }
 
-  func publish(_ update: LeaseUpdate) {
-    let targets = state.withLock { s -> [AsyncStream<LeaseUpdate>.Continuation] in
-      for event in update.events {
+  /// Reads the table in place.
+  func withTable<R>(_ body: (LeaseTable) -> R) -> R { state.withLock { body($0.table) } }
+
+  /// Applies the events to the table and hands them to every subscriber.
+  func publish(events: [LeaseEvent], ownLease: Lease?, ownLeaseChanged: Bool, reconcile: Bool) {
+    let (update, targets) = state.withLock { s in
+      for event in events {
         switch event {
         case .added(let lease): s.table.insert(lease)
         case .removed(let lease): s.table.remove(lease.subnet)
         }
       }
-      s.ownLease = update.ownLease
-      return Array(s.subscribers.values)
+      s.ownLease = ownLease
+      let update = LeaseUpdate(
+        events: events, leaseCount: s.table.count, ownLease: ownLease,
+        ownLeaseChanged: ownLeaseChanged, reconcile: reconcile)
+      return (update, Array(s.subscribers.values))
     }
     for continuation in targets { continuation.yield(update) }
   }
