@@ -301,7 +301,7 @@ clean_kernel() {
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -n 1 | awk '{ printf "%.1f", $1 }'; }
 
-csv_header="backend,api,n,sync_s,flanneld_synced_s,add_ms_median,add_ms_max,del_ms_median,del_ms_max,rss_mib,hwm_mib,cpu_s,sync_us_per_lease,rss_kib_per_lease,rss_kib,hwm_kib,utime_s,stime_s,etcd_write_s,netlink_overflows,add_ms_all,del_ms_all"
+csv_header="backend,api,n,sync_s,flanneld_synced_s,flanneld_synced_count,add_ms_median,add_ms_max,del_ms_median,del_ms_max,rss_mib,hwm_mib,cpu_s,sync_us_per_lease,rss_kib_per_lease,rss_kib,hwm_kib,utime_s,stime_s,etcd_write_s,netlink_overflows,add_ms_all,del_ms_all"
 echo "$csv_header" >"$out"
 declare -A base_sync base_rss # "backend api" -> the N = 0 run's sync s and RSS KiB
 rows=()
@@ -380,7 +380,13 @@ measure() {
     split(t, p, " "); f = p[2] == "seconds" ? 1 : p[2] == "milliseconds" ? 0.001 : -1
     if (f < 0) exit 1; printf "%.3f", p[1] * f }') ||
     lab_fail "$tag: cannot read the duration in: $sync_line"
-  [ "$synced_count" = "$n" ] || lab_fail "$tag: flanneld synced $synced_count leases of other nodes, expected $n"
+  # The kernel (or the udp route table) proves all N arrived; a different count in the log
+  # line is a wrong log line, reported without stopping the measurement.
+  local synced_mark=""
+  if [ "$synced_count" != "$n" ]; then
+    synced_mark="*"
+    lab_log "$tag: WARNING: flanneld logged \"Synced $synced_count leases\" with $n leases in etcd (all $n reached the kernel)"
+  fi
   local sync_s
   sync_s=$(awk -v a="$started" -v b="$synced_at" 'BEGIN { printf "%.3f", b - a }')
   lab_log "$tag: all $n leases in place after $sync_s s (flanneld: $synced_text); RSS $((rss_kib / 1024)) MiB, CPU $(awk -v u="$utime" -v s="$stime" 'BEGIN { print u + s }') s$probe_note"
@@ -428,8 +434,8 @@ measure() {
     per_sync=$(awk -v s="$sync_s" -v b="${base_sync["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.1f", (s - b) / n * 1e6 }')
     per_rss=$(awk -v r="$rss_kib" -v b="${base_rss["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.2f", (r - b) / n }')
   fi
-  rows+=("$backend|$api|$n|$sync_s|$flanneld_s|$add_med / $add_max|$del_med / $del_max|$rss_mib|$hwm_mib|$cpu_s|${per_sync:--}|${per_rss:--}")
-  printf '%s\n' "$backend,$api,$n,$sync_s,$flanneld_s,$add_med,$add_max,$del_med,$del_max,$rss_mib,$hwm_mib,$cpu_s,$per_sync,$per_rss,$rss_kib,$hwm_kib,$utime,$stime,$write_s,$overflows,${adds// /;},${dels// /;}" >>"$out"
+  rows+=("$backend|$api|$n|$sync_s|$flanneld_s$synced_mark|$add_med / $add_max|$del_med / $del_max|$rss_mib|$hwm_mib|$cpu_s|${per_sync:--}|${per_rss:--}")
+  printf '%s\n' "$backend,$api,$n,$sync_s,$flanneld_s,$synced_count,$add_med,$add_max,$del_med,$del_max,$rss_mib,$hwm_mib,$cpu_s,$per_sync,$per_rss,$rss_kib,$hwm_kib,$utime,$stime,$write_s,$overflows,${adds// /;},${dels// /;}" >>"$out"
 }
 
 for backend in $(list "$backends"); do
@@ -456,7 +462,8 @@ done
 cat <<EOF
 
 sync s: flanneld's start until all N leases had their kernel objects (netlink; udp: the
-forwarders' route table on /metrics). Synced s: flanneld's own "Synced N leases … in" figure.
+forwarders' route table on /metrics). Synced s: flanneld's own "Synced N leases … in" figure
+(* when that line named another count than N).
 add / del ms: median and max of $events lease writes / deletes, from the etcd response to the
 kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS, VmHWM) and CPU (utime + stime): read from /proc
 when sync was seen. Per lease: (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the
