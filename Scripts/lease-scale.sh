@@ -465,7 +465,7 @@ sync s: flanneld's start until all N leases had their kernel objects (netlink; u
 forwarders' route table on /metrics). Synced s: flanneld's own "Synced N leases … in" figure
 (* when that line named another count than N).
 add / del ms: median and max of $events lease writes / deletes, from the etcd response to the
-kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS, VmHWM) and CPU (utime + stime): read from /proc
-when sync was seen. Per lease: (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the
+kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS,
+VmHWM) and CPU (utime + stime): read from /proc when sync was seen. Per lease: (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the
 "0" row the same daemon without leases. CSV: $out
 EOF
