@@ -466,6 +466,7 @@ forwarders' route table on /metrics). Synced s: flanneld's own "Synced N leases 
 (* when that line named another count than N).
 add / del ms: median and max of $events lease writes / deletes, from the etcd response to the
 kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS,
-VmHWM) and CPU (utime + stime): read from /proc when sync was seen. Per lease: (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the
-"0" row the same daemon without leases. CSV: $out
+VmHWM) and CPU (utime + stime): read from /proc when sync was seen. Per lease:
+(sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the "0" row the same daemon without
+leases. CSV: $out
 EOF
