@@ -8,7 +8,8 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
       Waits until ALL N leases have their kernel objects and prints one JSON object:
       {"synced_at": epoch s, "utime_s", "stime_s", "rss_kib", "hwm_kib", "route", ...}:
       synced_at is when the notification of the last object was received, the /proc
-      figures are read as soon as the probe has parsed it.
+      figures are read as soon as the probe has parsed it (it parses in the pauses of the
+      burst, to take little CPU from flanneld; "probe_cpu_s" says how much it took).
         vxlan:   N routes 10.X.Y.0/24 via a gateway in the main table (plain, or through a
                  nexthop object), N permanent neighbours 10.X.Y.0 and N FDB entries with a
                  remote (dst) address;
@@ -28,8 +29,9 @@ udp backend's route-table gauges on flanneld's /metrics, and flanneld's /proc en
       write through its etcd watch at the same time) was done before the response was read:
         vxlan:   the route, the neighbour AND the FDB entry of that lease (the latest of the
                  three netlink notifications, each stamped by a thread the moment it arrives);
-        host-gw: its route (gone also when its nexthop object goes: the kernel then drops
-                 the route without a notification of its own);
+        host-gw: its route;
+                 (a route through a nexthop object is gone also when that object goes: the
+                 kernel then drops the route without a notification of its own)
         udp:     flannel_udp_route_table_generation above its value before the write and
                  flannel_udp_route_table_routes one more (one fewer) than before; the time
                  is taken after the /metrics response that first shows it (polled in a
