@@ -3,6 +3,9 @@
 /// by binary search and moves the tail: O(N) moves of 24-byte values, not a sort.
 public struct OrderedRoutes: Sendable, Equatable {
   public private(set) var routes: [Route] = []
+  /// Every route's `nextHop << 16 | port`, sorted, repeated once per route: the snapshot's
+  /// source check takes them without sorting.
+  public private(set) var nextHops: [UInt64] = []
 
   public init() {}
 
@@ -17,10 +20,13 @@ public struct OrderedRoutes: Sendable, Equatable {
     let (index, found) = position(of: route)
     if found {
       guard routes[index] != route else { return false }
+      removeNextHop(of: routes[index])
       routes[index] = route
     } else {
       routes.insert(route, at: index)
     }
+    nextHops.insert(
+      Self.nextHopKey(route), at: Self.lowerBound(Self.nextHopKey(route), in: nextHops))
     return true
   }
 
@@ -32,8 +38,29 @@ public struct OrderedRoutes: Sendable, Equatable {
       network: network & probe.mask, prefixLength: prefixLength, nextHop: 0, port: 0)
     let (index, found) = position(of: key)
     guard found else { return false }
+    removeNextHop(of: routes[index])
     routes.remove(at: index)
     return true
+  }
+
+  static func nextHopKey(_ route: Route) -> UInt64 {
+    UInt64(route.nextHop) << 16 | UInt64(route.port)
+  }
+
+  private mutating func removeNextHop(of route: Route) {
+    let key = Self.nextHopKey(route)
+    nextHops.remove(at: Self.lowerBound(key, in: nextHops))
+  }
+
+  /// The first index whose key is ≥ `key`.
+  static func lowerBound(_ key: UInt64, in keys: [UInt64]) -> Int {
+    var low = 0
+    var high = keys.count
+    while low < high {
+      let mid = (low + high) / 2
+      if keys[mid] < key { low = mid + 1 } else { high = mid }
+    }
+    return low
   }
 
   /// Where a route of `route`'s network and prefix length is or would go.

@@ -55,7 +55,13 @@ public final class RouteSnapshot: @unchecked Sendable {
       let key = UInt64(route.network) << 8 | UInt64(route.prefixLength)
       if byNetwork.updateValue(route, forKey: key) == nil { order.append(key) }
     }
-    self.init(ordered: order.map { byNetwork[$0]! }.sorted(by: Self.precedes))
+    let sorted = order.map { byNetwork[$0]! }.sorted(by: Self.precedes)
+    self.init(ordered: sorted, nextHops: sorted.map(OrderedRoutes.nextHopKey).sorted())
+  }
+
+  /// The snapshot of `table`.
+  public convenience init(_ table: OrderedRoutes) {
+    self.init(ordered: table.routes, nextHops: table.nextHops)
   }
 
   /// The order lookups scan in: longest prefix first, then by network.
@@ -64,9 +70,9 @@ public final class RouteSnapshot: @unchecked Sendable {
   }
 
   /// Builds the table from routes already in `precedes` order, each network once with its
-  /// host bits clear (`OrderedRoutes` keeps them so): O(N) copies, no sorting, so a lease
-  /// event in a table of 20,000 costs well under a millisecond.
-  public init(ordered sorted: [Route]) {
+  /// host bits clear, and their next-hop keys sorted (`OrderedRoutes` keeps both so): O(N)
+  /// copies, no sorting.
+  init(ordered sorted: [Route], nextHops keys: [UInt64]) {
     routes = sorted
     count = sorted.count
     networks = .allocate(capacity: max(count, 1))
@@ -101,9 +107,7 @@ public final class RouteSnapshot: @unchecked Sendable {
       fastIndex[Int(route.network >> 8 & 0xff)] = -2
     }
 
-    // Next hops, sorted and unique, for the source check.
-    var keys = sorted.map { UInt64($0.nextHop) << 16 | UInt64($0.port) }
-    keys.sort()
+    // Next hops, unique, for the source check.
     sources = .allocate(capacity: max(keys.count, 1))
     var unique = 0
     for key in keys where unique == 0 || sources[unique - 1] != key {

@@ -31,12 +31,17 @@ import Testing
     let absent = ordered.remove(network: 0x0B00_0000, prefixLength: 24)
     #expect(!absent)
     let whole = RouteSnapshot(Array(model.values))
-    let incremental = RouteSnapshot(ordered: ordered.routes)
+    let incremental = RouteSnapshot(ordered)
     #expect(incremental.routes == whole.routes)
     #expect(ordered.count == model.count)
+    #expect(ordered.nextHops == model.values.map { UInt64($0.nextHop) << 16 | 8285 }.sorted())
     for _ in 0..<20_000 {
       let destination = 0x0A00_0000 | UInt32.random(in: 0..<0x0100_0000, using: &rng)
       #expect(incremental.route(for: destination) == whole.route(for: destination))
     }
+    for route in model.values.prefix(500) {
+      #expect(incremental.isKnownSource(address: route.nextHop))
+    }
+    #expect(!incremental.isKnownSource(address: 0x0102_0304))
   }
 }

@@ -110,7 +110,7 @@ public final class UDPBackend: Backend {
         s.routes.remove(
           network: ownLease.subnet.address.value, prefixLength: ownLease.subnet.prefixLength)
         s.generation += 1
-        return RouteSnapshot(ordered: s.routes.routes)
+        return RouteSnapshot(s.routes)
       }
       workers.update(routes: snapshot)
       try workers.start()
@@ -190,7 +190,7 @@ public final class UDPBackend: Backend {
       }
       guard changed || update.reconcile, let workers = s.workers else { return (nil, nil) }
       s.generation += 1
-      return (workers, RouteSnapshot(ordered: s.routes.routes))
+      return (workers, RouteSnapshot(s.routes))
     }
     if let workers, let snapshot { workers.update(routes: snapshot) }
   }
