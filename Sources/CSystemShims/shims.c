@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <malloc.h>
@@ -14,6 +16,12 @@
 int flannel_set_malloc_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
 
 int flannel_malloc_trim(void) { return malloc_trim(0); }
+
+int flannel_accept_nonblocking(int fd) {
+  return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int flannel_pipe_nonblocking(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
 int flannel_eventfd(unsigned int initval, int nonblocking) {
   return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));

@@ -15,6 +15,7 @@ public struct OrderedRoutes: Sendable, Equatable {
   /// when an identical route was already there (nothing changed). Host bits are cleared.
   @discardableResult
   public mutating func upsert(_ route: Route) -> Bool {
+    guard (0...32).contains(route.prefixLength) else { return false }
     var route = route
     route.network &= route.mask
     let (index, found) = position(of: route)
@@ -33,6 +34,7 @@ public struct OrderedRoutes: Sendable, Equatable {
   /// Removes the route of `network`/`prefixLength`; false when there was none.
   @discardableResult
   public mutating func remove(network: UInt32, prefixLength: Int) -> Bool {
+    guard (0...32).contains(prefixLength) else { return false }
     let probe = Route(network: network, prefixLength: prefixLength, nextHop: 0, port: 0)
     let key = Route(
       network: network & probe.mask, prefixLength: prefixLength, nextHop: 0, port: 0)

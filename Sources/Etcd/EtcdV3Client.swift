@@ -24,6 +24,22 @@ public final class EtcdV3Client: Sendable {
   public func range(prefix: String, pageSize: Int = EtcdV3Client.rangePageSize) async throws
     -> (kvs: [EtcdKeyValue], revision: Int64)
   {
+    do {
+      return try await rangePages(prefix: prefix, pageSize: pageSize)
+    } catch EtcdError.v3(let code, let message)
+      where pageSize == 0 && code == 8 && message.contains("larger than max")
+    {
+      // etcd before 3.4.17 / 3.5.0: its gateway refuses answers over 4 MiB (≈ 15,000 leases).
+      return try await rangePages(prefix: prefix, pageSize: Self.fallbackPageSize)
+    }
+  }
+
+  /// Pages for an etcd whose gateway cannot answer a large listing whole.
+  static let fallbackPageSize = 5_000
+
+  private func rangePages(prefix: String, pageSize: Int) async throws
+    -> (kvs: [EtcdKeyValue], revision: Int64)
+  {
     let end = V3KeyRange.prefixEnd(prefix).base64
     var from = Array(prefix.utf8)
     var revision: Int64 = 0

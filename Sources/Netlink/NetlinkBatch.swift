@@ -57,6 +57,13 @@ public final class NetlinkBatch<Tag> {
 }
 
 extension NetlinkSocket {
+  /// Drops answers still queued from a batch that gave up waiting for them (a timeout), so
+  /// that they are never taken for the answer of a later request. Lock held.
+  func discardUnreadAnswers() {
+    let fd = mnl_socket_get_fd(socket)
+    while recv(fd, buffer, Self.receiveBufferSize, Int32(MSG_DONTWAIT)) > 0 {}
+  }
+
   /// Runs `build`, which adds changes to a batch, sends them all and returns the batch with
   /// its failures (empty when the kernel took every change).
   public func batch<Tag>(_ build: (NetlinkBatch<Tag>) -> Void) -> NetlinkBatch<Tag> {
@@ -71,6 +78,7 @@ extension NetlinkSocket {
   func sendChunk(_ chunk: UnsafeMutableRawPointer, length: Int, count: Int) -> [Int32] {
     lock.lock()
     defer { lock.unlock() }
+    discardUnreadAnswers()
     let first = sequence &+ 1
     var offset = 0
     for _ in 0..<count {
@@ -90,7 +98,8 @@ extension NetlinkSocket {
       let received = mnl_socket_recvfrom(socket, buffer, Self.receiveBufferSize)
       if received < 0 {
         if errno == EINTR { continue }
-        // No answer (timeout) or a lost one (ENOBUFS): what is unanswered failed with it.
+        // No answer (timeout) or a lost one (ENOBUFS): what is unanswered failed with it;
+        // answers that come later are discarded before the next request.
         let code = errno
         for index in results.indices where results[index] == -1 { results[index] = code }
         return results

@@ -5,8 +5,8 @@ import FlannelCore
   import Glibc
 #endif
 
-private let rtnhFOnlink: UInt32 = 4  // RTNH_F_ONLINK, a #define in <linux/rtnetlink.h>
-private let rtprotBoot: UInt8 = 3  // as the routes
+private let rtnhFOnlink = UInt32(RTNH_F_ONLINK)
+private let rtprotBoot = UInt8(RTPROT_BOOT)  // as the routes
 
 extension NetlinkSocket {
   /// IPv4 nexthop objects. Throws (EINVAL, EOPNOTSUPP) on kernels before 5.3, which have none:

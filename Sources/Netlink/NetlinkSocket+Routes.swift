@@ -5,8 +5,8 @@ import FlannelCore
   import Glibc
 #endif
 
-private let rtnhFOnlink: UInt32 = 4  // RTNH_F_ONLINK, a #define in <linux/rtnetlink.h>
-private let rtprotBoot: UInt8 = 3  // what `ip route` and Go's netlink library write
+private let rtnhFOnlink = UInt32(RTNH_F_ONLINK)
+private let rtprotBoot = UInt8(RTPROT_BOOT)  // what `ip route` and Go's netlink library write
 
 extension NetlinkSocket {
   /// Unicast IPv4 routes of the main table. A route through a nexthop object carries its

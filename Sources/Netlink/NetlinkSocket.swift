@@ -11,7 +11,7 @@ import Foundation
 /// kernel needs, and a receive timeout bounds them if the kernel never answers.
 public final class NetlinkSocket: @unchecked Sendable {
   // `socket`, `buffer` and `sequence` are only touched while `lock` is held (here and in
-  // NetlinkSocket+Batch.swift).
+  // NetlinkBatch.swift).
   let socket: OpaquePointer
   private let portID: UInt32
   var sequence: UInt32
@@ -21,6 +21,13 @@ public final class NetlinkSocket: @unchecked Sendable {
 
   public init() throws(NetlinkError) {
     socket = try Self.open(groups: 0, receiveTimeout: 5)
+    // A batch chunk's acknowledgements queue up before they are read (≈ 1 KiB of buffer
+    // each): room for several chunks, so none is dropped (ENOBUFS) on a busy machine.
+    var size: Int32 = 1 << 20
+    let fd = mnl_socket_get_fd(socket)
+    if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+      _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     portID = mnl_socket_get_portid(socket)
     sequence = UInt32(truncatingIfNeeded: time(nil))
     buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.receiveBufferSize, alignment: 8)
@@ -57,6 +64,7 @@ public final class NetlinkSocket: @unchecked Sendable {
   {
     lock.lock()
     defer { lock.unlock() }
+    discardUnreadAnswers()
     sequence &+= 1
     let header = request.header
     header.pointee.nlmsg_seq = sequence

@@ -82,9 +82,14 @@ extension SubnetManager {
             "Lease moved from \(lost.map { "\($0.subnet)" } ?? "-") to \(lease.subnet): containers on this node need the new subnet"
           )
         }
-        // A stale lease of another node on the subnet we now hold leaves the table.
-        let events = displaced.map { [LeaseEvent.removed($0)] } ?? []
+        // A stale lease of another node on the subnet we now hold leaves the table; another
+        // node's lease on the subnet we left is announced again: subscribers refused it
+        // while that subnet was ours.
+        var events = displaced.map { [LeaseEvent.removed($0)] } ?? []
         displaced = nil
+        if let old = lost?.subnet, old != lease.subnet, let other = known(old) {
+          events.append(.added(other))
+        }
         publish(events: events, ownLeaseChanged: true)
         scheduleRenewal()
         return

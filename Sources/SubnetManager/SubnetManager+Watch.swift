@@ -18,7 +18,9 @@ extension SubnetManager {
           logger.info(
             "Synced \(leaseCount) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
           )
-          if ownMissing { await reacquire(reason: "its key is gone from etcd") }
+          if ownMissing {
+            await reacquire(reason: "its key is gone from etcd or held by another node")
+          }
         }
         for try await batch in registry.watchLeases(after: watchCursor!) {
           backoff.reset()
@@ -62,7 +64,7 @@ extension SubnetManager {
   }
 
   /// Replaces the table with a fresh listing and publishes the difference. Returns true when
-  /// our own key is missing from the listing.
+  /// our own key is missing from the listing or another node holds it.
   func resync(with listing: LeaseListing) -> Bool {
     let initial = leaseCount == 0
     let events = replaceTable(with: listing)
@@ -70,7 +72,10 @@ extension SubnetManager {
     // Events may have been missed while the watch was away: subscribers reconcile.
     publish(events: events, ownLeaseChanged: false, reconcile: true)
     guard let own = ownLease else { return false }
-    return !listing.leases.contains { $0.subnet == own.subnet }
+    // Missing, or held by another node now (its write over ours went by unseen).
+    return !listing.leases.contains {
+      $0.subnet == own.subnet && $0.attrs.publicIP == configuration.publicIP
+    }
   }
 
   /// What makes the table equal to a listing (without our own subnet); publishing the

@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-/// Records every link, address, route and neighbour change in a namespace (`ip monitor`),
+/// Records every link, address, route, neighbour and nexthop change in a namespace (`ip monitor`),
 /// framed by two canary changes so that nothing before or after is missed or counted.
 final class KernelChangeMonitor {
   private let ns: ScratchNamespace
@@ -12,7 +12,10 @@ final class KernelChangeMonitor {
     self.ns = ns
     process = try LineProcess(
       "/usr/sbin/ip",
-      ["netns", "exec", ns.name, "/usr/sbin/ip", "monitor", "link", "address", "route", "neigh"],
+      [
+        "netns", "exec", ns.name, "/usr/sbin/ip", "monitor", "link", "address", "route", "neigh",
+        "nexthop",
+      ],
       input: "")
     // The monitor is subscribed once it reports our first canary.
     try ns.ip("link", "set", "lo", "up")

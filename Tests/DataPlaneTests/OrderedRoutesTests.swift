@@ -45,3 +45,37 @@ import Testing
     #expect(!incremental.isKnownSource(address: 0x0102_0304))
   }
 }
+
+/// The snapshot's fast index and scan against a brute-force longest-prefix match, for tables
+/// with /0, /8, /16 … /32 routes, duplicates and none at all.
+@Suite struct RouteSnapshotLongestPrefixTests {
+  @Test func everyLookupIsTheLongestMatchingPrefix() {
+    var rng = SplitMix64(state: 7)
+    for round in 0..<40 {
+      var ordered = OrderedRoutes()
+      var model: [UInt64: Route] = [:]
+      let n = round == 0 ? 0 : Int.random(in: 1..<300, using: &rng)
+      for _ in 0..<n {
+        let prefix = [0, 8, 12, 16, 16, 17, 20, 23, 24, 24, 24, 25, 30, 32].randomElement(
+          using: &rng)!
+        let network = UInt32(0x0A00_0000) | UInt32.random(in: 0..<0x2_0000, using: &rng) << 7
+        let route = Route(
+          network: network, prefixLength: prefix,
+          nextHop: UInt32.random(in: 1...9, using: &rng), port: 1)
+        var cleared = route
+        cleared.network &= cleared.mask
+        model[UInt64(cleared.network) << 8 | UInt64(prefix)] = cleared
+        ordered.upsert(route)
+      }
+      let incremental = RouteSnapshot(ordered)
+      let whole = RouteSnapshot(Array(model.values))
+      for _ in 0..<3_000 {
+        let destination = 0x0A00_0000 | UInt32.random(in: 0..<0x0003_0000, using: &rng)
+        let best = model.values.filter { destination & $0.mask == $0.network }
+          .max { $0.prefixLength < $1.prefixLength }
+        #expect(incremental.route(for: destination) == best, "round \(round)")
+        #expect(whole.route(for: destination) == best, "round \(round)")
+      }
+    }
+  }
+}

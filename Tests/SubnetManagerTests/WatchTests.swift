@@ -149,3 +149,36 @@ import Testing
     await a.stop()
   }
 }
+
+/// Another node writes its lease over ours: we move, and its lease on the subnet we left is
+/// announced again with (or after) the update that moves us, because subscribers refused it
+/// while the subnet was ours.
+@Suite struct TakenOverLeaseTests {
+  @Test(arguments: [EtcdAPIChoice.v3, .v2])
+  func theLeaseOnOurOldSubnetIsAnnouncedAfterWeMove(api: EtcdAPIChoice) async throws {
+    let cluster = try await TestCluster(api: api)
+    defer { cluster.etcd.stop() }
+    let a = try cluster.node("192.168.1.1")
+    let first = try await a.start()
+    let recorder = UpdateRecorder(a)
+    let intruder = LeaseAttrs(publicIP: IPv4Address("192.168.9.9")!)
+    _ = try await cluster.registry().updateLease(first.subnet, attrs: intruder, ttl: 86_400)
+    #expect(await eventually { await a.ownLease?.subnet != first.subnet })
+    let moved = try #require(await a.ownLease)
+    #expect(
+      await eventually {
+        let updates = recorder.all
+        guard let move = updates.firstIndex(where: { $0.ownLease?.subnet == moved.subnet })
+        else { return false }
+        return updates[move...].contains { update in
+          update.events.contains {
+            $0
+              == .added(
+                Lease(subnet: first.subnet, attrs: intruder, expiration: $0.lease.expiration))
+          }
+        }
+      })
+    #expect(a.table[first.subnet]?.attrs.publicIP == intruder.publicIP)
+    await a.stop()
+  }
+}

@@ -89,7 +89,7 @@ public actor HostGWBackend: Backend {
     return Route(
       destination: lease.subnet, gateway: lease.attrs.publicIP,
       outputIndex: context.external.index,
-      nexthopID: nexthops ? lease.subnet.address.value : nil)
+      nexthopID: nexthops && lease.subnet.address.value != 0 ? lease.subnet.address.value : nil)
   }
 
   private var routeSync: HostGWRouteSync {

@@ -44,8 +44,11 @@ struct HostGWRouteSync {
         logger.info("Deleted route \(socket.describe(route)) of a lease that is gone")
       }
       let wantedIDs = Set(wanted.values.compactMap(\.nexthopID))
+      // Ours: an id inside the Network (a lease's address) on the external interface.
       for object in objects
-      where network.contains(IPv4Address(object.id)) && !wantedIDs.contains(object.id) {
+      where network.contains(IPv4Address(object.id)) && object.outputIndex == externalIndex
+        && !wantedIDs.contains(object.id)
+      {
         batch.add(socket.deleteNexthopChange(id: object.id), tag: nil)
       }
       for route in wanted.values {
@@ -81,7 +84,11 @@ struct HostGWRouteSync {
           add(new, to: batch)
           added.append(new)
         } else if let old = change.old {
-          batch.add(socket.deleteRouteChange(old), tag: nil)
+          // Both forms: the kernel may hold the plain route (stock's, kept on restart), and
+          // a delete of one form never matches the other.
+          var plain = old
+          plain.nexthopID = nil
+          batch.add(socket.deleteRouteChange(plain), tag: nil)
           if let id = old.nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: nil) }
           logger.info("Deleted route \(socket.describe(old)) of a lease that is gone")
         }

@@ -21,6 +21,8 @@ public actor VXLANBackend: Backend {
   private var ownLease: Lease?
   /// The peers the lease table asks for, by subnet; the kernel follows it.
   private var peers = PeerIndex<VXLANPeer>()
+  /// How many peers use each FDB entry (kept with `peers`).
+  private var fdbUsers: [VXLANPeer.FDBKey: Int] = [:]
   /// False until the first update: reconciling against an empty table would delete every
   /// entry a previous run left (the restart must not change a single one).
   private var synced = false
@@ -68,7 +70,7 @@ public actor VXLANBackend: Backend {
   public func configure(ownLease: Lease) async throws {
     self.ownLease = ownLease
     remote.ownSubnet = ownLease.subnet
-    _ = peers.remove(ownLease.subnet)
+    count(peers.remove(ownLease.subnet), -1)
     guard let device = deviceIndex else { throw VXLANBackendError("configure before prepare") }
     try ensureAddress(device: device, lease: ownLease)
     sync()
@@ -83,7 +85,11 @@ public actor VXLANBackend: Backend {
   public func apply(_ update: LeaseUpdate) async {
     var changes: [PeerIndex<VXLANPeer>.Change] = []
     for event in update.events {
-      if let change = peers.apply(event, make: peer(for:)) { changes.append(change) }
+      if let change = peers.apply(event, make: peer(for:)) {
+        count(change.old, -1)
+        count(change.new, +1)
+        changes.append(change)
+      }
     }
     if update.reconcile || !synced {
       synced = true
@@ -97,7 +103,10 @@ public actor VXLANBackend: Backend {
   /// first update or a re-list does: for callers that hold a table (the tests' probe).
   public func apply(table: LeaseTable) {
     peers = PeerIndex()
-    for lease in table.leases { _ = peers.apply(.added(lease), make: peer(for:)) }
+    fdbUsers = [:]
+    for lease in table.leases {
+      count(peers.apply(.added(lease), make: peer(for:))?.new, +1)
+    }
     synced = true
     sync()
   }
@@ -160,6 +169,12 @@ public actor VXLANBackend: Backend {
 
   // MARK: - entries
 
+  private func count(_ peer: VXLANPeer?, _ delta: Int) {
+    guard let peer, !peer.direct else { return }
+    let users = fdbUsers[peer.fdbKey, default: 0] + delta
+    fdbUsers[peer.fdbKey] = users > 0 ? users : nil
+  }
+
   /// What `lease` becomes in the kernel; nil when it is not a usable remote vxlan lease.
   private func peer(for lease: Lease) -> VXLANPeer? {
     guard remote.accepts(lease, logger: logger) else { return nil }
@@ -176,14 +191,16 @@ public actor VXLANBackend: Backend {
     guard let device = deviceIndex, synced, !stopped else { return }
     failed = VXLANReconciler(
       socket: socket, device: device, deviceName: deviceName, network: context.network.network,
-      directRouting: options.directRouting, nexthops: nexthops, logger: logger
+      directRouting: options.directRouting, nexthops: nexthops, fdbUsers: fdbUsers,
+      logger: logger
     ).sync(peers.peers)
   }
 
   /// Exactly the entries of the subnets that changed, in one netlink batch.
   private func applyDelta(_ changes: [PeerIndex<VXLANPeer>.Change]) {
     guard let device = deviceIndex, !stopped, !recreating else { return }
-    let entries = VXLANPeerChanges(socket: socket, device: device, nexthops: nexthops)
+    let entries = VXLANPeerChanges(
+      socket: socket, device: device, nexthops: nexthops, fdbUsers: fdbUsers)
     var installing: [VXLANPeer] = []
     let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
       for change in changes {

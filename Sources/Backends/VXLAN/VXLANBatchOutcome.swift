@@ -32,7 +32,8 @@ struct VXLANBatchOutcome {
     guard !failed.isEmpty else { return failed }
     let rollback = changes.socket.batch { (undo: NetlinkBatch<VXLANEntryTag>) in
       for subnet in failed {
-        if let peer = peers[subnet] { changes.remove(peer, into: undo) }
+        // The entries of a peer that failed; its FDB entry stays when other peers use it.
+        if let peer = peers[subnet] { changes.remove(peer, into: undo, users: 1) }
       }
     }
     for (_, error) in rollback.failures where error.errno != ENOENT && error.errno != ESRCH {

@@ -30,6 +30,14 @@ struct VXLANPeer: Equatable {
     Neighbour(linkIndex: device, ip: gatewayAddress, mac: vtepMAC)
   }
 
+  /// An FDB entry is the pair (VTEP MAC, public IP): leases of one node share it.
+  struct FDBKey: Hashable {
+    let mac: MACAddress
+    let destination: IPv4Address?
+  }
+
+  var fdbKey: FDBKey { FDBKey(mac: vtepMAC, destination: publicIP) }
+
   func fdb(device: Int) -> FDBEntry {
     FDBEntry(linkIndex: device, mac: vtepMAC, destination: publicIP)
   }

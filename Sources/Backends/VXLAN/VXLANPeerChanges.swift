@@ -9,23 +9,29 @@ struct VXLANPeerChanges {
   let device: Int
   /// Routes through one nexthop object per peer (`Nexthop` says why), else plain routes.
   let nexthops: Bool
+  /// How many current peers use each FDB entry: one node may hold several leases (or an old
+  /// lease not yet expired), and their entry goes only with the last of them.
+  let fdbUsers: [VXLANPeer.FDBKey: Int]
 
   /// The route of `peer` in the form this node programs. A direct route stays plain: the
   /// kernel picks its device, which a nexthop object would have to name.
   func route(_ peer: VXLANPeer) -> Route {
     var route = peer.route(device: device)
-    if nexthops && !peer.direct { route.nexthopID = peer.nexthopID }
+    // Id 0 asks the kernel to pick one: a lease at 0.0.0.0 keeps a plain route.
+    if nexthops && !peer.direct && peer.nexthopID != 0 { route.nexthopID = peer.nexthopID }
     return route
   }
 
   /// Everything `new` needs, after removing what of `old` it does not replace.
   func replace(_ old: VXLANPeer?, with new: VXLANPeer, into batch: NetlinkBatch<VXLANEntryTag>) {
     if let old, !old.direct {
-      let fdbMoves = new.direct || old.vtepMAC != new.vtepMAC || old.publicIP != new.publicIP
       let tag = VXLANEntryTag.removal(old.subnet)
-      if fdbMoves { batch.add(socket.deleteFDBChange(old.fdb(device: device)), tag: tag) }
+      if fdbUsers[old.fdbKey, default: 0] == 0 {
+        batch.add(socket.deleteFDBChange(old.fdb(device: device)), tag: tag)
+      }
       if new.direct {
         batch.add(socket.deleteNeighbourChange(ip: old.gatewayAddress, linkIndex: device), tag: tag)
+        if let id = route(old).nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: tag) }
       }
     }
     install(new, into: batch)
@@ -44,15 +50,20 @@ struct VXLANPeerChanges {
     batch.add(socket.replaceRouteChange(route), tag: tag)
   }
 
-  /// Route first (nothing is sent towards G any more), then neighbour and FDB entry.
-  func remove(_ peer: VXLANPeer, into batch: NetlinkBatch<VXLANEntryTag>) {
+  /// Route first (nothing is sent towards G any more), then neighbour and FDB entry (unless
+  /// another peer still uses it: `users` current peers besides this one may). The route is
+  /// deleted in its plain form and through its nexthop object: the kernel may hold either
+  /// (stock flanneld and runs without nexthop objects leave plain routes, which a restart
+  /// keeps), and a delete of one form never matches the other.
+  func remove(_ peer: VXLANPeer, into batch: NetlinkBatch<VXLANEntryTag>, users: Int = 0) {
     let tag = VXLANEntryTag.removal(peer.subnet)
-    let route = route(peer)
-    batch.add(socket.deleteRouteChange(route), tag: tag)
-    if let id = route.nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: tag) }
+    batch.add(socket.deleteRouteChange(peer.route(device: device)), tag: tag)
+    if let id = route(peer).nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: tag) }
     guard !peer.direct else { return }
     batch.add(socket.deleteNeighbourChange(ip: peer.gatewayAddress, linkIndex: device), tag: tag)
-    batch.add(socket.deleteFDBChange(peer.fdb(device: device)), tag: tag)
+    if fdbUsers[peer.fdbKey, default: 0] <= users {
+      batch.add(socket.deleteFDBChange(peer.fdb(device: device)), tag: tag)
+    }
   }
 }
 

@@ -15,12 +15,11 @@ struct VXLANReconciler {
   let directRouting: Bool
   /// Routes through nexthop objects (else plain routes).
   let nexthops: Bool
+  /// Current peers per FDB entry (`VXLANPeerChanges.fdbUsers`).
+  let fdbUsers: [VXLANPeer.FDBKey: Int]
   let logger: Logger
 
-  private struct FDBKey: Hashable {
-    let mac: MACAddress
-    let destination: IPv4Address?
-  }
+  private typealias FDBKey = VXLANPeer.FDBKey
 
   /// Returns the subnets whose entries could not be installed (to retry later).
   func sync(_ peers: [IPv4Network: VXLANPeer]) -> Set<IPv4Network> {
@@ -45,7 +44,8 @@ struct VXLANReconciler {
       neighbours.map { ($0.ip, $0.mac) }, uniquingKeysWith: { first, _ in first })
     let fdbPairs = Set(fdb.map { FDBKey(mac: $0.mac, destination: $0.destination) })
 
-    let changes = VXLANPeerChanges(socket: socket, device: device, nexthops: nexthops)
+    let changes = VXLANPeerChanges(
+      socket: socket, device: device, nexthops: nexthops, fdbUsers: fdbUsers)
     var installed: [VXLANPeer] = []
     let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
       removeStale(peers, routes: routes, neighbours: neighbours, fdb: fdb, into: batch)
@@ -97,15 +97,17 @@ struct VXLANReconciler {
     }
   }
 
-  /// Nexthop objects with an id of ours (an address inside the Network, `VXLANPeer.nexthopID`)
-  /// that no peer uses (a lease gone while we were not running).
+  /// Nexthop objects of ours (`VXLANPeer.nexthopID`: a lease's address inside the Network, via
+  /// that address on the device) that no peer uses (a lease gone while we were not running).
   private func removeStale(
     _ peers: [IPv4Network: VXLANPeer], nexthops: [Nexthop], into batch: NetlinkBatch<VXLANEntryTag>
   ) {
     guard !nexthops.isEmpty else { return }
     let wanted = Set(peers.values.filter { !$0.direct }.map(\.nexthopID))
     for object in nexthops
-    where network.contains(IPv4Address(object.id)) && !wanted.contains(object.id) {
+    where network.contains(IPv4Address(object.id)) && object.outputIndex == device
+      && object.gateway == IPv4Address(object.id) && !wanted.contains(object.id)
+    {
       batch.add(socket.deleteNexthopChange(id: object.id), tag: .removal(nil))
     }
   }

@@ -13,6 +13,13 @@ int flannel_set_malloc_arena_max(int n);
 /// memory was released.
 int flannel_malloc_trim(void);
 
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): the new connection never blocks and
+/// never leaks into a child process. Returns the fd or -1 with errno set.
+int flannel_accept_nonblocking(int fd);
+
+/// pipe2(fds, O_NONBLOCK | O_CLOEXEC). Returns 0 or -1 with errno set.
+int flannel_pipe_nonblocking(int fds[2]);
+
 /// eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC) when nonblocking != 0, else EFD_CLOEXEC only.
 /// Returns the fd or -1 with errno set.
 int flannel_eventfd(unsigned int initval, int nonblocking);

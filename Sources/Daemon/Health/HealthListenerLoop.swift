@@ -1,3 +1,4 @@
+import CSystemShims
 import Foundation
 
 #if canImport(Glibc)
@@ -25,6 +26,10 @@ final class HealthListenerLoop {
   /// spinning on a listener that stays readable.
   private var acceptPausedUntil: ContinuousClock.Instant?
   private var scratch = [UInt8](repeating: 0, count: 16384)
+  /// Answers queued for one client before its requests are left unread.
+  static let maxPendingOutput = 65_536
+  /// Bytes read from one connection per wake-up, so a fast sender cannot hold the loop.
+  static let maxReadPerWake = 65_536
 
   /// What the loop is made of, handed to its thread.
   struct Parts: Sendable {
@@ -55,9 +60,12 @@ final class HealthListenerLoop {
       entries.append(pollfd(fd: mailbox.wakeFD, events: Int16(POLLIN), revents: 0))
       for (fd, connection) in connections {
         var events: Int32 = 0
-        // While /metrics renders, or a full budget waits to be parsed, input stays in the
-        // kernel (hang-ups are reported regardless).
-        if connection.phase != .answering && connection.input.count <= limits.maxRequestBytes {
+        // While /metrics renders, a full budget waits to be parsed, or answers wait for a
+        // client that does not read them (pipelining without reading), input stays in the
+        // kernel (hang-ups are reported regardless); the request deadline then ends it.
+        if connection.phase != .answering && connection.input.count <= limits.maxRequestBytes
+          && connection.output.count < Self.maxPendingOutput
+        {
           events |= Int32(POLLIN)
         }
         if !connection.output.isEmpty { events |= Int32(POLLOUT) }
@@ -65,7 +73,12 @@ final class HealthListenerLoop {
         order.append(fd)
       }
       let ready = poll(&entries, nfds_t(entries.count), pollTimeout(accepting: accepting))
-      if ready < 0 && errno != EINTR { break }
+      if ready < 0 && errno != EINTR {
+        // Never expected (EFAULT, EINVAL): say so rather than stop answering silently.
+        FileHandle.standardError.write(
+          Data("healthz: poll failed: \(String(cString: strerror(errno))); probes stop\n".utf8))
+        break
+      }
       guard ready > 0 else { continue }
       if entries[1].revents != 0 {
         for rendered in mailbox.take() { deliver(rendered) }
@@ -102,7 +115,9 @@ final class HealthListenerLoop {
 
   private func acceptAll() {
     while true {
-      let fd = accept(listener, nil, nil)
+      // Non-blocking and close-on-exec from the start: iptables children spawned meanwhile
+      // must not inherit a probe connection.
+      let fd = flannel_accept_nonblocking(listener)
       if fd < 0 {
         if errno == EINTR { continue }
         if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
@@ -110,8 +125,6 @@ final class HealthListenerLoop {
         }
         return
       }
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
       if connections.count >= max(1, limits.maxConnections),
         let victim = connections.values.min(by: HealthConnection.goesFirst)
       {
@@ -142,9 +155,11 @@ final class HealthListenerLoop {
   /// Reads what the kernel holds, up to one byte past the request budget; false when the
   /// connection is gone (a reset, or the peer's close once nothing is left to answer).
   private func receive(_ connection: HealthConnection) -> Bool {
-    while connection.input.count <= limits.maxRequestBytes {
+    var read = 0
+    while connection.input.count <= limits.maxRequestBytes && read < Self.maxReadPerWake {
       let count = recv(connection.fd, &scratch, scratch.count, 0)
       if count > 0 {
+        read += count
         if connection.phase == .closing { continue }
         connection.input += scratch[..<count]
         beginReceiving(connection)
@@ -177,7 +192,9 @@ final class HealthListenerLoop {
   /// Answers every complete request at the front of the input, in order, stopping at a
   /// /metrics render (its answer comes back through the mailbox).
   private func advance(_ connection: HealthConnection) {
-    while connection.phase != .answering && connection.phase != .closing {
+    while connection.phase != .answering && connection.phase != .closing
+      && connection.output.count < Self.maxPendingOutput
+    {
       guard let end = HTTPExchange.headEnd(connection.input) else {
         if connection.input.count > limits.maxRequestBytes { refuse(connection, status: 431) }
         if connection.peerClosed { finish(connection) }

@@ -1,3 +1,4 @@
+import CSystemShims
 import Synchronization
 
 #if canImport(Glibc)
@@ -27,12 +28,8 @@ final class HealthLoopMailbox: Sendable {
 
   init() throws(HealthServerError) {
     var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else {
+    guard flannel_pipe_nonblocking(&fds) == 0 else {
       throw HealthServerError("Start healthz server error. pipe: \(HealthServer.lastError())")
-    }
-    for fd in fds {
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
     wakeFD = fds[0]
     notifyFD = fds[1]
