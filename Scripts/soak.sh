@@ -20,7 +20,8 @@
 #     sends to every /24 of the Network from the host) against every lease in etcd but the
 #     node's own; the table-size gauge in /metrics (flannel_udp_route_table_routes, else
 #     flannel_leases_known) against the same count; flannel0 carries exactly the route to the
-#     Network; the containers ping each other;
+#     Network and its own /32; each node's own lease is still in etcd; the containers ping
+#     each other;
 #   - an iperf3 flow fails or delivers less than a quarter of its rate.
 # Prints per daemon RSS/fds at start, after 1 min and at the end, probe latencies, lease events
 # applied; then the churn, outage and traffic figures.
@@ -276,6 +277,8 @@ for i in $(seq $N); do
   done
   routes=$(ip -n "$(lab_host "$i")" -j route show dev flannel0 | jq -c 'map(.dst)')
   [ "$routes" = '["10.1.0.0/16"]' ] || fail "host $i: routes on flannel0 are $routes, not [\"10.1.0.0/16\"]"
+  addrs=$(ip -n "$(lab_host "$i")" -j addr show dev flannel0 | jq -c '[.[0].addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)"]')
+  [ "$addrs" = "[\"${own%/*}/32\"]" ] || fail "host $i: flannel0 has $addrs, not ${own%/*}/32"
 done
 lab_log "ok: every daemon forwards exactly etcd's $total leases but its own, each to its PublicIP ($gauge = $((total - 1)))"
 ping_mesh || fail "container ping mesh broken at the end"
@@ -294,22 +297,24 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 probe() { # I PATH FIELD
   jq -r --arg p "$2" --arg f "$3" '.[$p][$f] // "-"' "$LAB_DIR/probe-h$1.json"
 }
+latencies() { # I PATH: "requests misses p50/p99/max"
+  jq -r --arg p "$2" '.[$p] | "\(.requests) \(.misses) \(.p50_ms)/\(.p99_ms)/\(.max_ms)"' "$LAB_DIR/probe-h$1.json"
+}
 events() { # I: lease events the daemon logged (added/removed), all its processes
   cat $(logs_of "$1") | grep -cE "Subnet (added|removed): " || true
 }
 echo
 echo "soak: ${RUN}s, flanneld $FLANNELD"
-fmt='%-10s %-20s %-14s %-30s %-30s %8s\n'
+fmt='%-10s %-17s %-12s %-36s %-36s %6s\n'
 # shellcheck disable=SC2059
-printf "$fmt" daemon "RSS MiB 0/1m/end" "fds 0/1m/end" "/healthz n p50/p99/max ms" "/metrics n p50/p99/max ms" events
+printf "$fmt" daemon "RSS MiB 0/1m/end" "fds 0/1m/end" "/healthz n miss p50/p99/max ms" "/metrics n miss p50/p99/max ms" events
 for i in $(seq $N); do
   name="h$i"; [ "$i" = "$RESTARTED" ] && name="h$i (kill)"
   # shellcheck disable=SC2059
   printf "$fmt" "$name" \
     "$(mib "${RSS[start,$i]}")/$(mib "${RSS[minute,$i]}")/$(mib "${RSS[end,$i]}")" \
     "${FDS[start,$i]}/${FDS[minute,$i]}/${FDS[end,$i]}" \
-    "$(probe "$i" /healthz requests) $(probe "$i" /healthz p50_ms)/$(probe "$i" /healthz p99_ms)/$(probe "$i" /healthz max_ms)" \
-    "$(probe "$i" /metrics requests) $(probe "$i" /metrics p50_ms)/$(probe "$i" /metrics p99_ms)/$(probe "$i" /metrics max_ms)" \
+    "$(latencies "$i" /healthz)" "$(latencies "$i" /metrics)" \
     "$(events "$i")"
 done
 jq -r '"lease churn: \(.adds) added, \(.changes) changed, \(.deletes) deleted; \(.retried_ops) operations retried after etcd came back (\(.failed_attempts) failed attempts, longest \(.longest_retry_s) s); \(.fake_leases_at_end) fake leases at the end"' "$LAB_DIR/churn.json"
