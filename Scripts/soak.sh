@@ -184,7 +184,7 @@ flow() { # NAME FROM TO PORT ARGS...
   lab_spawn "$(lab_container "$to")" "$LAB_DIR/iperf-$name-server.log" iperf3 -s -1 -p "$port"
   lab_wait 5 "iperf3 server $name" ip netns exec "$(lab_container "$to")" bash -c "ss -ltn | grep -q :$port"
   lab_spawn "$(lab_container "$from")" "$LAB_DIR/iperf-$name.json" \
-    iperf3 -c "$(lab_container_ip "$to")" -p "$port" -t $((RUN + 2)) -J "$@"
+    iperf3 -c "$(lab_container_ip "$to")" -p "$port" -t $((RUN + 5)) -J "$@"
   FLOW_PID[$name]=$LAB_LAST_PID
 }
 flow tcp-1-2 1 2 5201 -b 20M
@@ -318,7 +318,9 @@ for i in $(seq $N); do
     "$(events "$i")"
 done
 jq -r '"lease churn: \(.adds) added, \(.changes) changed, \(.deletes) deleted; \(.retried_ops) operations retried after etcd came back (\(.failed_attempts) failed attempts, longest \(.longest_retry_s) s); \(.fake_leases_at_end) fake leases at the end"' "$LAB_DIR/churn.json"
-echo "etcd stopped twice for ${OUTAGE_LEN}s; h$RESTARTED SIGKILLed at ${KILL_AT}s, /healthz and synced again after $back_ms ms (its 1m/end samples are of the new process)"
+which="end sample is"
+[ "$KILL_AT" -ge $MINUTE ] || which="1m and end samples are"
+echo "etcd stopped twice for ${OUTAGE_LEN}s; h$RESTARTED SIGKILLed at ${KILL_AT}s, /healthz and synced again after $back_ms ms (its $which of the new process)"
 for name in tcp-1-2 tcp-3-1; do
   jq -r --arg n "$name" '"\($n): \(.end.sum_received.bits_per_second / 1e6 * 10 | round / 10) Mbit/s received, \(.end.sum_sent.retransmits) retransmits"' "$LAB_DIR/iperf-$name.json"
 done
