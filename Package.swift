@@ -46,7 +46,7 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane",
+        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane", "CSystemShims",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
@@ -56,7 +56,7 @@ let package = Package(
     .executableTarget(
       name: "backend-probe",
       dependencies: [
-        "Backends", "Netlink", "FlannelCore", .product(name: "Logging", package: "swift-log"),
+        "Backends", "Netlink", "FlannelCore", "SubnetManager", .product(name: "Logging", package: "swift-log"),
       ]),
     // Kernel-test harness for the data plane (one Forwarder with static routes).
     .executableTarget(name: "udp-forwarder-probe", dependencies: ["DataPlane", "FlannelCore"]),

@@ -55,10 +55,15 @@ public struct BackendContext: Sendable {
   public var udpOffloads: String
   /// `-udp-workers`: forwarders (TUN queues) of the udp backend; 0 = automatic.
   public var udpWorkers: Int
+  /// vxlan and host-gw: routes through one nexthop object per lease where the kernel has
+  /// them (linear instead of quadratic to program thousands, see `Nexthop`); false: plain
+  /// routes, as stock programs them (the tests run both).
+  public var routeNexthops: Bool
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udpAcceptAnySource: Bool = false, udpOffloads: String = "all", udpWorkers: Int = 0
+    udpAcceptAnySource: Bool = false, udpOffloads: String = "all", udpWorkers: Int = 0,
+    routeNexthops: Bool = true
   ) {
     self.external = external
     self.network = network
@@ -67,5 +72,6 @@ public struct BackendContext: Sendable {
     self.udpAcceptAnySource = udpAcceptAnySource
     self.udpOffloads = udpOffloads
     self.udpWorkers = udpWorkers
+    self.routeNexthops = routeNexthops
   }
 }

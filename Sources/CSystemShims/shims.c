@@ -13,6 +13,8 @@
 
 int flannel_set_malloc_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
 
+int flannel_malloc_trim(void) { return malloc_trim(0); }
+
 int flannel_eventfd(unsigned int initval, int nonblocking) {
   return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
 }

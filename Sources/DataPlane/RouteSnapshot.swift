@@ -72,14 +72,26 @@ public final class RouteSnapshot: @unchecked Sendable {
 
     fastNetwork = Self.busiestSlash16(sorted)
     fastIndex = .allocate(capacity: 256)
-    for octet in 0..<256 {
-      let slash24 = fastNetwork | UInt32(octet) << 8
-      if sorted.contains(where: { $0.prefixLength > 24 && $0.network & 0xffff_ff00 == slash24 }) {
-        fastIndex[octet] = -2
-      } else {
-        let hit = sorted.firstIndex { slash24 & $0.mask == $0.network }
-        fastIndex[octet] = hit.map { Int32($0) } ?? -1
+    fastIndex.initialize(repeating: -1, count: 256)
+    // Paint each route over the third octets it covers, shortest prefix first, so a longer
+    // prefix overwrites a shorter one (longest match); then mark the octets that hold a
+    // route longer than /24 for a scan. One pass over the routes (a table of 20,000 leases is
+    // rebuilt for every lease event).
+    for index in sorted.indices.reversed() {
+      let route = sorted[index]
+      if route.prefixLength <= 16 {
+        if fastNetwork & route.mask == route.network {
+          fastIndex.update(repeating: Int32(index), count: 256)
+        }
+      } else if route.network & 0xffff_0000 == fastNetwork, route.prefixLength <= 24 {
+        let first = Int(route.network >> 8 & 0xff)
+        let span = 1 << (24 - route.prefixLength)
+        (fastIndex + first).update(repeating: Int32(index), count: span)
       }
+    }
+    for route in sorted where route.prefixLength > 24 && route.network & 0xffff_0000 == fastNetwork
+    {
+      fastIndex[Int(route.network >> 8 & 0xff)] = -2
     }
 
     let keys = Set(sorted.map { UInt64($0.nextHop) << 16 | UInt64($0.port) }).sorted()

@@ -6,8 +6,10 @@ public final class EtcdV3Client: Sendable {
   let transport: EtcdTransport
   /// The auth token from `/v3/auth/authenticate`, when credentials are configured.
   let token = Mutex<String?>(nil)
-  /// Range page size: keeps each gateway response small whatever the number of keys.
-  static let rangePageSize = 1000
+  /// Range page size for listings; 0 = everything in one response, as stock flanneld reads it.
+  /// etcd (3.4) walks every key from a page's start to the range end for each page, so pages
+  /// make a listing quadratic: 20,000 leases took 0.81 s in pages of 1,000 and 0.39 s whole.
+  public static let rangePageSize = 0
 
   public init(config: EtcdClientConfig) throws {
     transport = try EtcdTransport(config: config)
@@ -19,15 +21,16 @@ public final class EtcdV3Client: Sendable {
   }
 
   /// All keys with `prefix`, read page by page at one revision.
-  public func range(prefix: String) async throws -> (kvs: [EtcdKeyValue], revision: Int64) {
+  public func range(prefix: String, pageSize: Int = EtcdV3Client.rangePageSize) async throws
+    -> (kvs: [EtcdKeyValue], revision: Int64)
+  {
     let end = V3KeyRange.prefixEnd(prefix).base64
     var from = Array(prefix.utf8)
     var revision: Int64 = 0
     var all: [EtcdKeyValue] = []
     while true {
-      var body: [String: Any] = [
-        "key": from.base64, "range_end": end, "limit": String(Self.rangePageSize),
-      ]
+      var body: [String: Any] = ["key": from.base64, "range_end": end]
+      if pageSize > 0 { body["limit"] = String(pageSize) }
       if revision != 0 { body["revision"] = String(revision) }
       let r: V3RangeResponse = try await call("kv/range", body, "etcd v3 range \(prefix)")
       if revision == 0 { revision = r.header?.revision.orZero ?? 0 }

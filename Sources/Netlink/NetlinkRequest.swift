@@ -4,15 +4,19 @@ import FlannelCore
 /// A netlink request under construction, built with libmnl into memory it owns: the
 /// nlmsghdr, one family header and attributes. Used by one operation, then dropped.
 final class NetlinkRequest {
+  /// Enough for a link with nested vxlan attributes.
   static let capacity = 8192
+  /// Enough for one route, neighbour or FDB entry (≤ 64 bytes): a batch of thousands of them
+  /// builds each in this much and copies it on.
+  static let entryCapacity = 256
   private let buffer: UnsafeMutableRawPointer
   let header: UnsafeMutablePointer<nlmsghdr>
 
   /// `type` is an RTM_* value; NLM_F_REQUEST is always set, NLM_F_ACK is added by the
   /// socket for requests that do not dump.
-  init(type: Int, flags: Int32) {
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.capacity, alignment: 8)
-    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.capacity)
+  init(type: Int, flags: Int32, capacity: Int = NetlinkRequest.capacity) {
+    buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
     header = mnl_nlmsg_put_header(buffer)
     header.pointee.nlmsg_type = UInt16(type)
     header.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST | flags)

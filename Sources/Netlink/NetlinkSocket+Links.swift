@@ -151,8 +151,8 @@ extension NetlinkSocket {
     _ = try execute(request, operation: operation, object: linkName(index))
   }
 
-  /// The device name for error texts; "if<index>" when it has none (any more).
-  func linkName(_ index: Int) -> String {
+  /// The device name for error texts and dumps; "if<index>" when it has none (any more).
+  public func linkName(_ index: Int) -> String {
     var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
     guard if_indextoname(UInt32(index), &name) != nil else { return "if\(index)" }
     return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

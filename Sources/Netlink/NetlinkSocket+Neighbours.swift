@@ -22,7 +22,18 @@ extension NetlinkSocket {
 
   /// `ip neigh replace <ip> lladdr <mac> dev <link> nud permanent`.
   public func replaceNeighbour(_ neighbour: Neighbour) throws(NetlinkError) {
-    let request = NetlinkRequest(type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE)
+    try apply(replaceNeighbourChange(neighbour))
+  }
+
+  public func deleteNeighbour(ip: IPv4Address, linkIndex: Int) throws(NetlinkError) {
+    try apply(deleteNeighbourChange(ip: ip, linkIndex: linkIndex))
+  }
+
+  /// `replaceNeighbour` as a change, to send alone or in a batch.
+  public func replaceNeighbourChange(_ neighbour: Neighbour) -> NetlinkChange {
+    let request = NetlinkRequest(
+      type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE,
+      capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
       $0.ndm_family = UInt8(AF_INET)
       $0.ndm_ifindex = Int32(neighbour.linkIndex)
@@ -30,21 +41,24 @@ extension NetlinkSocket {
     }
     request.put(UInt16(NDA_DST), ipv4: neighbour.ip)
     if let mac = neighbour.mac { request.put(UInt16(NDA_LLADDR), mac: mac) }
-    _ = try execute(
-      request, operation: "neighbour replace",
-      object: "\(neighbour.ip) lladdr \(neighbour.mac.map { "\($0)" } ?? "none") "
-        + "dev \(linkName(neighbour.linkIndex))")
+    return NetlinkChange(request, operation: "neighbour replace") { [self] in
+      "\(neighbour.ip) lladdr \(neighbour.mac.map { "\($0)" } ?? "none") "
+        + "dev \(linkName(neighbour.linkIndex))"
+    }
   }
 
-  public func deleteNeighbour(ip: IPv4Address, linkIndex: Int) throws(NetlinkError) {
-    let request = NetlinkRequest(type: RTM_DELNEIGH, flags: 0)
+  /// `deleteNeighbour` as a change, to send alone or in a batch.
+  public func deleteNeighbourChange(ip: IPv4Address, linkIndex: Int) -> NetlinkChange {
+    let request = NetlinkRequest(
+      type: RTM_DELNEIGH, flags: 0, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
       $0.ndm_family = UInt8(AF_INET)
       $0.ndm_ifindex = Int32(linkIndex)
     }
     request.put(UInt16(NDA_DST), ipv4: ip)
-    _ = try execute(
-      request, operation: "neighbour delete", object: "\(ip) dev \(linkName(linkIndex))")
+    return NetlinkChange(request, operation: "neighbour delete") { [self] in
+      "\(ip) dev \(linkName(linkIndex))"
+    }
   }
 
   /// Bridge-family FDB entries of one link (vxlan remote entries and the like).
@@ -62,22 +76,33 @@ extension NetlinkSocket {
 
   /// `bridge fdb replace <mac> dev <link> dst <ip> self permanent`: one remote per MAC.
   public func replaceFDB(_ entry: FDBEntry) throws(NetlinkError) {
-    try changeFDB(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+    try apply(replaceFDBChange(entry))
   }
 
   /// `bridge fdb append …`: adds another remote for the same MAC (flooding lists).
   public func appendFDB(_ entry: FDBEntry) throws(NetlinkError) {
-    try changeFDB(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_APPEND, verb: "append")
+    try apply(
+      fdbChange(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_APPEND, verb: "append"))
   }
 
   public func deleteFDB(_ entry: FDBEntry) throws(NetlinkError) {
-    try changeFDB(entry, type: RTM_DELNEIGH, flags: 0, verb: "delete")
+    try apply(deleteFDBChange(entry))
   }
 
-  private func changeFDB(
+  /// `replaceFDB` as a change, to send alone or in a batch.
+  public func replaceFDBChange(_ entry: FDBEntry) -> NetlinkChange {
+    fdbChange(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+  }
+
+  /// `deleteFDB` as a change, to send alone or in a batch.
+  public func deleteFDBChange(_ entry: FDBEntry) -> NetlinkChange {
+    fdbChange(entry, type: RTM_DELNEIGH, flags: 0, verb: "delete")
+  }
+
+  private func fdbChange(
     _ entry: FDBEntry, type: Int, flags: Int32, verb: String
-  ) throws(NetlinkError) {
-    let request = NetlinkRequest(type: type, flags: flags)
+  ) -> NetlinkChange {
+    let request = NetlinkRequest(type: type, flags: flags, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
       $0.ndm_family = UInt8(AF_BRIDGE)
       $0.ndm_ifindex = Int32(entry.linkIndex)
@@ -88,10 +113,9 @@ extension NetlinkSocket {
     if let destination = entry.destination {
       request.put(UInt16(NDA_DST), ipv4: destination)
     }
-    let dst = entry.destination.map { " dst \($0)" } ?? ""
-    _ = try execute(
-      request, operation: "fdb \(verb)",
-      object: "\(entry.mac) dev \(linkName(entry.linkIndex))\(dst)")
+    return NetlinkChange(request, operation: "fdb \(verb)") { [self] in
+      "\(entry.mac) dev \(linkName(entry.linkIndex))\(entry.destination.map { " dst \($0)" } ?? "")"
+    }
   }
 
   /// A neighbour-table dump of `family`, kept to the entries of `linkIndex` (the kernel's

@@ -9,13 +9,26 @@ private let rtnhFOnlink: UInt32 = 4  // RTNH_F_ONLINK, a #define in <linux/rtnet
 private let rtprotBoot: UInt8 = 3  // what `ip route` and Go's netlink library write
 
 extension NetlinkSocket {
-  /// Unicast IPv4 routes of the main table.
+  /// Unicast IPv4 routes of the main table. A route through a nexthop object carries its
+  /// gateway, device and onlink (from the object when the kernel's dump leaves them out, as it
+  /// does with net.ipv4.nexthop_compat_mode=0).
   public func routes() throws(NetlinkError) -> [Route] {
     let request = NetlinkRequest(type: RTM_GETROUTE, flags: NLM_F_DUMP)
     request.putFamilyHeader(rtmsg.self) { $0.rtm_family = UInt8(AF_INET) }
-    return try execute(request, operation: "route list", object: "")
+    var routes = try execute(request, operation: "route list", object: "")
       .compactMap(Self.parseRoute)
       .filter { $0.table == Route.mainTable }
+    if routes.contains(where: { $0.nexthopID != nil && $0.outputIndex == nil }) {
+      let objects = Dictionary(
+        try nexthops().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+      for index in routes.indices {
+        guard let id = routes[index].nexthopID, let object = objects[id] else { continue }
+        routes[index].gateway = object.gateway
+        routes[index].outputIndex = object.outputIndex
+        routes[index].onlink = object.onlink
+      }
+    }
+    return routes
   }
 
   /// What the kernel would use to reach `destination` (`ip route get`).
@@ -34,20 +47,30 @@ extension NetlinkSocket {
 
   /// Adds the route or replaces the one with the same destination, table and TOS.
   public func replaceRoute(_ route: Route) throws(NetlinkError) {
-    try changeRoute(route, type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+    try apply(replaceRouteChange(route))
   }
 
   /// Deletes the route matching destination (and gateway/device when set), any scope.
   public func deleteRoute(_ route: Route) throws(NetlinkError) {
-    var any = route
-    any.scope = RouteScope(rawValue: UInt8(RT_SCOPE_NOWHERE.rawValue))
-    try changeRoute(any, type: RTM_DELROUTE, flags: 0, verb: "delete", shown: route)
+    try apply(deleteRouteChange(route))
   }
 
-  private func changeRoute(
+  /// `replaceRoute` as a change, to send alone or in a batch.
+  public func replaceRouteChange(_ route: Route) -> NetlinkChange {
+    routeChange(route, type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
+  }
+
+  /// `deleteRoute` as a change, to send alone or in a batch.
+  public func deleteRouteChange(_ route: Route) -> NetlinkChange {
+    var any = route
+    any.scope = RouteScope(rawValue: UInt8(RT_SCOPE_NOWHERE.rawValue))
+    return routeChange(any, type: RTM_DELROUTE, flags: 0, verb: "delete", shown: route)
+  }
+
+  private func routeChange(
     _ route: Route, type: Int, flags: Int32, verb: String, shown: Route? = nil
-  ) throws(NetlinkError) {
-    let request = NetlinkRequest(type: type, flags: flags)
+  ) -> NetlinkChange {
+    let request = NetlinkRequest(type: type, flags: flags, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(rtmsg.self) {
       $0.rtm_family = UInt8(AF_INET)
       $0.rtm_dst_len = UInt8(route.destination.prefixLength)
@@ -55,15 +78,23 @@ extension NetlinkSocket {
       $0.rtm_protocol = rtprotBoot
       $0.rtm_scope = route.scope.rawValue
       $0.rtm_type = UInt8(RTN_UNICAST)
-      $0.rtm_flags = route.onlink ? rtnhFOnlink : 0
+      // Through a nexthop object, onlink belongs to the object.
+      $0.rtm_flags = route.onlink && route.nexthopID == nil ? rtnhFOnlink : 0
     }
     if route.destination.prefixLength > 0 {
       request.put(UInt16(RTA_DST.rawValue), ipv4: route.destination.address)
     }
-    if let gateway = route.gateway { request.put(UInt16(RTA_GATEWAY.rawValue), ipv4: gateway) }
-    if let index = route.outputIndex { request.put(UInt16(RTA_OIF.rawValue), u32: UInt32(index)) }
+    if let id = route.nexthopID {
+      request.put(UInt16(RTA_NH_ID.rawValue), u32: id)
+    } else {
+      if let gateway = route.gateway { request.put(UInt16(RTA_GATEWAY.rawValue), ipv4: gateway) }
+      if let index = route.outputIndex {
+        request.put(UInt16(RTA_OIF.rawValue), u32: UInt32(index))
+      }
+    }
     request.put(UInt16(RTA_TABLE.rawValue), u32: route.table)
-    _ = try execute(request, operation: "route \(verb)", object: describe(shown ?? route))
+    let described = shown ?? route
+    return NetlinkChange(request, operation: "route \(verb)") { [self] in describe(described) }
   }
 
   /// `10.1.16.0/24 via 10.1.16.0 dev flannel.1 onlink`, as `ip route` prints it.
@@ -91,6 +122,7 @@ extension NetlinkSocket {
       outputIndex: attributes.u32(UInt16(RTA_OIF.rawValue)).map(Int.init),
       onlink: header.rtm_flags & rtnhFOnlink != 0,
       scope: RouteScope(rawValue: header.rtm_scope),
-      table: attributes.u32(UInt16(RTA_TABLE.rawValue)) ?? UInt32(header.rtm_table))
+      table: attributes.u32(UInt16(RTA_TABLE.rawValue)) ?? UInt32(header.rtm_table),
+      nexthopID: attributes.u32(UInt16(RTA_NH_ID.rawValue)))
   }
 }

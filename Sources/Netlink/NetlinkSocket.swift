@@ -10,12 +10,13 @@ import Foundation
 /// lock so that tasks may share the socket; the calls block for the few microseconds the
 /// kernel needs, and a receive timeout bounds them if the kernel never answers.
 public final class NetlinkSocket: @unchecked Sendable {
-  // `socket`, `buffer` and `sequence` are only touched while `lock` is held.
-  private let socket: OpaquePointer
+  // `socket`, `buffer` and `sequence` are only touched while `lock` is held (here and in
+  // NetlinkSocket+Batch.swift).
+  let socket: OpaquePointer
   private let portID: UInt32
-  private var sequence: UInt32
-  private let buffer: UnsafeMutableRawPointer
-  private let lock = NSLock()
+  var sequence: UInt32
+  let buffer: UnsafeMutableRawPointer
+  let lock = NSLock()
   static let receiveBufferSize = 32768  // MNL_SOCKET_BUFFER_SIZE, a macro
 
   public init() throws(NetlinkError) {

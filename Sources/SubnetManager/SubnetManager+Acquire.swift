@@ -55,10 +55,11 @@ extension SubnetManager {
     throw SubnetManagerError.maxRetriesReached(attempts: attempts)
   }
 
-  /// Makes `lease` ours: the own subnet leaves the table of other nodes.
+  /// Makes `lease` ours: the own subnet leaves the table of other nodes (with the next
+  /// publication).
   private func adopt(_ lease: Lease) -> Lease {
     ownLease = lease
-    leases.removeValue(forKey: lease.subnet)
+    displaced = known(lease.subnet)
     return lease
   }
 
@@ -81,7 +82,10 @@ extension SubnetManager {
             "Lease moved from \(lost.map { "\($0.subnet)" } ?? "-") to \(lease.subnet): containers on this node need the new subnet"
           )
         }
-        publish(events: [], ownLeaseChanged: true)
+        // A stale lease of another node on the subnet we now hold leaves the table.
+        let events = displaced.map { [LeaseEvent.removed($0)] } ?? []
+        displaced = nil
+        publish(events: events, ownLeaseChanged: true)
         scheduleRenewal()
         return
       } catch {

@@ -16,7 +16,7 @@ extension SubnetManager {
           watchCursor = listing.cursor
           let ownMissing = resync(with: listing)
           logger.info(
-            "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
+            "Synced \(leaseCount) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
           )
           if ownMissing { await reacquire(reason: "its key is gone from etcd") }
         }
@@ -64,15 +64,17 @@ extension SubnetManager {
   /// Replaces the table with a fresh listing and publishes the difference. Returns true when
   /// our own key is missing from the listing.
   func resync(with listing: LeaseListing) -> Bool {
-    let initial = leases.isEmpty
+    let initial = leaseCount == 0
     let events = replaceTable(with: listing)
     for event in events { log(event, quietly: initial) }
-    publish(events: events, ownLeaseChanged: false)
+    // Events may have been missed while the watch was away: subscribers reconcile.
+    publish(events: events, ownLeaseChanged: false, reconcile: true)
     guard let own = ownLease else { return false }
     return !listing.leases.contains { $0.subnet == own.subnet }
   }
 
-  /// Makes the table equal to a listing (without our own subnet); returns what changed.
+  /// What makes the table equal to a listing (without our own subnet); publishing the
+  /// events applies them.
   func replaceTable(with listing: LeaseListing) -> [LeaseEvent] {
     listing.skipped.forEach(warnSkipped)
     var fresh: [IPv4Network: Lease] = [:]
@@ -80,20 +82,24 @@ extension SubnetManager {
     for lease in listing.leases where lease.subnet != ownLease?.subnet {
       fresh[lease.subnet] = lease
     }
-    var events: [LeaseEvent] = []
-    for (subnet, old) in leases where fresh[subnet] == nil {
-      events.append(.removed(old))
+    return broadcaster.withTable { table in
+      var events: [LeaseEvent] = []
+      table.forEach { old in
+        if fresh[old.subnet] == nil { events.append(.removed(old)) }
+      }
+      for (subnet, lease) in fresh where !sameLease(table[subnet], lease) {
+        events.append(.added(lease))
+      }
+      return events
     }
-    for (subnet, lease) in fresh where !sameLease(leases[subnet], lease) {
-      events.append(.added(lease))
-    }
-    leases = fresh
-    return events
   }
 
   /// Applies watch changes in order and publishes them as one update.
   func apply(_ changes: [LeaseChange]) async {
     var events: [LeaseEvent] = []
+    // What the earlier changes of this batch did (the table takes them when published).
+    var pending: [IPv4Network: Lease?] = [:]
+    func current(_ subnet: IPv4Network) -> Lease? { pending[subnet] ?? known(subnet) }
     var lostReason: String? = nil
     for change in changes {
       switch change {
@@ -106,14 +112,15 @@ extension SubnetManager {
           }
           lostReason = "\(lease.attrs.publicIP) wrote its own lease over our key"
         }
-        if !sameLease(leases[lease.subnet], lease) {
-          leases[lease.subnet] = lease
+        if !sameLease(current(lease.subnet), lease) {
+          pending[lease.subnet] = .some(lease)
           events.append(.added(lease))
         }
       case .deleted(let subnet):
         if subnet == ownLease?.subnet {
           lostReason = "its key was deleted or expired"
-        } else if let old = leases.removeValue(forKey: subnet) {
+        } else if let old = current(subnet) {
+          pending[subnet] = .some(nil)
           events.append(.removed(old))
         }
       case .skipped(let skipped):

@@ -17,8 +17,9 @@ public actor SubnetManager {
 
   /// This node's lease, once acquired.
   public internal(set) var ownLease: Lease?
-  /// Other nodes' leases by subnet (the own subnet is never here).
-  var leases: [IPv4Network: Lease] = [:]
+  /// Another node's lease that `adopt` took out of the table for our own subnet (published
+  /// as removed with the re-acquisition).
+  var displaced: Lease?
   /// Keys already warned about, so a bad key is reported once, not on every re-list.
   var warnedKeys: Set<String> = []
   /// Counters for logs, metrics and tests.
@@ -39,7 +40,7 @@ public actor SubnetManager {
   }
 
   /// The latest table of other nodes' leases, readable from any thread without an actor hop.
-  public nonisolated var table: LeaseTable { broadcaster.latest.table }
+  public nonisolated var table: LeaseTable { broadcaster.table }
 
   /// Every update from now on, starting with the current table.
   public nonisolated func updates() -> AsyncStream<LeaseUpdate> { broadcaster.subscribe() }
@@ -53,12 +54,13 @@ public actor SubnetManager {
     // The listing the allocation was decided on is the first table, too: one listing at
     // startup instead of two (with thousands of nodes, that halves the time to a full table).
     let events = replaceTable(with: listing)
+    displaced = nil  // the first table is published whole
     watchCursor = listing.cursor
     logger.info(
-      "Synced \(leases.count) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
+      "Synced \(leaseCount) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
     )
     for event in events { log(event, quietly: true) }
-    publish(events: events, ownLeaseChanged: true)
+    publish(events: events, ownLeaseChanged: true, reconcile: true)
     scheduleRenewal()
     watchTask = Task { await self.watchLoop() }
     return lease
@@ -74,13 +76,18 @@ public actor SubnetManager {
     broadcaster.finish()
   }
 
-  /// Rebuilds the table and hands the update to subscribers.
-  func publish(events: [LeaseEvent], ownLeaseChanged: Bool) {
-    let table = LeaseTable(Array(leases.values))
+  /// Applies the events to the table and hands them to subscribers (the table is never
+  /// copied per event).
+  func publish(events: [LeaseEvent], ownLeaseChanged: Bool, reconcile: Bool = false) {
     broadcaster.publish(
-      LeaseUpdate(
-        events: events, table: table, ownLease: ownLease, ownLeaseChanged: ownLeaseChanged))
+      events: events, ownLease: ownLease, ownLeaseChanged: ownLeaseChanged, reconcile: reconcile)
   }
+
+  /// Other nodes' leases (the own subnet is never among them). The broadcaster's table is the
+  /// only copy: the actor reads it, and changes it only by publishing events.
+  var leaseCount: Int { broadcaster.withTable { $0.count } }
+
+  func known(_ subnet: IPv4Network) -> Lease? { broadcaster.withTable { $0[subnet] } }
 
   func warnSkipped(_ skipped: SkippedKey) {
     guard warnedKeys.insert(skipped.key).inserted else { return }

@@ -1,32 +1,45 @@
 import FlannelCore
 import Synchronization
 
-/// Hands every `LeaseUpdate` to each subscriber, and keeps the latest table readable without
-/// an actor hop (the data plane and health endpoints read it from any thread).
+/// Holds the table of other nodes' leases (the only copy: published events change it) and
+/// hands every `LeaseUpdate` to each subscriber. The table is readable from any thread without
+/// an actor hop, and a late subscriber starts from it.
 final class UpdateBroadcaster: Sendable {
   private struct State {
-    var latest = LeaseUpdate(
-      events: [], table: LeaseTable([]), ownLease: nil, ownLeaseChanged: false)
+    var table = LeaseTable()
+    var ownLease: Lease?
     var subscribers: [Int: AsyncStream<LeaseUpdate>.Continuation] = [:]
     var nextID = 0
     var finished = false
   }
   private let state = Mutex(State())
 
-  var latest: LeaseUpdate { state.withLock { $0.latest } }
+  /// A copy of the table (shares storage until the next event changes it).
+  var table: LeaseTable { state.withLock { $0.table } }
 
-  func publish(_ update: LeaseUpdate) {
-    let targets = state.withLock { s -> [AsyncStream<LeaseUpdate>.Continuation] in
-      // Keep the table, not the events: a late subscriber gets the table as events anyway.
-      s.latest = LeaseUpdate(
-        events: [], table: update.table, ownLease: update.ownLease,
-        ownLeaseChanged: update.ownLeaseChanged)
-      return Array(s.subscribers.values)
+  /// Reads the table in place.
+  func withTable<R>(_ body: (LeaseTable) -> R) -> R { state.withLock { body($0.table) } }
+
+  /// Applies the events to the table and hands them to every subscriber.
+  func publish(events: [LeaseEvent], ownLease: Lease?, ownLeaseChanged: Bool, reconcile: Bool) {
+    let (update, targets) = state.withLock { s in
+      for event in events {
+        switch event {
+        case .added(let lease): s.table.insert(lease)
+        case .removed(let lease): s.table.remove(lease.subnet)
+        }
+      }
+      s.ownLease = ownLease
+      let update = LeaseUpdate(
+        events: events, leaseCount: s.table.count, ownLease: ownLease,
+        ownLeaseChanged: ownLeaseChanged, reconcile: reconcile)
+      return (update, Array(s.subscribers.values))
     }
     for continuation in targets { continuation.yield(update) }
   }
 
-  /// A new subscriber first receives the current table as `added` events, then every update.
+  /// A new subscriber first receives the current table as `added` events (to reconcile
+  /// against), then every update.
   func subscribe() -> AsyncStream<LeaseUpdate> {
     let (stream, continuation) = AsyncStream.makeStream(
       of: LeaseUpdate.self, bufferingPolicy: .unbounded)
@@ -35,11 +48,10 @@ final class UpdateBroadcaster: Sendable {
       let id = s.nextID
       s.nextID += 1
       s.subscribers[id] = continuation
-      let current = s.latest
       continuation.yield(
         LeaseUpdate(
-          events: current.table.leases.map { .added($0) }, table: current.table,
-          ownLease: current.ownLease, ownLeaseChanged: current.ownLease != nil))
+          events: s.table.leases.map { .added($0) }, leaseCount: s.table.count,
+          ownLease: s.ownLease, ownLeaseChanged: s.ownLease != nil, reconcile: true))
       return id
     }
     guard let id else {

@@ -8,6 +8,12 @@
 //   prepare                      → {"backendType":…,"backendData":…,"mtu":…}
 //   configure SUBNET             our lease (public IP = the interface address)
 //   apply [SUBNET,IP,TYPE[,MAC]]…  the whole lease table (MAC → {"VNI":1,"VtepMAC":MAC})
+//   add SUBNET,IP,TYPE[,MAC]…    one update of `added` events (a delta)
+//   remove SUBNET,IP,TYPE[,MAC]… one update of `removed` events (a delta)
+//   relist [SUBNET,IP,TYPE[,MAC]]…  the table after a re-list: the difference to the table
+//                                the probe holds as events, with `reconcile` (lost history)
+//   dump                         the kernel state read back through the Netlink module
+// PROBE_PLAIN_ROUTES=1 makes the backend program plain routes instead of nexthop objects.
 //   hold SECONDS                 let the backend's loops run (device recreation, route check)
 //   stop
 
@@ -16,6 +22,7 @@ import FlannelCore
 import Foundation
 import Logging
 import Netlink
+import SubnetManager
 
 LoggingSystem.bootstrap { _ in ProbeLogHandler() }
 
@@ -37,8 +44,10 @@ do {
     publicIP: arguments.count > 5 ? IPv4Address(arguments[5]) ?? address : address, mtu: link.mtu)
   let network = try NetworkConfig.parse(
     #"{"Network":"\#(arguments[3])","Backend":\#(arguments[4])}"#)
+  // PROBE_PLAIN_ROUTES=1: routes as stock programs them, without nexthop objects.
   let context = BackendContext(
-    external: external, network: network, logger: Logger(label: "backend-probe"))
+    external: external, network: network, logger: Logger(label: "backend-probe"),
+    routeNexthops: ProcessInfo.processInfo.environment["PROBE_PLAIN_ROUTES"] != "1")
   backend =
     arguments[1] == "vxlan"
     ? try VXLANBackend(context: context) : try HostGWBackend(context: context)
@@ -63,7 +72,22 @@ struct ProbeError: Error, CustomStringConvertible {
   let description: String
 }
 
-var ownAddress: IPv4Address?
+/// What the probe has told the backend so far (for `relist`).
+var known = LeaseTable()
+
+@MainActor func update(_ events: [LeaseEvent], reconcile: Bool = false) async {
+  for event in events {
+    switch event {
+    case .added(let lease): known.insert(lease)
+    case .removed(let lease): known.remove(lease.subnet)
+    }
+  }
+  await backend.apply(
+    LeaseUpdate(
+      events: events, leaseCount: known.count, ownLease: nil, ownLeaseChanged: false,
+      reconcile: reconcile))
+}
+
 while let line = readLine() {
   let words = line.split(separator: " ").map(String.init)
   guard let verb = words.first else { continue }
@@ -86,11 +110,25 @@ while let line = readLine() {
       try await backend.configure(ownLease: own)
     case "apply":
       let table = LeaseTable(try words.dropFirst().map(lease))
+      known = table
       if let vxlan = backend as? VXLANBackend {
         await vxlan.apply(table: table)
       } else if let hostGW = backend as? HostGWBackend {
         await hostGW.apply(table: table)
       }
+    case "add":
+      await update(try words.dropFirst().map { .added(try lease($0)) })
+    case "remove":
+      await update(try words.dropFirst().map { .removed(try lease($0)) })
+    case "relist":
+      let fresh = LeaseTable(try words.dropFirst().map(lease))
+      var events: [LeaseEvent] = known.leases.filter { fresh[$0.subnet] == nil }.map {
+        .removed($0)
+      }
+      events += fresh.leases.filter { known[$0.subnet] != $0 }.map { .added($0) }
+      await update(events, reconcile: true)
+    case "dump":
+      result = try KernelDump.read(deviceName: arguments[1] == "vxlan" ? "flannel.1" : nil)
     case "hold":
       try await Task.sleep(for: .seconds(Double(words.count > 1 ? words[1] : "1") ?? 1))
     case "stop":

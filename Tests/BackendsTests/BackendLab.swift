@@ -22,12 +22,15 @@ struct BackendLab {
   }
 
   /// Runs a whole script; returns answers ({"ok"}/{"error"}) and log lines separately.
+  /// `plainRoutes`: the backend programs plain routes instead of nexthop objects.
   func run(
     _ type: String, backend: String = #"{"Type":"vxlan"}"#, publicIP: String? = nil,
-    _ lines: [String]
+    plainRoutes: Bool = false, _ lines: [String]
   ) throws -> (answers: [[String: Any]], logs: [String], raw: String) {
+    var environment = ProcessInfo.processInfo.environment
+    if plainRoutes { environment["PROBE_PLAIN_ROUTES"] = "1" }
     let output = try Shell.run(
-      "/usr/sbin/ip", arguments(type, backend, publicIP: publicIP),
+      "/usr/sbin/ip", arguments(type, backend, publicIP: publicIP), environment: environment,
       input: lines.joined(separator: "\n") + "\n")
     var answers: [[String: Any]] = []
     var logs: [String] = []

@@ -51,6 +51,9 @@ import Testing
     #expect(kvs.count == count)
     #expect(Set(kvs.map(\.key)) == Set((0..<count).map { "/many/\($0)" }))
     #expect(kvs.allSatisfy { $0.value == "v" + $0.key.dropFirst("/many/".count) })
+    // In pages (the default reads everything at once): the same keys, at one revision.
+    let (paged, _) = try await f.v3.range(prefix: "/many/", pageSize: 700)
+    #expect(paged.map(\.key) == kvs.map(\.key))
   }
 
   @Test func createIfAbsentOnlyOnce() async throws {

@@ -11,15 +11,19 @@ public actor VXLANBackend: Backend {
   private let context: BackendContext
   private let options: VXLANOptions
   private let socket: NetlinkSocket
+  /// Routes through nexthop objects when the kernel has them (`Nexthop` says why).
+  private let nexthops: Bool
   private var logger: Logger { context.logger }
 
   /// The MAC published in our lease; a recreated device gets it again.
   private var vtepMAC: MACAddress?
   private var deviceIndex: Int?
   private var ownLease: Lease?
-  /// nil until the first update: reconciling against an empty table would delete every
+  /// The peers the lease table asks for, by subnet; the kernel follows it.
+  private var peers = PeerIndex<VXLANPeer>()
+  /// False until the first update: reconciling against an empty table would delete every
   /// entry a previous run left (the restart must not change a single one).
-  private var table: LeaseTable?
+  private var synced = false
   private var remote = RemoteLeases(backendType: "vxlan")
   /// Subnets whose entries failed; the retry loop tries again while it is not empty.
   private var failed: Set<IPv4Network> = []
@@ -29,12 +33,16 @@ public actor VXLANBackend: Backend {
   private var stopped = false
 
   static let retryInterval: Duration = .seconds(5)
+  /// The slow full reconcile that repairs entries somebody else deleted or changed; events
+  /// touch only their own subnet's entries in between.
+  static let resyncInterval: Duration = .seconds(300)
 
   /// Reads the Backend options and opens a netlink socket in the caller's namespace.
   public init(context: BackendContext) throws {
     self.context = context
     self.options = try VXLANOptions(context.network.backend, portOverride: context.portOverride)
     self.socket = try NetlinkSocket()
+    self.nexthops = context.routeNexthops && socket.supportsNexthops
   }
 
   public var deviceName: String { options.deviceName }
@@ -45,6 +53,9 @@ public actor VXLANBackend: Backend {
   public func prepare() async throws -> BackendLeaseAttributes {
     let link = try ensureDevice()
     startMonitor()
+    logger.info(
+      "vxlan: \(nexthops ? "routes through one nexthop object per lease" : "plain routes (the kernel has no nexthop objects)")"
+    )
     return BackendLeaseAttributes(
       backendType: "vxlan",
       backendData: .object([
@@ -56,25 +67,38 @@ public actor VXLANBackend: Backend {
 
   public func configure(ownLease: Lease) async throws {
     self.ownLease = ownLease
+    remote.ownSubnet = ownLease.subnet
+    _ = peers.remove(ownLease.subnet)
     guard let device = deviceIndex else { throw VXLANBackendError("configure before prepare") }
     try ensureAddress(device: device, lease: ownLease)
     sync()
     if loops.isEmpty {
       loops.append(periodicTask(every: Self.retryInterval) { [weak self] in await self?.retry() })
+      loops.append(periodicTask(every: Self.resyncInterval) { [weak self] in await self?.sync() })
     }
   }
 
+  /// Each event changes only its own subnet's entries; the first update and a re-list after
+  /// lost history reconcile the whole table against the kernel.
   public func apply(_ update: LeaseUpdate) async {
-    if update.ownLeaseChanged, let own = update.ownLease, own.subnet != ownLease?.subnet {
-      do { try await configure(ownLease: own) } catch { logger.error("\(error)") }
+    var changes: [PeerIndex<VXLANPeer>.Change] = []
+    for event in update.events {
+      if let change = peers.apply(event, make: peer(for:)) { changes.append(change) }
     }
-    apply(table: update.table)
+    if update.reconcile || !synced {
+      synced = true
+      sync()
+    } else if !changes.isEmpty {
+      applyDelta(changes)
+    }
   }
 
-  /// Programs the kernel for `table` (all leases; ours and other types are skipped). The
-  /// same as `apply(_:)` without a LeaseUpdate, for callers that hold a table.
+  /// Programs the kernel for `table` as a whole (ours and other types are skipped), as a
+  /// first update or a re-list does: for callers that hold a table (the tests' probe).
   public func apply(table: LeaseTable) {
-    self.table = table
+    peers = PeerIndex()
+    for lease in table.leases { _ = peers.apply(.added(lease), make: peer(for:)) }
+    synced = true
     sync()
   }
 
@@ -136,20 +160,46 @@ public actor VXLANBackend: Backend {
 
   // MARK: - entries
 
-  private func sync() {
-    guard let device = deviceIndex, let table, !stopped else { return }
-    let peers = remote.select(table, own: ownLease?.subnet, logger: logger).compactMap { lease in
-      guard var peer = VXLANPeer(lease) else {
-        logger.warning("Ignoring subnet \(lease.subnet): no VtepMAC in its BackendData")
-        return nil as VXLANPeer?
-      }
-      peer.direct = options.directRouting && isOnLink(peer.publicIP)
-      return peer
+  /// What `lease` becomes in the kernel; nil when it is not a usable remote vxlan lease.
+  private func peer(for lease: Lease) -> VXLANPeer? {
+    guard remote.accepts(lease, logger: logger) else { return nil }
+    guard var peer = VXLANPeer(lease) else {
+      logger.warning("Ignoring subnet \(lease.subnet): no VtepMAC in its BackendData")
+      return nil
     }
+    peer.direct = options.directRouting && isOnLink(peer.publicIP)
+    return peer
+  }
+
+  /// The full reconcile: every peer against everything the kernel holds on the device.
+  private func sync() {
+    guard let device = deviceIndex, synced, !stopped else { return }
     failed = VXLANReconciler(
       socket: socket, device: device, deviceName: deviceName, network: context.network.network,
-      directRouting: options.directRouting, logger: logger
-    ).sync(peers)
+      directRouting: options.directRouting, nexthops: nexthops, logger: logger
+    ).sync(peers.peers)
+  }
+
+  /// Exactly the entries of the subnets that changed, in one netlink batch.
+  private func applyDelta(_ changes: [PeerIndex<VXLANPeer>.Change]) {
+    guard let device = deviceIndex, !stopped, !recreating else { return }
+    let entries = VXLANPeerChanges(socket: socket, device: device, nexthops: nexthops)
+    var installing: [VXLANPeer] = []
+    let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
+      for change in changes {
+        if let new = change.new {
+          entries.replace(change.old, with: new, into: batch)
+          installing.append(new)
+        } else if let old = change.old {
+          entries.remove(old, into: batch)
+          logger.info("Removed subnet \(old.subnet) via \(old.publicIP)")
+        }
+      }
+    }
+    let failures = VXLANBatchOutcome(batch: batch, changes: entries, logger: logger)
+      .settle(installing: installing, peers: peers.peers)
+    VXLANBatchOutcome.logInstalled(installing, failed: failures, logger: logger)
+    failed.formUnion(failures)
   }
 
   /// DirectRouting: the peer is reachable without a gateway (same L2 network).

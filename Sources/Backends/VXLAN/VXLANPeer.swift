@@ -12,6 +12,10 @@ struct VXLANPeer: Equatable {
 
   var gatewayAddress: IPv4Address { subnet.address }
 
+  /// The id of this peer's nexthop object: the subnet's network address, unique among
+  /// leases (their subnets do not overlap) and recognisable as ours (inside the Network).
+  var nexthopID: UInt32 { subnet.address.value }
+
   /// nil when BackendData has no usable VtepMAC.
   init?(_ lease: Lease) {
     guard let text = lease.attrs.backendData?[caseInsensitive: "VtepMAC"]?.stringValue,

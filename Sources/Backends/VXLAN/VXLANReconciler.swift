@@ -2,9 +2,10 @@ import FlannelCore
 import Logging
 import Netlink
 
-/// Brings the kernel's entries on `flannel.<VNI>` in line with the remote leases: removes
+/// Brings the kernel's entries on `flannel.<VNI>` in line with all remote peers: removes
 /// entries of leases that are gone, adds what is missing, and leaves correct entries
-/// untouched so that a restart or a resync never flaps a working path.
+/// untouched so that a restart or a resync never flaps a working path. The kernel's state is
+/// read once and indexed by destination; the changes go out as one netlink batch.
 struct VXLANReconciler {
   let socket: NetlinkSocket
   let device: Int
@@ -12,6 +13,8 @@ struct VXLANReconciler {
   /// Direct routes are ours only inside the flannel Network and only with DirectRouting.
   let network: IPv4Network
   let directRouting: Bool
+  /// Routes through nexthop objects (else plain routes).
+  let nexthops: Bool
   let logger: Logger
 
   private struct FDBKey: Hashable {
@@ -20,64 +23,90 @@ struct VXLANReconciler {
   }
 
   /// Returns the subnets whose entries could not be installed (to retry later).
-  func sync(_ peers: [VXLANPeer]) -> Set<IPv4Network> {
+  func sync(_ peers: [IPv4Network: VXLANPeer]) -> Set<IPv4Network> {
+    let started = ContinuousClock.now
     let routes: [Route]
     let neighbours: [Neighbour]
     let fdb: [FDBEntry]
+    let objects: [Nexthop]
     do {
       routes = try socket.routes()
+      objects = nexthops ? try socket.nexthops() : []
       neighbours = try socket.neighbours(linkIndex: device).filter(\.isPermanent)
       fdb = try socket.fdbEntries(linkIndex: device).filter { $0.destination != nil }
     } catch {
       logger.error("Failed to read the kernel state of \(deviceName): \(error)")
-      return Set(peers.map(\.subnet))
+      return Set(peers.keys)
     }
-    removeStale(peers, routes: routes, neighbours: neighbours, fdb: fdb)
-
-    var failed: Set<IPv4Network> = []
+    let read = ContinuousClock.now
+    var routesByDestination: [IPv4Network: [Route]] = [:]
+    for route in routes { routesByDestination[route.destination, default: []].append(route) }
     let neighbourMACs = Dictionary(
       neighbours.map { ($0.ip, $0.mac) }, uniquingKeysWith: { first, _ in first })
     let fdbPairs = Set(fdb.map { FDBKey(mac: $0.mac, destination: $0.destination) })
-    for peer in peers {
-      let current = routes.filter { $0.destination == peer.subnet }
-      let routeOK = current.count == 1 && matches(current[0], peer)
-      if peer.direct {
-        if !routeOK && !install(peer, steps: [routeStep(peer)]) { failed.insert(peer.subnet) }
-        continue
+
+    let changes = VXLANPeerChanges(socket: socket, device: device, nexthops: nexthops)
+    var installed: [VXLANPeer] = []
+    let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
+      removeStale(peers, routes: routes, neighbours: neighbours, fdb: fdb, into: batch)
+      removeStale(peers, nexthops: objects, into: batch)
+      for peer in peers.values {
+        let current = routesByDestination[peer.subnet] ?? []
+        let routeOK = current.count == 1 && matches(current[0], peer)
+        let neighbourOK = peer.direct || neighbourMACs[peer.gatewayAddress] == .some(peer.vtepMAC)
+        let fdbOK =
+          peer.direct || fdbPairs.contains(FDBKey(mac: peer.vtepMAC, destination: peer.publicIP))
+        guard !(routeOK && neighbourOK && fdbOK) else { continue }
+        changes.install(peer, into: batch)
+        installed.append(peer)
       }
-      var steps: [Step] = []
-      if neighbourMACs[peer.gatewayAddress] != .some(peer.vtepMAC) {
-        steps.append(neighbourStep(peer))
-      }
-      if !fdbPairs.contains(FDBKey(mac: peer.vtepMAC, destination: peer.publicIP)) {
-        steps.append(fdbStep(peer))
-      }
-      if !routeOK { steps.append(routeStep(peer)) }
-      if !install(peer, steps: steps) { failed.insert(peer.subnet) }
     }
+    let failed = VXLANBatchOutcome(batch: batch, changes: changes, logger: logger)
+      .settle(installing: installed, peers: peers)
+    let done = ContinuousClock.now
+    VXLANBatchOutcome.logInstalled(
+      installed, failed: failed, logger: logger,
+      timing:
+        " in \(done - started) (kernel state of \(routes.count) routes, \(neighbours.count) neighbours, \(fdb.count) FDB entries read in \(read - started); \(batch.sent) changes sent)"
+    )
     return failed
   }
 
-  /// Deletes what belongs to no current lease. Each failure is only logged.
+  /// Deletes what belongs to no current peer. Each failure is only logged.
   private func removeStale(
-    _ peers: [VXLANPeer], routes: [Route], neighbours: [Neighbour], fdb: [FDBEntry]
+    _ peers: [IPv4Network: VXLANPeer], routes: [Route], neighbours: [Neighbour],
+    fdb: [FDBEntry], into batch: NetlinkBatch<VXLANEntryTag>
   ) {
-    let bySubnet = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { $1 })
     for route in routes where isOurs(route) {
-      if let peer = bySubnet[route.destination], matches(route, peer) { continue }
-      logged("delete stale route") { try socket.deleteRoute(route) }
+      if let peer = peers[route.destination], matches(route, peer) { continue }
+      batch.add(socket.deleteRouteChange(route), tag: .removal(nil))
     }
-    let encapsulated = peers.filter { !$0.direct }
-    let wantedNeighbours = Set(encapsulated.map(\.gatewayAddress))
+    var wantedNeighbours: Set<IPv4Address> = []
+    var wantedFDB: Set<FDBKey> = []
+    for peer in peers.values where !peer.direct {
+      wantedNeighbours.insert(peer.gatewayAddress)
+      wantedFDB.insert(FDBKey(mac: peer.vtepMAC, destination: peer.publicIP))
+    }
     for neighbour in neighbours where !wantedNeighbours.contains(neighbour.ip) {
-      logged("delete stale neighbour") {
-        try socket.deleteNeighbour(ip: neighbour.ip, linkIndex: device)
-      }
+      batch.add(
+        socket.deleteNeighbourChange(ip: neighbour.ip, linkIndex: device), tag: .removal(nil))
     }
-    let wantedFDB = Set(encapsulated.map { FDBKey(mac: $0.vtepMAC, destination: $0.publicIP) })
     for entry in fdb
     where !wantedFDB.contains(FDBKey(mac: entry.mac, destination: entry.destination)) {
-      logged("delete stale fdb entry") { try socket.deleteFDB(entry) }
+      batch.add(socket.deleteFDBChange(entry), tag: .removal(nil))
+    }
+  }
+
+  /// Nexthop objects with an id of ours (an address inside the Network, `VXLANPeer.nexthopID`)
+  /// that no peer uses (a lease gone while we were not running).
+  private func removeStale(
+    _ peers: [IPv4Network: VXLANPeer], nexthops: [Nexthop], into batch: NetlinkBatch<VXLANEntryTag>
+  ) {
+    guard !nexthops.isEmpty else { return }
+    let wanted = Set(peers.values.filter { !$0.direct }.map(\.nexthopID))
+    for object in nexthops
+    where network.contains(IPv4Address(object.id)) && !wanted.contains(object.id) {
+      batch.add(socket.deleteNexthopChange(id: object.id), tag: .removal(nil))
     }
   }
 
@@ -87,60 +116,9 @@ struct VXLANReconciler {
   }
 
   private func matches(_ route: Route, _ peer: VXLANPeer) -> Bool {
+    // Either form (plain route or through a nexthop object) forwards the same: a route left
+    // by stock flanneld or an older version is kept, not flapped.
     if peer.direct { return route.gateway == peer.publicIP && route.outputIndex != device }
     return route.gateway == peer.gatewayAddress && route.outputIndex == device && route.onlink
-  }
-
-  /// One kernel change of a lease and how to take it back.
-  private struct Step {
-    let apply: () throws -> Void
-    let undo: () throws -> Void
-  }
-
-  private func neighbourStep(_ peer: VXLANPeer) -> Step {
-    Step(
-      apply: { try socket.replaceNeighbour(peer.neighbour(device: device)) },
-      undo: { () throws(NetlinkError) in
-        try socket.deleteNeighbour(ip: peer.gatewayAddress, linkIndex: device)
-      })
-  }
-
-  private func fdbStep(_ peer: VXLANPeer) -> Step {
-    Step(
-      apply: { try socket.replaceFDB(peer.fdb(device: device)) },
-      undo: { try socket.deleteFDB(peer.fdb(device: device)) })
-  }
-
-  private func routeStep(_ peer: VXLANPeer) -> Step {
-    Step(
-      apply: { try socket.replaceRoute(peer.route(device: device)) },
-      undo: { try socket.deleteRoute(peer.route(device: device)) })
-  }
-
-  /// Applies the steps in order (neighbour, FDB, route: the route last so the kernel never
-  /// has to resolve G); on a failure undoes the steps already taken, newest first.
-  private func install(_ peer: VXLANPeer, steps: [Step]) -> Bool {
-    var done: [Step] = []
-    for step in steps {
-      do {
-        try step.apply()
-        done.append(step)
-      } catch {
-        logger.error(
-          "Failed to program subnet \(peer.subnet) (public IP \(peer.publicIP)); will retry: \(error)"
-        )
-        for taken in done.reversed() { logged("roll back") { try taken.undo() } }
-        return false
-      }
-    }
-    if !steps.isEmpty {
-      logger.info(
-        "Programmed subnet \(peer.subnet) via \(peer.publicIP)\(peer.direct ? " (direct)" : "")")
-    }
-    return true
-  }
-
-  private func logged(_ what: String, _ body: () throws -> Void) {
-    do { try body() } catch { logger.warning("\(what): \(error)") }
   }
 }

@@ -9,6 +9,10 @@
 /// mallopt(M_ARENA_MAX, n): cap the number of malloc arenas. Returns 1 on success.
 int flannel_set_malloc_arena_max(int n);
 
+/// malloc_trim(0): hands the free pages of the heap back to the kernel. Returns 1 when some
+/// memory was released.
+int flannel_malloc_trim(void);
+
 /// eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC) when nonblocking != 0, else EFD_CLOEXEC only.
 /// Returns the fd or -1 with errno set.
 int flannel_eventfd(unsigned int initval, int nonblocking);

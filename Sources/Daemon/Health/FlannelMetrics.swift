@@ -25,6 +25,8 @@ public final class FlannelMetrics: Sendable {
   let udpOffloadPackets: MetricsRegistry.Family
   let udpOffloadActive: MetricsRegistry.Family
   let udpOffloadsDisabled: MetricsRegistry.Family
+  let udpRouteGeneration: MetricsRegistry.Family
+  let udpRoutes: MetricsRegistry.Family
 
   public init(registry: MetricsRegistry = MetricsRegistry()) {
     self.registry = registry
@@ -85,6 +87,19 @@ public final class FlannelMetrics: Sendable {
     udpOffloadsDisabled = registry.counter(
       "flannel_udp_offloads_disabled_total",
       help: "Times a udp offload turned itself off because the kernel refused it (see the log).")
+    udpRouteGeneration = registry.gauge(
+      "flannel_udp_route_table_generation",
+      help:
+        "Route tables the udp backend handed to its forwarders: it moves when a lease event has reached the data plane."
+    )
+    udpRoutes = registry.gauge(
+      "flannel_udp_route_table_routes",
+      help: "Routes (other nodes' subnets) in the udp forwarders' current table.")
+  }
+
+  public func update(udpRouteTableGeneration generation: UInt64, routes: Int) {
+    udpRouteGeneration.set(Double(generation))
+    udpRoutes.set(Double(routes))
   }
 
   /// The current own lease (nil: none yet, or lost).

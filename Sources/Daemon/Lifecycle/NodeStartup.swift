@@ -1,4 +1,5 @@
 import Backends
+import CSystemShims
 import DataPlane
 import Etcd
 import FlannelCore
@@ -139,8 +140,12 @@ struct NodeStartup: Sendable {
         written = writeSubnetFile(network: config.network, subnet: own.subnet, mtu: attributes.mtu)
       }
       await backend.apply(update)
+      // A listing and a full reconcile leave megabytes of parsed JSON and netlink messages
+      // freed but resident (5,000 vxlan leases: RSS 33.0 → 31.5 MiB); events leave next to
+      // nothing.
+      if update.reconcile { _ = flannel_malloc_trim() }
       metrics.update(lease: update.ownLease)
-      metrics.update(leasesKnown: update.table.count)
+      metrics.update(leasesKnown: update.leaseCount)
       metrics.update(stats: await manager.stats)
     }
     // SIGTERM/SIGINT: stop loops; kernel state and iptables rules stay (stock ≥ v0.9).
@@ -178,6 +183,8 @@ struct NodeStartup: Sendable {
     guard let udp = backend as? UDPBackend else { return }
     let metrics = self.metrics
     metrics.registry.onScrape {
+      let table = udp.routeTable()
+      metrics.update(udpRouteTableGeneration: table.generation, routes: table.routes)
       guard let snapshot = udp.dataPlaneSnapshot() else { return }
       metrics.update(
         dataPlane: DataPlaneCounters(udpWorkers: snapshot.workers, offloads: snapshot.offloads))
