@@ -317,6 +317,9 @@ for i in $(seq $N); do
     "$(latencies "$i" /healthz)" "$(latencies "$i" /metrics)" \
     "$(events "$i")"
 done
+echo "RSS: median VmRSS of 5 looks in 1 s; fds: fewest open descriptors of those looks. Probes:"
+echo "a new connection per request, latency from connect to the whole answer; miss: no 200 within"
+echo "1 s (/healthz) or 5 s (/metrics). events: lease events (Subnet added/removed) it logged."
 jq -r '"lease churn: \(.adds) added, \(.changes) changed, \(.deletes) deleted; \(.retried_ops) operations retried after etcd came back (\(.failed_attempts) failed attempts, longest \(.longest_retry_s) s); \(.fake_leases_at_end) fake leases at the end"' "$LAB_DIR/churn.json"
 which="end sample is"
 [ "$KILL_AT" -ge $MINUTE ] || which="1m and end samples are"
