@@ -17,7 +17,7 @@ public struct Route: Equatable, Sendable {
     self.port = port
   }
 
-  var mask: UInt32 { prefixLength == 0 ? 0 : UInt32.max << UInt32(32 - prefixLength) }
+  public var mask: UInt32 { prefixLength == 0 ? 0 : UInt32.max << UInt32(32 - prefixLength) }
 }
 
 /// An immutable subnet → next-hop table, built once by the control plane and swapped into a
@@ -47,7 +47,7 @@ public final class RouteSnapshot: @unchecked Sendable {
 
   /// Builds the table. Duplicate networks keep the last entry (like flannel's SET_ROUTE, which
   /// replaces the next hop of an existing identical subnet). Host bits of `network` are ignored.
-  public init(_ input: [Route]) {
+  public convenience init(_ input: [Route]) {
     var byNetwork: [UInt64: Route] = [:]
     var order: [UInt64] = []
     for var route in input where (0...32).contains(route.prefixLength) {
@@ -55,10 +55,24 @@ public final class RouteSnapshot: @unchecked Sendable {
       let key = UInt64(route.network) << 8 | UInt64(route.prefixLength)
       if byNetwork.updateValue(route, forKey: key) == nil { order.append(key) }
     }
-    let sorted = order.map { byNetwork[$0]! }.sorted {
-      $0.prefixLength != $1.prefixLength
-        ? $0.prefixLength > $1.prefixLength : $0.network < $1.network
-    }
+    let sorted = order.map { byNetwork[$0]! }.sorted(by: Self.precedes)
+    self.init(ordered: sorted, nextHops: sorted.map(OrderedRoutes.nextHopKey).sorted())
+  }
+
+  /// The snapshot of `table`.
+  public convenience init(_ table: OrderedRoutes) {
+    self.init(ordered: table.routes, nextHops: table.nextHops)
+  }
+
+  /// The order lookups scan in: longest prefix first, then by network.
+  public static func precedes(_ a: Route, _ b: Route) -> Bool {
+    a.prefixLength != b.prefixLength ? a.prefixLength > b.prefixLength : a.network < b.network
+  }
+
+  /// Builds the table from routes already in `precedes` order, each network once with its
+  /// host bits clear, and their next-hop keys sorted (`OrderedRoutes` keeps both so): O(N)
+  /// copies, no sorting.
+  init(ordered sorted: [Route], nextHops keys: [UInt64]) {
     routes = sorted
     count = sorted.count
     networks = .allocate(capacity: max(count, 1))
@@ -75,8 +89,7 @@ public final class RouteSnapshot: @unchecked Sendable {
     fastIndex.initialize(repeating: -1, count: 256)
     // Paint each route over the third octets it covers, shortest prefix first, so a longer
     // prefix overwrites a shorter one (longest match); then mark the octets that hold a
-    // route longer than /24 for a scan. One pass over the routes (a table of 20,000 leases is
-    // rebuilt for every lease event).
+    // route longer than /24 for a scan. One pass over the routes.
     for index in sorted.indices.reversed() {
       let route = sorted[index]
       if route.prefixLength <= 16 {
@@ -94,10 +107,14 @@ public final class RouteSnapshot: @unchecked Sendable {
       fastIndex[Int(route.network >> 8 & 0xff)] = -2
     }
 
-    let keys = Set(sorted.map { UInt64($0.nextHop) << 16 | UInt64($0.port) }).sorted()
-    sourceCount = keys.count
+    // Next hops, unique, for the source check.
     sources = .allocate(capacity: max(keys.count, 1))
-    for (i, key) in keys.enumerated() { sources[i] = key }
+    var unique = 0
+    for key in keys where unique == 0 || sources[unique - 1] != key {
+      sources[unique] = key
+      unique += 1
+    }
+    sourceCount = unique
   }
 
   /// The same from plain tuples (network and next hop in host byte order).
@@ -118,13 +135,23 @@ public final class RouteSnapshot: @unchecked Sendable {
     sources.deallocate()
   }
 
-  /// The /16 holding the most routes of prefix 16…32; 0 when there is none (harmless: the fast
-  /// table then still answers correctly for 0.0.x.x).
+  /// The /16 holding the most routes of prefix 16…32 (the lowest of equals); 0 when there is
+  /// none (harmless: the fast table then still answers correctly for 0.0.x.x). Routes of one
+  /// prefix length are sorted by network, so one /16's routes of that length are a run: one
+  /// dictionary update per run, not per route.
   private static func busiestSlash16(_ routes: [Route]) -> UInt32 {
     var counts: [UInt32: Int] = [:]
+    var run: (key: UInt32, length: Int, count: Int)? = nil
     for route in routes where route.prefixLength >= 16 {
-      counts[route.network & 0xffff_0000, default: 0] += 1
+      let key = route.network & 0xffff_0000
+      if let current = run, current.key == key, current.length == route.prefixLength {
+        run!.count += 1
+        continue
+      }
+      if let done = run { counts[done.key, default: 0] += done.count }
+      run = (key, route.prefixLength, 1)
     }
+    if let done = run { counts[done.key, default: 0] += done.count }
     return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? 0
   }
 

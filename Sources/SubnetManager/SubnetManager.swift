@@ -56,11 +56,11 @@ public actor SubnetManager {
     let events = replaceTable(with: listing)
     displaced = nil  // the first table is published whole
     watchCursor = listing.cursor
+    for event in events { log(event, quietly: true) }
+    publish(events: events, ownLeaseChanged: true, reconcile: true)
     logger.info(
       "Synced \(leaseCount) leases of other nodes through etcd \(registry.apiName) in \(ContinuousClock.now - started)"
     )
-    for event in events { log(event, quietly: true) }
-    publish(events: events, ownLeaseChanged: true, reconcile: true)
     scheduleRenewal()
     watchTask = Task { await self.watchLoop() }
     return lease

@@ -12,25 +12,31 @@ public struct HealthServerError: Error, Sendable, CustomStringConvertible {
 
 /// The `-healthz-ip:-healthz-port` listener: `/healthz`, `/readyz` and `/metrics`.
 ///
-/// A blocking socket served by one thread of its own (never the Swift concurrency pool);
-/// GET and HEAD only, one request per connection, 2 s socket timeouts so a stuck client
-/// cannot hold the probe endpoints for long.
+/// A non-blocking socket served by one poll(2) loop on a thread of its own, never the Swift
+/// concurrency pool (HealthListenerLoop). Connections are served concurrently within
+/// `HealthServerLimits` — a connection cap that closes the longest-idle one to let a new one
+/// in, a 5 s deadline and an 8 KiB bound per request, HTTP/1.1 keep-alive for scrapers — so
+/// idle or dribbling clients cannot starve a liveness probe.
 public final class HealthServer: Sendable {
   /// "ip:port" as bound (port resolved when 0 was asked for).
   public let address: String
   public let port: Int
+  public let limits: HealthServerLimits
   private let listener: Int32
   private let routes: HealthRoutes
-  private let readyFlag = Atomic<Bool>(false)
-  private let stopping = Atomic<Bool>(false)
+  private let readiness = HealthReadiness()
+  private let mailbox: HealthLoopMailbox
   private let started = Atomic<Bool>(false)
+  private let stopped = Atomic<Bool>(false)
   private let finished = DispatchSemaphore(value: 0)
 
-  /// Binds and listens at once, so a busy port fails startup rather than a later thread.
+  /// Binds and listens at once, so a busy port fails startup rather than a later thread;
+  /// connections wait in the backlog until `start()`.
   /// `metrics` renders the `/metrics` body (e.g. `registry.render`); nil leaves it 404.
-  public init(ip: String, port: Int, metrics: (@Sendable () -> String)? = nil)
-    throws(HealthServerError)
-  {
+  public init(
+    ip: String, port: Int, metrics: (@Sendable () -> String)? = nil,
+    limits: HealthServerLimits = .init()
+  ) throws(HealthServerError) {
     let host = ip.isEmpty ? "0.0.0.0" : ip
     var v4 = sockaddr_in()
     var v6 = sockaddr_in6()
@@ -47,6 +53,9 @@ public final class HealthServer: Sendable {
       throw HealthServerError("Start healthz server error. invalid -healthz-ip \(ip)")
     }
     let shown = family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    guard (0...65535).contains(port) else {
+      throw HealthServerError("Start healthz server error. listen tcp \(shown): invalid port")
+    }
     let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw HealthServerError("socket: \(Self.lastError())") }
     var one: Int32 = 1
@@ -63,10 +72,18 @@ public final class HealthServer: Sendable {
           bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
         }
       }
-    guard bound == 0, listen(fd, 16) == 0 else {
+    guard bound == 0, listen(fd, Int32(clamping: limits.backlog)) == 0 else {
       let message = Self.lastError()
       close(fd)
       throw HealthServerError("Start healthz server error. listen tcp \(shown): \(message)")
+    }
+    // Accepts until EAGAIN in the loop.
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    do {
+      mailbox = try HealthLoopMailbox()
+    } catch {
+      close(fd)
+      throw error
     }
     var actual = sockaddr_in6()
     var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
@@ -77,83 +94,40 @@ public final class HealthServer: Sendable {
     self.port = Int(UInt16(bigEndian: actual.sin6_port))
     self.address = family == AF_INET6 ? "[\(host)]:\(self.port)" : "\(host):\(self.port)"
     self.listener = fd
+    self.limits = limits
     self.routes = HealthRoutes(metrics: metrics)
   }
 
   /// `/readyz` answers 200 from now on (stock: once the rules are in place and subnet.env is
   /// written).
-  public func markReady(_ ready: Bool = true) {
-    readyFlag.store(ready, ordering: .releasing)
-  }
+  public func markReady(_ ready: Bool = true) { readiness.mark(ready) }
 
-  public var isReady: Bool { readyFlag.load(ordering: .acquiring) }
+  public var isReady: Bool { readiness.isReady }
 
   /// Starts serving on a thread of its own.
   public func start() {
-    guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    let thread = Thread { [self] in
-      serve()
+    guard !stopped.load(ordering: .acquiring),
+      !started.exchange(true, ordering: .acquiringAndReleasing)
+    else { return }
+    let loop = HealthListenerLoop.Parts(
+      listener: listener, limits: limits, routes: routes, readiness: readiness,
+      mailbox: mailbox)
+    let thread = Thread { [finished] in
+      HealthListenerLoop(loop).run()
       finished.signal()
     }
     thread.name = "flanneld-healthz"
     thread.start()
   }
 
-  /// Stops accepting, waits for the serving thread (if started), closes the socket.
+  /// Stops the loop (closing every connection), waits for it, closes the socket: the port is
+  /// free when it returns.
   public func stop() {
-    guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    shutdown(listener, Int32(SHUT_RDWR))
+    guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    mailbox.requestStop()
     if started.load(ordering: .acquiring) { finished.wait() }
+    mailbox.close()
     close(listener)
-  }
-
-  private func serve() {
-    while !stopping.load(ordering: .acquiring) {
-      let connection = accept(listener, nil, nil)
-      if connection < 0 {
-        if errno == EINTR || errno == ECONNABORTED { continue }
-        return
-      }
-      handle(connection)
-      close(connection)
-    }
-  }
-
-  private func handle(_ fd: Int32) {
-    var timeout = timeval(tv_sec: 2, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var head: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 2048)
-    while head.count < 8192 && !Self.hasBlankLine(head) {
-      let count = read(fd, &chunk, chunk.count)
-      if count <= 0 { break }
-      head += chunk[..<count]
-    }
-    let response: HTTPExchange.Response
-    var includeBody = true
-    if let request = HTTPExchange.parse(head: head) {
-      response = routes.respond(to: request, ready: isReady)
-      includeBody = request.method != "HEAD"
-    } else {
-      response = .init(status: 400, body: "400 Bad Request")
-    }
-    let bytes = response.serialized(includeBody: includeBody)
-    var sent = 0
-    while sent < bytes.count {
-      let n = bytes[sent...].withUnsafeBytes {
-        send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-      }
-      if n <= 0 { return }
-      sent += n
-    }
-  }
-
-  static func hasBlankLine(_ bytes: [UInt8]) -> Bool {
-    let crlf: [UInt8] = [13, 10, 13, 10]
-    guard bytes.count >= 4 else { return false }
-    for i in 0...(bytes.count - 4) where bytes[i..<i + 4].elementsEqual(crlf) { return true }
-    return bytes.count >= 2 && bytes.suffix(2).elementsEqual([10, 10])
   }
 
   static func lastError() -> String { String(cString: strerror(errno)) }
