@@ -35,6 +35,8 @@ Scripts/offload-check.sh --both-on "$FLANNELD_BINARY"
 
 echo "== the demo (README's first command), udp backend"
 Scripts/demo.sh --backend udp
+echo "== soak, 120 s (udp, 3 hosts: traffic, lease churn 20/s, etcd down twice, a SIGKILL, probes hammered)"
+FLANNELD_BINARY="$(Scripts/build-release.sh 2>/dev/null)" Scripts/soak.sh --seconds 120
 echo "== Scripts/bench.sh --quick (fails only if our udp backend forwards nothing)"
 FLANNELD_BINARY="$(Scripts/build-release.sh 2>/dev/null)" Scripts/bench.sh --quick \
   --arms vxlan,baseline,udp --out "${TMPDIR:-/tmp}/swift-flannel-bench"

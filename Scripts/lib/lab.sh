@@ -70,7 +70,9 @@ lab_wait() {
   done
 }
 
-# lab_etcd NAMESPACE: a local etcd on 127.0.0.1:2379 inside NAMESPACE (v2 API enabled).
+# lab_etcd NAMESPACE: a local etcd on 127.0.0.1:2379 inside NAMESPACE (v2 API enabled); its
+# PID is left in LAB_ETCD_PID. Called again after lab_etcd_stop, it starts etcd on the same data
+# dir and ports: the keys, revisions and etcd leases are all still there.
 lab_etcd() {
   local ns=$1
   ip netns exec "$ns" etcd --name lab --data-dir "$LAB_DIR/etcd-$ns" \
@@ -78,9 +80,17 @@ lab_etcd() {
     --advertise-client-urls http://127.0.0.1:2379 \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster lab=http://127.0.0.1:2380 --enable-v2=true --log-level error \
-    >"$LAB_DIR/etcd-$ns.log" 2>&1 &
-  LAB_PIDS+=("$!")
+    >>"$LAB_DIR/etcd-$ns.log" 2>&1 &
+  LAB_ETCD_PID=$!
+  LAB_PIDS+=("$LAB_ETCD_PID")
   lab_wait 30 "etcd in $ns" ip netns exec "$ns" curl -sf http://127.0.0.1:2379/health
+}
+
+# lab_etcd_stop: SIGTERM the etcd lab_etcd started last and reap it (its data dir stays).
+lab_etcd_stop() {
+  kill -TERM "$LAB_ETCD_PID" 2>/dev/null || true
+  wait "$LAB_ETCD_PID" 2>/dev/null || true
+  lab_forget_pid "$LAB_ETCD_PID"
 }
 
 # lab_flanneld NAMESPACE NAME ARGS...: start flanneld in NAMESPACE, log to $LAB_DIR/NAME.log;
