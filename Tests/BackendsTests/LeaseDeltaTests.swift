@@ -236,7 +236,7 @@ import Testing
   @Test(arguments: ["vxlan", "host-gw"], [false, true])
   func relistConvergesToAFreshStart(type: String, plain: Bool) throws {
     let backend = type == "vxlan" ? Self.vxlan : Self.hostGW
-    var rng = SplitMix(seed: 7)
+    var rng = SeededGenerator(seed: 7)
     let first = RandomLeases(type: type)
     var second = first
     for _ in 0..<60 { second.step(using: &rng) }
@@ -283,7 +283,7 @@ import Testing
   @Test(arguments: ["vxlan", "host-gw"], [false, true])
   func thousandRandomEventsEndWhereOneFullReconcileDoes(type: String, plain: Bool) throws {
     let backend = type == "vxlan" ? Self.vxlan : Self.hostGW
-    var rng = SplitMix(seed: type == "vxlan" ? 11 : 13)
+    var rng = SeededGenerator(seed: type == "vxlan" ? 11 : 13)
     var leases = RandomLeases(type: type)
     let initial = leases.lines
     var events: [String] = []
@@ -324,7 +324,7 @@ struct RandomLeases {
   func count(of type: String) -> Int { table.values.filter { $0.type == type }.count }
 
   /// One random add, change (PublicIP, VtepMAC or backend type) or remove, as a probe line.
-  mutating func step(using rng: inout SplitMix) -> String {
+  mutating func step(using rng: inout SeededGenerator) -> String {
     let octet = Int.random(in: 20..<80, using: &rng)
     let ip = Int.random(in: 2..<250, using: &rng)
     let mac = Int.random(in: 1..<0xffff, using: &rng)
@@ -336,18 +336,5 @@ struct RandomLeases {
     let other = type == "vxlan" ? "host-gw" : "vxlan"
     table[octet] = (ip, mac, Int.random(in: 0..<10, using: &rng) == 0 ? other : type)
     return "add " + line(octet)
-  }
-}
-
-/// SplitMix64, so a failing sequence is reproducible.
-struct SplitMix: RandomNumberGenerator {
-  private var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
