@@ -10,9 +10,9 @@ public enum GoFlagParser {
     _ arguments: [String], specs: [FlagSpec], environment: [String: String],
     envPrefix: String = "FLANNELD_"
   ) throws(FlagError) -> ParsedFlags {
-    var specByName: [String: FlagSpec] = [:]
-    var values: [String: FlagValue] = [:]
-    var sources: [String: FlagSource] = [:]
+    var specByName: [String: FlagSpec] = .init(minimumCapacity: specs.count)
+    var values: [String: FlagValue] = .init(minimumCapacity: specs.count)
+    var sources: [String: FlagSource] = .init(minimumCapacity: specs.count)
     for spec in specs {
       specByName[spec.name] = spec
       values[spec.name] = defaultValue(of: spec)
@@ -73,12 +73,16 @@ public enum GoFlagParser {
 
     // Stock flanneld (coreos/pkg flagutil.SetFlagsFromEnv): every flag not given on the
     // command line takes a non-empty PREFIX_NAME variable; a refused value is reported and
-    // the flag keeps its default.
+    // the flag keeps its default. Applied in flag-name order, so refusals are reported in
+    // that order (only the flags that have a variable are sorted).
     var environmentErrors: [String] = []
-    for spec in specs.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
-    where sources[spec.name] != .commandLine {
+    let fromEnvironment = specs.compactMap { spec -> (FlagSpec, String, String)? in
+      guard sources[spec.name] != .commandLine else { return nil }
       let key = environmentKey(for: spec.name, prefix: envPrefix)
-      guard let text = environment[key], !text.isEmpty else { continue }
+      guard let text = environment[key], !text.isEmpty else { return nil }
+      return (spec, key, text)
+    }.sorted { $0.0.name.utf8.lexicographicallyPrecedes($1.0.name.utf8) }
+    for (spec, key, text) in fromEnvironment {
       switch convert(text, for: spec, previous: values[spec.name]) {
       case .success(let value):
         values[spec.name] = value
