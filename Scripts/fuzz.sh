@@ -1,88 +1,243 @@
 #!/usr/bin/env bash
-# Fuzzes TCPCoalescer, UDPCoalescer and SuperPacket.split (Fuzz/, libFuzzer +
-# AddressSanitizer): runs of TCP segments and of UDP datagrams built from the input must merge
-# into a super-packet that splits back byte for byte; raw inputs as packets, trains and
-# super-packets must never crash or touch memory outside their exact-size buffers. Fails on a
-# crash (the input is kept in .build-fuzz/) and when no TCP or no UDP super-packet of 2 or
-# more segments was round-trip checked.
-# Usage: Scripts/fuzz.sh [--runs N] [--seed S]   (defaults: 1000000 runs, seed 1)
+# libFuzzer on every parser of input from outside, and (with AddressSanitizer) on the
+# packet split and merge. Each target checks properties, not only "no crash":
+#   packet      TCPCoalescer, UDPCoalescer, SuperPacket.split (Fuzz/Packet): runs of segments
+#               built from the input merge into a super-packet that splits back byte for byte;
+#               raw packets, trains and super-packets never crash or touch memory outside
+#               their exact-size buffers
+#   json        JSONValue.parse / serialized(): parse(serialize(x)) == x, stable bytes
+#   netconfig   NetworkConfig.parse: a config that parses re-serializes to one that parses to
+#               the same config, also with its defaults written out; flannel's bounds hold
+#   lease       LeaseAttrs.decode / json(style:) of both stock layouts, BackendData, VtepMAC
+#   subnetkey   SubnetKey.parse / format round trip (bare, under a prefix, dual-stack)
+#   subnetenv   subnet.env reading (SubnetEnv.variables, previousSubnet) vs rendered()
+#   v2time      etcd v2 expiration parser vs a reference of Go's RFC 3339 rules + timegm
+#   v2response  etcd v2 response and error decoding; generated responses decode exactly
+#   v3watch     etcd v3 watch stream parser: the same messages whatever the chunking
+#   flags       Go-flag parser with flanneld's flags on random argv + FLANNELD_* environment
+# Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
+# a target's round trips never ran. Targets run two at a time; the time of each is printed.
+# Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
+#        (defaults: 1000000 runs per target, seed 1, every target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=1000000
 seed=1
+only=""
+parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--seed S]" >&2; exit 2 ;;
+    --target) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--seed S] [--target NAME]" >&2; exit 2 ;;
   esac
 done
+if [ -n "$only" ] && ! [[ " packet ${parser_targets[*]} " == *" $only "* ]]; then
+  echo "fuzz: unknown target $only; one of: packet ${parser_targets[*]}" >&2
+  exit 2
+fi
 
 out=.build-fuzz
-mkdir -p "$out"
+mkdir -p "$out/modules"
+swiftc_fuzz=(swiftc -O -swift-version 6 -sanitize=fuzzer,address -parse-as-library)
+# The parsers are safe Swift (bounds and overflow checks trap, which libFuzzer reports as a
+# crash); AddressSanitizer would only slow them down (about 2x, mostly in malloc), and their
+# 10^6 runs each must fit the CI budget. The packet code works on raw pointers: it keeps ASan.
+swiftc_parsers=(swiftc -O -swift-version 6 -sanitize=fuzzer -parse-as-library)
+
+# compile LOG COMMAND...: runs a build step; on failure shows its log (without ld.gold's
+# warning about every ASan check symbol it cannot export: noise) and exits.
+compile() {
+  local log=$1
+  shift
+  if ! "$@" 2>"$log"; then
+    grep -v 'Cannot export local symbol' "$log" >&2
+    echo "fuzz: build failed ($log)" >&2
+    return 1
+  fi
+}
+
+# stale OUTPUT FILES...: true when OUTPUT is missing or older than one of FILES (local
+# reruns rebuild only what changed; CI starts from nothing).
+stale() {
+  local output=$1
+  shift
+  [ ! -e "$output" ] || [ -n "$(find "$@" -newer "$output" -print -quit)" ]
+}
+
+# The packet target compiles these DataPlane files into its own module, which works only
+# while the only C module they import is CChecksum (built here from its own module map and
+# source, so the fuzzed checksum is the shipped one: AVX2 where the CPU has it).
 dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,UDPCoalescer,Checksum,VirtioNetHeader,IPv4Packet}.swift)
-# The harness compiles these files into its own module, which works only while the only C
-# module they import is CChecksum (built here from its own module map and source, so that
-# the fuzzed checksum is the shipped one: AVX2 where the CPU has it).
 if grep -n '^import ' "${dataplane[@]}" | grep -v ':import CChecksum$' >&2; then
   echo "fuzz: a DataPlane file under test imports a module; Scripts/fuzz.sh needs -I for it" >&2
   exit 1
 fi
-clang -O2 -fsanitize=address -c Sources/CChecksum/checksum.c -I Sources/CChecksum/include \
-  -o "$out/checksum.o"
-# ld.gold warns about every ASan check symbol it cannot export: noise, dropped.
-if ! swiftc -O -swift-version 6 -sanitize=fuzzer,address -parse-as-library \
-  -module-name FlannelFuzz -I Sources/CChecksum/include Fuzz/*.swift "${dataplane[@]}" \
-  "$out/checksum.o" -o "$out/fuzz-coalescer" 2>"$out/build.log"; then
-  grep -v 'Cannot export local symbol' "$out/build.log" >&2
-  echo "fuzz: build failed" >&2
-  exit 1
-fi
-
-# A fresh corpus each run (reproducible with the fixed seed), started from one input of
-# each kind: a generated TCP run, a raw TCP train, a raw super-packet, a generated UDP run,
-# a raw UDP train.
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-printf '\000\012\001\001\002\012\001\002\003\234\100\024\121\001\002\003\004\001\366\100\000\000\000\000\000\000\000\000\003\022\064\000\000\003\350\005\005\040' \
-  >"$corpus/run"
-printf '\002\027\064\105\000\000\064\000\000\100\000\100\006\000\000\012\001\001\002\012\001\002\002\234\100\024\121\000\000\003\350\001\002\003\004\120\020\001\366\000\000\000\000abcdefghijkl\100\014mnopqrstuvwx' \
-  >"$corpus/train"
-printf '\003\100\000\000\000\000\144\000\024\000\020\000\000\000\001\000\105\000\000\000\000\000\100\000\100\006\000\000\012\001\001\002\012\001\002\002\234\100\024\121\000\000\003\350\001\002\003\004\120\020\001\366\000\000\000\000abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz' \
-  >"$corpus/superpacket"
-
-printf '\004\012\001\001\002\012\001\002\002\234\100\024\265\100\000\100\022\064\001\077\012\000\000\000\000\000\001\002\003\004\005\006\007\010' \
-  >"$corpus/udprun"
-printf '\006\037\050\105\000\000\050\000\001\100\000\100\021\000\000\012\001\001\002\012\001\002\002\234\100\024\265\000\024\000\000abcdefghijkl\100\014mnopqrstuvwx' \
-  >"$corpus/udptrain"
-
-log="$out/fuzz.log"
-start=$(date +%s)
-set +e
-SWIFT_BACKTRACE=enable=no "$out/fuzz-coalescer" -runs="$runs" -seed="$seed" -timeout=20 -max_len=2048 -artifact_prefix="$out/" \
-  "$corpus" >"$log" 2>&1
-rc=$?
-set -e
-seconds=$(($(date +%s) - start))
-if [ "$rc" -ne 0 ]; then
-  tail -n 60 "$log" >&2
-  echo "fuzz: FAILED (exit $rc); crash input and log in $out/" >&2
-  exit 1
-fi
-grep -E '^Done [0-9]+ runs' "$log"
-grep -E '^fuzz: (UDP )?round trips|^fuzz: raw super-packets' "$log" || true
-# round_trips PREFIX: the count on the summary line "fuzz: PREFIXround trips ...".
-round_trips() {
-  sed -n "s/^fuzz: $1round trips with >=2 merged segments: \([0-9]*\).*/\1/p" "$log"
+build_packet() {
+  local files=(Fuzz/Packet/*.swift Fuzz/Common/*.swift "${dataplane[@]}" Sources/CChecksum/checksum.c)
+  stale "$out/fuzz-packet" "${files[@]}" Scripts/fuzz.sh || return 0
+  clang -O2 -fsanitize=address -c Sources/CChecksum/checksum.c -I Sources/CChecksum/include \
+    -o "$out/checksum.o"
+  compile "$out/build-packet.log" "${swiftc_fuzz[@]}" -module-name FlannelFuzz \
+    -I Sources/CChecksum/include Fuzz/Packet/*.swift Fuzz/Common/*.swift "${dataplane[@]}" \
+    "$out/checksum.o" -o "$out/fuzz-packet"
 }
-tcp=$(round_trips "")
-udp=$(round_trips "UDP ")
-if [ -z "$tcp" ] || [ "$tcp" -eq 0 ]; then
-  echo "fuzz: FAILED: no TCP super-packet of 2 or more segments was round-trip checked" >&2
+
+# The parser targets link FlannelCore, Etcd and the Daemon's flag parser, each compiled as
+# its own module with the same instrumentation (and -enable-testing, so the harness reaches
+# internal parsers such as V2Time). Etcd imports CCurl: its module map is found with -I and
+# libcurl is linked. Of Daemon only the files of the flag parser are compiled; they must stay
+# free of imports (FlanneldOptions.swift, which imports DataPlane and SubnetManager, is left
+# out).
+flag_files=()
+for f in Sources/Daemon/Options/*.swift; do
+  [ "$f" = Sources/Daemon/Options/FlanneldOptions.swift ] || flag_files+=("$f")
+done
+if grep -n '^import ' "${flag_files[@]}" >&2; then
+  echo "fuzz: a flag-parser file imports a module; Scripts/fuzz.sh compiles them alone" >&2
   exit 1
 fi
-if [ -z "$udp" ] || [ "$udp" -eq 0 ]; then
-  echo "fuzz: FAILED: no UDP super-packet of 2 or more datagrams was round-trip checked" >&2
-  exit 1
+# build_module NAME FILES...
+build_module() {
+  local name=$1
+  shift
+  stale "$out/$name.o" "$@" Scripts/fuzz.sh || return 0
+  compile "$out/build-$name.log" "${swiftc_parsers[@]}" -enable-testing -wmo -module-name "$name" \
+    -I Sources/CCurl -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
+    -c "$@" -o "$out/$name.o"
+}
+harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags}/*.swift)
+build_parsers() {
+  stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o || return 0
+  compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
+    -I "$out/modules" -I Sources/CCurl "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o \
+    -lcurl -o "$out/fuzz-parsers"
+}
+
+build_start=$(date +%s)
+# Two compilers at a time (the CI machine has two cores).
+pids=()
+if [ -z "$only" ] || [ "$only" = packet ]; then
+  build_packet &
+  pids+=($!)
 fi
-echo "fuzz: $runs runs in ${seconds}s, $tcp TCP and $udp UDP super-packets split back byte for byte"
+if [ "$only" != packet ]; then
+  build_module FlannelCore Sources/FlannelCore/*.swift &
+  pids+=($!)
+  build_module Etcd Sources/Etcd/*.swift &
+  pids+=($!)
+fi
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if [ "$only" != packet ]; then
+  build_module Daemon "${flag_files[@]}" || failed=1
+  [ "$failed" = 0 ] && { build_parsers || failed=1; }
+fi
+[ "$failed" = 0 ] || exit 1
+echo "fuzz: built in $(($(date +%s) - build_start))s"
+
+# Fresh corpora each run (reproducible with the fixed seed), from the committed seeds in
+# Fuzz/corpus/<target>/ (real configs, leases of both stock generations, v2 responses and
+# v3 watch lines recorded from etcd) and, for the packet target, one input of each kind:
+# a generated TCP run, a raw TCP train, a raw super-packet, a generated UDP run, a raw UDP
+# train.
+corpora=$(mktemp -d)
+trap 'rm -rf "$corpora"' EXIT
+mkdir "$corpora/packet"
+printf '\000\012\001\001\002\012\001\002\003\234\100\024\121\001\002\003\004\001\366\100\000\000\000\000\000\000\000\000\003\022\064\000\000\003\350\005\005\040' \
+  >"$corpora/packet/run"
+printf '\002\027\064\105\000\000\064\000\000\100\000\100\006\000\000\012\001\001\002\012\001\002\002\234\100\024\121\000\000\003\350\001\002\003\004\120\020\001\366\000\000\000\000abcdefghijkl\100\014mnopqrstuvwx' \
+  >"$corpora/packet/train"
+printf '\003\100\000\000\000\000\144\000\024\000\020\000\000\000\001\000\105\000\000\000\000\000\100\000\100\006\000\000\012\001\001\002\012\001\002\002\234\100\024\121\000\000\003\350\001\002\003\004\120\020\001\366\000\000\000\000abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz' \
+  >"$corpora/packet/superpacket"
+printf '\004\012\001\001\002\012\001\002\002\234\100\024\265\100\000\100\022\064\001\077\012\000\000\000\000\000\001\002\003\004\005\006\007\010' \
+  >"$corpora/packet/udprun"
+printf '\006\037\050\105\000\000\050\000\001\100\000\100\021\000\000\012\001\001\002\012\001\002\002\234\100\024\265\000\024\000\000abcdefghijkl\100\014mnopqrstuvwx' \
+  >"$corpora/packet/udptrain"
+for target in "${parser_targets[@]}"; do
+  mkdir "$corpora/$target"
+  cp Fuzz/corpus/"$target"/* "$corpora/$target/"
+done
+
+# Longest input per target: room for the longest real value (a recursive v2 listing, two
+# watch lines, a config with a big Backend, a unit file's flanneld line, a subnet.env) and
+# some, no more: run time grows with input length, and all runs must fit the CI budget.
+max_len() {
+  case "$1" in
+    packet) echo 2048 ;;
+    json | netconfig | v2response) echo 1024 ;;
+    v3watch) echo 896 ;;
+    lease) echo 768 ;;
+    subnetenv | flags) echo 192 ;;
+    *) echo 128 ;;
+  esac
+}
+
+# run_target NAME: one libFuzzer run; its log, crash input, exit code and times (wall and
+# CPU seconds: CPU is what counts on a shared machine) stay in $out/NAME/.
+run_target() {
+  local name=$1 dir="$out/$1" rc
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local binary=(env FLANNEL_FUZZ_TARGET="$name" "$out/fuzz-parsers")
+  [ "$name" = packet ] && binary=("$out/fuzz-packet")
+  local TIMEFORMAT='%R %U %S'
+  set +e
+  {
+    time SWIFT_BACKTRACE=enable=no "${binary[@]}" -runs="$runs" -seed="$seed" -timeout=20 \
+      -max_len="$(max_len "$name")" -artifact_prefix="$dir/" "$corpora/$name" \
+      >"$dir/fuzz.log" 2>&1
+  } 2>"$dir/time"
+  rc=$?
+  set -e
+  read -r wall user sys <"$dir/time"
+  echo "$rc ${wall%.*} $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", u + s }')" >"$dir/result"
+}
+
+# check_target NAME: prints the target's summary; returns 1 if it failed.
+check_target() {
+  local name=$1 dir="$out/$1" log="$out/$1/fuzz.log" rc seconds cpu
+  read -r rc seconds cpu <"$dir/result"
+  if [ "$rc" -ne 0 ]; then
+    tail -n 40 "$log" >&2
+    echo "fuzz: $name FAILED (exit $rc); crash input and log in $dir/" >&2
+    return 1
+  fi
+  if [ "$name" = packet ]; then
+    local tcp udp
+    tcp=$(sed -n 's/^fuzz: round trips with >=2 merged segments: \([0-9]*\).*/\1/p' "$log")
+    udp=$(sed -n 's/^fuzz: UDP round trips with >=2 merged segments: \([0-9]*\).*/\1/p' "$log")
+    if [ -z "$tcp" ] || [ "$tcp" -eq 0 ] || [ -z "$udp" ] || [ "$udp" -eq 0 ]; then
+      grep '^fuzz:' "$log" >&2
+      echo "fuzz: packet FAILED: no TCP or no UDP super-packet of 2 or more segments was round-trip checked" >&2
+      return 1
+    fi
+    echo "fuzz: packet: $runs runs in ${seconds}s (CPU ${cpu}s), $tcp TCP and $udp UDP super-packets split back byte for byte"
+    return 0
+  fi
+  if grep -q "^fuzz: $name UNEXERCISED" "$log"; then
+    grep '^fuzz:' "$log" >&2
+    echo "fuzz: $name FAILED: a property check never ran" >&2
+    return 1
+  fi
+  echo "fuzz: $name: $runs runs in ${seconds}s (CPU ${cpu}s); $(sed -n "s/^fuzz: $name check //p" "$log" | paste -sd ';' | sed 's/;/; /g')"
+}
+
+targets=(packet "${parser_targets[@]}")
+[ -n "$only" ] && targets=("$only")
+running=()
+for target in "${targets[@]}"; do
+  if [ "${#running[@]}" -ge 2 ]; then
+    wait -n || true
+    still=()
+    for pid in "${running[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+    running=("${still[@]}")
+  fi
+  run_target "$target" &
+  running+=($!)
+done
+wait
+failed=0
+for target in "${targets[@]}"; do check_target "$target" || failed=1; done
+[ "$failed" = 0 ] || exit 1

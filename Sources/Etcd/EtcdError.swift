@@ -1,5 +1,5 @@
 /// Everything the etcd clients throw.
-public enum EtcdError: Error, Sendable, CustomStringConvertible {
+public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
   /// No endpoint answered; `lastError` says what was attempted where and how it failed.
   case unavailable(endpoints: [String], lastError: String)
   /// A non-success HTTP status whose body is not an etcd error document.

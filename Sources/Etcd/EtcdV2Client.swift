@@ -71,17 +71,10 @@ public final class EtcdV2Client: Sendable {
     }
     let index = out.headers["x-etcd-index"].flatMap { UInt64($0) } ?? 0
     if (200..<300).contains(out.status) {
-      let r = try WireJSON.decode(V2ResponseWire.self, out.body, what: "\(what) at \(endpoint)")
-      return EtcdV2Response(
-        action: r.action ?? "", node: r.node?.model, prevNode: r.prevNode?.model, etcdIndex: index)
+      return try EtcdV2Response.decode(out.body, etcdIndex: index, what: "\(what) at \(endpoint)")
     }
-    if let e = try? JSONDecoder().decode(V2ErrorWire.self, from: Data(out.body)),
-      let code = e.errorCode
-    {
-      throw EtcdError.v2(
-        EtcdV2Error(
-          errorCode: code, message: e.message ?? "", cause: e.cause ?? key,
-          index: e.index ?? index))
+    if let error = EtcdV2Error.decode(out.body, key: key, etcdIndex: index) {
+      throw EtcdError.v2(error)
     }
     throw EtcdError.http(endpoint: endpoint, status: out.status, body: out.bodyText)
   }

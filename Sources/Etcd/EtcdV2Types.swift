@@ -28,7 +28,7 @@ public struct EtcdV2Node: Sendable, Equatable {
   }
 }
 
-public struct EtcdV2Response: Sendable {
+public struct EtcdV2Response: Sendable, Equatable {
   /// get, set, create, update, compareAndSwap, delete, expire, ...
   public let action: String
   public let node: EtcdV2Node?

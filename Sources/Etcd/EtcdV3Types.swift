@@ -33,7 +33,7 @@ public struct EtcdV3WatchEvent: Sendable, Equatable {
   }
 }
 
-public struct EtcdV3WatchResponse: Sendable {
+public struct EtcdV3WatchResponse: Sendable, Equatable {
   /// The response header revision: resume from `revision + 1`.
   public let revision: Int64
   /// Empty for a progress notification.

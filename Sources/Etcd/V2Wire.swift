@@ -33,9 +33,34 @@ struct V2ErrorWire: Decodable {
   let index: UInt64?
 }
 
+extension EtcdV2Response {
+  /// A 2xx body of the keys API; `etcdIndex` is the `X-Etcd-Index` header (0 if absent).
+  static func decode(_ body: [UInt8], etcdIndex: UInt64, what: String) throws -> EtcdV2Response {
+    let r = try WireJSON.decode(V2ResponseWire.self, body, what: what)
+    return EtcdV2Response(
+      action: r.action ?? "", node: r.node?.model, prevNode: r.prevNode?.model,
+      etcdIndex: etcdIndex)
+  }
+}
+
+extension EtcdV2Error {
+  /// An error body of the keys API; nil when it is not an etcd error document. `key` and
+  /// `etcdIndex` stand in for a missing cause and index.
+  static func decode(_ body: [UInt8], key: String, etcdIndex: UInt64) -> EtcdV2Error? {
+    guard let e = try? JSONDecoder().decode(V2ErrorWire.self, from: Data(body)),
+      let code = e.errorCode
+    else { return nil }
+    return EtcdV2Error(
+      errorCode: code, message: e.message ?? "", cause: e.cause ?? key, index: e.index ?? etcdIndex)
+  }
+}
+
 /// etcd writes expirations as RFC 3339 with up to nine fractional digits
 /// ("2026-11-28T03:21:20.123456789Z", or with a "+01:00" offset). Parsed by hand: a
-/// formatter per node made a 5,000-lease listing spend most of its time in ICU.
+/// formatter per node made a 5,000-lease listing spend most of its time in ICU. Accepts what
+/// Go's RFC 3339 parser accepts (plus lower-case "t" and "z", which RFC 3339 allows): a day
+/// that exists in its month, seconds up to 59, at least one digit after ".", offsets up to
+/// 23:59; anything else is nil rather than a shifted date.
 enum V2Time {
   static func parse(_ text: String) -> Date? {
     let b = Array(text.utf8)
@@ -52,11 +77,12 @@ enum V2Time {
       b[16] == 58,
       let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
       let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-      (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+      (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
+      minute < 60, second < 60
     else { return nil }
     var i = 19
     var fraction = 0.0
-    if i < b.count && b[i] == 46 {
+    if i + 1 < b.count && b[i] == 46 && b[i + 1] >= 48 && b[i + 1] <= 57 {
       i += 1
       var scale = 0.1
       while i < b.count && b[i] >= 48 && b[i] <= 57 {
@@ -69,8 +95,8 @@ enum V2Time {
     var offset = 0
     if b[i] == 90 || b[i] == 122 {
       i += 1
-    } else if b[i] == 43 || b[i] == 45, let oh = number(i + 1, 2), i + 3 < b.count,
-      b[i + 3] == 58, let om = number(i + 4, 2)
+    } else if b[i] == 43 || b[i] == 45, let oh = number(i + 1, 2), oh < 24, i + 3 < b.count,
+      b[i + 3] == 58, let om = number(i + 4, 2), om < 60
     {
       offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
       i += 6
@@ -81,6 +107,14 @@ enum V2Time {
     let days = daysSinceEpoch(year: year, month: month, day: day)
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
     return Date(timeIntervalSince1970: Double(seconds) + fraction)
+  }
+
+  static func daysIn(month: Int, year: Int) -> Int {
+    switch month {
+    case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+    case 4, 6, 9, 11: 30
+    default: 31
+    }
   }
 
   /// Days from 1970-01-01 to a proleptic Gregorian date (era-based civil-day arithmetic).

@@ -145,7 +145,10 @@ struct JSONParser {
       skipDigits()
     }
     let text = String(decoding: bytes[start..<index], as: UTF8.self)
-    if isInteger, let integer = Int64(text) { return .int(integer) }
+    // "-0" stays a double: as an integer it would be written back as "0" (Go keeps -0 too).
+    if isInteger, let integer = Int64(text), integer != 0 || bytes[start] != UInt8(ascii: "-") {
+      return .int(integer)
+    }
     guard let double = Double(text), double.isFinite else {
       throw JSONParseError("number \(text) is out of range \(position(start))")
     }

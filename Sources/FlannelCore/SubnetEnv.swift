@@ -56,7 +56,7 @@ public struct SubnetEnv: Sendable, Equatable {
     {
       return String(text.dropFirst().dropLast())
     }
-    if let comment = text.range(of: " #") ?? text.range(of: "\t#") {
+    if let comment = text.firstRange(of: " #") ?? text.firstRange(of: "\t#") {
       return String(trimmed(text[..<comment.lowerBound]))
     }
     return String(text)

@@ -178,6 +178,24 @@ func argumentError(_ row: ArgumentErrorCase) {
   #expect(parsed.string("log_backtrace_at") == "main.go:120")
 }
 
+/// Fuzz finding (Fuzz/Flags): a value starting with a combining mark fused with the "=" into
+/// one Character, so "-etcd-certfile=\u{315}" was refused as the undefined flag
+/// "etcd-certfile=\u{315}" (Go splits at the byte). Likewise "-\u{301}x" is a flag in Go,
+/// not the first positional argument.
+@Test func flagSyntaxIsReadByteWiseAsGoDoes() throws {
+  let parsed = try GoFlagParser.parse(
+    ["-etcd-certfile=\u{315}", "--iface=\u{301}eth0", "-iface", "\u{301}"],
+    specs: FlanneldFlags.specs, environment: [:])
+  #expect(parsed.string("etcd-certfile") == "\u{315}")
+  #expect(parsed.strings("iface") == ["\u{301}eth0", "\u{301}"])
+  #expect(throws: FlagError.notDefined(name: "\u{301}x")) {
+    try GoFlagParser.parse(["-\u{301}x"], specs: FlanneldFlags.specs, environment: [:])
+  }
+  #expect(throws: FlagError.badSyntax(argument: "-=\u{301}")) {
+    try GoFlagParser.parse(["-=\u{301}"], specs: FlanneldFlags.specs, environment: [:])
+  }
+}
+
 @Test func goQuoteEscapesLikeGo() {
   #expect(GoText.quote("a\"b\\c\n\t\u{01}é") == "\"a\\\"b\\\\c\\n\\t\\x01é\"")
 }

@@ -36,4 +36,41 @@ import Testing
   func rejectsWhatIsNotRFC3339(text: String) {
     #expect(V2Time.parse(text) == nil)
   }
+
+  // Findings of Fuzz/V2Time (a reference with Go's RFC 3339 rules): each of these was read
+  // as some other instant instead of being refused.
+
+  /// "2204-02-30" was read as 2204-03-01.
+  @Test(arguments: [
+    "2204-02-30T23:59:59.5-00:30", "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z", "2026-11-31T00:00:00Z",
+  ])
+  func refusesADayItsMonthDoesNotHave(text: String) {
+    #expect(V2Time.parse(text) == nil)
+  }
+
+  @Test func acceptsLeapDays() {
+    #expect(V2Time.parse("2000-02-29T00:00:00Z") != nil)
+    #expect(V2Time.parse("2024-02-29T00:00:00Z") != nil)
+    #expect(V2Time.parse("2026-12-31T23:59:59Z") != nil)
+  }
+
+  /// Second 60 was read as the next minute's second 0; Go refuses it.
+  @Test func refusesSecondSixty() {
+    #expect(V2Time.parse("2026-11-28T03:21:60Z") == nil)
+  }
+
+  /// "20.Z" (a dot without digits) was read as "20Z".
+  @Test func refusesAFractionWithoutDigits() {
+    #expect(V2Time.parse("2026-11-28T03:21:20.Z") == nil)
+    #expect(V2Time.parse("2026-11-28T03:21:20.+01:00") == nil)
+  }
+
+  /// "+99:99" was read as an offset of 100 hours 39 minutes.
+  @Test(arguments: [
+    "2026-11-28T03:21:20+24:00", "2026-11-28T03:21:20+01:60", "2026-11-28T03:21:20-99:99",
+  ])
+  func refusesAnOffsetOutOfRange(text: String) {
+    #expect(V2Time.parse(text) == nil)
+  }
 }

@@ -16,6 +16,20 @@ import Testing
     #expect(try JSONValue.parse(text).serialized() == text)
   }
 
+  /// Fuzz finding (Fuzz/JSON): "-0" was read as the integer 0 and written back as "0", so a
+  /// value holding -0 changed on its way through us (Go keeps -0). It stays a double now.
+  @Test func negativeZeroIsWrittenBackAsNegativeZero() throws {
+    let value = try JSONValue.parse("-0")
+    guard case .double(let d) = value else {
+      Issue.record("-0 parsed as \(value)")
+      return
+    }
+    #expect(d == 0 && d.sign == .minus)
+    #expect(value.serialized() == "-0")
+    #expect(try JSONValue.parse("[-0,0,-0.0]").serialized() == "[-0,0,-0]")
+    #expect(try JSONValue.parse("0") == .int(0))
+  }
+
   @Test func parsesStructure() throws {
     let value = try JSONValue.parse(
       " {\"Network\" : \"10.1.0.0/16\",\n \"SubnetLen\": 24, \"x\": 1.0 } ")

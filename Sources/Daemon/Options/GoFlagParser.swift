@@ -10,9 +10,9 @@ public enum GoFlagParser {
     _ arguments: [String], specs: [FlagSpec], environment: [String: String],
     envPrefix: String = "FLANNELD_"
   ) throws(FlagError) -> ParsedFlags {
-    var specByName: [String: FlagSpec] = [:]
-    var values: [String: FlagValue] = [:]
-    var sources: [String: FlagSource] = [:]
+    var specByName: [String: FlagSpec] = .init(minimumCapacity: specs.count)
+    var values: [String: FlagValue] = .init(minimumCapacity: specs.count)
+    var sources: [String: FlagSource] = .init(minimumCapacity: specs.count)
     for spec in specs {
       specByName[spec.name] = spec
       values[spec.name] = defaultValue(of: spec)
@@ -22,22 +22,27 @@ public enum GoFlagParser {
     var index = arguments.startIndex
     while index < arguments.endIndex {
       let argument = arguments[index]
-      guard argument.utf8.count >= 2, argument.hasPrefix("-") else { break }
+      // Bytes, as Go reads them: as Characters, "=" or "-" followed by a combining mark
+      // would be one character and not match ("-iface=\u{301}x" read as flag "iface=\u{301}x").
+      // Cutting at ASCII bytes always leaves valid UTF-8.
+      let bytes = Array(argument.utf8)
+      guard bytes.count >= 2, bytes[0] == UInt8(ascii: "-") else { break }
       index += 1
-      var name = Substring(argument.dropFirst())
-      if name.hasPrefix("-") {
-        if name.count == 1 { break }  // "--" ends the flags and is consumed
-        name = name.dropFirst()
+      var nameStart = 1
+      if bytes[1] == UInt8(ascii: "-") {
+        if bytes.count == 2 { break }  // "--" ends the flags and is consumed
+        nameStart = 2
       }
-      if name.isEmpty || name.hasPrefix("-") || name.hasPrefix("=") {
+      if bytes[nameStart] == UInt8(ascii: "-") || bytes[nameStart] == UInt8(ascii: "=") {
         throw .badSyntax(argument: argument)
       }
       var inlineValue: String?
-      if let equals = name.firstIndex(of: "=") {
-        inlineValue = String(name[name.index(after: equals)...])
-        name = name[..<equals]
+      var nameEnd = bytes.endIndex
+      if let equals = bytes[nameStart...].firstIndex(of: UInt8(ascii: "=")) {
+        inlineValue = String(decoding: bytes[(equals + 1)...], as: UTF8.self)
+        nameEnd = equals
       }
-      let flagName = String(name)
+      let flagName = String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self)
       guard let spec = specByName[flagName] else {
         if flagName == "help" || flagName == "h" { throw .helpRequested }
         throw .notDefined(name: flagName)
@@ -68,12 +73,16 @@ public enum GoFlagParser {
 
     // Stock flanneld (coreos/pkg flagutil.SetFlagsFromEnv): every flag not given on the
     // command line takes a non-empty PREFIX_NAME variable; a refused value is reported and
-    // the flag keeps its default.
+    // the flag keeps its default. Applied in flag-name order, so refusals are reported in
+    // that order (only the flags that have a variable are sorted).
     var environmentErrors: [String] = []
-    for spec in specs.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
-    where sources[spec.name] != .commandLine {
+    let fromEnvironment = specs.compactMap { spec -> (FlagSpec, String, String)? in
+      guard sources[spec.name] != .commandLine else { return nil }
       let key = environmentKey(for: spec.name, prefix: envPrefix)
-      guard let text = environment[key], !text.isEmpty else { continue }
+      guard let text = environment[key], !text.isEmpty else { return nil }
+      return (spec, key, text)
+    }.sorted { $0.0.name.utf8.lexicographicallyPrecedes($1.0.name.utf8) }
+    for (spec, key, text) in fromEnvironment {
       switch convert(text, for: spec, previous: values[spec.name]) {
       case .success(let value):
         values[spec.name] = value
@@ -90,8 +99,7 @@ public enum GoFlagParser {
 
   /// `etcd-endpoints` → `FLANNELD_ETCD_ENDPOINTS` (dots and dashes become underscores).
   public static func environmentKey(for name: String, prefix: String = "FLANNELD_") -> String {
-    let mapped = name.map { $0 == "-" || $0 == "." ? "_" : String($0).uppercased() }
-    return prefix + mapped.joined()
+    prefix + String(name.uppercased().map { $0 == "-" || $0 == "." ? "_" : $0 })
   }
 
   struct Refusal: Error {
