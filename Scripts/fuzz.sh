@@ -15,6 +15,8 @@
 #   v2response  etcd v2 response and error decoding; generated responses decode exactly
 #   v3watch     etcd v3 watch stream parser: the same messages whatever the chunking
 #   flags       Go-flag parser with flanneld's flags on random argv + FLANNELD_* environment
+#   http        the probe port's request-head reader: the head ends at the first blank line,
+#               a parsed request written back parses the same, generated heads parse exactly
 # Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
 # a target's round trips never ran. Targets run two at a time; the time of each is printed.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
@@ -24,7 +26,7 @@ cd "$(dirname "$0")/.."
 runs=1000000
 seed=1
 only=""
-parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags)
+parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -84,18 +86,18 @@ build_packet() {
     "$out/checksum.o" -o "$out/fuzz-packet"
 }
 
-# The parser targets link FlannelCore, Etcd and the Daemon's flag parser, each compiled as
-# its own module with the same instrumentation (and -enable-testing, so the harness reaches
-# internal parsers such as V2Time). Etcd imports CCurl: its module map is found with -I and
-# libcurl is linked. Of Daemon only the files of the flag parser are compiled; they must stay
-# free of imports (FlanneldOptions.swift, which imports DataPlane and SubnetManager, is left
-# out).
-flag_files=()
+# The parser targets link FlannelCore, Etcd and of Daemon the flag parser and the probe
+# port's HTTP head reader, each compiled as its own module with the same instrumentation (and
+# -enable-testing, so the harness reaches internal parsers such as V2Time). Etcd imports
+# CCurl: its module map is found with -I and libcurl is linked. Of Daemon only those files
+# are compiled; they must stay free of imports (FlanneldOptions.swift, which imports
+# DataPlane and SubnetManager, is left out).
+flag_files=(Sources/Daemon/Health/HTTPExchange.swift)
 for f in Sources/Daemon/Options/*.swift; do
   [ "$f" = Sources/Daemon/Options/FlanneldOptions.swift ] || flag_files+=("$f")
 done
 if grep -n '^import ' "${flag_files[@]}" >&2; then
-  echo "fuzz: a flag-parser file imports a module; Scripts/fuzz.sh compiles them alone" >&2
+  echo "fuzz: a flag-parser or HTTP file imports a module; Scripts/fuzz.sh compiles them alone" >&2
   exit 1
 fi
 # build_module NAME FILES...
@@ -107,7 +109,7 @@ build_module() {
     -I Sources/CCurl -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
     -c "$@" -o "$out/$name.o"
 }
-harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags}/*.swift)
+harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift)
 build_parsers() {
   stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o || return 0
   compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
@@ -170,6 +172,7 @@ max_len() {
     v3watch) echo 896 ;;
     lease) echo 768 ;;
     subnetenv | flags) echo 192 ;;
+    http) echo 512 ;;
     *) echo 128 ;;
   esac
 }

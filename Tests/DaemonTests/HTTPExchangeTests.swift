@@ -38,6 +38,8 @@ import Testing
     "GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", "GET /healthz HTTP/1.1\r\n: value\r\n\r\n",
     "GET /healthz HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
     "GET /healthz HTTP/1.1\r\nContent-Length: x\r\n\r\n", "", "\r\n\r\n",
+    // Found by Scripts/fuzz.sh --target http: a target that is only a query has no path.
+    "HEAD ?y HTTP/1.0\r\n\r\n",
   ])
   func refusesMalformedHeads(text: String) {
     #expect(Self.parse(text) == nil)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The little of HTTP/1.1 the health listener needs: a request head (request line and the
 /// headers that decide keep-alive and bodies), and a complete response with Content-Length.
 enum HTTPExchange {
@@ -73,22 +71,20 @@ enum HTTPExchange {
     let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
     guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
       parts[0].allSatisfy({ $0 > 32 && $0 < 127 }),
-      let version = String(bytes: parts[2], encoding: .ascii),
-      version == "HTTP/1.1" || version == "HTTP/1.0"
+      parts[2].allSatisfy({ $0 < 128 })
     else { return nil }
+    let version = String(decoding: parts[2], as: UTF8.self)
+    guard version == "HTTP/1.1" || version == "HTTP/1.0" else { return nil }
     var connection: [String] = []
     var hasBody = false
     for line in lines.dropFirst() {
       guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex
       else { return nil }
       let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-      let value = String(decoding: line[line.index(after: colon)...], as: UTF8.self)
-        .trimmingCharacters(in: .whitespaces)
+      let value = trimmed(String(decoding: line[line.index(after: colon)...], as: UTF8.self))
       switch name {
       case "connection":
-        connection += value.lowercased().split(separator: ",").map {
-          $0.trimmingCharacters(in: .whitespaces)
-        }
+        connection += value.lowercased().split(separator: ",").map { trimmed(String($0)) }
       case "content-length":
         guard let length = Int(value), length >= 0 else { return nil }
         hasBody = hasBody || length > 0
@@ -100,9 +96,20 @@ enum HTTPExchange {
     }
     let keepAlive =
       version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
-    return Request(
+    let request = Request(
       method: String(decoding: parts[0], as: UTF8.self),
       target: String(decoding: parts[1], as: UTF8.self), keepAlive: keepAlive, hasBody: hasBody)
+    // A target that is only a query ("?x") has no path: Go's server answers 400.
+    return request.path.isEmpty ? nil : request
+  }
+
+  /// Without the spaces and tabs around it (HTTP's optional whitespace).
+  static func trimmed(_ text: String) -> String {
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    guard let first = text.firstIndex(where: { !blank($0) }),
+      let last = text.lastIndex(where: { !blank($0) })
+    else { return "" }
+    return String(text[first...last])
   }
 
   static func reason(_ status: Int) -> String {
