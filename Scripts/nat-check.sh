@@ -57,8 +57,10 @@ for i in 1 2 3; do
   lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env" || fail "no subnet.env on host $i"
   lab_container_attach_env "$i" "$LAB_DIR/h$i/subnet.env"
 done
-ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl get --prefix /coreos.com/network/subnets |
-  grep -q "\"PublicIP\":\"$PUBLIC\"" || fail "host 3's lease does not advertise $PUBLIC"
+# Read whole before matching: `grep -q` stops reading at the first match, and under pipefail
+# etcdctl's SIGPIPE would fail the check.
+leases=$(ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl get --prefix /coreos.com/network/subnets)
+grep -q "\"PublicIP\":\"$PUBLIC\"" <<<"$leases" || fail "host 3's lease does not advertise $PUBLIC"
 for i in 1 2 3; do
   for j in 1 2 3; do
     [ "$i" = "$j" ] && continue

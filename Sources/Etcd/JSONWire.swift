@@ -23,7 +23,6 @@ extension Optional where Wrapped == WireInt64 {
 enum WireJSON {
   static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
     let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
     do {
       return try decoder.decode(type, from: Data(bytes))
     } catch {
