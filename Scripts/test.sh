@@ -47,9 +47,9 @@ Scripts/fuzz.sh
 # The data-plane labs (floods, parallel TCP streams, several forwarders) saturate both CPUs
 # for minutes; running them beside the etcd and iptables tests, which assert deadlines of a
 # few seconds, starves those. So: everything else in parallel first, then the labs alone.
-echo "== swift test (all but the data-plane labs, in parallel)"
+echo "== swift test (all but the data-plane labs and the probe-port load test, in parallel)"
 set +e
-swift test --skip-build --skip ForwarderNamespaceTests 2>&1 |
+swift test --skip-build --skip ForwarderNamespaceTests --skip HealthServerLoadTests 2>&1 |
   grep --line-buffered -vE 'Test .* started\.$'
 rc=${PIPESTATUS[0]}
 echo "== swift test: the data-plane labs (ForwarderNamespaceTests, one at a time)"
@@ -57,4 +57,14 @@ swift test --skip-build --filter ForwarderNamespaceTests 2>&1 |
   grep --line-buffered -vE 'Test .* started\.$'
 labs=${PIPESTATUS[0]}
 [ "$rc" = 0 ] && rc=$labs
+# The probe port under 64 idle and 16 slow clients (issue 12's acceptance), inside a network
+# namespace of its own (only its loopback), deleted on exit.
+echo "== swift test: HealthServerLoadTests in a network namespace"
+load_ns="sf-healthload-$$"
+ip netns add "$load_ns" && trap 'ip netns del "$load_ns" 2>/dev/null' EXIT
+ip netns exec "$load_ns" ip link set lo up
+ip netns exec "$load_ns" swift test --skip-build --filter HealthServerLoadTests 2>&1 |
+  grep --line-buffered -vE 'Test .* started\.$'
+load=${PIPESTATUS[0]}
+[ "$rc" = 0 ] && rc=$load
 exit "$rc"
