@@ -31,10 +31,64 @@ enum WireJSON {
     }
   }
 
+  /// Compact JSON with sorted keys for the gateway's request bodies (strings, booleans,
+  /// integers, nested objects and arrays of them). Written here rather than through
+  /// JSONSerialization, whose Foundation and CoreFoundation code a node would otherwise page
+  /// in only for this.
   static func encode(_ object: [String: Any]) -> String {
-    let data =
-      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self)
+    var out = ""
+    append(object, to: &out)
+    return out
+  }
+
+  private static func append(_ value: Any, to out: inout String) {
+    switch value {
+    case let text as String:
+      appendString(text, to: &out)
+    case let flag as Bool:
+      out += flag ? "true" : "false"
+    case let number as Int:
+      out += String(number)
+    case let number as Int64:
+      out += String(number)
+    case let object as [String: Any]:
+      out += "{"
+      for (index, key) in object.keys.sorted().enumerated() {
+        if index > 0 { out += "," }
+        appendString(key, to: &out)
+        out += ":"
+        append(object[key]!, to: &out)
+      }
+      out += "}"
+    case let array as [Any]:
+      out += "["
+      for (index, element) in array.enumerated() {
+        if index > 0 { out += "," }
+        append(element, to: &out)
+      }
+      out += "]"
+    default:
+      out += "null"
+    }
+  }
+
+  private static func appendString(_ text: String, to out: inout String) {
+    out += "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20:
+        let hex = String(scalar.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default:
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    out += "\""
   }
 }
 
