@@ -21,7 +21,7 @@ import Testing
   }
 
   @Test func malformedConfigIsReportedAndRetriedThenTheNodeComesUpWhenFixed() async throws {
-    let etcd = try EtcdServer()
+    let etcd = try await offPool { try EtcdServer() }
     defer { etcd.stop() }
     let dir = try tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -53,7 +53,7 @@ import Testing
   }
 
   @Test func missingConfigShowsBothPlacesAndBothCommands() async throws {
-    let etcd = try EtcdServer()
+    let etcd = try await offPool { try EtcdServer() }
     defer { etcd.stop() }
     let dir = try tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -68,7 +68,7 @@ import Testing
   }
 
   @Test func aRestartedNodeKeepsItsSubnetAndTheEnvironmentSuppliesFlags() async throws {
-    let etcd = try EtcdServer()
+    let etcd = try await offPool { try EtcdServer() }
     defer { etcd.stop() }
     let dir = try tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -21,15 +21,6 @@ struct EtcdFixture {
   }
 }
 
-/// Runs blocking harness work (starting etcd polls /health for seconds) on its own thread, so
-/// it does not hold one of the two cooperative threads the clients under test need, which
-/// would distort the timing checks of tests running in parallel.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-  try await withCheckedThrowingContinuation { continuation in
-    Thread { continuation.resume(with: Result { try body() }) }.start()
-  }
-}
-
 /// A loopback TCP port held by a bound socket: with `listening` connects succeed into the
 /// backlog but nothing ever answers (a hung etcd); without, connects are refused (a dead etcd).
 /// Holding the port keeps parallel tests' etcds from taking it.

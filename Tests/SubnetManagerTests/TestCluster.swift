@@ -15,7 +15,7 @@ struct TestCluster {
   init(api: EtcdAPIChoice, config: String = #"{"Network":"10.1.0.0/16","Backend":{"Type":"udp"}}"#)
     async throws
   {
-    etcd = try EtcdServer()
+    etcd = try await offPool { try EtcdServer() }
     self.api = api
     prefix = "/test-\(UInt32.random(in: 0...UInt32.max))/network"
     self.config = config
