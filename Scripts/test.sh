@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== swift format lint"
 swift format lint --strict -r Sources Tests Fuzz
 
-echo "== swift build"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-swift build --build-tests >/dev/null
+echo "== swift build (warnings are errors)"
+swift build --build-tests -Xswiftc -warnings-as-errors 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+swift build --build-tests -Xswiftc -warnings-as-errors >/dev/null
 
 export FLANNELD_BINARY="$(swift build --show-bin-path)/flanneld"
 

@@ -448,7 +448,7 @@ extension Forwarder {
     }
     if !configuration.acceptAnySource {
       let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
-      guard routes.isKnownSource(address: from.address, port: from.port) else {
+      guard routes.isKnownSource(address: from.address) else {
         bank.add(.dropUnknownSource, UInt64(packets))
         buffers.udp.recycle(id)
         return

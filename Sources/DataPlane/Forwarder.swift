@@ -87,9 +87,6 @@ public final class Forwarder: @unchecked Sendable {
     routes.publish(snapshot)
   }
 
-  /// The table most recently given to `update(routes:)`.
-  public var currentRoutes: RouteSnapshot { routes.latest() }
-
   /// Counters as of the forwarder's last completed batch. Any thread, never blocks the loop.
   public func counters() -> ForwarderCounters { bank.snapshot() }
 

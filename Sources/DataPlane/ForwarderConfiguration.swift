@@ -7,9 +7,6 @@ public struct ForwarderConfiguration: Sendable {
   /// accepts only datagrams from a route's next hop address (a known lease's PublicIP, any
   /// source port: a peer with several workers sends from several).
   public var acceptAnySource: Bool
-  /// The TUN MTU (ext MTU − 28). Informative today: every buffer holds 64 KiB so that TUN
-  /// offloads (super-packets) fit later.
-  public var mtu: Int
   /// Datagrams longer than this are dropped and counted as truncated (never written in part,
   /// unlike stock flanneld, which truncates to its MTU-sized buffer).
   public var maxDatagramSize: Int
@@ -44,14 +41,13 @@ public struct ForwarderConfiguration: Sendable {
   public var tunOffloads: TunOffloads = []
 
   public init(
-    tunAddress: UInt32, acceptAnySource: Bool = false, mtu: Int = 1472,
+    tunAddress: UInt32, acceptAnySource: Bool = false,
     maxDatagramSize: Int = 65535, multishotTunRead: Bool = true, tunReadDepth: Int = 1,
     udpSegmentation: Bool = true, udpReceiveOffload: Bool = true,
     tunBufferCount: Int = 64, udpBufferCount: Int = 64
   ) {
     self.tunAddress = tunAddress
     self.acceptAnySource = acceptAnySource
-    self.mtu = mtu
     self.maxDatagramSize = maxDatagramSize
     self.multishotTunRead = multishotTunRead
     self.tunReadDepth = max(tunReadDepth, 1)

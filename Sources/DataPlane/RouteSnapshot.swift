@@ -198,13 +198,6 @@ public final class RouteSnapshot: @unchecked Sendable {
     }
     return low < sourceCount && sources[low] >> 16 == UInt64(address)
   }
-
-  /// The same as `isKnownSource(address:)`: the port is not checked any more (see there). Kept
-  /// so that the receive path's call reads as before.
-  @inline(__always)
-  public func isKnownSource(address: UInt32, port: UInt16) -> Bool {
-    isKnownSource(address: address)
-  }
 }
 
 /// A `sockaddr_in` for a host-order address and port.

@@ -36,7 +36,7 @@ do {
   try tun.setUp()
   let multiple = options.workers > 1
   var configuration = ForwarderConfiguration(
-    tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource, mtu: options.mtu,
+    tunAddress: options.tunAddress, acceptAnySource: options.acceptAnySource,
     maxDatagramSize: options.maxDatagram, multishotTunRead: options.tunReads == nil,
     tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
     udpReceiveOffload: options.udpReceiveOffload)

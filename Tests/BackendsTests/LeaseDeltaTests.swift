@@ -239,7 +239,7 @@ import Testing
     var rng = SeededGenerator(seed: 7)
     let first = RandomLeases(type: type)
     var second = first
-    for _ in 0..<60 { second.step(using: &rng) }
+    for _ in 0..<60 { _ = second.step(using: &rng) }
     let t1 = first.lines
     let t2 = second.lines
     #expect(t1 != t2)

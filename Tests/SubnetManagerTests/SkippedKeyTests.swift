@@ -16,11 +16,8 @@ final class WarningLog: LogHandler, @unchecked Sendable {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
-  func log(
-    level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-    file: String, function: String, line: UInt
-  ) {
-    lines.withLock { $0.append("\(message)") }
+  func log(event: LogEvent) {
+    lines.withLock { $0.append("\(event.message)") }
   }
 }
 

@@ -75,7 +75,7 @@ public final class EtcdServer: @unchecked Sendable {
         "--initial-cluster", "test=\(peer)", "--enable-v2=true", "--log-level", "error",
       ] + extraArguments
     let log = dataDir.appendingPathComponent("etcd.log")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let handle = try FileHandle(forWritingTo: log)
     handle.seekToEndOfFile()
     p.standardOutput = handle

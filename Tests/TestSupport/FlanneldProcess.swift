@@ -21,7 +21,7 @@ public final class FlanneldProcess: @unchecked Sendable {
   public init(_ arguments: [String], environment: [String: String] = [:]) throws {
     logFile = FileManager.default.temporaryDirectory.appendingPathComponent(
       "flanneld-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: logFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let handle = try FileHandle(forWritingTo: logFile)
     process.executableURL = URL(fileURLWithPath: Self.binary)
     process.arguments = arguments

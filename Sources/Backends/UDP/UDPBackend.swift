@@ -74,7 +74,7 @@ public final class UDPBackend: Backend {
     let offloads = Self.requestedOffloads(context.udpOffloads, logger: context.logger)
     var configuration = ForwarderConfiguration(
       tunAddress: ownLease.subnet.address.value,
-      acceptAnySource: context.udpAcceptAnySource, mtu: mtu)
+      acceptAnySource: context.udpAcceptAnySource)
     configuration.tunOffloads = offloads.intersection(.tunSide)
     configuration.udpSegmentation = offloads.contains(.socketSegmentation)
     configuration.udpReceiveOffload = offloads.contains(.socketReceiveOffload)
