@@ -3,3 +3,4 @@
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/nexthop.h>
+#include <linux/veth.h>

@@ -3,6 +3,10 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/virtio_net.h>
+#include <netinet/udp.h>
 #include <linux/sockios.h>
 #include <malloc.h>
 #include <errno.h>
@@ -32,13 +36,11 @@ int flannel_set_thread_name(const char *name) {
 }
 
 int flannel_io_uring_enable_rings(int ring_fd) {
-  // IORING_REGISTER_ENABLE_RINGS = 12 (uapi io_uring.h, Linux 5.10).
-  long r = syscall(__NR_io_uring_register, ring_fd, 12, (void *)0, 0);
+  long r = syscall(__NR_io_uring_register, ring_fd, IORING_REGISTER_ENABLE_RINGS, (void *)0, 0);
   return r < 0 ? -errno : 0;
 }
 
 const unsigned long flannel_TUNSETIFF = TUNSETIFF;
-const unsigned long flannel_TUNGETIFF = TUNGETIFF;
 const unsigned long flannel_SIOCSIFMTU = SIOCSIFMTU;
 const unsigned long flannel_SIOCGIFFLAGS = SIOCGIFFLAGS;
 const unsigned long flannel_SIOCSIFFLAGS = SIOCSIFFLAGS;
@@ -57,3 +59,37 @@ const unsigned int flannel_TUN_F_TSO6 = TUN_F_TSO6;
 #endif
 const unsigned int flannel_TUN_F_USO4 = TUN_F_USO4;
 const unsigned int flannel_TUN_F_USO6 = TUN_F_USO6;
+
+// The enum constants of CSystemShims.h, checked against the headers that define them.
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+_Static_assert(FLANNEL_SOL_UDP == SOL_UDP, "SOL_UDP");
+_Static_assert(FLANNEL_UDP_SEGMENT == UDP_SEGMENT, "UDP_SEGMENT");
+_Static_assert(FLANNEL_UDP_GRO == UDP_GRO, "UDP_GRO");
+_Static_assert(FLANNEL_IFF_MULTI_QUEUE == IFF_MULTI_QUEUE, "IFF_MULTI_QUEUE");
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_F_NEEDS_CSUM == VIRTIO_NET_HDR_F_NEEDS_CSUM, "NEEDS_CSUM");
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_NONE == VIRTIO_NET_HDR_GSO_NONE, "GSO_NONE");
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_TCPV4 == VIRTIO_NET_HDR_GSO_TCPV4, "GSO_TCPV4");
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_TCPV6 == VIRTIO_NET_HDR_GSO_TCPV6, "GSO_TCPV6");
+#ifdef VIRTIO_NET_HDR_GSO_UDP_L4
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_UDP_L4 == VIRTIO_NET_HDR_GSO_UDP_L4, "GSO_UDP_L4");
+#endif
+_Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_ECN == VIRTIO_NET_HDR_GSO_ECN, "GSO_ECN");
+_Static_assert(FLANNEL_BPF_LD == BPF_LD && FLANNEL_BPF_LDX == BPF_LDX && FLANNEL_BPF_ST == BPF_ST &&
+                   FLANNEL_BPF_ALU == BPF_ALU && FLANNEL_BPF_RET == BPF_RET &&
+                   FLANNEL_BPF_MISC == BPF_MISC,
+               "BPF classes");
+_Static_assert(FLANNEL_BPF_W == BPF_W && FLANNEL_BPF_B == BPF_B, "BPF sizes");
+_Static_assert(FLANNEL_BPF_ABS == BPF_ABS && FLANNEL_BPF_IND == BPF_IND &&
+                   FLANNEL_BPF_MEM == BPF_MEM && FLANNEL_BPF_MSH == BPF_MSH,
+               "BPF modes");
+_Static_assert(FLANNEL_BPF_ADD == BPF_ADD && FLANNEL_BPF_MUL == BPF_MUL &&
+                   FLANNEL_BPF_RSH == BPF_RSH && FLANNEL_BPF_XOR == BPF_XOR,
+               "BPF operations");
+_Static_assert(FLANNEL_BPF_K == BPF_K && FLANNEL_BPF_X == BPF_X && FLANNEL_BPF_A == BPF_A &&
+                   FLANNEL_BPF_TAX == BPF_TAX,
+               "BPF sources");

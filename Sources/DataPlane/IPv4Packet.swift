@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Why a packet was not forwarded. The raw values index the drop counters.
 public enum PacketVerdict: Equatable, Sendable {
   case forward
@@ -15,6 +19,11 @@ public enum PacketVerdict: Equatable, Sendable {
 /// retains: the Forwarder calls them once per packet.
 public enum IPv4Packet {
   public static let minimumHeaderLength = 20
+  /// Where the protocol number sits in the header, and the numbers the data plane looks at.
+  public static let protocolOffset = 9
+  public static let protocolICMP = UInt8(IPPROTO_ICMP)
+  public static let protocolTCP = UInt8(IPPROTO_TCP)
+  public static let protocolUDP = UInt8(IPPROTO_UDP)
 
   /// Header sanity: at least 20 bytes, version 4, 5 ≤ IHL and IHL·4 ≤ length.
   @inline(__always)

@@ -1,3 +1,6 @@
+import CLibURing
+import CSystemShims
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -14,9 +17,7 @@ final class MessageHeaders {
   let destinations: UnsafeMutablePointer<sockaddr_in>
   /// Per header: one cmsg of level SOL_UDP, type UDP_SEGMENT, a UInt16 segment size.
   let controls: UnsafeMutableRawPointer
-  static let controlStride = 32
-  /// CMSG_SPACE(2) on 64-bit Linux: 16-byte header + 2 bytes, padded to 8.
-  static let segmentControlLength = 24
+  static let controlStride = Int(FLANNEL_CMSG_SPACE_U16)
   let receive: UnsafeMutablePointer<msghdr>
   /// 8-byte target of the eventfd READ used to stop the loop.
   let wakeBuffer: UnsafeMutablePointer<UInt64>
@@ -38,11 +39,10 @@ final class MessageHeaders {
       header.msg_iov = vectors + id * perSend
       header.msg_iovlen = 1
       sends[id] = header
-      // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + data.
-      let control = controls + id * Self.controlStride
-      control.storeBytes(of: 16 + 2, as: Int.self)
-      control.storeBytes(of: 17, toByteOffset: 8, as: Int32.self)  // SOL_UDP
-      control.storeBytes(of: 103, toByteOffset: 12, as: Int32.self)  // UDP_SEGMENT
+      let control = (controls + id * Self.controlStride).assumingMemoryBound(to: cmsghdr.self)
+      control.pointee.cmsg_len = Int(FLANNEL_CMSG_LEN_U16)
+      control.pointee.cmsg_level = Int32(FLANNEL_SOL_UDP)
+      control.pointee.cmsg_type = Int32(FLANNEL_UDP_SEGMENT)
     }
     receive = .allocate(capacity: 1)
     var template = msghdr()
@@ -107,9 +107,10 @@ final class MessageHeaders {
     if count > 1 {
       let control = controls + head &* Self.controlStride
       control.storeBytes(
-        of: UInt16(truncatingIfNeeded: segmentSize), toByteOffset: 16, as: UInt16.self)
+        of: UInt16(truncatingIfNeeded: segmentSize), toByteOffset: Int(FLANNEL_CMSG_DATA_OFFSET),
+        as: UInt16.self)
       header.pointee.msg_control = control
-      header.pointee.msg_controllen = Self.segmentControlLength
+      header.pointee.msg_controllen = Int(FLANNEL_CMSG_SPACE_U16)
     } else {
       header.pointee.msg_control = nil
       header.pointee.msg_controllen = 0
@@ -122,49 +123,52 @@ final class MessageHeaders {
 /// payloadlen, flags: four UInt32), the name (a sockaddr_in), the control area (room for one
 /// UDP_GRO cmsg), then the payload.
 enum ReceivedDatagram {
-  static let headerSize = 16
+  static let headerSize = MemoryLayout<io_uring_recvmsg_out>.size
   static let nameSize = MemoryLayout<sockaddr_in>.size
-  /// CMSG_SPACE(sizeof(int)) on 64-bit Linux.
-  static let controlSize = 24
+  static let controlSize = Int(FLANNEL_CMSG_SPACE_INT)
   static let payloadOffset = headerSize + nameSize + controlSize
 
   @inline(__always)
+  static func header(_ buffer: UnsafeRawPointer) -> io_uring_recvmsg_out {
+    buffer.load(as: io_uring_recvmsg_out.self)
+  }
+
+  @inline(__always)
   static func nameLength(_ buffer: UnsafeRawPointer) -> Int {
-    Int(buffer.load(as: UInt32.self))
+    Int(header(buffer).namelen)
   }
 
   /// The datagram's real length (MSG_TRUNC asked), even when longer than the buffer. With
   /// UDP GRO, the length of the whole train of equal-size datagrams.
   @inline(__always)
   static func payloadLength(_ buffer: UnsafeRawPointer) -> Int {
-    Int(buffer.load(fromByteOffset: 8, as: UInt32.self))
+    Int(header(buffer).payloadlen)
   }
 
   @inline(__always)
   static func flags(_ buffer: UnsafeRawPointer) -> Int32 {
-    Int32(bitPattern: buffer.load(fromByteOffset: 12, as: UInt32.self))
+    Int32(bitPattern: header(buffer).flags)
   }
 
   /// Sender address and port, host byte order.
   @inline(__always)
   static func source(_ buffer: UnsafeRawPointer) -> (address: UInt32, port: UInt16) {
-    let name = buffer + headerSize
-    let port = name.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
-    let address = name.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
-    return (UInt32(bigEndian: address), UInt16(bigEndian: port))
+    let name = buffer.loadUnaligned(fromByteOffset: headerSize, as: sockaddr_in.self)
+    return (UInt32(bigEndian: name.sin_addr.s_addr), UInt16(bigEndian: name.sin_port))
   }
 
   /// The size of each datagram of a GRO train (the UDP_GRO cmsg), or nil for a single one.
   @inline(__always)
   static func segmentSize(_ buffer: UnsafeRawPointer) -> Int? {
-    let controlLength = Int(buffer.load(fromByteOffset: 4, as: UInt32.self))
-    guard controlLength >= 20 else { return nil }
+    guard Int(header(buffer).controllen) >= Int(FLANNEL_CMSG_DATA_OFFSET) + 4 else { return nil }
     let control = buffer + headerSize + nameSize
-    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + int.
-    guard control.load(fromByteOffset: 8, as: Int32.self) == 17,  // SOL_UDP
-      control.load(fromByteOffset: 12, as: Int32.self) == 104  // UDP_GRO
+    guard
+      control.load(fromByteOffset: Int(FLANNEL_CMSG_LEVEL_OFFSET), as: Int32.self)
+        == Int32(FLANNEL_SOL_UDP),
+      control.load(fromByteOffset: Int(FLANNEL_CMSG_TYPE_OFFSET), as: Int32.self)
+        == Int32(FLANNEL_UDP_GRO)
     else { return nil }
-    let size = Int(control.load(fromByteOffset: 16, as: Int32.self))
+    let size = Int(control.load(fromByteOffset: Int(FLANNEL_CMSG_DATA_OFFSET), as: Int32.self))
     return size > 0 ? size : nil
   }
 }

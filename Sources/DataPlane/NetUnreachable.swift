@@ -5,7 +5,6 @@ public enum NetUnreachable {
   /// answered) + 8 (quoted payload).
   public static let maximumLength = 92
   static let ttl: UInt8 = 8
-  static let protocolICMP: UInt8 = 1
 
   /// Writes the reply for `offender` into `output` and returns its length, or 0 when none is
   /// due: the offender is an ICMP error message, a non-first fragment, has IHL·4 ≥ 60, or fails
@@ -28,7 +27,9 @@ public enum NetUnreachable {
     guard IPv4Packet.check(offender, length: length) == .forward else { return 0 }
     let quotedHeader = IPv4Packet.headerLength(offender)
     guard quotedHeader < 60 else { return 0 }
-    if offender.load(fromByteOffset: 9, as: UInt8.self) == protocolICMP {
+    if offender.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
+      == IPv4Packet.protocolICMP
+    {
       guard length > quotedHeader,
         !isICMPError(offender.load(fromByteOffset: quotedHeader, as: UInt8.self))
       else { return 0 }
@@ -44,7 +45,8 @@ public enum NetUnreachable {
     output.storeBigEndian16(UInt16(total), at: 2)
     output.storeBigEndian32(0, at: 4)
     output.storeBytes(of: ttl, toByteOffset: 8, as: UInt8.self)
-    output.storeBytes(of: protocolICMP, toByteOffset: 9, as: UInt8.self)
+    output.storeBytes(
+      of: IPv4Packet.protocolICMP, toByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
     output.storeBigEndian16(0, at: 10)
     output.storeBigEndian32(tunAddress, at: 12)
     output.storeBigEndian32(IPv4Packet.source(offender), at: 16)

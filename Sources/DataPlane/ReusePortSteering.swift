@@ -1,3 +1,5 @@
+import CSystemShims
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -20,9 +22,9 @@ extension UDPSocket {
       // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
       var fprog = SocketFilterProgram(
         length: UInt16(instructions.count), filter: instructions.baseAddress!)
-      // SO_ATTACH_REUSEPORT_CBPF = 51 (<asm-generic/socket.h>).
       return setsockopt(
-        fd, SOL_SOCKET, 51, &fprog, socklen_t(MemoryLayout<SocketFilterProgram>.size)) == 0
+        fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fprog,
+        socklen_t(MemoryLayout<SocketFilterProgram>.size)) == 0
         ? 0 : errno
     }
   }
@@ -42,18 +44,25 @@ struct SocketFilterProgram {
 }
 
 enum ReusePortSteering {
-  // Classic BPF opcodes (<linux/bpf_common.h>, <linux/filter.h>).
-  static let loadWordAbsolute: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS: A = payload[k…k+3]
-  static let loadWordIndirect: UInt16 = 0x40  // BPF_LD | BPF_W | BPF_IND: A = payload[X+k…]
-  static let loadMemory: UInt16 = 0x60  // BPF_LD | BPF_MEM: A = M[k]
-  static let loadIPHeaderLength: UInt16 = 0xb1  // BPF_LDX | BPF_B | BPF_MSH: X = 4*(p[k]&15)
-  static let store: UInt16 = 0x02  // BPF_ST: M[k] = A
-  static let addX: UInt16 = 0x0c  // BPF_ALU | BPF_ADD | BPF_X
-  static let shiftRight: UInt16 = 0x74  // BPF_ALU | BPF_RSH | BPF_K
-  static let xorX: UInt16 = 0xac  // BPF_ALU | BPF_XOR | BPF_X
-  static let multiply: UInt16 = 0x24  // BPF_ALU | BPF_MUL | BPF_K
-  static let copyAToX: UInt16 = 0x07  // BPF_MISC | BPF_TAX
-  static let returnA: UInt16 = 0x16  // BPF_RET | BPF_A
+  // Classic BPF opcodes, composed from <linux/bpf_common.h>'s parts as C programs do.
+  static func opcode(_ parts: Int...) -> UInt16 { UInt16(parts.reduce(0, |)) }
+  /// A = payload[k…k+3]
+  static let loadWordAbsolute = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_W, FLANNEL_BPF_ABS)
+  /// A = payload[X+k…X+k+3]
+  static let loadWordIndirect = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_W, FLANNEL_BPF_IND)
+  /// A = M[k]
+  static let loadMemory = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_MEM)
+  /// X = 4 × (payload[k] & 15): the IPv4 header length.
+  static let loadIPHeaderLength = opcode(FLANNEL_BPF_LDX, FLANNEL_BPF_B, FLANNEL_BPF_MSH)
+  /// M[k] = A
+  static let store = opcode(FLANNEL_BPF_ST)
+  static let addX = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_ADD, FLANNEL_BPF_X)
+  static let shiftRight = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_RSH, FLANNEL_BPF_K)
+  static let xorX = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_XOR, FLANNEL_BPF_X)
+  static let multiply = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_MUL, FLANNEL_BPF_K)
+  /// X = A
+  static let copyAToX = opcode(FLANNEL_BPF_MISC, FLANNEL_BPF_TAX)
+  static let returnA = opcode(FLANNEL_BPF_RET, FLANNEL_BPF_A)
 
   /// s = source + destination + ports word; h = (s ^ s >> 16) × 2654435761 (Knuth's
   /// multiplicative hash); socket = (h >> 16) × groupSize >> 16. The fold and the product's

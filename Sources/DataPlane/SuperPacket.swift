@@ -72,11 +72,11 @@ public enum SuperPacket {
     else { return .failure(.notPlainIPv4) }
     guard Int(packet.loadBigEndian16(at: 2)) == length, IPv4Packet.headerChecksumIsValid(packet)
     else { return .failure(.badIPv4Header) }
-    let proto = packet.load(fromByteOffset: 9, as: UInt8.self)
+    let proto = packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
     let isTCP: Bool
     switch header.gsoType & ~VirtioNetHeader.gsoECN {
-    case VirtioNetHeader.gsoTCPv4 where proto == 6: isTCP = true
-    case VirtioNetHeader.gsoUDP where proto == 17: isTCP = false
+    case VirtioNetHeader.gsoTCPv4 where proto == IPv4Packet.protocolTCP: isTCP = true
+    case VirtioNetHeader.gsoUDP where proto == IPv4Packet.protocolUDP: isTCP = false
     default: return .failure(.unsupportedType)
     }
     guard header.checksumStart == 20, header.checksumOffset == (isTCP ? 16 : 6) else {

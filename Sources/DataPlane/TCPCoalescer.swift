@@ -51,7 +51,8 @@ public struct TCPCoalescer {
   @inline(__always)
   public static func segment(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
     guard length >= 40, packet.load(as: UInt8.self) == 0x45,
-      packet.load(fromByteOffset: 9, as: UInt8.self) == 6,
+      packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
+        == IPv4Packet.protocolTCP,
       packet.loadBigEndian16(at: 6) & 0x3fff == 0,
       Int(packet.loadBigEndian16(at: 2)) == length,
       // finish() recomputes the head's header checksum: a corrupt header must not come out

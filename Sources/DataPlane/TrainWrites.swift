@@ -66,11 +66,11 @@ enum MergeCandidate {
   @inline(__always)
   init?(_ packet: UnsafeRawPointer, length: Int, udp: Bool) {
     guard length >= 20 else { return nil }
-    switch packet.load(fromByteOffset: 9, as: UInt8.self) {
-    case 6:
+    switch packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self) {
+    case IPv4Packet.protocolTCP:
       guard let segment = TCPCoalescer.segment(packet, length: length) else { return nil }
       self = .tcp(segment)
-    case 17 where udp:
+    case IPv4Packet.protocolUDP where udp:
       guard let segment = UDPCoalescer.segment(packet, length: length) else { return nil }
       self = .udp(segment)
     default:

@@ -16,11 +16,9 @@ public final class TunDevice: @unchecked Sendable {
   public let name: String
   /// Opened with IFF_VNET_HDR: every read and write carries a `VirtioNetHeader` first.
   public let hasVirtioHeader: Bool
-  /// One queue of a device opened with IFF_MULTI_QUEUE (see `openQueues`).
-  public let isMultiQueue: Bool
 
-  /// IFF_MULTI_QUEUE from <linux/if_tun.h> (a fixed ABI value; the header is not imported).
-  static let multiQueueFlag: Int16 = 0x0100
+  /// IFF_MULTI_QUEUE: one device, several queues (one per forwarder).
+  static let multiQueueFlag = Int16(FLANNEL_IFF_MULTI_QUEUE)
 
   /// Opens `count` queues of one device: with 1, exactly `init(name:virtioHeader:)` (no
   /// IFF_MULTI_QUEUE, as before); with more, the first queue creates the device with
@@ -83,7 +81,6 @@ public final class TunDevice: @unchecked Sendable {
     self.fd = fd
     self.name = Self.name(of: request)
     hasVirtioHeader = virtioHeader
-    isMultiQueue = multiQueue
   }
 
   /// TUNSETOFFLOAD: the TUN_F_* bits (`flannel_TUN_F_CSUM`, …) the reader handles; 0 turns

@@ -49,7 +49,8 @@ public struct UDPCoalescer {
   @inline(__always)
   public static func segment(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
     guard length > headerLength, packet.load(as: UInt8.self) == 0x45,
-      packet.load(fromByteOffset: 9, as: UInt8.self) == 17,
+      packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
+        == IPv4Packet.protocolUDP,
       packet.loadBigEndian16(at: 6) & 0x3fff == 0,
       Int(packet.loadBigEndian16(at: 2)) == length,
       Int(packet.loadBigEndian16(at: 24)) == length &- 20,

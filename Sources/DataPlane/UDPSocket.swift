@@ -1,3 +1,5 @@
+import CSystemShims
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -13,9 +15,8 @@ public final class UDPSocket: @unchecked Sendable {
   /// Bound address and port, host byte order (the port is the real one when 0 was asked).
   public let address: UInt32
   public let port: UInt16
-  /// Buffer sizes the kernel reports after setup (it doubles what was set).
+  /// The receive buffer size the kernel reports after setup (it doubles what was set).
   public let receiveBufferSize: Int
-  public let sendBufferSize: Int
 
   /// `bufferSize` is tried with SO_RCVBUFFORCE/SO_SNDBUFFORCE (needs CAP_NET_ADMIN), then with
   /// the plain options, which the kernel caps at net.core.{r,w}mem_max; 0 leaves the defaults.
@@ -67,7 +68,6 @@ public final class UDPSocket: @unchecked Sendable {
     self.fd = fd
     self.address = address
     self.receiveBufferSize = Self.getInt(fd, SO_RCVBUF)
-    self.sendBufferSize = Self.getInt(fd, SO_SNDBUF)
   }
 
   deinit { close() }
@@ -78,8 +78,9 @@ public final class UDPSocket: @unchecked Sendable {
   @discardableResult
   public func enableReceiveOffload() -> Bool {
     var one: Int32 = 1
-    // SOL_UDP = 17, UDP_GRO = 104 (<netinet/udp.h>, which Glibc does not import).
-    return setsockopt(fd, 17, 104, &one, socklen_t(MemoryLayout<Int32>.size)) == 0
+    return setsockopt(
+      fd, Int32(FLANNEL_SOL_UDP), Int32(FLANNEL_UDP_GRO), &one, socklen_t(MemoryLayout<Int32>.size))
+      == 0
   }
 
   public func close() {

@@ -1,3 +1,5 @@
+import CSystemShims
+
 /// The 10-byte `virtio_net_hdr` that prefixes every TUN read and write once the device is
 /// opened with IFF_VNET_HDR (fields in host byte order, little-endian here): how the kernel
 /// describes a super-packet (TSO/USO) or a packet whose L4 checksum is left to us.
@@ -5,13 +7,13 @@ public struct VirtioNetHeader: Equatable, Sendable {
   /// Bytes before the packet; set explicitly with TUNSETVNETHDRSZ.
   public static let size = 10
   /// `flags`: the L4 checksum is partial (pseudo-header sum at csumStart + csumOffset).
-  public static let needsChecksum: UInt8 = 1
+  public static let needsChecksum = UInt8(FLANNEL_VIRTIO_NET_HDR_F_NEEDS_CSUM)
   /// `gsoType` values.
-  public static let gsoNone: UInt8 = 0
-  public static let gsoTCPv4: UInt8 = 1
-  public static let gsoUDP: UInt8 = 5
-  public static let gsoTCPv6: UInt8 = 4
-  public static let gsoECN: UInt8 = 0x80
+  public static let gsoNone = UInt8(FLANNEL_VIRTIO_NET_HDR_GSO_NONE)
+  public static let gsoTCPv4 = UInt8(FLANNEL_VIRTIO_NET_HDR_GSO_TCPV4)
+  public static let gsoUDP = UInt8(FLANNEL_VIRTIO_NET_HDR_GSO_UDP_L4)
+  public static let gsoTCPv6 = UInt8(FLANNEL_VIRTIO_NET_HDR_GSO_TCPV6)
+  public static let gsoECN = UInt8(FLANNEL_VIRTIO_NET_HDR_GSO_ECN)
 
   public var flags: UInt8
   public var gsoType: UInt8

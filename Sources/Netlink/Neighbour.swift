@@ -1,3 +1,4 @@
+import CLibMnl
 import FlannelCore
 
 /// An IPv4 neighbour (ARP) entry: `ip → mac` on a link.
@@ -9,7 +10,7 @@ public struct Neighbour: Sendable, Hashable {
   /// NUD_* bits; NUD_PERMANENT is 0x80.
   public var state: UInt16
 
-  public static let permanent: UInt16 = 0x80
+  public static let permanent = UInt16(NUD_PERMANENT)
 
   public init(
     linkIndex: Int, ip: IPv4Address, mac: MACAddress?, state: UInt16 = Neighbour.permanent

@@ -6,7 +6,7 @@ import FlannelCore
 #endif
 
 private let iffUp: UInt32 = 0x1  // IFF_UP; <linux/if.h> clashes with Glibc's <net/if.h>
-private let vethInfoPeer: UInt16 = 1  // VETH_INFO_PEER, <linux/veth.h>
+private let vethInfoPeer = UInt16(VETH_INFO_PEER)
 
 extension NetlinkSocket {
   /// The link called `name`, or nil when there is none (ENODEV).

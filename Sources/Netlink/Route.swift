@@ -1,3 +1,4 @@
+import CLibMnl
 import FlannelCore
 
 /// An IPv4 unicast route. Routes this project programs live in the main table.
@@ -15,7 +16,7 @@ public struct Route: Sendable, Hashable {
   /// nexthop change followed by a route change (`Nexthop`).
   public var nexthopID: UInt32?
 
-  public static let mainTable: UInt32 = 254
+  public static let mainTable = UInt32(RT_TABLE_MAIN.rawValue)
 
   public init(
     destination: IPv4Network, gateway: IPv4Address? = nil, outputIndex: Int? = nil,
@@ -69,9 +70,9 @@ public struct RouteScope: RawRepresentable, Sendable, Hashable, CustomStringConv
   public var rawValue: UInt8
   public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-  public static let universe = RouteScope(rawValue: 0)
-  public static let link = RouteScope(rawValue: 253)
-  public static let host = RouteScope(rawValue: 254)
+  public static let universe = RouteScope(rawValue: UInt8(RT_SCOPE_UNIVERSE.rawValue))
+  public static let link = RouteScope(rawValue: UInt8(RT_SCOPE_LINK.rawValue))
+  public static let host = RouteScope(rawValue: UInt8(RT_SCOPE_HOST.rawValue))
 
   public var description: String {
     switch self {

@@ -1,7 +1,9 @@
 #ifndef FLANNEL_C_SYSTEM_SHIMS_H
 #define FLANNEL_C_SYSTEM_SHIMS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 // Small wrappers for GNU-only libc calls that Swift's Glibc module does not import. The .c
 // file is compiled with _GNU_SOURCE; this header must not need it.
@@ -35,7 +37,6 @@ int flannel_io_uring_enable_rings(int ring_fd);
 // ioctl request codes built with _IOW/_IOR (which Swift cannot expand) or defined in headers
 // Swift should not import next to Glibc (<linux/if_tun.h>, <linux/sockios.h>).
 extern const unsigned long flannel_TUNSETIFF;
-extern const unsigned long flannel_TUNGETIFF;
 extern const unsigned long flannel_SIOCSIFMTU;
 extern const unsigned long flannel_SIOCGIFFLAGS;
 extern const unsigned long flannel_SIOCSIFFLAGS;
@@ -52,6 +53,58 @@ extern const unsigned int flannel_TUN_F_TSO4;
 extern const unsigned int flannel_TUN_F_TSO6;
 extern const unsigned int flannel_TUN_F_USO4;
 extern const unsigned int flannel_TUN_F_USO6;
+
+// Kernel constants that Swift's Glibc module does not import, as enum constants: Swift sees
+// literals (nothing loaded per packet). shims.c checks every one against the kernel's and
+// glibc's own headers at compile time.
+enum {
+  // <netinet/udp.h>: the UDP socket level and its GSO / GRO options and control messages.
+  FLANNEL_SOL_UDP = 17,
+  FLANNEL_UDP_SEGMENT = 103,
+  FLANNEL_UDP_GRO = 104,
+  // <linux/if_tun.h>: one TUN device, several queues (one per forwarder).
+  FLANNEL_IFF_MULTI_QUEUE = 0x0100,
+  // <linux/virtio_net.h>: struct virtio_net_hdr's flags and gso_type values.
+  FLANNEL_VIRTIO_NET_HDR_F_NEEDS_CSUM = 1,
+  FLANNEL_VIRTIO_NET_HDR_GSO_NONE = 0,
+  FLANNEL_VIRTIO_NET_HDR_GSO_TCPV4 = 1,
+  FLANNEL_VIRTIO_NET_HDR_GSO_TCPV6 = 4,
+  FLANNEL_VIRTIO_NET_HDR_GSO_UDP_L4 = 5,
+  FLANNEL_VIRTIO_NET_HDR_GSO_ECN = 0x80,
+  // <linux/bpf_common.h>: classic BPF opcode parts (instruction class, size, mode, operation,
+  // source), combined in Swift as in C.
+  FLANNEL_BPF_LD = 0x00,
+  FLANNEL_BPF_LDX = 0x01,
+  FLANNEL_BPF_ST = 0x02,
+  FLANNEL_BPF_ALU = 0x04,
+  FLANNEL_BPF_RET = 0x06,
+  FLANNEL_BPF_MISC = 0x07,
+  FLANNEL_BPF_W = 0x00,
+  FLANNEL_BPF_B = 0x10,
+  FLANNEL_BPF_ABS = 0x20,
+  FLANNEL_BPF_IND = 0x40,
+  FLANNEL_BPF_MEM = 0x60,
+  FLANNEL_BPF_MSH = 0xa0,
+  FLANNEL_BPF_ADD = 0x00,
+  FLANNEL_BPF_MUL = 0x20,
+  FLANNEL_BPF_RSH = 0x70,
+  FLANNEL_BPF_XOR = 0xa0,
+  FLANNEL_BPF_K = 0x00,
+  FLANNEL_BPF_X = 0x08,
+  FLANNEL_BPF_A = 0x10,
+  FLANNEL_BPF_TAX = 0x00,
+};
+
+/// Control-message geometry (CMSG_LEN / CMSG_SPACE are macros Swift cannot expand): a UDP
+/// GSO send carries one cmsg with a uint16_t segment size, a UDP GRO receive one with an int.
+enum {
+  FLANNEL_CMSG_LEVEL_OFFSET = offsetof(struct cmsghdr, cmsg_level),
+  FLANNEL_CMSG_TYPE_OFFSET = offsetof(struct cmsghdr, cmsg_type),
+  FLANNEL_CMSG_DATA_OFFSET = CMSG_LEN(0),
+  FLANNEL_CMSG_LEN_U16 = CMSG_LEN(sizeof(uint16_t)),
+  FLANNEL_CMSG_SPACE_U16 = CMSG_SPACE(sizeof(uint16_t)),
+  FLANNEL_CMSG_SPACE_INT = CMSG_SPACE(sizeof(int)),
+};
 
 /// Relaxed atomic 64-bit store/load: a single-writer counter published to other threads
 /// without a locked read-modify-write per packet.
