@@ -76,8 +76,7 @@ final class LoopBuffers {
       bufferSize: ReceivedDatagram.payloadOffset + Self.packetSize)
     let tunCount = configuration.tunBufferCount
     headers = MessageHeaders(count: splitting ? 3 * tunCount : tunCount)
-    runs = SegmentRuns(
-      capacity: configuration.tunBufferCount, enabled: configuration.udpSegmentation)
+    runs = SegmentRuns(capacity: configuration.tunBufferCount)
     pendingWrites = .allocate(capacity: configuration.udpBufferCount)
     pendingWrites.initialize(repeating: 0, count: configuration.udpBufferCount)
     zeroHeader = .allocate(byteCount: 16, alignment: 8)
@@ -147,15 +146,14 @@ extension Forwarder {
       fixedFiles = ring.registerFilesAtTheirNumbers([tunFD, socketFD, sendFD, wakeFD])
       buffers = try LoopBuffers(
         ring: ring, configuration: configuration, virtioHeaderSize: virtioHeaderSize,
-        splitting: !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]))
+        splitting: offloadState.splitsSuperPackets)
     } catch {
       recordFailure(error)
       ready.signal()
       return
     }
     self.buffers = buffers
-    let receiveOffload = configuration.udpReceiveOffload && socket.enableReceiveOffload()
-    recordSocketOffloads(segmentation: buffers.runs.enabled, receiveOffload: receiveOffload)
+    recordReceiveOffload(configuration.udpReceiveOffload && socket.enableReceiveOffload())
     multishotRead =
       configuration.multishotTunRead
       && ring.supports(opcode: Int32(flannel_IORING_OP_READ_MULTISHOT))
@@ -254,8 +252,8 @@ extension Forwarder {
       inFlight &-= 1
       if result < 0 {
         bank.add(.dropTunWriteError)
-        if userData >> 56 == Operation.tunWriteCoalesced.rawValue && result == -EINVAL {
-          disableReceiveCoalescing(reason: -result)
+        if userData >> 56 == Operation.tunWriteCoalesced.rawValue {
+          offloadFailed(.coalescedWrite, errno: -result)
         }
       } else {
         bank.add(.tunPacketsWritten)
@@ -345,7 +343,9 @@ extension Forwarder {
       UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
     if !buffers.runs.append(id, length: length, destination: destination) {
       sendRun(ring, buffers)
-      buffers.runs.start(id, length: length, destination: destination)
+      buffers.runs.start(
+        id, length: length, destination: destination,
+        mayGrow: offloadState.runMayGrow(segmentSize: length))
       buffers.runDestination = nextHop.pointee
     }
   }
@@ -367,40 +367,58 @@ extension Forwarder {
     bank.add(.udpSends)
   }
 
-  /// A send of the run headed by `head` completed: count it, recycle its buffers. A GSO send
-  /// the kernel refused is sent again packet by packet: EIO means the egress device cannot
-  /// segment (GSO goes off for good); EMSGSIZE (EINVAL before Linux 6.x) that the segment
-  /// plus headers exceed the path MTU — packets that long are sent alone from now on, and a
-  /// plain send fragments them as it always did.
+  /// A send of the run headed by `head` completed: count it, recycle its buffers. A failed
+  /// one goes to `OffloadState`, which may have each packet sent again on its own.
   @inline(__always)
   private func sendCompleted(_ head: Int, _ result: Int32, _ ring: Ring, _ buffers: LoopBuffers) {
-    let refused = result == -EIO || result == -EMSGSIZE || result == -EINVAL
-    if refused && buffers.runs.next[head] >= 0 {
-      sendRun(ring, buffers)  // the run being built, before its bookkeeping is reused
-      if result != -EIO {
-        let segmentSize = Int(buffers.runs.lengths[head])
-        buffers.runs.maxSegmentSize = min(buffers.runs.maxSegmentSize, segmentSize - 1)
-      }
-      let wasEnabled = buffers.runs.enabled
-      buffers.runs.enabled = false
-      let destination = buffers.headers.destinations[head]
-      var id = head
-      while id >= 0 {
-        let following = Int(buffers.runs.next[id])
-        buffers.runs.start(id, length: Int(buffers.runs.lengths[id]), destination: 0)
-        buffers.runDestination = destination
-        sendRun(ring, buffers)
-        id = following
-      }
-      buffers.runs.enabled = wasEnabled && result != -EIO
-      if result == -EIO { disableSocketSegmentation(reason: EIO) }
+    guard result >= 0 else {
+      sendFailed(head, errno: -result, ring, buffers)
       return
     }
-    let packets = releaseRun(head, buffers, countingDrops: result < 0)
-    if result >= 0 {
-      bank.add(.udpPacketsSent, UInt64(packets))
-      bank.add(.udpBytesSent, UInt64(result))
+    let packets = releaseRun(head, buffers, countingDrops: false)
+    bank.add(.udpPacketsSent, UInt64(packets))
+    bank.add(.udpBytesSent, UInt64(result))
+  }
+
+  /// A refused UDP GSO send of a run: its packets go again, each in a send of its own (a plain
+  /// send fragments what is above the path MTU, as it always did); any other failure drops
+  /// them.
+  @inline(never)
+  private func sendFailed(_ head: Int, errno: Int32, _ ring: Ring, _ buffers: LoopBuffers) {
+    var segments = 0
+    var id = head
+    while id >= 0 {
+      segments &+= 1
+      id = Int(buffers.runs.next[id])
     }
+    let operation = OffloadState.Operation.runSend(
+      segments: segments, segmentSize: Int(buffers.runs.lengths[head]))
+    guard offloadFailed(operation, errno: errno) == .resendEachPacket else {
+      releaseRun(head, buffers, countingDrops: true)
+      return
+    }
+    sendRun(ring, buffers)  // the run being built, before its bookkeeping is reused
+    let destination = buffers.headers.destinations[head]
+    id = head
+    while id >= 0 {
+      let following = Int(buffers.runs.next[id])
+      buffers.runs.start(
+        id, length: Int(buffers.runs.lengths[id]), destination: 0, mayGrow: false)
+      buffers.runDestination = destination
+      sendRun(ring, buffers)
+      id = following
+    }
+  }
+
+  /// Asks `offloadState` what a failed offloaded operation means and carries out any offload
+  /// it turned off.
+  @discardableResult
+  func offloadFailed(_ operation: OffloadState.Operation, errno: Int32) -> OffloadState.Action {
+    let decision = offloadState.failed(operation, errno: errno)
+    if !decision.turnedOff.isEmpty {
+      offloadsTurnedOff(decision, after: operation, errno: errno)
+    }
+    return decision.action
   }
 
   /// Recycles every buffer of the run headed by `head`; returns how many there were.
@@ -462,10 +480,8 @@ extension Forwarder {
       vectors: vectors + id &* LoopBuffers.vectorsPerBuffer,
       headerSlots: buffers.headerSlots! + id &* LoopBuffers.writesPerBuffer
         &* LoopBuffers.headerSlotSize)
-    let coalescing = activeOffloads.contains(.receiveCoalescing)
-    // UDP super-packets (UDP_L4) only into a TUN whose kernel accepted USO: that proves it
-    // knows the gso type.
-    let coalescingUDP = coalescing && activeOffloads.contains(.udpSegmentation)
+    let coalescing = offloadState.coalescesTCP
+    let coalescingUDP = offloadState.coalescesUDP
     var offset = 0
     repeat {
       let (packet, length, verdict) = Self.trainPacket(

@@ -20,8 +20,8 @@ extension Forwarder {
     _ destination: sockaddr_in, _ ring: Ring, _ buffers: LoopBuffers
   ) {
     bank.add(.tunSuperPackets)
-    guard let areas = buffers.splitAreas, let allVectors = buffers.splitVectors,
-      buffers.runs.enabled
+    guard offloadState.splitsSuperPackets, let areas = buffers.splitAreas,
+      let allVectors = buffers.splitVectors
     else {
       // Offloads went off at run time; this one was already queued. TCP resends it.
       bank.add(.dropOffload)
@@ -38,10 +38,10 @@ extension Forwarder {
       buffers.tun.recycle(id)
       return
     }
-    guard segments.segmentLength <= buffers.runs.maxSegmentSize else {
+    if let decision = offloadState.superPacketTooLong(segmentLength: segments.segmentLength) {
       // The kernel refused GSO sends of packets this long (path MTU below the TUN MTU):
       // let it segment to the TUN MTU and fragment as the plain path does.
-      disableSegmentationOffloads(reason: EMSGSIZE)
+      offloadsTurnedOff(decision, after: .splitSend, errno: EMSGSIZE)
       bank.add(.dropOffload)
       buffers.tun.recycle(id)
       return
@@ -76,10 +76,8 @@ extension Forwarder {
     if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
   }
 
-  /// A chunk of a split super-packet was sent. A refused GSO send (EIO: no checksum offload
-  /// on the egress device; EMSGSIZE/EINVAL: segments above the path MTU) turns TSO/USO off
-  /// for good, so that the kernel segments (and the plain path fragments) from now on; the
-  /// chunk is lost and TCP resends it.
+  /// A chunk of a split super-packet was sent. A refused one is lost (TCP resends it), and
+  /// `OffloadState` may turn offloads off.
   @inline(__always)
   func splitSendCompleted(_ slot: Int, _ result: Int32, _ buffers: LoopBuffers) {
     let tunCount = configuration.tunBufferCount
@@ -90,13 +88,7 @@ extension Forwarder {
       bank.add(.udpBytesSent, UInt64(result))
     } else {
       bank.add(.dropSendError, segments)
-      if result == -EIO || result == -EMSGSIZE || result == -EINVAL {
-        disableSegmentationOffloads(reason: -result)
-        if result == -EIO {
-          buffers.runs.enabled = false
-          disableSocketSegmentation(reason: EIO)
-        }
-      }
+      offloadFailed(.splitSend, errno: -result)
     }
     buffers.pendingSends[id] &-= 1
     if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }

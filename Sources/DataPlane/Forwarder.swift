@@ -52,9 +52,10 @@ public final class Forwarder: @unchecked Sendable {
   let featuresBox = Mutex<[String]>([])
   /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).
   let virtioHeaderSize: Int
-  /// The offloads the kernel accepted at start (the TUN's and the socket's); shrinks when one
-  /// turns itself off. Forwarder thread; copied into `offloadsBox` on every change.
-  var activeOffloads: TunOffloads = []
+  /// Every offload switch (the TUN's as the kernel accepted them, the socket's) and what a
+  /// refusal means. Set up by `start()` before the thread runs, then forwarder thread only;
+  /// mirrored into `offloadsBox` on every change.
+  var offloadState = OffloadState(active: [])
   let noticesBox = Mutex<[String]>([])
   private var thread: pthread_t?
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
@@ -116,7 +117,7 @@ public final class Forwarder: @unchecked Sendable {
   public func start() throws(DataPlaneError) {
     try lifecycle.withLock { state throws(DataPlaneError) in
       guard state == 0 else { throw DataPlaneError("forwarder start", errno: EALREADY) }
-      if tun.hasVirtioHeader { negotiateOffloads() }
+      negotiateOffloads()
       let bufferCount = configuration.tunBufferCount + configuration.udpBufferCount
       // A buffer produces at most one SQE (its send or write) per batch, plus the re-arms,
       // the wakeup read and a cancel: the submission queue never fills. Completions: one per
@@ -159,20 +160,23 @@ public final class Forwarder: @unchecked Sendable {
     }
   }
 
-  /// TUNSETOFFLOAD with what the configuration asks; on refusal drops USO, then TSO, then
-  /// the checksum offload, one notice each.
+  /// The offload state at start: with a virtio header, TUNSETOFFLOAD with what the
+  /// configuration asks (on refusal dropping USO, then TSO, then the checksum offload, one
+  /// notice each); UDP GSO when configured.
   private func negotiateOffloads() {
-    var wanted = configuration.tunOffloads
-    for fallback: TunOffloads in [.udpSegmentation, .tcpSegmentation, .checksum] {
-      let error = tun.setOffloads(wanted.kernelFlags)
-      if error == 0 { break }
-      if wanted.contains(fallback) {
-        wanted.remove(fallback)
+    var wanted: TunOffloads = []
+    if tun.hasVirtioHeader {
+      wanted = OffloadState.tunOffloadsToAsk(
+        configured: configuration.tunOffloads, socketSegmentation: configuration.udpSegmentation)
+      while true {
+        let error = tun.setOffloads(wanted.kernelFlags)
+        guard error != 0, let next = OffloadState.fallback(afterRefusing: wanted) else { break }
+        wanted = next
         notice("TUNSETOFFLOAD refused (errno \(error)); offloads now: \(wanted.description)")
       }
     }
-    activeOffloads = wanted
-    offloadsBox.withLock { $0 = wanted }
+    if configuration.udpSegmentation { wanted.insert(.socketSegmentation) }
+    setOffloadState(OffloadState(active: wanted))
   }
 
   func notice(_ text: String) {
@@ -180,41 +184,32 @@ public final class Forwarder: @unchecked Sendable {
     bank.add(.offloadsDisabled)
   }
 
-  /// Turns the segmentation offloads off at run time (a GSO send of a split super-packet was
-  /// refused): the kernel segments by itself from now on.
-  func disableSegmentationOffloads(reason: Int32) {
-    guard !activeOffloads.isDisjoint(with: [.tcpSegmentation, .udpSegmentation]) else { return }
-    activeOffloads.subtract([.tcpSegmentation, .udpSegmentation])
-    _ = tun.setOffloads(activeOffloads.kernelFlags)
-    offloadsBox.withLock { $0 = activeOffloads }
-    notice("GSO send of a split super-packet refused (errno \(reason)); TUN TSO/USO off")
+  /// UDP GRO, once the thread found whether the kernel accepts the socket option (UDP GSO,
+  /// a per-send option, went in with the TUN's at start). Forwarder thread, before the loop.
+  func recordReceiveOffload(_ accepted: Bool) {
+    guard accepted else { return }
+    setOffloadState(OffloadState(active: offloadState.active.union(.socketReceiveOffload)))
   }
 
-  /// Turns receive-side coalescing off at run time (the kernel refused a TUN write with a
-  /// TSO or USO virtio header): received packets are written one by one from now on.
-  func disableReceiveCoalescing(reason: Int32) {
-    guard activeOffloads.contains(.receiveCoalescing) else { return }
-    activeOffloads.remove(.receiveCoalescing)
-    offloadsBox.withLock { $0 = activeOffloads }
-    notice("TUN write of a coalesced super-packet refused (errno \(reason)); receive GRO off")
+  private func setOffloadState(_ state: OffloadState) {
+    offloadState = state
+    offloadsBox.withLock { $0 = state.active }
   }
 
-  /// The socket's UDP GSO as the thread set it up: on when configured (sends are grouped into
-  /// runs), UDP GRO when the kernel accepted the socket option. Forwarder thread, before the
-  /// loop.
-  func recordSocketOffloads(segmentation: Bool, receiveOffload: Bool) {
-    if segmentation { activeOffloads.insert(.socketSegmentation) }
-    if receiveOffload { activeOffloads.insert(.socketReceiveOffload) }
-    offloadsBox.withLock { $0 = activeOffloads }
-  }
-
-  /// UDP GSO went off for good (a GSO send failed with EIO: the egress device cannot segment);
-  /// the caller has already stopped grouping sends into runs.
-  func disableSocketSegmentation(reason: Int32) {
-    guard activeOffloads.contains(.socketSegmentation) else { return }
-    activeOffloads.remove(.socketSegmentation)
-    offloadsBox.withLock { $0 = activeOffloads }
-    notice("UDP GSO send refused (errno \(reason)); one datagram per send from now on")
+  /// Carries out what `offloadState` decided after a refusal: TUNSETOFFLOAD when the TUN's
+  /// offloads changed, the mirror for other threads, one notice per offload group turned off.
+  /// Rare (at most once per offload): not on the per-packet path.
+  @inline(never)
+  func offloadsTurnedOff(
+    _ decision: OffloadState.Decision, after operation: OffloadState.Operation, errno: Int32
+  ) {
+    if decision.tunFlagsChanged { _ = tun.setOffloads(offloadState.active.kernelFlags) }
+    offloadsBox.withLock { $0 = offloadState.active }
+    let lines = OffloadState.notices(
+      turnedOff: decision.turnedOff, after: operation, errno: errno)
+    for line in lines {
+      notice(line)
+    }
   }
 
   func recordFailure(_ error: DataPlaneError) {

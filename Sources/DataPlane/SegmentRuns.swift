@@ -6,7 +6,8 @@
 ///
 /// Pure bookkeeping over buffer ids (no I/O): a run is a chain `head → next[head] → … → -1`
 /// with the packet lengths beside it; the send's completion walks the chain to recycle the
-/// buffers. Forwarder thread only.
+/// buffers. Whether a run may grow at all is the caller's to say (`OffloadState`). Forwarder
+/// thread only.
 final class SegmentRuns {
   /// The kernel's UDP_MAX_SEGMENTS was 64 before 2024 (128 since).
   static let maxSegments = 64
@@ -18,12 +19,7 @@ final class SegmentRuns {
   let next: UnsafeMutablePointer<Int32>
   /// Per buffer id: the packet's length.
   let lengths: UnsafeMutablePointer<Int32>
-  /// Runs of one packet only when false (the kill switch, or after the kernel refused GSO).
-  var enabled: Bool
-  var maxSegments: Int
-  /// Packets longer than this are sent alone: the kernel refused a GSO send of that size
-  /// (segment plus headers above the path MTU; a plain send fragments instead).
-  var maxSegmentSize = Int.max
+  let maxSegments: Int
 
   /// The run being built (head -1: none).
   private(set) var head = -1
@@ -36,9 +32,8 @@ final class SegmentRuns {
   /// A shorter packet ended the run: nothing may follow it.
   private var closed = false
 
-  init(capacity: Int, enabled: Bool = true, maxSegments: Int = SegmentRuns.maxSegments) {
+  init(capacity: Int, maxSegments: Int = SegmentRuns.maxSegments) {
     self.capacity = capacity
-    self.enabled = enabled
     self.maxSegments = max(1, min(maxSegments, Self.maxSegments))
     next = .allocate(capacity: capacity)
     next.initialize(repeating: -1, count: capacity)
@@ -57,8 +52,8 @@ final class SegmentRuns {
   /// false when the caller must send the current run (if any) and then `start` a new one.
   @inline(__always)
   func append(_ id: Int, length: Int, destination: UInt64) -> Bool {
-    guard enabled, head >= 0, !closed, destination == self.destination,
-      length <= segmentSize, segmentSize <= maxSegmentSize, count < maxSegments,
+    guard head >= 0, !closed, destination == self.destination,
+      length <= segmentSize, count < maxSegments,
       bytes &+ length <= Self.maxPayload
     else { return false }
     next[tail] = Int32(truncatingIfNeeded: id)
@@ -71,9 +66,10 @@ final class SegmentRuns {
     return true
   }
 
-  /// Begins a run with packet `id`. The previous run must have been taken.
+  /// Begins a run with packet `id`; with `mayGrow` false it stays one packet. The previous run
+  /// must have been taken.
   @inline(__always)
-  func start(_ id: Int, length: Int, destination: UInt64) {
+  func start(_ id: Int, length: Int, destination: UInt64, mayGrow: Bool = true) {
     head = id
     tail = id
     next[id] = -1
@@ -82,7 +78,7 @@ final class SegmentRuns {
     segmentSize = length
     bytes = length
     self.destination = destination
-    closed = false
+    closed = !mayGrow
   }
 
   /// Ends the current run and returns its head, packet count and segment size (nil: none).

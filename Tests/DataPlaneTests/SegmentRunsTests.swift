@@ -2,14 +2,19 @@ import Testing
 
 @testable import DataPlane
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// How consecutive tun → udp packets are grouped into UDP GSO sends.
 @Suite struct SegmentRunsTests {
   /// Feeds (destination, length) packets with ids 0, 1, …; returns the runs as lists of ids
   /// and the segment size of each.
   static func group(
-    _ packets: [(destination: UInt64, length: Int)], enabled: Bool = true, maxSegments: Int = 64
+    _ packets: [(destination: UInt64, length: Int)], offloads: OffloadState = .init(active: .all),
+    maxSegments: Int = 64
   ) -> [(ids: [Int], segmentSize: Int)] {
-    let runs = SegmentRuns(capacity: packets.count, enabled: enabled, maxSegments: maxSegments)
+    let runs = SegmentRuns(capacity: packets.count, maxSegments: maxSegments)
     var result: [(ids: [Int], segmentSize: Int)] = []
     func collect() {
       guard let run = runs.take() else { return }
@@ -25,7 +30,9 @@ import Testing
     for (id, packet) in packets.enumerated() {
       if !runs.append(id, length: packet.length, destination: packet.destination) {
         collect()
-        runs.start(id, length: packet.length, destination: packet.destination)
+        runs.start(
+          id, length: packet.length, destination: packet.destination,
+          mayGrow: offloads.runMayGrow(segmentSize: packet.length))
       }
     }
     collect()
@@ -63,17 +70,18 @@ import Testing
   }
 
   @Test func packetsAboveTheRefusedSizeGoAlone() {
-    let runs = SegmentRuns(capacity: 4)
-    runs.maxSegmentSize = 1000
-    runs.start(0, length: 1400, destination: 1)
-    #expect(!runs.append(1, length: 1400, destination: 1))
-    _ = runs.take()
-    runs.start(2, length: 900, destination: 1)
-    #expect(runs.append(3, length: 900, destination: 1))
+    var offloads = OffloadState(active: .all)
+    _ = offloads.failed(.runSend(segments: 2, segmentSize: 1001), errno: EMSGSIZE)
+    let packets: [(destination: UInt64, length: Int)] = [
+      (1, 1400), (1, 1400), (1, 1000), (1, 1000), (1, 900), (1, 900),
+    ]
+    // 1400 goes alone; 1000 runs (900 joins as the shorter tail that ends a run).
+    #expect(Self.group(packets, offloads: offloads).map(\.ids) == [[0], [1], [2, 3, 4], [5]])
   }
 
-  @Test func disabledMeansOnePacketPerSend() {
+  @Test func withoutUDPGSOEveryPacketIsASendOfItsOwn() {
     let packets = Array(repeating: (destination: UInt64(1), length: 64), count: 3)
-    #expect(Self.group(packets, enabled: false).map(\.ids) == [[0], [1], [2]])
+    let offloads = OffloadState(active: TunOffloads.all.subtracting(.socketSegmentation))
+    #expect(Self.group(packets, offloads: offloads).map(\.ids) == [[0], [1], [2]])
   }
 }
