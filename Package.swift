@@ -46,7 +46,7 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "FlannelCore", "Etcd", "SubnetManager", "Backends", "DataPlane", "CSystemShims",
+        "FlannelCore", "Etcd", "SubnetManager", "Backends", "Netlink", "DataPlane", "CSystemShims",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(
       name: "DaemonTests",
       dependencies: [
-        "Daemon", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
+        "Daemon", "Backends", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),

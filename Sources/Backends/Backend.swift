@@ -48,13 +48,8 @@ public struct BackendContext: Sendable {
   public var logger: Logger
   /// `-port` (0 = from the config's Backend.Port, else the backend's default).
   public var portOverride: Int
-  /// `-udp-accept-any-source`: take datagrams from anybody, as stock does.
-  public var udpAcceptAnySource: Bool
-  /// `-udp-offloads`: TUN offloads for the udp backend ("csum,tso,uso,gro", "all" — the
-  /// default —, "none").
-  public var udpOffloads: String
-  /// `-udp-workers`: forwarders (TUN queues) of the udp backend; 0 = automatic.
-  public var udpWorkers: Int
+  /// `-udp-accept-any-source`, `-udp-offloads`, `-udp-workers`, parsed by the daemon.
+  public var udp: UDPBackend.Options
   /// vxlan and host-gw: routes through one nexthop object per lease where the kernel has
   /// them (linear instead of quadratic to program thousands, see `Nexthop`); false: plain
   /// routes, as stock programs them (the tests run both).
@@ -62,16 +57,13 @@ public struct BackendContext: Sendable {
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udpAcceptAnySource: Bool = false, udpOffloads: String = "all", udpWorkers: Int = 0,
-    routeNexthops: Bool = true
+    udp: UDPBackend.Options = UDPBackend.Options(), routeNexthops: Bool = true
   ) {
     self.external = external
     self.network = network
     self.logger = logger
     self.portOverride = portOverride
-    self.udpAcceptAnySource = udpAcceptAnySource
-    self.udpOffloads = udpOffloads
-    self.udpWorkers = udpWorkers
+    self.udp = udp
     self.routeNexthops = routeNexthops
   }
 }

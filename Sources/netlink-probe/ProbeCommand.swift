@@ -31,6 +31,11 @@ struct ProbeCommand {
     case "route-del": try socket.deleteRoute(try route())
     case "route-list":
       return .array(try socket.routes().map { ProbeJSON.route($0, socket: socket) })
+    case "route-default":
+      guard let route = try socket.defaultRoute() else { return .null }
+      return .object([
+        JSONMember("dev", route.outputIndex.map { .string(socket.linkName($0)) } ?? .null)
+      ])
     case "route-get":
       return try socket.routeGet(try ip(arg(1))).map { ProbeJSON.route($0, socket: socket) }
         ?? .null

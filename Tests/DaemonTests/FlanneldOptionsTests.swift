@@ -26,7 +26,7 @@ import Testing
   #expect(options.setNodeNetworkUnavailable == true)
   #expect(options.verbosity == 0 && options.vmodule == "" && options.logBacktraceAt == "")
   #expect(options.etcdAPI == .auto)
-  #expect(options.backend == "" && options.port == 0 && options.udpAcceptAnySource == false)
+  #expect(options.backend == "" && options.port == 0 && options.udp.acceptAnySource == false)
   #expect(options.showVersion == false)
   #expect(options.positionalArguments == [])
   #expect(options.sources.values.allSatisfy { $0 == .default })
@@ -46,7 +46,7 @@ import Testing
   #expect(options.renewMargin == .seconds(1800))
   #expect(options.publicIP == "192.0.2.10")
   #expect(options.etcdAPI == .v2)
-  #expect(options.backend == "udp" && options.port == 7890 && options.udpAcceptAnySource)
+  #expect(options.backend == "udp" && options.port == 7890 && options.udp.acceptAnySource)
   #expect(options.verbosity == 1)
   #expect(options.sources["ip-masq"] == .commandLine)
 }

@@ -1,3 +1,4 @@
+import Backends
 import Testing
 
 @testable import Daemon
@@ -15,7 +16,7 @@ import Testing
     ] as [([String], [String: String], String)])
   func accepted(arguments: [String], environment: [String: String], value: String) throws {
     let options = try FlanneldOptions.parse(arguments: arguments, environment: environment)
-    #expect(options.udpOffloads == value)
+    #expect(options.udp.offloads == UDPBackend.Options.Offloads(list: value))
   }
 
   @Test(

@@ -28,7 +28,7 @@ import Testing
   ])
   func accepted(_ row: Row) throws {
     let options = try FlanneldOptions.parse(arguments: row.arguments, environment: row.environment)
-    #expect(options.udpWorkers == row.workers)
+    #expect(options.udp.workers == row.workers)
     #expect(options.sources["udp-workers"] == row.source)
   }
 
@@ -63,7 +63,7 @@ import Testing
   @Test func notANumberInTheEnvironment() throws {
     let options = try FlanneldOptions.parse(
       arguments: [], environment: ["FLANNELD_UDP_WORKERS": "many"])
-    #expect(options.udpWorkers == 0)
+    #expect(options.udp.workers == 0)
     #expect(options.environmentErrors.count == 1)
     #expect(options.environmentErrors.first?.contains("FLANNELD_UDP_WORKERS") == true)
   }

@@ -48,17 +48,6 @@ public final class UDPBackend: Backend {
     BackendLeaseAttributes(backendType: "", mtu: mtu)
   }
 
-  /// Offloads from `-udp-offloads` (or FLANNELD_UDP_OFFLOADS: `csum,tso,uso,gro,udp-gso,
-  /// udp-gro`, `all`, `none`; the daemon refuses other words at start); off when unparsable
-  /// (with a warning).
-  static func requestedOffloads(_ list: String, logger: Logger) -> TunOffloads {
-    guard let offloads = TunOffloads(list: list) else {
-      logger.warning("udp backend: -udp-offloads=\(list) not understood; offloads off")
-      return []
-    }
-    return offloads
-  }
-
   /// Creates flannel0 for the lease (again, when the lease moved): address
   /// `<lease network>/32`, MTU, up, the route to the whole Network, the sockets bound to the
   /// interface address, and running forwarders (one per TUN queue, `-udp-workers`).
@@ -71,14 +60,14 @@ public final class UDPBackend: Backend {
     old?.stop()
     old?.close()
 
-    let offloads = Self.requestedOffloads(context.udpOffloads, logger: context.logger)
+    let offloads = context.udp.offloads
     var configuration = ForwarderConfiguration(
       tunAddress: ownLease.subnet.address.value,
-      acceptAnySource: context.udpAcceptAnySource)
+      acceptAnySource: context.udp.acceptAnySource)
     configuration.tunOffloads = offloads.intersection(.tunSide)
     configuration.udpSegmentation = offloads.contains(.socketSegmentation)
     configuration.udpReceiveOffload = offloads.contains(.socketReceiveOffload)
-    let count = UDPWorkerCount.resolve(requested: context.udpWorkers)
+    let count = UDPWorkerCount.resolve(requested: context.udp.workers)
     let workers = try UDPWorkers(
       count: count.count, tunName: "flannel%d",
       virtioHeader: !offloads.isDisjoint(with: .tunSide),
@@ -131,7 +120,7 @@ public final class UDPBackend: Backend {
         "udp backend: io_uring with \(features.isEmpty ? "no optional feature" : features.joined(separator: ", ")); checksums \(Checksum.usesAVX2 ? "with AVX2" : "without AVX2 (the CPU has none)")"
       )
       context.logger.info(
-        "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udpAcceptAnySource ? ", accepting datagrams from any source" : "")"
+        "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udp.acceptAnySource ? ", accepting datagrams from any source" : "")"
       )
     } catch {
       state.withLock { s in

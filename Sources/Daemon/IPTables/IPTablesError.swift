@@ -14,3 +14,14 @@ public enum IPTablesError: Error, Sendable, Equatable, CustomStringConvertible {
     }
   }
 }
+
+extension String {
+  fileprivate func trimmingWhitespace() -> String {
+    let scalars = unicodeScalars
+    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else {
+      return ""
+    }
+    let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+    return String(scalars[first...last])
+  }
+}

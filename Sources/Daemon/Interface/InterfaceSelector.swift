@@ -1,6 +1,7 @@
 import Backends
 import FlannelCore
 import Foundation
+import Netlink
 
 #if canImport(Glibc)
   import Glibc
@@ -11,19 +12,19 @@ public struct InterfaceSelectionError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-/// What the kernel side of interface selection answers; `live` asks this network namespace.
-/// Tests replace it with fixed tables.
+/// What the kernel side of interface selection answers; `live` asks this network namespace
+/// (rtnetlink, and a UDP connect for -iface-can-reach). Tests replace it with fixed tables.
 public struct InterfaceEnvironment: Sendable {
-  public var interfaces: @Sendable () -> [LocalInterface]
-  public var defaultRouteInterface: @Sendable () -> String?
+  public var interfaces: @Sendable () throws -> [LocalInterface]
+  public var defaultRouteInterface: @Sendable () throws -> String?
   public var sourceAddress: @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>
-  public var mtu: @Sendable (String) -> Int
+  public var mtu: @Sendable (String) throws -> Int
 
   public init(
-    interfaces: @escaping @Sendable () -> [LocalInterface],
-    defaultRouteInterface: @escaping @Sendable () -> String?,
+    interfaces: @escaping @Sendable () throws -> [LocalInterface],
+    defaultRouteInterface: @escaping @Sendable () throws -> String?,
     sourceAddress: @escaping @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>,
-    mtu: @escaping @Sendable (String) -> Int
+    mtu: @escaping @Sendable (String) throws -> Int
   ) {
     self.interfaces = interfaces
     self.defaultRouteInterface = defaultRouteInterface
@@ -31,14 +32,12 @@ public struct InterfaceEnvironment: Sendable {
     self.mtu = mtu
   }
 
+  /// One netlink socket per question: selection runs once, at startup.
   public static let live = InterfaceEnvironment(
-    interfaces: LocalInterfaces.list,
-    defaultRouteInterface: {
-      (try? String(contentsOfFile: "/proc/net/route", encoding: .utf8))
-        .flatMap(ProcNetRoute.defaultRouteInterface(in:))
-    },
+    interfaces: { try LocalInterfaces.list(through: NetlinkSocket()) },
+    defaultRouteInterface: { try LocalInterfaces.defaultRouteInterface(through: NetlinkSocket()) },
     sourceAddress: RouteProbe.sourceAddress(toward:),
-    mtu: LocalInterfaces.mtu(of:))
+    mtu: { try LocalInterfaces.mtu(of: $0, through: NetlinkSocket()) })
 }
 
 /// Stock flanneld's external interface selection (flannel-behaviour §1.3, HEAD order):
@@ -72,7 +71,12 @@ public enum InterfaceSelector {
       }
       advertised = parsed
     }
-    let interfaces = environment.interfaces()
+    let interfaces: [LocalInterface]
+    do {
+      interfaces = try environment.interfaces()
+    } catch {
+      throw InterfaceSelectionError("failed to list the local interfaces: \(error)")
+    }
     let found: Match
     if ifaces.isEmpty && ifaceRegexes.isEmpty && ifaceCanReach == nil {
       do {
@@ -114,7 +118,13 @@ public enum InterfaceSelector {
       }
       found = hit
     }
-    let mtu = environment.mtu(found.interface.name)
+    let mtu: Int
+    do {
+      mtu = try environment.mtu(found.interface.name)
+    } catch {
+      throw InterfaceSelectionError(
+        "failed to determine MTU for \(found.interface.name) interface: \(error)")
+    }
     guard mtu > 0 else {
       throw InterfaceSelectionError("failed to determine MTU for \(found.interface.name) interface")
     }
@@ -149,7 +159,7 @@ public enum InterfaceSelector {
       }
       return Match(interface: owner, address: publicIP)
     }
-    guard let name = environment.defaultRouteInterface() else {
+    guard let name = try environment.defaultRouteInterface() else {
       throw InterfaceSelectionError(
         "failed to get default interface: this host has no IPv4 default route; name the interface with -iface=<name or IP>"
       )

@@ -1,11 +1,7 @@
 import FlannelCore
-import Foundation
+import Netlink
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// One local network interface and its IPv4 addresses, as getifaddrs reports them.
+/// One local network interface and its IPv4 addresses, as rtnetlink reports them.
 public struct LocalInterface: Sendable, Equatable {
   public var name: String
   public var index: Int
@@ -41,44 +37,41 @@ public enum IPv4Scope {
 
 public enum LocalInterfaces {
   /// Every interface of this network namespace (also those without IPv4), ordered by index
-  /// like Go's `net.Interfaces`. Alias labels ("eth0:1") count as their base interface.
-  public static func list() -> [LocalInterface] {
-    var head: UnsafeMutablePointer<ifaddrs>? = nil
-    guard getifaddrs(&head) == 0 else { return [] }
-    defer { freeifaddrs(head) }
-    var byName: [String: LocalInterface] = [:]
-    var cursor = head
-    while let entry = cursor {
-      defer { cursor = entry.pointee.ifa_next }
-      var name = String(cString: entry.pointee.ifa_name)
-      if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
-      if byName[name] == nil {
-        byName[name] = LocalInterface(
-          name: name, index: Int(if_nametoindex(name)), addresses: [])
-      }
-      guard let sa = entry.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) else {
-        continue
-      }
-      let sin = UnsafeRawPointer(sa).loadUnaligned(as: sockaddr_in.self)
-      byName[name]!.addresses.append(IPv4Address(UInt32(bigEndian: sin.sin_addr.s_addr)))
+  /// like Go's `net.Interfaces`; the addresses of each in the kernel's order.
+  public static func list(through netlink: NetlinkSocket) throws(NetlinkError)
+    -> [LocalInterface]
+  {
+    var byIndex = Dictionary(
+      try netlink.links().map {
+        ($0.index, LocalInterface(name: $0.name, index: $0.index, addresses: []))
+      },
+      uniquingKeysWith: { first, _ in first })
+    for address in try netlink.addresses() {
+      byIndex[address.linkIndex]?.addresses.append(address.address)
     }
-    return byName.values.sorted { ($0.index, $0.name) < ($1.index, $1.name) }
+    return byIndex.values.sorted { ($0.index, $0.name) < ($1.index, $1.name) }
   }
 
-  /// The interface's MTU from sysfs (namespace-aware under `ip netns exec`), 0 if unknown.
-  public static func mtu(of name: String) -> Int {
-    let text = try? String(contentsOfFile: "/sys/class/net/\(name)/mtu", encoding: .utf8)
-    return text.flatMap { Int($0.trimmingWhitespace()) } ?? 0
-  }
-}
-
-extension String {
-  func trimmingWhitespace() -> String {
-    let scalars = unicodeScalars
-    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else {
-      return ""
+  /// The interface of the main table's first IPv4 default route (stock flannel's default
+  /// interface, §1.3); nil when there is no default route.
+  public static func defaultRouteInterface(through netlink: NetlinkSocket) throws -> String? {
+    guard let route = try netlink.defaultRoute() else { return nil }
+    guard let index = route.outputIndex else {
+      throw InterfaceSelectionError(
+        "failed to get default interface: the IPv4 default route has no device (a blackhole, unreachable or prohibit route); name the interface with -iface=<name or IP>"
+      )
     }
-    let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-    return String(scalars[first...last])
+    guard let link = try netlink.link(index: index) else {
+      throw InterfaceSelectionError(
+        "failed to get default interface: no interface with index \(index)")
+    }
+    return link.name
+  }
+
+  /// The interface's MTU, 0 when there is no such interface.
+  public static func mtu(of name: String, through netlink: NetlinkSocket) throws(NetlinkError)
+    -> Int
+  {
+    try netlink.link(named: name)?.mtu ?? 0
   }
 }

@@ -88,8 +88,7 @@ struct NodeStartup: Sendable {
     )
     let context = BackendContext(
       external: external, network: config, logger: logger, portOverride: options.port,
-      udpAcceptAnySource: options.udpAcceptAnySource, udpOffloads: options.udpOffloads,
-      udpWorkers: options.udpWorkers)
+      udp: options.udp)
     let backend: any Backend
     let attributes: BackendLeaseAttributes
     do {

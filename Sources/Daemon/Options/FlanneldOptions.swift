@@ -1,4 +1,4 @@
-import DataPlane
+import Backends
 import SubnetManager
 
 /// flanneld's command line and `FLANNELD_*` environment, parsed and validated.
@@ -54,13 +54,10 @@ public struct FlanneldOptions: Sendable {
   public var backend: String
   /// `-port` (ours): 0 takes the port from the etcd network config.
   public var port: Int
-  /// `-udp-accept-any-source` (ours).
-  public var udpAcceptAnySource: Bool
-  /// `-udp-offloads` (ours): a list of csum, tso, uso, gro, udp-gso, udp-gro; "all" (the
-  /// default) or "none".
-  public var udpOffloads: String
-  /// `-udp-workers` (ours): 0 automatic (online CPUs, at most 4), else 1…64.
-  public var udpWorkers: Int
+  /// `-udp-accept-any-source`, `-udp-offloads` (a list of csum, tso, uso, gro, udp-gso,
+  /// udp-gro; "all", the default, or "none") and `-udp-workers` (0 automatic, else 1…64), all
+  /// ours, parsed once here for the udp backend.
+  public var udp: UDPBackend.Options
 
   /// `-version` given on the command line (FLANNELD_VERSION is ignored, as in stock). When
   /// true the other options are not validated: the caller prints the version and exits 0.
@@ -86,7 +83,7 @@ public struct FlanneldOptions: Sendable {
     }
     var options = FlanneldOptions(flags)
     if options.showVersion { return options }
-    try options.validate(etcdAPIText: flags.string("etcd-api"))
+    try options.validate(flags)
     return options
   }
 
@@ -126,9 +123,8 @@ public struct FlanneldOptions: Sendable {
     logBacktraceAt = flags.string("log_backtrace_at")
     backend = flags.string("backend")
     port = flags.int("port")
-    udpAcceptAnySource = flags.bool("udp-accept-any-source")
-    udpOffloads = flags.string("udp-offloads")
-    udpWorkers = flags.int("udp-workers")
+    // The flags' defaults; `validate` parses the given values.
+    udp = UDPBackend.Options()
     // Stock checks -version before applying the environment.
     showVersion = flags.source(of: "version") == .commandLine && flags.bool("version")
     positionalArguments = flags.remainingArguments
@@ -136,7 +132,8 @@ public struct FlanneldOptions: Sendable {
     environmentErrors = flags.environmentErrors
   }
 
-  private mutating func validate(etcdAPIText: String) throws(OptionsError) {
+  private mutating func validate(_ flags: ParsedFlags) throws(OptionsError) {
+    let etcdAPIText = flags.string("etcd-api")
     if subnetLeaseRenewMargin <= 0 || subnetLeaseRenewMargin >= 24 * 60 {
       throw .invalid(
         flag: "subnet-lease-renew-margin",
@@ -162,17 +159,12 @@ public struct FlanneldOptions: Sendable {
         message: "invalid value \(port) for -port: use 1 to 65535, or 0 to take the port "
           + "from the etcd network config")
     }
-    if TunOffloads(list: udpOffloads) == nil {
-      throw .invalid(
-        flag: "udp-offloads",
-        message: "invalid value \"\(udpOffloads)\" for -udp-offloads: use a comma-separated "
-          + "list of \(TunOffloads.words)")
-    }
-    if !(0...64).contains(udpWorkers) {
-      throw .invalid(
-        flag: "udp-workers",
-        message: "invalid value \(udpWorkers) for -udp-workers: use 1 to 64 forwarding "
-          + "threads, or 0 to pick the number of online CPUs (at most 4)")
+    do {
+      udp = try UDPBackend.Options.parse(
+        acceptAnySource: flags.bool("udp-accept-any-source"),
+        offloads: flags.string("udp-offloads"), workers: flags.int("udp-workers"))
+    } catch {
+      throw .invalid(flag: error.flag, message: error.message)
     }
     switch OptionChecks.endpoints(etcdEndpoints) {
     case .success(let list): endpoints = list

@@ -1,0 +1,59 @@
+import DataPlane
+
+extension UDPBackend {
+  /// The udp backend's command-line switches (`-udp-accept-any-source`, `-udp-offloads`,
+  /// `-udp-workers`, all ours), parsed once when the daemon reads its flags and handed to the
+  /// backend through `BackendContext.udp`. The defaults are the flags' defaults.
+  public struct Options: Sendable, Equatable {
+    /// The offload set's type, named here so that the daemon needs no DataPlane import.
+    public typealias Offloads = TunOffloads
+
+    /// Take datagrams from anybody, as stock does (ours: only from known nodes).
+    public var acceptAnySource: Bool
+    /// TUN and socket offloads to ask for; each falls back on its own when the kernel
+    /// refuses it.
+    public var offloads: Offloads
+    /// Forwarders (TUN queues, threads); 0 = automatic (`UDPWorkerCount`).
+    public var workers: Int
+
+    public init(acceptAnySource: Bool = false, offloads: Offloads = .all, workers: Int = 0) {
+      self.acceptAnySource = acceptAnySource
+      self.offloads = offloads
+      self.workers = workers
+    }
+
+    /// Parses the flags' values (command line or FLANNELD_* environment); refuses an unknown
+    /// offload word or a worker count out of range, naming the flag and the values that work.
+    public static func parse(
+      acceptAnySource: Bool = false, offloads text: String = "all", workers: Int = 0
+    ) throws(OptionError) -> Options {
+      guard let offloads = Offloads(list: text) else {
+        throw OptionError(
+          flag: "udp-offloads",
+          message: "invalid value \"\(text)\" for -udp-offloads: use a comma-separated list of "
+            + Offloads.words)
+      }
+      guard (0...UDPWorkerCount.maximum).contains(workers) else {
+        throw OptionError(
+          flag: "udp-workers",
+          message: "invalid value \(workers) for -udp-workers: use 1 to "
+            + "\(UDPWorkerCount.maximum) forwarding threads, or 0 to pick the number of online "
+            + "CPUs (at most \(UDPWorkerCount.automaticLimit))")
+      }
+      return Options(acceptAnySource: acceptAnySource, offloads: offloads, workers: workers)
+    }
+  }
+
+  /// A refused udp backend option: the flag's name (without the dash) and the whole message.
+  public struct OptionError: Error, Equatable, CustomStringConvertible {
+    public let flag: String
+    public let message: String
+
+    public init(flag: String, message: String) {
+      self.flag = flag
+      self.message = message
+    }
+
+    public var description: String { message }
+  }
+}
