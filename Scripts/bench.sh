@@ -13,6 +13,8 @@
 #                    TUN offloads and receive coalescing on, one worker per core)
 #   flannel-vxlan    our flanneld --backend vxlan
 #   flannel-host-gw  our flanneld --backend host-gw
+#   udp-ref          as udp, with the flanneld binary in REF_FLANNELD (an earlier build): a
+#                    before/after comparison in one run (not in the default list)
 # A flanneld arm whose backend does not work yet is reported "not available" and the run
 # goes on. Per arm and repeat: iperf3 single-stream TCP both ways, 4 TCP streams (-P 4), UDP
 # 64 B (delivered pps, loss) at -b 0 and at the rate kernel vxlan delivered in the same
@@ -27,6 +29,7 @@
 #   --repeat N  repeats per arm (default 3; 1 with --quick)
 #   --out DIR   where summary.csv, runs.csv, status.csv, table.txt, chart.png go
 #               (default ./bench-results/)
+# REF_FLANNELD=path names the binary of the udp-ref arm.
 # FLANNELD_BINARY=path skips building flanneld (otherwise Scripts/build-release.sh, only when
 # a flanneld arm is asked for). LAB_KEEP_DIR=1 keeps the lab directory (logs, iperf3 JSON).
 # Exit status: non-zero only if the lab itself fails, or if the udp arm is available and
@@ -58,7 +61,8 @@ while [ $# -gt 0 ]; do
 done
 IFS=, read -r -a BENCH_ARMS <<<"$arms"
 for a in "${BENCH_ARMS[@]}"; do
-  [[ ",$ALL_ARMS," == *",$a,"* ]] || { echo "unknown arm: $a (arms: $ALL_ARMS)" >&2; exit 2; }
+  [[ ",$ALL_ARMS,udp-ref," == *",$a,"* ]] ||
+    { echo "unknown arm: $a (arms: $ALL_ARMS, udp-ref)" >&2; exit 2; }
 done
 if [ -n "$quick" ]; then
   BENCH_SECONDS=2; BENCH_PINGS=50; BENCH_QUIET_TIMEOUT=5
@@ -80,7 +84,7 @@ done
 # flanneld only when a flanneld arm runs; a failed build makes those arms "not available".
 BENCH_FLANNELD=
 BENCH_FLANNELD_WHY=
-if [[ ",$arms," =~ ,(udp|udp-plain|flannel-vxlan|flannel-host-gw), ]]; then
+if [[ ",$arms," =~ ,(udp|udp-plain|udp-ref|flannel-vxlan|flannel-host-gw), ]]; then
   if [ -n "${FLANNELD_BINARY:-}" ]; then
     BENCH_FLANNELD=$(realpath "$FLANNELD_BINARY")
   elif ! BENCH_FLANNELD=$(Scripts/build-release.sh 2>"$BENCH_OUT/build.log" | tail -1) ||

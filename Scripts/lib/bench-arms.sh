@@ -234,6 +234,21 @@ arm_udp_plain_setup() {
 }
 arm_udp_plain_teardown() { bench_flanneld_down; }
 
+# The udp arm with another flanneld binary (REF_FLANNELD): before/after in the same run.
+arm_udp_ref_setup() {
+  if [ -z "${REF_FLANNELD:-}" ] || [ ! -x "$REF_FLANNELD" ]; then
+    ARM_UNAVAILABLE="REF_FLANNELD does not name an executable flanneld (${REF_FLANNELD:-unset})"
+    return 1
+  fi
+  local ours=$BENCH_FLANNELD rc=0
+  BENCH_FLANNELD=$(realpath "$REF_FLANNELD")
+  arm_udp_setup || rc=$?
+  BENCH_FLANNELD=$ours
+  [ "$rc" = 0 ] && ARM_NOTE="$ARM_NOTE; binary $REF_FLANNELD"
+  return $rc
+}
+arm_udp_ref_teardown() { bench_flanneld_down; }
+
 arm_flannel_vxlan_setup() {
   bench_flanneld_up vxlan "{\"Network\":\"$BENCH_NETWORK\",\"Backend\":{\"Type\":\"vxlan\"}}" flannel.1
 }

@@ -17,25 +17,27 @@ extension Forwarder {
   @inline(__always)
   func superPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
-    _ destination: sockaddr_in, _ ring: Ring, _ buffers: LoopBuffers
+    _ destination: sockaddr_in, _ loop: LoopParts
   ) {
     bank.add(.tunSuperPackets)
-    guard offloadState.splitsSuperPackets, let areas = buffers.splitAreas,
-      let allVectors = buffers.splitVectors
+    let outbound = loop.tunToUDP
+    let tun = loop.tun.buffers
+    guard offloadState.splitsSuperPackets, let areas = outbound.splitAreas,
+      let allVectors = outbound.splitVectors
     else {
       // Offloads went off at run time; this one was already queued. TCP resends it.
       bank.add(.dropOffload)
-      buffers.tun.recycle(id)
+      tun.recycle(id)
       return
     }
-    let area = areas + id &* LoopBuffers.splitAreaSize
-    let vectors = allVectors + id &* LoopBuffers.splitVectorCount
+    let vectors = allVectors + id &* TunToUDPBuffers.splitVectorCount
     let split = SuperPacket.split(
-      virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
-      capacity: LoopBuffers.splitAreaSize, gather: vectors)
+      virtio, packet: UnsafeRawPointer(packet), length: length,
+      into: areas + id &* TunToUDPBuffers.splitAreaSize,
+      capacity: TunToUDPBuffers.splitAreaSize, gather: vectors)
     guard case .success(let segments) = split else {
       bank.add(.dropOffload)
-      buffers.tun.recycle(id)
+      tun.recycle(id)
       return
     }
     if let decision = offloadState.superPacketTooLong(segmentLength: segments.segmentLength) {
@@ -43,46 +45,56 @@ extension Forwarder {
       // let it segment to the TUN MTU and fragment as the plain path does.
       offloadsTurnedOff(decision, after: .splitSend, errno: EMSGSIZE)
       bank.add(.dropOffload)
-      buffers.tun.recycle(id)
+      tun.recycle(id)
       return
     }
     bank.add(.tunSplitPackets, UInt64(segments.count))
     // Packets read before this one go first.
-    sendRun(ring, buffers)
-    let tunCount = configuration.tunBufferCount
+    sendRun(loop)
+    sendChunks(id, segments, vectors, destination, loop)
+    if outbound.pendingSends[id] == 0 { tun.recycle(id) }
+  }
+
+  /// One UDP GSO send per ≤ 64 segments and ≤ 65507 bytes (one UDP payload): 44 at MTU 1472.
+  @inline(__always)
+  private func sendChunks(
+    _ id: Int, _ segments: SuperPacket.Segments, _ vectors: UnsafeMutablePointer<iovec>,
+    _ destination: sockaddr_in, _ loop: LoopParts
+  ) {
+    let outbound = loop.tunToUDP
     let perSend = max(
       1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segments.segmentLength))
     var chunk = 0
     var sent = 0
     while sent < segments.count {
-      // ≤ 64 segments and ≤ 65507 bytes (one UDP payload) per send: 44 at MTU 1472.
       let count = min(perSend, segments.count &- sent)
-      let slot = tunCount &+ 2 &* id &+ chunk
-      guard chunk < 2, let sqe = sqe(ring) else {
+      let slot = outbound.splitSlot(buffer: id, chunk: chunk)
+      guard chunk < TunToUDPBuffers.chunksPerSplit else {
         bank.add(.dropSendError, UInt64(segments.count &- sent))
         break
       }
-      let header = buffers.headers.prepareSplitSend(
+      let header = loop.udp.headers.prepareSplitSend(
         slot: slot, vectors: vectors + 2 &* sent, vectorCount: 2 &* count, segments: count,
         segmentSize: segments.segmentLength, to: destination)
-      io_uring_prep_sendmsg(sqe, sendFD, header, 0)
-      finish(sqe, .splitSend, slot)
+      guard loop.udp.prepareSend(loop.submitter, header, as: .splitSend, id: slot) else {
+        bank.add(.dropSendError, UInt64(segments.count &- sent))
+        break
+      }
       bank.add(.udpSends)
-      buffers.chunkSegments[slot &- tunCount] = Int32(truncatingIfNeeded: count)
-      buffers.pendingSends[id] &+= 1
+      outbound.chunkSegments[outbound.chunkIndex(ofSlot: slot)] = Int32(truncatingIfNeeded: count)
+      outbound.pendingSends[id] &+= 1
       sent &+= count
       chunk &+= 1
     }
-    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
   }
 
   /// A chunk of a split super-packet was sent. A refused one is lost (TCP resends it), and
   /// `OffloadState` may turn offloads off.
   @inline(__always)
-  func splitSendCompleted(_ slot: Int, _ result: Int32, _ buffers: LoopBuffers) {
-    let tunCount = configuration.tunBufferCount
-    let id = (slot &- tunCount) >> 1
-    let segments = UInt64(buffers.chunkSegments[slot &- tunCount])
+  func splitSendCompleted(_ slot: Int, _ result: Int32, _ loop: LoopParts) {
+    let outbound = loop.tunToUDP
+    let id = outbound.splitBuffer(ofSlot: slot).id
+    let segments = UInt64(outbound.chunkSegments[outbound.chunkIndex(ofSlot: slot)])
     if result >= 0 {
       bank.add(.udpPacketsSent, segments)
       bank.add(.udpBytesSent, UInt64(result))
@@ -90,7 +102,7 @@ extension Forwarder {
       bank.add(.dropSendError, segments)
       offloadFailed(.splitSend, errno: -result)
     }
-    buffers.pendingSends[id] &-= 1
-    if buffers.pendingSends[id] == 0 { buffers.tun.recycle(id) }
+    outbound.pendingSends[id] &-= 1
+    if outbound.pendingSends[id] == 0 { loop.tun.buffers.recycle(id) }
   }
 }

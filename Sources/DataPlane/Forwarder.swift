@@ -34,20 +34,9 @@ public final class Forwarder: @unchecked Sendable {
   let sendFD: Int32
   // Forwarder-thread state (see the confinement note above).
   var ring: Ring?
-  var buffers: LoopBuffers?
+  /// The queue, the port and both directions' buffers while the loop runs.
+  var parts: LoopParts?
   var cachedRoutes: UInt = 0
-  /// Multishot requests currently armed (each ends with a completion without F_MORE).
-  var tunReadArmed = false
-  var receiveArmed = false
-  /// One-shot TUN READs posted (only when multishot READ is off or unsupported).
-  var postedTunReads = 0
-  /// Operations whose final completion has not been seen (multishot ones count once).
-  var inFlight = 0
-  /// READ_MULTISHOT on the TUN (configured and supported by the kernel).
-  var multishotRead = false
-  /// The TUN, the sockets and the wake eventfd are the ring's fixed files (registered at
-  /// their own numbers): every request but the cancel carries IOSQE_FIXED_FILE.
-  var fixedFiles = false
   /// How the loop drives its ring, set once before `start()` returns (see `ioUringFeatures`).
   let featuresBox = Mutex<[String]>([])
   /// Bytes of `VirtioNetHeader` before every packet on the TUN (0 without IFF_VNET_HDR).

@@ -19,8 +19,6 @@ final class MessageHeaders {
   let controls: UnsafeMutableRawPointer
   static let controlStride = Int(FLANNEL_CMSG_SPACE_U16)
   let receive: UnsafeMutablePointer<msghdr>
-  /// 8-byte target of the eventfd READ used to stop the loop.
-  let wakeBuffer: UnsafeMutablePointer<UInt64>
 
   init(count: Int) {
     self.count = count
@@ -50,8 +48,6 @@ final class MessageHeaders {
     // Room for the UDP_GRO segment size (an int) in every received buffer.
     template.msg_controllen = ReceivedDatagram.controlSize
     receive.initialize(to: template)
-    wakeBuffer = .allocate(capacity: 1)
-    wakeBuffer.initialize(to: 0)
   }
 
   deinit {
@@ -60,7 +56,6 @@ final class MessageHeaders {
     destinations.deallocate()
     controls.deallocate()
     receive.deallocate()
-    wakeBuffer.deallocate()
   }
 
   /// Points send header `head` at the run `head → runs.next → …` of `count` packets in `ring`,

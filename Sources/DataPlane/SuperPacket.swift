@@ -67,92 +67,149 @@ public enum SuperPacket {
     into output: UnsafeMutableRawPointer, capacity: Int,
     gather: UnsafeMutablePointer<iovec>? = nil
   ) -> Result<Segments, Refusal> {
-    guard length >= 28, packet.load(as: UInt8.self) == 0x45,
-      packet.loadBigEndian16(at: 6) & 0x3fff == 0
-    else { return .failure(.notPlainIPv4) }
-    guard Int(packet.loadBigEndian16(at: 2)) == length, IPv4Packet.headerChecksumIsValid(packet)
-    else { return .failure(.badIPv4Header) }
-    let proto = packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
-    let isTCP: Bool
-    switch header.gsoType & ~VirtioNetHeader.gsoECN {
-    case VirtioNetHeader.gsoTCPv4 where proto == IPv4Packet.protocolTCP: isTCP = true
-    case VirtioNetHeader.gsoUDP where proto == IPv4Packet.protocolUDP: isTCP = false
-    default: return .failure(.unsupportedType)
+    let layout: Layout
+    switch Layout.of(header, packet: packet, length: length) {
+    case .success(let accepted): layout = accepted
+    case .failure(let refusal): return .failure(refusal)
     }
-    guard header.checksumStart == 20, header.checksumOffset == (isTCP ? 16 : 6) else {
-      return .failure(.badChecksumLocation)
-    }
-    let l4Length: Int
-    if isTCP {
-      // The data offset is byte 32: a shorter packet has no room for a TCP header anyway.
-      guard length >= 40 else { return .failure(.badL4Header) }
-      l4Length = Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
-      guard l4Length >= 20, 20 &+ l4Length <= length else { return .failure(.badL4Header) }
-    } else {
-      l4Length = 8  // its length field is rewritten per segment, whatever it says now
-    }
-    let headerLength = 20 &+ l4Length
-    let payload = length &- headerLength
-    let gsoSize = Int(header.gsoSize)
-    guard gsoSize > 0, payload > 0 else { return .failure(.badSegmentation) }
-    let count = (payload &+ gsoSize &- 1) / gsoSize
-    let bytes = count &* headerLength &+ payload
-    let needed = gather == nil ? bytes : count &* headerLength
-    guard count <= maxSegments, needed <= capacity else { return .failure(.badSegmentation) }
-
-    let firstID = packet.loadBigEndian16(at: 4)
-    let firstSequence = isTCP ? packet.loadBigEndian32(at: 24) : 0
-    let tcpFlags = isTCP ? packet.load(fromByteOffset: 33, as: UInt8.self) : 0
-    // Pseudo-header words that do not change between segments: addresses and protocol.
-    let pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: 0)
-    // IPv4 header words that do not change either (all but total length, ID and checksum):
-    // each segment's header checksum is then two additions and a fold.
-    var ipFixed: UInt64 = 0
-    for offset in stride(from: 0, to: 20, by: 2) where offset != 2 && offset != 4 && offset != 10 {
-      ipFixed &+= UInt64(packet.loadBigEndian16(at: offset))
-    }
+    let bytes = layout.count &* layout.headerLength &+ layout.payload
+    let needed = gather == nil ? bytes : layout.count &* layout.headerLength
+    guard needed <= capacity else { return .failure(.badSegmentation) }
+    let fixed = FixedSums(packet, isTCP: layout.isTCP)
     var out = output
-    for i in 0..<count {
-      let offset = i &* gsoSize
-      let size = min(gsoSize, payload &- offset)
-      let last = i == count &- 1
-      let source = packet + (headerLength &+ offset)
-      out.copyMemory(from: packet, byteCount: headerLength)
-      if let gather {
-        gather[2 &* i] = iovec(iov_base: out, iov_len: headerLength)
-        gather[2 &* i &+ 1] = iovec(
-          iov_base: UnsafeMutableRawPointer(mutating: source), iov_len: size)
-      } else {
-        (out + headerLength).copyMemory(from: source, byteCount: size)
-      }
-      let total = headerLength &+ size
-      out.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
-      let id = firstID &+ UInt16(truncatingIfNeeded: i)
-      out.storeBigEndian16(id, at: 4)
-      out.storeBigEndian16(~Checksum.fold(ipFixed &+ UInt64(total) &+ UInt64(id)), at: 10)
-      let l4 = out + 20
-      let l4Total = total &- 20
-      if isTCP {
-        l4.storeBigEndian32(firstSequence &+ UInt32(truncatingIfNeeded: offset), at: 4)
-        var flags = tcpFlags
-        if !last { flags &= ~0x09 }  // FIN, PSH
-        if i > 0 { flags &= ~0x80 }  // CWR
-        l4.storeBytes(of: flags, toByteOffset: 13, as: UInt8.self)
-        l4.storeBigEndian16(0, at: 16)
-      } else {
-        l4.storeBigEndian16(UInt16(truncatingIfNeeded: l4Total), at: 4)
-        l4.storeBigEndian16(0, at: 6)
-      }
-      // Header and payload summed apart (the header's length is even): the payload is read
-      // where it lies, whether or not it was copied.
-      let headerSum = Checksum.sum(
-        UnsafeRawPointer(l4), length: l4Length, initial: pseudo &+ UInt32(l4Total))
-      var checksum = ~Checksum.sum(source, length: size, initial: UInt32(headerSum))
-      if !isTCP && checksum == 0 { checksum = 0xffff }
-      l4.storeBigEndian16(checksum, at: isTCP ? 16 : 6)
-      out += gather == nil ? total : headerLength
+    for i in 0..<layout.count {
+      out += writeSegment(i, of: packet, layout, fixed, to: out, gather: gather)
     }
     return .success(
-      Segments(count: count, segmentLength: headerLength &+ min(gsoSize, payload), bytes: bytes))
+      Segments(
+        count: layout.count,
+        segmentLength: layout.headerLength &+ min(layout.gsoSize, layout.payload), bytes: bytes))
+  }
+
+  /// An accepted super-packet: a plain IPv4 header (no options, not a fragment, total length
+  /// and checksum right), TCP or UDP as the gso type says, the checksum location where that
+  /// protocol keeps it, and `count` ≤ `maxSegments` segments of `gsoSize` payload bytes.
+  struct Layout {
+    var isTCP: Bool
+    /// TCP (with options) or UDP header bytes, and with the IPv4 header.
+    var l4Length: Int
+    var headerLength: Int
+    var payload: Int
+    var gsoSize: Int
+    var count: Int
+
+    @inline(__always)
+    static func of(_ header: VirtioNetHeader, packet: UnsafeRawPointer, length: Int) -> Result<
+      Layout, Refusal
+    > {
+      guard length >= 28, packet.load(as: UInt8.self) == 0x45,
+        packet.loadBigEndian16(at: 6) & 0x3fff == 0
+      else { return .failure(.notPlainIPv4) }
+      guard Int(packet.loadBigEndian16(at: 2)) == length,
+        IPv4Packet.headerChecksumIsValid(packet)
+      else { return .failure(.badIPv4Header) }
+      let proto = packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
+      let isTCP: Bool
+      switch header.gsoType & ~VirtioNetHeader.gsoECN {
+      case VirtioNetHeader.gsoTCPv4 where proto == IPv4Packet.protocolTCP: isTCP = true
+      case VirtioNetHeader.gsoUDP where proto == IPv4Packet.protocolUDP: isTCP = false
+      default: return .failure(.unsupportedType)
+      }
+      guard header.checksumStart == 20, header.checksumOffset == (isTCP ? 16 : 6) else {
+        return .failure(.badChecksumLocation)
+      }
+      let l4Length: Int
+      if isTCP {
+        // The data offset is byte 32: a shorter packet has no room for a TCP header anyway.
+        guard length >= 40 else { return .failure(.badL4Header) }
+        l4Length = Int(packet.load(fromByteOffset: 32, as: UInt8.self) >> 4) &* 4
+        guard l4Length >= 20, 20 &+ l4Length <= length else { return .failure(.badL4Header) }
+      } else {
+        l4Length = 8  // its length field is rewritten per segment, whatever it says now
+      }
+      let headerLength = 20 &+ l4Length
+      let payload = length &- headerLength
+      let gsoSize = Int(header.gsoSize)
+      guard gsoSize > 0, payload > 0 else { return .failure(.badSegmentation) }
+      let count = (payload &+ gsoSize &- 1) / gsoSize
+      guard count <= maxSegments else { return .failure(.badSegmentation) }
+      return .success(
+        Layout(
+          isTCP: isTCP, l4Length: l4Length, headerLength: headerLength, payload: payload,
+          gsoSize: gsoSize, count: count))
+    }
+  }
+
+  /// What stays the same from segment to segment: the first IP ID and TCP sequence number,
+  /// the TCP flags, the pseudo-header words (addresses and protocol) and the IPv4 header words
+  /// other than total length, ID and checksum — so each segment's header checksum is two
+  /// additions and a fold.
+  struct FixedSums {
+    var firstID: UInt16
+    var firstSequence: UInt32
+    var tcpFlags: UInt8
+    var pseudo: UInt32
+    var ipFixed: UInt64
+
+    @inline(__always)
+    init(_ packet: UnsafeRawPointer, isTCP: Bool) {
+      firstID = packet.loadBigEndian16(at: 4)
+      // Only TCP has them (its packets are ≥ 40 bytes; a UDP one may end before byte 33).
+      firstSequence = isTCP ? packet.loadBigEndian32(at: 24) : 0
+      tcpFlags = isTCP ? packet.load(fromByteOffset: 33, as: UInt8.self) : 0
+      pseudo = IPv4Packet.pseudoHeaderSum(packet, l4Length: 0)
+      ipFixed = 0
+      for offset in stride(from: 0, to: 20, by: 2)
+      where offset != 2 && offset != 4 && offset != 10 {
+        ipFixed &+= UInt64(packet.loadBigEndian16(at: offset))
+      }
+    }
+  }
+
+  /// Writes segment `i`'s headers (and, without `gather`, its payload) at `out`; returns the
+  /// bytes written there.
+  @inline(__always)
+  static func writeSegment(
+    _ i: Int, of packet: UnsafeRawPointer, _ layout: Layout, _ fixed: FixedSums,
+    to out: UnsafeMutableRawPointer, gather: UnsafeMutablePointer<iovec>?
+  ) -> Int {
+    let headerLength = layout.headerLength
+    let offset = i &* layout.gsoSize
+    let size = min(layout.gsoSize, layout.payload &- offset)
+    let source = packet + (headerLength &+ offset)
+    out.copyMemory(from: packet, byteCount: headerLength)
+    if let gather {
+      gather[2 &* i] = iovec(iov_base: out, iov_len: headerLength)
+      gather[2 &* i &+ 1] = iovec(
+        iov_base: UnsafeMutableRawPointer(mutating: source), iov_len: size)
+    } else {
+      (out + headerLength).copyMemory(from: source, byteCount: size)
+    }
+    let total = headerLength &+ size
+    out.storeBigEndian16(UInt16(truncatingIfNeeded: total), at: 2)
+    let id = fixed.firstID &+ UInt16(truncatingIfNeeded: i)
+    out.storeBigEndian16(id, at: 4)
+    out.storeBigEndian16(~Checksum.fold(fixed.ipFixed &+ UInt64(total) &+ UInt64(id)), at: 10)
+    let l4 = out + 20
+    let l4Total = total &- 20
+    if layout.isTCP {
+      l4.storeBigEndian32(fixed.firstSequence &+ UInt32(truncatingIfNeeded: offset), at: 4)
+      var flags = fixed.tcpFlags
+      if i != layout.count &- 1 { flags &= ~0x09 }  // FIN, PSH only on the last
+      if i > 0 { flags &= ~0x80 }  // CWR only on the first
+      l4.storeBytes(of: flags, toByteOffset: 13, as: UInt8.self)
+      l4.storeBigEndian16(0, at: 16)
+    } else {
+      l4.storeBigEndian16(UInt16(truncatingIfNeeded: l4Total), at: 4)
+      l4.storeBigEndian16(0, at: 6)
+    }
+    // Header and payload summed apart (the header's length is even): the payload is read
+    // where it lies, whether or not it was copied.
+    let headerSum = Checksum.sum(
+      UnsafeRawPointer(l4), length: layout.l4Length, initial: fixed.pseudo &+ UInt32(l4Total))
+    var checksum = ~Checksum.sum(source, length: size, initial: UInt32(headerSum))
+    if !layout.isTCP && checksum == 0 { checksum = 0xffff }
+    l4.storeBigEndian16(checksum, at: layout.isTCP ? 16 : 6)
+    return gather == nil ? total : headerLength
   }
 }

@@ -6,9 +6,9 @@
 /// and virtio header slots are, how many are used, and the super-packet being coalesced.
 /// Lives on the forwarder thread's stack for the duration of one completion.
 struct TrainWrites {
-  /// This buffer's `LoopBuffers.vectorsPerBuffer` iovecs.
+  /// This buffer's `UDPToTunBuffers.vectorsPerBuffer` iovecs.
   let vectors: UnsafeMutablePointer<iovec>
-  /// This buffer's `LoopBuffers.writesPerBuffer` virtio header slots.
+  /// This buffer's `UDPToTunBuffers.writesPerBuffer` virtio header slots.
   let headerSlots: UnsafeMutableRawPointer
   /// iovecs used so far.
   var used = 0

@@ -1,0 +1,30 @@
+/// What the forwarding loop drives, created on the forwarder thread (the buffer rings are
+/// registered with its ring, which binds to that thread) and freed when the loop ends, after
+/// every request in flight has completed.
+final class LoopParts {
+  /// Room for the largest IPv4 packet (a TSO/USO super-packet) per buffer.
+  static let packetSize = 65536
+
+  let submitter: RingSubmitter
+  let tun: TunQueue
+  let udp: UDPPort
+  let tunToUDP: TunToUDPBuffers
+  let udpToTun: UDPToTunBuffers
+  /// 8-byte target of the eventfd READ that wakes the loop to stop.
+  let wakeBuffer: UnsafeMutablePointer<UInt64>
+
+  init(
+    submitter: RingSubmitter, tun: TunQueue, udp: UDPPort, tunToUDP: TunToUDPBuffers,
+    udpToTun: UDPToTunBuffers
+  ) {
+    self.submitter = submitter
+    self.tun = tun
+    self.udp = udp
+    self.tunToUDP = tunToUDP
+    self.udpToTun = udpToTun
+    wakeBuffer = .allocate(capacity: 1)
+    wakeBuffer.initialize(to: 0)
+  }
+
+  deinit { wakeBuffer.deallocate() }
+}
