@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(
       name: "DaemonTests",
       dependencies: [
-        "Daemon", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
+        "Daemon", "Backends", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
