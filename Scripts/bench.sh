@@ -19,7 +19,7 @@
 # goes on. Per arm and repeat: iperf3 single-stream TCP both ways, 4 TCP streams (-P 4), UDP
 # 64 B (delivered pps, loss) at -b 0 and at the rate kernel vxlan delivered in the same
 # repeat (loss there), 1400 B (Gb/s) at -b 0, ping RTT (avg, p99), CPU seconds per GB, iou-wrk threads,
-# packets per io_uring submission (if flanneld writes $LAB_DIR/h<i>.counters). Repeats are
+# packets per io_uring submission (udp arms: from flanneld's /metrics before it stops). Repeats are
 # interleaved (repeat 1 of every arm, then repeat 2, …) so that slow drift of a shared
 # machine hits all arms alike; a quiet moment (idle CPU) is awaited before each measurement.
 #

@@ -92,7 +92,7 @@ start_node() { # I OFFLOADS EXTRA_ARGS...
   local i=$1 offloads=$2
   shift 2
   mkdir -p "$LAB_DIR/h$i"
-  FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i/counters" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 \
     --backend udp --port $PORT -udp-offloads="$offloads" -subnet-file="$LAB_DIR/h$i/subnet.env" \
     -udp-workers=2 -healthz-ip=127.0.0.1 -healthz-port=$HEALTHZ_PORT "$@"
@@ -244,7 +244,7 @@ udp_transfer "A → B, GRO trains" "$ctr1" "$ctr2" "$c2"
 udp_transfer "B → A, GRO trains" "$ctr2" "$ctr1" "$c1"
 
 # --- /metrics shows the workers and the offloads ------------------------------------------------
-# Scraped while the daemons still run (the counters file is only written at exit).
+# Scraped while the daemons still run.
 metric() { # FILE SERIES (name{labels} exactly as rendered): its value, empty when absent
   awk -v k="$2" '$1 == k { print $2 }' "$1"
 }
@@ -308,7 +308,9 @@ for i in 1 2; do
 done
 
 # --- the offloads were really used -------------------------------------------------------------
+# The forwarders' counters from /metrics (lab_udp_counters), once the traffic is over.
 for i in 1 2; do
+  lab_udp_counters "$(lab_host "$i")" "$HEALTHZ_PORT" "$LAB_DIR/h$i/counters"
   lab_kill "$([ $i = 1 ] && echo "$PID_A" || echo "$PID_B")"
 done
 for i in 1 2; do

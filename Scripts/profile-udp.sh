@@ -52,9 +52,9 @@ ip netns exec "$h1" env ETCDCTL_API=3 etcdctl put /coreos.com/network/config \
   '{"Network":"10.1.0.0/16","Backend":{"Type":"udp","Port":7890}}' >/dev/null
 daemons=()
 for i in 1 2; do
-  FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i.counters" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -iface=eth0 -subnet-file="$LAB_DIR/h$i.env" \
-    --backend udp
+    --backend udp -healthz-ip=127.0.0.1 -healthz-port=9104
   daemons+=("$LAB_LAST_PID")
 done
 for i in 1 2; do lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i.env"; done
@@ -107,6 +107,8 @@ if [ -n "$udp64" ]; then
       awk '/TX:/ { getline; print "tx packets " $2 ", tx dropped " $4 }')"
   done
 fi
+# The forwarders' counters from /metrics, before the daemons stop.
+for i in 1 2; do lab_udp_counters "$(lab_host "$i")" 9104 "$LAB_DIR/h$i.counters"; done
 for pid in "${daemons[@]}"; do lab_stop "$pid"; done
 for i in 1 2; do
   [ -s "$LAB_DIR/h$i.counters" ] && { echo "-- host $i counters"; cat "$LAB_DIR/h$i.counters"; }

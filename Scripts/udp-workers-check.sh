@@ -8,8 +8,9 @@
 #     STREAM_MB each, default 8);
 #   - host 1 sent datagrams from port 7890 (worker 0) and from another port (worker 1), all
 #     to port 7890;
-#   - every worker of both hosts moved packets (FLANNEL_COUNTERS_FILE written on SIGTERM:
-#     workers=2, worker0_packets, worker1_packets > 0, and their sum is the total).
+#   - every worker of both hosts moved packets (/metrics scraped before SIGTERM, the
+#     flannel_udp_forwarder_*_total{worker} families through lab_udp_counters: workers=2,
+#     worker0_packets, worker1_packets > 0, and their sum is the total).
 #   - with OFFLOADS=all: after host 1's underlay MTU drops below flannel0's, TCP still
 #     arrives intact and the workers' "TUN TSO/USO off" warning is logged while running.
 # Usage: Scripts/udp-workers-check.sh [path/to/flanneld]   (WORKERS=N to try another count)
@@ -25,6 +26,7 @@ STREAMS=12
 STREAM_MB=${STREAM_MB:-8}
 OFFLOADS=${OFFLOADS:-none}
 PREFIX=/coreos.com/network
+HEALTHZ_PORT=9103
 lab_underlay $N
 lab_containers $N
 h1=$(lab_host 1) h2=$(lab_host 2)
@@ -37,10 +39,10 @@ ip netns exec "$h1" env ETCDCTL_API=3 etcdctl put $PREFIX/config \
 declare -a PIDS
 for i in $(seq $N); do
   mkdir -p "$LAB_DIR/h$i"
-  FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i/counters" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 \
     -udp-workers="$WORKERS" -udp-offloads="$OFFLOADS" -subnet-file="$LAB_DIR/h$i/subnet.env" \
-    -iptables-forward-rules=false
+    -iptables-forward-rules=false -healthz-ip=127.0.0.1 -healthz-port=$HEALTHZ_PORT
   PIDS[$i]=$LAB_LAST_PID
 done
 fail() { for i in $(seq $N); do echo "--- flanneld h$i"; tail -30 "$LAB_DIR/flanneld-h$i.log" || true; done; lab_fail "$*"; }
@@ -151,9 +153,11 @@ fi
 
 # --- per-worker counters ------------------------------------------------------------------
 for i in $(seq $N); do
+  file="$LAB_DIR/h$i/counters"
+  lab_udp_counters "$(lab_host "$i")" "$HEALTHZ_PORT" "$file"
   lab_stop "${PIDS[$i]}"; lab_forget_pid "${PIDS[$i]}"
   [ "$LAB_STATUS" = 0 ] || fail "flanneld h$i exited $LAB_STATUS on SIGTERM"
-  file="$LAB_DIR/h$i/counters"
+  [ -s "$file" ] || fail "host $i: no udp forwarder counters on /metrics"
   value() { sed -n "s/^$1=//p" "$file"; }
   [ "$(value workers)" = "$WORKERS" ] || fail "host $i: workers=$(value workers) in $(cat "$file")"
   sum=0 summary=""

@@ -162,7 +162,7 @@ bench_flanneld_up() {
     host=$(lab_host "$i")
     env="$LAB_DIR/$BENCH_ARM-h$i-r$BENCH_REPEAT.env"
     rm -f "$env" "$LAB_DIR/h$i.counters"
-    FLANNEL_COUNTERS_FILE="$LAB_DIR/h$i.counters" FLANNELD="$BENCH_FLANNELD" \
+    FLANNELD="$BENCH_FLANNELD" \
       lab_flanneld "$host" "$BENCH_ARM-h$i-r$BENCH_REPEAT" \
       -etcd-endpoints="http://$(bench_host_ip 1):2379" -iface=eth0 -subnet-file="$env" \
       --backend "$backend" "${extra[@]}"
@@ -209,7 +209,10 @@ bench_flanneld_up() {
 }
 
 bench_flanneld_down() {
-  local pid
+  local pid i
+  # The udp forwarders' counters of the whole arm (bench_counters reads them after the
+  # teardown); nothing for other backends.
+  for i in 1 2; do lab_udp_counters "$(lab_host "$i")" "$BENCH_HEALTHZ_PORT" "$LAB_DIR/h$i.counters"; done
   for pid in ${BENCH_FLANNELD_PIDS[@]+"${BENCH_FLANNELD_PIDS[@]}"}; do lab_kill "$pid"; done
   BENCH_FLANNELD_PIDS=()
   bench_reset_hosts

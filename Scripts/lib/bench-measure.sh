@@ -200,10 +200,10 @@ bench_ping() {
 }
 
 # Packets per io_uring submission from our udp backend, if it exposes them: a file
-# $LAB_DIR/<host>.counters (flanneld is told its path in FLANNEL_COUNTERS_FILE) with key=value
-# lines, either packets_per_submission=X or packets=N and submissions=M (summed over hosts).
-# Read after the arm's teardown, so a flanneld that writes the file only when it exits counts
-# too; the files are removed once read, so they are never charged to a later arm.
+# $LAB_DIR/<host>.counters (bench_flanneld_down scrapes it from flanneld's /metrics with
+# lab_udp_counters just before stopping flanneld) with key=value lines, either
+# packets_per_submission=X or packets=N and submissions=M (summed over hosts). Read after the
+# arm's teardown; the files are removed once read, so they are never charged to a later arm.
 bench_counters() {
   local f pps="" pk=0 sub=0 any=0
   for f in "$LAB_DIR"/h*.counters; do

@@ -115,8 +115,8 @@ bench_print_tables() {
     echo "  CPUfwd: utime+stime of the forwarder processes (/proc/<pid>/stat), userspace arms only."
     echo "  iou-wrk: most iou-wrk threads seen in the forwarder processes (sampled every 0.2 s;"
     echo "  machine-wide count, ps -eLo comm, in runs.csv as iou_wrk_machine)."
-    echo "  pkts/sub: from \$LAB_DIR/h<i>.counters when flanneld writes it (packets_per_submission=,"
-    echo "  or packets= and submissions=): the whole arm; pkts/sub TCP: inner packets per"
+    echo "  pkts/sub: inner packets moved per io_uring_enter over the whole arm, from flanneld's"
+    echo "  /metrics (flannel_udp_forwarder_*) just before it stops; pkts/sub TCP: inner packets per"
     echo "  io_uring_enter during the TCP runs, from flanneld's /metrics on both hosts."
   } | tee "$BENCH_OUT/table.txt"
 }

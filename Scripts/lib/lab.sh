@@ -102,6 +102,50 @@ lab_flanneld() {
   LAB_PIDS+=("$LAB_LAST_PID")
 }
 
+# lab_udp_counters NAMESPACE PORT OUT: the udp forwarders' counters from flanneld's /metrics on
+# 127.0.0.1:PORT in NAMESPACE (flanneld started with -healthz-ip=127.0.0.1 -healthz-port=PORT;
+# scrape it just before stopping flanneld, once the traffic is over), written to OUT as
+# key=value lines: the sums over the workers (packets= inner packets moved, i.e. TUN reads with
+# a super-packet as its segments plus datagrams received; submissions=, packets_per_submission=,
+# sqes=, udp_sent=, tun_written=, …), workers=N, then per worker workerI_packets=,
+# workerI_udp_sent=, workerI_tun_written=. Read from the flannel_udp_forwarder_<name>_total
+# {worker="I"} families (one per counter of DataPlane's `Counter`). Writes nothing when
+# /metrics does not answer or has no udp forwarder (another backend).
+lab_udp_counters() {
+  local ns=$1 port=$2 out=$3 metrics
+  metrics=$(ip netns exec "$ns" curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || return 0
+  awk '
+    /^flannel_udp_forwarder_[a-z0-9_]+_total\{worker="[0-9]+"\} / {
+      name = $1; sub(/^flannel_udp_forwarder_/, "", name); sub(/_total\{.*/, "", name)
+      w = $1; sub(/.*worker="/, "", w); sub(/".*/, "", w); w += 0
+      v[name, w] = $2; sum[name] += $2
+      if (w + 1 > n) n = w + 1
+    }
+    function moved(read, supers, segments, received) {
+      return read - (supers < read ? supers : read) + segments + received
+    }
+    END {
+      if (n == 0) exit
+      p = moved(sum["tun_packets_read"], sum["tun_super_packets"], sum["tun_split_packets"], sum["udp_packets_received"])
+      printf "packets=%.0f\nsubmissions=%.0f\n", p, sum["submissions"]
+      printf "packets_per_submission=%s\n", sum["submissions"] ? sprintf("%.4f", p / sum["submissions"]) : 0
+      printf "sqes=%.0f\n", sum["sqes_submitted"]
+      split("udp_sent=udp_packets_sent tun_written=tun_packets_written udp_sends=udp_sends " \
+        "udp_received=udp_packets_received udp_receives=udp_receives " \
+        "tun_super_packets=tun_super_packets tun_split_packets=tun_split_packets " \
+        "drop_offload=drop_offload drop_send_error=drop_send_error offloads_disabled=offloads_disabled " \
+        "tun_coalesced_writes=tun_coalesced_writes tun_coalesced_packets=tun_coalesced_packets " \
+        "tun_coalesced_udp_writes=tun_coalesced_udp_writes tun_coalesced_udp_packets=tun_coalesced_udp_packets", keys, " ")
+      for (i = 1; i in keys; i++) { split(keys[i], kv, "="); printf "%s=%.0f\n", kv[1], sum[kv[2]] }
+      printf "workers=%.0f\n", n
+      for (w = 0; w < n; w++) {
+        printf "worker%d_packets=%.0f\n", w, moved(v["tun_packets_read", w], v["tun_super_packets", w], v["tun_split_packets", w], v["udp_packets_received", w])
+        printf "worker%d_udp_sent=%.0f\nworker%d_tun_written=%.0f\n", w, v["udp_packets_sent", w], w, v["tun_packets_written", w]
+      }
+    }' <<<"$metrics" >"$out.tmp"
+  if [ -s "$out.tmp" ]; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
+}
+
 # lab_stop PID: SIGTERM and wait; the exit status is left in LAB_STATUS.
 # (Not through $(...): a subshell cannot wait for our child.)
 lab_stop() {

@@ -24,6 +24,14 @@ public protocol Backend: AnyObject, Sendable {
   /// Stops loops and threads. Kernel state stays (stock ≥ v0.9), except what dies with the
   /// process (the udp backend's TUN).
   func stop() async
+  /// What the backend shows on /metrics, read at scrape time on the health server's thread:
+  /// quick, never blocking on the Swift concurrency pool, never touching the packet path's
+  /// locks. Families in the order /metrics lists them; none by default.
+  func metrics() -> [BackendMetric]
+}
+
+extension Backend {
+  public func metrics() -> [BackendMetric] { [] }
 }
 
 /// What a backend puts into the lease and subnet.env.

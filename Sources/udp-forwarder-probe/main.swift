@@ -127,9 +127,7 @@ struct ForwarderGroup {
 func writeCounters(_ perWorker: [ForwarderCounters], to path: String) {
   let counters = ForwarderCounters.sum(perWorker)
   var text = ""
-  for child in Mirror(reflecting: counters).children {
-    if let label = child.label { text += "\(label) \(child.value)\n" }
-  }
+  for counter in Counter.allCases { text += "\(counter) \(counters[counter])\n" }
   text += "packetsMoved \(counters.packetsMoved)\n"
   text += "packetsPerSubmission \(counters.packetsPerSubmission)\n"
   text += "workers \(perWorker.count)\n"

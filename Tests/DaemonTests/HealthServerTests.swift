@@ -1,3 +1,4 @@
+import Backends
 import Daemon
 import FlannelCore
 import Foundation
@@ -66,14 +67,25 @@ import Testing
         attrs: LeaseAttrs(publicIP: IPv4Address("192.168.9.1")!),
         expiration: Date(timeIntervalSince1970: 1_800_000_000)))
     metrics.update(leasesKnown: 17)
-    var counters = DataPlaneCounters()
-    counters.packetsSent = 10
-    counters.bytesSent = 1400
-    counters.packetsReceived = 9
-    counters.bytesReceived = 1300
-    counters.drops = ["no_route": 2, "too_big": 1]
-    counters.ioUringEnters = 5
-    metrics.update(dataPlane: counters)
+    // A backend's families after flanneld's own, in the backend's order.
+    func counter(_ name: String, _ samples: [([String: String], Double)]) -> BackendMetric {
+      BackendMetric(
+        name: name, help: "\(name) help", kind: .counter,
+        samples: samples.map { BackendMetric.Sample(labels: $0.0, value: $0.1) })
+    }
+    metrics.update(backend: [
+      counter(
+        "flannel_udp_packets_total",
+        [(["direction": "tun_to_udp"], 10), (["direction": "udp_to_tun"], 9)]),
+      counter(
+        "flannel_udp_bytes_total",
+        [(["direction": "tun_to_udp"], 1400), (["direction": "udp_to_tun"], 1300)]),
+      counter(
+        "flannel_udp_dropped_packets_total",
+        [(["reason": "no_route"], 2), (["reason": "too_big"], 1)]),
+      counter("flannel_udp_io_uring_enters_total", [([:], 5)]),
+      counter("flannel_udp_offloads_disabled_total", [([:], 0)]),
+    ])
     let scraped = try Self.fetch(server, "/metrics")
     #expect(scraped.status == "HTTP/1.1 200 OK")
     #expect(scraped.contentType == "text/plain; version=0.0.4; charset=utf-8")

@@ -1,3 +1,4 @@
+import Backends
 import Daemon
 import DataPlane
 import Testing
@@ -8,37 +9,37 @@ import Testing
 @Suite struct UDPMetricsTests {
   static func worker0() -> ForwarderCounters {
     var c = ForwarderCounters()
-    c.udpPacketsSent = 11
-    c.udpBytesSent = 1100
-    c.tunPacketsWritten = 20
-    c.tunBytesWritten = 2000
-    c.tunCoalescedWrites = 2
-    c.tunCoalescedPackets = 9
-    c.tunCoalescedUDPWrites = 2
-    c.tunCoalescedUDPPackets = 6
-    c.submissions = 5
-    c.tunSuperPackets = 3
-    c.tunSplitPackets = 31
-    c.udpSends = 4
-    c.udpReceives = 6
-    c.offloadsDisabled = 1
-    c.dropOffload = 7
+    c[.udpPacketsSent] = 11
+    c[.udpBytesSent] = 1100
+    c[.tunPacketsWritten] = 20
+    c[.tunBytesWritten] = 2000
+    c[.tunCoalescedWrites] = 2
+    c[.tunCoalescedPackets] = 9
+    c[.tunCoalescedUDPWrites] = 2
+    c[.tunCoalescedUDPPackets] = 6
+    c[.submissions] = 5
+    c[.tunSuperPackets] = 3
+    c[.tunSplitPackets] = 31
+    c[.udpSends] = 4
+    c[.udpReceives] = 6
+    c[.offloadsDisabled] = 1
+    c[.dropOffload] = 7
     return c
   }
 
   static func worker1() -> ForwarderCounters {
     var c = ForwarderCounters()
-    c.udpPacketsSent = 13
-    c.udpBytesSent = 1300
-    c.tunPacketsWritten = 40
-    c.tunBytesWritten = 4000
-    c.tunCoalescedWrites = 5
-    c.tunCoalescedPackets = 50
-    c.submissions = 9
-    c.tunSuperPackets = 10
-    c.tunSplitPackets = 100
-    c.udpSends = 12
-    c.udpReceives = 14
+    c[.udpPacketsSent] = 13
+    c[.udpBytesSent] = 1300
+    c[.tunPacketsWritten] = 40
+    c[.tunBytesWritten] = 4000
+    c[.tunCoalescedWrites] = 5
+    c[.tunCoalescedPackets] = 50
+    c[.submissions] = 9
+    c[.tunSuperPackets] = 10
+    c[.tunSplitPackets] = 100
+    c[.udpSends] = 12
+    c[.udpReceives] = 14
     return c
   }
 
@@ -50,9 +51,11 @@ import Testing
   @Test func twoWorkersAppearPerWorkerAndSummed() {
     let metrics = FlannelMetrics()
     metrics.update(
-      dataPlane: DataPlaneCounters(
-        udpWorkers: [Self.worker0(), Self.worker1()],
-        offloads: [.checksum, .tcpSegmentation, .socketReceiveOffload]))
+      backend: UDPBackend.metrics(
+        dataPlane: (
+          workers: [Self.worker0(), Self.worker1()],
+          offloads: [.checksum, .tcpSegmentation, .socketReceiveOffload]
+        ), routeTable: nil))
     let text = metrics.registry.render()
     // udp_to_tun counts inner packets: worker 0 wrote 20 packets, 4 of them super-packets
     // holding 15, so 31; worker 1 40 − 5 + 50 = 85.
@@ -114,7 +117,8 @@ import Testing
   func activeOffloadsUseTheFlagWords(list: String, on: [String]) throws {
     let offloads = try #require(TunOffloads(list: list))
     let metrics = FlannelMetrics()
-    metrics.update(dataPlane: DataPlaneCounters(udpWorkers: [], offloads: offloads))
+    metrics.update(
+      backend: UDPBackend.metrics(dataPlane: (workers: [], offloads: offloads), routeTable: nil))
     let text = metrics.registry.render()
     for word in ["csum", "tso", "uso", "gro", "udp-gso", "udp-gro"] {
       let value = on.contains(word) ? 1 : 0
@@ -122,5 +126,45 @@ import Testing
         text.contains("flannel_udp_offload_active{offload=\"\(word)\"} \(value)\n"),
         "\(list): \(word) should read \(value)")
     }
+  }
+
+  /// Every counter also has its own family, one sample per worker, named and explained by
+  /// `Counter.info` (what the lab scripts read: packets moved per worker, SQEs, …).
+  @Test func everyCounterHasAPerWorkerFamily() {
+    let metrics = FlannelMetrics()
+    metrics.update(
+      backend: UDPBackend.metrics(
+        dataPlane: (workers: [Self.worker0(), Self.worker1()], offloads: []),
+        routeTable: (generation: 3, routes: 2)))
+    let text = metrics.registry.render()
+    #expect(
+      Self.samples(text, "flannel_udp_forwarder_tun_packets_written_total") == [
+        "flannel_udp_forwarder_tun_packets_written_total{worker=\"0\"} 20",
+        "flannel_udp_forwarder_tun_packets_written_total{worker=\"1\"} 40",
+      ])
+    #expect(
+      Self.samples(text, "flannel_udp_forwarder_read_errors_total") == [
+        "flannel_udp_forwarder_read_errors_total{worker=\"0\"} 0",
+        "flannel_udp_forwarder_read_errors_total{worker=\"1\"} 0",
+      ])
+    for counter in Counter.allCases {
+      #expect(
+        text.contains("# HELP \(counter.metricName) \(counter.info.help) Per udp worker thread.\n"))
+      #expect(text.contains("# TYPE \(counter.metricName) counter\n"))
+    }
+    #expect(
+      Self.samples(text, "flannel_udp_route_table_") == [
+        "flannel_udp_route_table_generation 3", "flannel_udp_route_table_routes 2",
+      ])
+  }
+
+  /// Before the forwarders run only the route table has samples.
+  @Test func beforeConfigureOnlyTheRouteTable() {
+    let families = UDPBackend.metrics(dataPlane: nil, routeTable: (generation: 0, routes: 0))
+    #expect(
+      families.filter { !$0.samples.isEmpty }.map(\.name) == [
+        "flannel_udp_route_table_generation", "flannel_udp_route_table_routes",
+      ])
+    #expect(families.count == UDPMetricFamily.allCases.count + Counter.allCases.count)
   }
 }

@@ -199,26 +199,26 @@ import Testing
   @Test func packetsPerSubmissionCountsReadsAndReceives() {
     var counters = ForwarderCounters()
     #expect(counters.packetsPerSubmission == 0)
-    counters.tunPacketsRead = 30
-    counters.udpPacketsReceived = 34
-    counters.udpPacketsSent = 1000  // sends are not packets moved in
-    counters.submissions = 4
+    counters[.tunPacketsRead] = 30
+    counters[.udpPacketsReceived] = 34
+    counters[.udpPacketsSent] = 1000  // sends are not packets moved in
+    counters[.submissions] = 4
     #expect(counters.packetsMoved == 64)
     #expect(counters.packetsPerSubmission == 16)
     // 10 of the 30 reads were super-packets split into 440 packets.
-    counters.tunSuperPackets = 10
-    counters.tunSplitPackets = 440
+    counters[.tunSuperPackets] = 10
+    counters[.tunSplitPackets] = 440
     #expect(counters.packetsMoved == 20 + 440 + 34)
   }
 
   /// Packets written into the TUN count the packets merged into super-packets.
   @Test func innerPacketsWrittenCountsMergedPackets() {
     var counters = ForwarderCounters()
-    counters.tunPacketsWritten = 100  // 90 plain writes, 7 TCP and 3 UDP super-packets
-    counters.tunCoalescedWrites = 7
-    counters.tunCoalescedPackets = 300
-    counters.tunCoalescedUDPWrites = 3
-    counters.tunCoalescedUDPPackets = 24
+    counters[.tunPacketsWritten] = 100  // 90 plain writes, 7 TCP and 3 UDP super-packets
+    counters[.tunCoalescedWrites] = 7
+    counters[.tunCoalescedPackets] = 300
+    counters[.tunCoalescedUDPWrites] = 3
+    counters[.tunCoalescedUDPPackets] = 24
     #expect(counters.innerPacketsWritten == 90 + 300 + 24)
   }
 }

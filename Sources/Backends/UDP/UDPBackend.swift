@@ -18,9 +18,9 @@ public final class UDPBackend: Backend {
   /// External MTU − 20 (IP) − 8 (UDP).
   public let mtu: Int
   let netlink: NetlinkSocket
-  private let state = Mutex(State())
+  let state = Mutex(State())
 
-  private struct State {
+  struct State {
     var workers: UDPWorkers?
     /// Logs offload notices that appear at run time (a forwarder turned TSO/USO off).
     var noticePoller: Task<Void, Never>?
@@ -184,12 +184,6 @@ public final class UDPBackend: Backend {
     if let workers, let snapshot { workers.update(routes: snapshot) }
   }
 
-  /// For /metrics: route snapshots handed to the forwarders so far, and the routes in the
-  /// latest one.
-  public func routeTable() -> (generation: UInt64, routes: Int) {
-    state.withLock { ($0.generation, $0.routes.count) }
-  }
-
   /// Stops the forwarders; flannel0 goes with its file descriptors, as with stock.
   public func stop() async {
     let (workers, poller) = state.withLock { s in
@@ -200,26 +194,7 @@ public final class UDPBackend: Backend {
     guard let workers else { return }
     workers.stop()
     logNewNotices(of: workers)
-    writeCountersFile(workers.workerCounters())
     workers.close()
-  }
-
-  /// The forwarders' counters summed, for /metrics and logs; nil before `configure`.
-  public func counters() -> ForwarderCounters? {
-    state.withLock { $0.workers }?.counters()
-  }
-
-  /// Each forwarder's counters, worker 0 first; empty before `configure`.
-  public func workerCounters() -> [ForwarderCounters] {
-    state.withLock { $0.workers }?.workerCounters() ?? []
-  }
-
-  /// For /metrics at scrape time: each forwarder's counters (worker 0 first) and the offloads
-  /// worker 0 has on now (TUN and socket side); nil before `configure`. Relaxed loads and
-  /// worker 0's offload mutex, which the packet path never takes.
-  public func dataPlaneSnapshot() -> (workers: [ForwarderCounters], offloads: TunOffloads)? {
-    guard let workers = state.withLock({ $0.workers }) else { return nil }
-    return (workers.workerCounters(), workers.offloads)
   }
 
   func allowLocalSource(on device: String) {
@@ -237,44 +212,5 @@ public final class UDPBackend: Backend {
     DataPlane.Route(
       network: lease.subnet.address.value, prefixLength: lease.subnet.prefixLength,
       nextHop: lease.attrs.publicIP.value, port: UInt16(port))
-  }
-
-  /// `FLANNEL_COUNTERS_FILE` (Scripts/bench.sh sets it): the final counters as key=value lines,
-  /// summed over the workers, then `workers=N` and per worker its packets moved (TUN reads plus
-  /// UDP receives) and its sent / written packets.
-  func writeCountersFile(_ perWorker: [ForwarderCounters]) {
-    guard let path = ProcessInfo.processInfo.environment["FLANNEL_COUNTERS_FILE"] else { return }
-    let counters = ForwarderCounters.sum(perWorker)
-    var text = """
-      packets=\(counters.packetsMoved)
-      submissions=\(counters.submissions)
-      packets_per_submission=\(counters.packetsPerSubmission)
-      sqes=\(counters.sqesSubmitted)
-      udp_sent=\(counters.udpPacketsSent)
-      tun_written=\(counters.tunPacketsWritten)
-      udp_sends=\(counters.udpSends)
-      udp_received=\(counters.udpPacketsReceived)
-      udp_receives=\(counters.udpReceives)
-      tun_super_packets=\(counters.tunSuperPackets)
-      tun_split_packets=\(counters.tunSplitPackets)
-      drop_offload=\(counters.dropOffload)
-      drop_send_error=\(counters.dropSendError)
-      offloads_disabled=\(counters.offloadsDisabled)
-      tun_coalesced_writes=\(counters.tunCoalescedWrites)
-      tun_coalesced_packets=\(counters.tunCoalescedPackets)
-      tun_coalesced_udp_writes=\(counters.tunCoalescedUDPWrites)
-      tun_coalesced_udp_packets=\(counters.tunCoalescedUDPPackets)
-      workers=\(perWorker.count)
-
-      """
-    for (index, worker) in perWorker.enumerated() {
-      text += """
-        worker\(index)_packets=\(worker.packetsMoved)
-        worker\(index)_udp_sent=\(worker.udpPacketsSent)
-        worker\(index)_tun_written=\(worker.tunPacketsWritten)
-
-        """
-    }
-    try? text.write(toFile: path, atomically: true, encoding: .utf8)
   }
 }

@@ -115,9 +115,7 @@ final class UDPWorkers: Sendable {
     }
   }
 
-  /// The sum over the workers (what /metrics and the counters file report).
-  func counters() -> ForwarderCounters { .sum(workerCounters()) }
-
+  /// Each forwarder's counters, worker 0 first (relaxed loads: never blocks a forwarder).
   func workerCounters() -> [ForwarderCounters] { forwarders.map { $0.counters() } }
 
   /// Offload notices not handed out before, each prefixed with its worker when there are

@@ -1,6 +1,5 @@
 import Backends
 import CSystemShims
-import DataPlane
 import Etcd
 import FlannelCore
 import Foundation
@@ -115,7 +114,7 @@ struct NodeStartup: Sendable {
       await manager.stop()
       return 1
     }
-    observeDataPlane(of: backend)
+    observeBackend(backend)
 
     // iptables before subnet.env (HEAD): rules are in place when Docker starts.
     let keeper = await startIPTables(network: config.network, subnet: configured.subnet)
@@ -177,17 +176,11 @@ struct NodeStartup: Sendable {
     return (keeper, Task { await keeper.run(every: period) })
   }
 
-  /// The udp forwarder's counters, read at scrape time (never blocks the forwarder).
-  private func observeDataPlane(of backend: any Backend) {
-    guard let udp = backend as? UDPBackend else { return }
+  /// The backend's metrics (the udp forwarders' counters, …), read at scrape time (never
+  /// blocks a forwarder).
+  private func observeBackend(_ backend: any Backend) {
     let metrics = self.metrics
-    metrics.registry.onScrape {
-      let table = udp.routeTable()
-      metrics.update(udpRouteTableGeneration: table.generation, routes: table.routes)
-      guard let snapshot = udp.dataPlaneSnapshot() else { return }
-      metrics.update(
-        dataPlane: DataPlaneCounters(udpWorkers: snapshot.workers, offloads: snapshot.offloads))
-    }
+    metrics.registry.onScrape { metrics.update(backend: backend.metrics()) }
   }
 
   /// sd_notify READY=1 once subnet.env is written (also when writing it failed, as stock).

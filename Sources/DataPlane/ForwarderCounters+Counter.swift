@@ -1,0 +1,199 @@
+/// Every counter of a forwarder, defined here once: its slot in the counter array (the raw
+/// value), its name and help text on /metrics, and the summary series it feeds there. Adding a
+/// case is the whole change: `CounterBank`, `ForwarderCounters`, the sum over workers and the
+/// /metrics families (`UDPMetricFamily`, and `flannel_udp_forwarder_<name>_total{worker}` for
+/// every counter) follow from it.
+///
+/// "tun → udp" is traffic read from the TUN and sent to a peer; "udp → tun" is traffic received
+/// from a peer and written into the TUN.
+public enum Counter: Int, CaseIterable, Sendable {
+  case tunPacketsRead, tunBytesRead, udpPacketsSent, udpBytesSent
+  case udpPacketsReceived, udpBytesReceived, tunPacketsWritten, tunBytesWritten
+  case dropNoRoute, dropTTL, dropShort, dropNotIPv4, dropBadHeader, dropUnknownSource
+  case dropTruncated, dropSendError, dropTunWriteError, readErrors, readRetries
+  case bufferShortages, icmpSent, udpSends, udpReceives
+  case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
+  case tunCoalescedWrites, tunCoalescedPackets, tunCoalescedUDPWrites, tunCoalescedUDPPackets
+  case submissions, sqesSubmitted, completions, batches
+
+  /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
+  /// by the compiler).
+  public var info: CounterInfo {
+    switch self {
+    case .tunPacketsRead:
+      CounterInfo("tun_packets_read", "Packets read from the TUN (a TSO/USO super-packet once).")
+    case .tunBytesRead:
+      CounterInfo("tun_bytes_read", "Bytes read from the TUN.")
+    case .udpPacketsSent:
+      CounterInfo(
+        "udp_packets_sent", "Datagrams sent to peers (tun → udp).",
+        CounterSeries(.packets, ["direction": "tun_to_udp"]))
+    case .udpBytesSent:
+      CounterInfo(
+        "udp_bytes_sent", "Bytes of inner packets sent to peers.",
+        CounterSeries(.bytes, ["direction": "tun_to_udp"]))
+    case .udpPacketsReceived:
+      CounterInfo(
+        "udp_packets_received", "Datagrams received from peers (a UDP GRO train as its datagrams).")
+    case .udpBytesReceived:
+      CounterInfo("udp_bytes_received", "Bytes of datagrams received from peers.")
+    case .tunPacketsWritten:
+      CounterInfo(
+        "tun_packets_written",
+        "Writes of received packets into the TUN (a coalesced super-packet once).",
+        CounterSeries(.packets, ["direction": "udp_to_tun"], innerPackets: true))
+    case .tunBytesWritten:
+      CounterInfo(
+        "tun_bytes_written", "Bytes written into the TUN.",
+        CounterSeries(.bytes, ["direction": "udp_to_tun"]))
+    case .dropNoRoute:
+      CounterInfo(
+        "drop_no_route",
+        "tun → udp packets with no route (answered with ICMP net unreachable when allowed).",
+        .drop("no_route"))
+    case .dropTTL:
+      CounterInfo("drop_ttl", "Packets whose TTL would reach 0.", .drop("ttl"))
+    case .dropShort:
+      CounterInfo("drop_short", "Packets shorter than 20 bytes.", .drop("short"))
+    case .dropNotIPv4:
+      CounterInfo("drop_not_ipv4", "Packets whose IP version is not 4.", .drop("not_ipv4"))
+    case .dropBadHeader:
+      CounterInfo(
+        "drop_bad_header", "Packets with IHL < 5 or a header longer than the packet.",
+        .drop("bad_header"))
+    case .dropUnknownSource:
+      CounterInfo(
+        "drop_unknown_source",
+        "udp → tun datagrams from a sender that is no route's next hop (unless -udp-accept-any-source).",
+        .drop("unknown_source"))
+    case .dropTruncated:
+      CounterInfo(
+        "drop_truncated", "udp → tun datagrams longer than the configured maximum.",
+        .drop("truncated"))
+    case .dropSendError:
+      CounterInfo(
+        "drop_send_error", "tun → udp packets whose send completed with an error.",
+        .drop("send_error"))
+    case .dropTunWriteError:
+      CounterInfo(
+        "drop_tun_write_error",
+        "Packets (and ICMP replies) whose TUN write completed with an error.",
+        .drop("tun_write_error"))
+    case .readErrors:
+      CounterInfo(
+        "read_errors", "TUN reads or socket receives that completed with an error.")
+    case .readRetries:
+      // With one multishot request per descriptor this stays 0; with several posted one-shot
+      // READs it counts reads the kernel gave up polling for and ran on an iou-wrk thread.
+      CounterInfo(
+        "read_retries",
+        "TUN reads or socket receives that completed with EAGAIN and were posted again.")
+    case .bufferShortages:
+      CounterInfo(
+        "buffer_shortages",
+        "Multishot requests that ended because every provided buffer was taken (-ENOBUFS), re-armed once buffers came back."
+      )
+    case .icmpSent:
+      CounterInfo("icmp_sent", "ICMP net-unreachable replies written into the TUN.")
+    case .udpSends:
+      CounterInfo(
+        "udp_sends", "Socket sends of tun → udp packets (with UDP GSO one carries up to 64).",
+        CounterSeries(.offloadPackets, ["kind": "udp_sends"]))
+    case .udpReceives:
+      CounterInfo(
+        "udp_receives", "Socket receives (with UDP GRO one delivers a train of datagrams).",
+        CounterSeries(.offloadPackets, ["kind": "udp_receives"]))
+    case .tunSuperPackets:
+      CounterInfo(
+        "tun_super_packets",
+        "TCP (TSO) and UDP (USO) super-packets the kernel handed over on the TUN.",
+        CounterSeries(.offloadPackets, ["kind": "super_packets_read"]))
+    case .tunSplitPackets:
+      CounterInfo(
+        "tun_split_packets", "The MTU-sized packets super-packets were cut into and sent.",
+        CounterSeries(.offloadPackets, ["kind": "super_packet_segments_sent"]))
+    case .dropOffload:
+      CounterInfo(
+        "drop_offload",
+        "Super-packets dropped: refused by the split, or met after the offload was turned off.",
+        .drop("offload"))
+    case .offloadsDisabled:
+      CounterInfo(
+        "offloads_disabled", "Times an offload turned itself off because the kernel refused it.",
+        CounterSeries(.offloadsDisabled, [:]))
+    case .tunCoalescedWrites:
+      CounterInfo(
+        "tun_coalesced_writes", "TCP (TSO) super-packets written into the TUN.",
+        CounterSeries(.offloadPackets, ["kind": "coalesced_tcp_writes"]))
+    case .tunCoalescedPackets:
+      CounterInfo(
+        "tun_coalesced_packets", "Received TCP packets merged into those super-packets.",
+        CounterSeries(.offloadPackets, ["kind": "coalesced_tcp_packets"]))
+    case .tunCoalescedUDPWrites:
+      CounterInfo(
+        "tun_coalesced_udp_writes", "UDP (USO) super-packets written into the TUN.",
+        CounterSeries(.offloadPackets, ["kind": "coalesced_udp_writes"]))
+    case .tunCoalescedUDPPackets:
+      CounterInfo(
+        "tun_coalesced_udp_packets", "Received UDP datagrams merged into those super-packets.",
+        CounterSeries(.offloadPackets, ["kind": "coalesced_udp_packets"]))
+    case .submissions:
+      CounterInfo(
+        "submissions", "io_uring_enter calls (one per loop iteration: submit, reap, wait).",
+        CounterSeries(.ioUringEnters, [:]))
+    case .sqesSubmitted:
+      CounterInfo("sqes_submitted", "SQEs the io_uring_enter calls submitted.")
+    case .completions:
+      CounterInfo("completions", "Completions processed.")
+    case .batches:
+      CounterInfo("batches", "Loop iterations that processed at least one completion.")
+    }
+  }
+
+  static func drop(for verdict: PacketVerdict) -> Counter {
+    switch verdict {
+    case .short: .dropShort
+    case .notIPv4: .dropNotIPv4
+    case .badHeader: .dropBadHeader
+    case .ttlExpired, .forward: .dropTTL
+    }
+  }
+}
+
+/// What a `Counter` is called and where /metrics shows it.
+public struct CounterInfo: Sendable {
+  /// snake_case: `flannel_udp_forwarder_<name>_total` on /metrics.
+  public let name: String
+  /// One sentence for the HELP line.
+  public let help: String
+  /// The summary series it feeds (summed over the workers), nil for none.
+  public let series: CounterSeries?
+
+  init(_ name: String, _ help: String, _ series: CounterSeries? = nil) {
+    self.name = name
+    self.help = help
+    self.series = series
+  }
+}
+
+/// One labelled series of a `UDPMetricFamily` that a counter feeds.
+public struct CounterSeries: Sendable {
+  public let family: UDPMetricFamily
+  public let labels: [String: String]
+  /// The series counts inner packets: a coalesced super-packet written into the TUN counts as
+  /// the packets merged into it (`ForwarderCounters.innerPacketsWritten`), not once.
+  public let innerPackets: Bool
+
+  init(_ family: UDPMetricFamily, _ labels: [String: String], innerPackets: Bool = false) {
+    self.family = family
+    self.labels = labels
+    self.innerPackets = innerPackets
+  }
+
+  static func drop(_ reason: String) -> CounterSeries { CounterSeries(.drops, ["reason": reason]) }
+
+  /// The series' value in `counters` for `counter`.
+  public func value(of counter: Counter, in counters: ForwarderCounters) -> UInt64 {
+    innerPackets ? counters.innerPacketsWritten : counters[counter]
+  }
+}
