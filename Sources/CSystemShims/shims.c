@@ -10,6 +10,7 @@
 #include <linux/sockios.h>
 #include <malloc.h>
 #include <errno.h>
+#include <stddef.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <pthread.h>
@@ -93,3 +94,9 @@ _Static_assert(FLANNEL_BPF_ADD == BPF_ADD && FLANNEL_BPF_MUL == BPF_MUL &&
 _Static_assert(FLANNEL_BPF_K == BPF_K && FLANNEL_BPF_X == BPF_X && FLANNEL_BPF_A == BPF_A &&
                    FLANNEL_BPF_TAX == BPF_TAX,
                "BPF sources");
+_Static_assert(FLANNEL_CMSG_LEVEL_OFFSET == offsetof(struct cmsghdr, cmsg_level), "cmsg_level");
+_Static_assert(FLANNEL_CMSG_TYPE_OFFSET == offsetof(struct cmsghdr, cmsg_type), "cmsg_type");
+_Static_assert(FLANNEL_CMSG_DATA_OFFSET == CMSG_LEN(0), "CMSG_DATA offset");
+_Static_assert(FLANNEL_CMSG_LEN_U16 == CMSG_LEN(sizeof(uint16_t)), "CMSG_LEN(2)");
+_Static_assert(FLANNEL_CMSG_SPACE_U16 == CMSG_SPACE(sizeof(uint16_t)), "CMSG_SPACE(2)");
+_Static_assert(FLANNEL_CMSG_SPACE_INT == CMSG_SPACE(sizeof(int)), "CMSG_SPACE(int)");

@@ -1,9 +1,7 @@
 #ifndef FLANNEL_C_SYSTEM_SHIMS_H
 #define FLANNEL_C_SYSTEM_SHIMS_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 // Small wrappers for GNU-only libc calls that Swift's Glibc module does not import. The .c
 // file is compiled with _GNU_SOURCE; this header must not need it.
@@ -95,15 +93,17 @@ enum {
   FLANNEL_BPF_TAX = 0x00,
 };
 
-/// Control-message geometry (CMSG_LEN / CMSG_SPACE are macros Swift cannot expand): a UDP
-/// GSO send carries one cmsg with a uint16_t segment size, a UDP GRO receive one with an int.
+/// Control-message geometry on 64-bit Linux (CMSG_LEN / CMSG_SPACE are macros Swift cannot
+/// expand; checked in shims.c): a UDP GSO send carries one cmsg with a uint16_t segment size,
+/// a UDP GRO receive one with an int. This header includes no socket header: a module that
+/// re-declares <sys/socket.h> hides Glibc's own constants from Swift files importing both.
 enum {
-  FLANNEL_CMSG_LEVEL_OFFSET = offsetof(struct cmsghdr, cmsg_level),
-  FLANNEL_CMSG_TYPE_OFFSET = offsetof(struct cmsghdr, cmsg_type),
-  FLANNEL_CMSG_DATA_OFFSET = CMSG_LEN(0),
-  FLANNEL_CMSG_LEN_U16 = CMSG_LEN(sizeof(uint16_t)),
-  FLANNEL_CMSG_SPACE_U16 = CMSG_SPACE(sizeof(uint16_t)),
-  FLANNEL_CMSG_SPACE_INT = CMSG_SPACE(sizeof(int)),
+  FLANNEL_CMSG_LEVEL_OFFSET = 8,
+  FLANNEL_CMSG_TYPE_OFFSET = 12,
+  FLANNEL_CMSG_DATA_OFFSET = 16,
+  FLANNEL_CMSG_LEN_U16 = 18,
+  FLANNEL_CMSG_SPACE_U16 = 24,
+  FLANNEL_CMSG_SPACE_INT = 24,
 };
 
 /// Relaxed atomic 64-bit store/load: a single-writer counter published to other threads

@@ -1,5 +1,3 @@
-import CSystemShims
-
 #if canImport(Glibc)
   import Glibc
 #endif
