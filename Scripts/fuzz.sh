@@ -69,10 +69,11 @@ stale() {
 }
 
 # The packet target compiles these DataPlane files into its own module, which works only
-# while the only C module they import is CChecksum (built here from its own module map and
-# source, so the fuzzed checksum is the shipped one: AVX2 where the CPU has it).
+# while the only C modules they import are CChecksum (built here from its own module map and
+# source, so the fuzzed checksum is the shipped one: AVX2 where the CPU has it) and
+# CSystemShims, of which they use only header constants (a module map made here).
 dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,UDPCoalescer,Checksum,VirtioNetHeader,IPv4Packet}.swift)
-if grep -n '^import ' "${dataplane[@]}" | grep -v ':import CChecksum$' >&2; then
+if grep -n '^import ' "${dataplane[@]}" | grep -vE ':import (CChecksum|CSystemShims)$' >&2; then
   echo "fuzz: a DataPlane file under test imports a module; Scripts/fuzz.sh needs -I for it" >&2
   exit 1
 fi
@@ -81,8 +82,11 @@ build_packet() {
   stale "$out/fuzz-packet" "${files[@]}" Scripts/fuzz.sh || return 0
   clang -O2 -fsanitize=address -c Sources/CChecksum/checksum.c -I Sources/CChecksum/include \
     -o "$out/checksum.o"
+  mkdir -p "$out/shims"
+  printf 'module CSystemShims {\n  header "%s"\n  export *\n}\n' \
+    "$PWD/Sources/CSystemShims/include/CSystemShims.h" >"$out/shims/module.modulemap"
   compile "$out/build-packet.log" "${swiftc_fuzz[@]}" -module-name FlannelFuzz \
-    -I Sources/CChecksum/include Fuzz/Packet/*.swift Fuzz/Common/*.swift "${dataplane[@]}" \
+    -I Sources/CChecksum/include -I "$out/shims" Fuzz/Packet/*.swift Fuzz/Common/*.swift "${dataplane[@]}" \
     "$out/checksum.o" -o "$out/fuzz-packet"
 }
 
