@@ -14,16 +14,20 @@
 #   - per lease: sync µs/lease = (sync(N) - sync(0)) / N and RSS KiB/lease = (RSS(N) -
 #     RSS(0)) / N, where N = 0 is a run of the same daemon, backend and API with no leases
 #     (the "0" row): what each lease adds, without the fixed start-up cost, so the column
-#     stays flat while the cost is linear and grows where it is not.
+#     stays flat while the cost is linear and grows where it is not. Runs with N <= 1000
+#     (the "0" row included) are repeated --samples times: there a few hundred KiB of noise
+#     between two processes is as large as what the leases add, so the per-lease figures use
+#     the medians of sync s and RSS, and the row shown is the run with the median RSS.
 # The exit status is non-zero only when something did not work (flanneld died, an object never
 # appeared, a timeout, an etcd write failed); the figures are only printed.
 #
 # Usage: Scripts/lease-scale.sh [--backend LIST] [--api v3|v2|both] [-n LIST] [--events K]
-#                               [--out FILE.csv] [--timeout S]
+#                               [--samples K] [--out FILE.csv] [--timeout S]
 #   --backend  vxlan, host-gw, udp or a comma list (default vxlan,host-gw,udp)
 #   --api      v3, v2, both or a comma list (default both)
 #   -n         lease counts, one number or a comma list (default 1000,5000,20000)
 #   --events   lease adds and deletes timed per run (default 20)
+#   --samples  runs of each N <= 1000 and of the "0" row, for medians (default 3)
 #   --out      CSV of every figure (default /tmp/lease-scale-<time>.csv)
 #   --timeout  seconds a sync may take before the run fails (default 600)
 #   --quick    -n 500 --events 5, for a quick check
@@ -41,22 +45,24 @@ backends=vxlan,host-gw,udp
 apis=both
 counts=1000,5000,20000
 events=20
+samples=3
 out=""
 timeout=600
 need_value() { [ "$2" -ge 2 ] || { printf '%s needs a value\n' "$1" >&2; usage >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case $1 in
-    --backend | --api | -n | --events | --out | --timeout)
+    --backend | --api | -n | --events | --samples | --out | --timeout)
       need_value "$1" $#
       case $1 in
         --backend) backends=$2 ;; --api) apis=$2 ;; -n) counts=$2 ;;
-        --events) events=$2 ;; --out) out=$2 ;; --timeout) timeout=$2 ;;
+        --events) events=$2 ;; --samples) samples=$2 ;; --out) out=$2 ;; --timeout) timeout=$2 ;;
       esac
       shift 2 ;;
     --backend=*) backends=${1#*=}; shift ;;
     --api=*) apis=${1#*=}; shift ;;
     -n=* | --n=*) counts=${1#*=}; shift ;;
     --events=*) events=${1#*=}; shift ;;
+    --samples=*) samples=${1#*=}; shift ;;
     --out=*) out=${1#*=}; shift ;;
     --timeout=*) timeout=${1#*=}; shift ;;
     --quick) counts=500 events=5; shift ;;
@@ -71,6 +77,8 @@ done
 [[ $events =~ ^[0-9]+$ ]] && [ "$events" -ge 1 ] && [ "$events" -le 100 ] ||
   { printf -- '--events must be a number from 1 to 100, not %s\n' "$events" >&2; exit 2; }
 max_count=$((155 * 256 - events - 1))
+[[ $samples =~ ^[0-9]+$ ]] && [ "$samples" -ge 1 ] && [ "$samples" -le 9 ] ||
+  { printf -- '--samples must be a number from 1 to 9, not %s\n' "$samples" >&2; exit 2; }
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] ||
   { printf -- '--timeout must be a whole number of seconds, not %s\n' "$timeout" >&2; exit 2; }
 list() { tr ',' ' ' <<<"$1"; }
@@ -301,13 +309,15 @@ clean_kernel() {
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -n 1 | awk '{ printf "%.1f", $1 }'; }
 
-csv_header="backend,api,n,sync_s,flanneld_synced_s,flanneld_synced_count,add_ms_median,add_ms_max,del_ms_median,del_ms_max,rss_mib,hwm_mib,cpu_s,sync_us_per_lease,rss_kib_per_lease,rss_kib,hwm_kib,utime_s,stime_s,etcd_write_s,netlink_overflows,add_ms_all,del_ms_all"
+csv_header="backend,api,n,sample,sync_s,flanneld_synced_s,flanneld_synced_count,add_ms_median,add_ms_max,del_ms_median,del_ms_max,rss_mib,hwm_mib,cpu_s,sync_us_per_lease,rss_kib_per_lease,rss_kib,hwm_kib,utime_s,stime_s,etcd_write_s,netlink_overflows,add_ms_all,del_ms_all"
 echo "$csv_header" >"$out"
-declare -A base_sync base_rss # "backend api" -> the N = 0 run's sync s and RSS KiB
+declare -A base_sync base_rss # "backend api" -> the N = 0 runs' median sync s and RSS KiB
 rows=()
+# What one run of `measure` found, for `measure_samples`.
+run_sync_s="" run_rss_kib="" run_row="" run_csv_head="" run_csv_tail=""
 
 measure() {
-  local backend=$1 api=$2 n=$3
+  local backend=$1 api=$2 n=$3 sample=$4
   local prefix="/lease-scale/$backend/$api/$n/network" tag="$backend-$api-$n"
   local config="{\"Network\":\"10.0.0.0/8\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}"
   lab_log "$tag: writing the config and $n leases under $prefix"
@@ -328,7 +338,9 @@ measure() {
   fi
   lab_log "$tag: $n leases written in $write_s s"
 
+  # A directory per run: a repeated run must not see the probe's ready file of the last one.
   local dir="$LAB_DIR/$tag"
+  [ "$sample" = 1 ] || dir+="-run$sample"
   mkdir -p "$dir"
   local env="$dir/subnet.env" log="$dir/flanneld.log" pidfile="$dir/flanneld.pid"
   current_log=$log
@@ -424,23 +436,51 @@ measure() {
   clean_kernel
   "${api}_remove_leases" "$prefix"
 
-  local rss_mib hwm_mib cpu_s per_sync="" per_rss=""
+  local rss_mib hwm_mib cpu_s
   rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
   hwm_mib=$(awk -v k="$hwm_kib" 'BEGIN { printf "%.1f", k / 1024 }')
   cpu_s=$(awk -v u="$utime" -v s="$stime" 'BEGIN { printf "%.2f", u + s }')
-  if [ "$n" = 0 ]; then
-    base_sync["$backend $api"]=$sync_s base_rss["$backend $api"]=$rss_kib
-  else
-    per_sync=$(awk -v s="$sync_s" -v b="${base_sync["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.1f", (s - b) / n * 1e6 }')
-    per_rss=$(awk -v r="$rss_kib" -v b="${base_rss["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.2f", (r - b) / n }')
+  run_sync_s=$sync_s run_rss_kib=$rss_kib
+  run_row="$backend|$api|$n|$sync_s|$flanneld_s$synced_mark|$add_med / $add_max|$del_med / $del_max|$rss_mib|$hwm_mib|$cpu_s"
+  run_csv_head="$backend,$api,$n,$sample,$sync_s,$flanneld_s,$synced_count,$add_med,$add_max,$del_med,$del_max,$rss_mib,$hwm_mib,$cpu_s"
+  run_csv_tail="$rss_kib,$hwm_kib,$utime,$stime,$write_s,$overflows,${adds// /;},${dels// /;}"
+}
+
+# Runs `measure` once, or --samples times for N <= 1000; the per-lease figures use the
+# median sync s and RSS of those runs, and the row shown is the run with the median RSS.
+measure_samples() {
+  local backend=$1 api=$2 n=$3 runs=1 k
+  [ "$n" -le 1000 ] && runs=$samples
+  local syncs=() rsses=() rows_of=() heads=() tails=()
+  for ((k = 1; k <= runs; k++)); do
+    measure "$backend" "$api" "$n" "$k"
+    syncs+=("$run_sync_s") rsses+=("$run_rss_kib") rows_of+=("$run_row")
+    heads+=("$run_csv_head") tails+=("$run_csv_tail")
+  done
+  local sync_med rss_med pick=0 per_sync="" per_rss=""
+  sync_med=$(printf '%s\n' "${syncs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  rss_med=$(printf '%s\n' "${rsses[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  for ((k = 0; k < runs; k++)); do
+    if [ "${rsses[k]}" = "$rss_med" ]; then pick=$k; break; fi
+  done
+  if [ "$runs" -gt 1 ]; then
+    lab_log "$backend-$api-$n: $runs runs: sync s ${syncs[*]} (median $sync_med), RSS KiB ${rsses[*]} (median $rss_med)"
   fi
-  rows+=("$backend|$api|$n|$sync_s|$flanneld_s$synced_mark|$add_med / $add_max|$del_med / $del_max|$rss_mib|$hwm_mib|$cpu_s|${per_sync:--}|${per_rss:--}")
-  printf '%s\n' "$backend,$api,$n,$sync_s,$flanneld_s,$synced_count,$add_med,$add_max,$del_med,$del_max,$rss_mib,$hwm_mib,$cpu_s,$per_sync,$per_rss,$rss_kib,$hwm_kib,$utime,$stime,$write_s,$overflows,${adds// /;},${dels// /;}" >>"$out"
+  if [ "$n" = 0 ]; then
+    base_sync["$backend $api"]=$sync_med base_rss["$backend $api"]=$rss_med
+  else
+    per_sync=$(awk -v s="$sync_med" -v b="${base_sync["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.1f", (s - b) / n * 1e6 }')
+    per_rss=$(awk -v r="$rss_med" -v b="${base_rss["$backend $api"]}" -v n="$n" 'BEGIN { printf "%.2f", (r - b) / n }')
+  fi
+  rows+=("${rows_of[pick]}|${per_sync:--}|${per_rss:--}")
+  for ((k = 0; k < runs; k++)); do
+    printf '%s\n' "${heads[k]},$per_sync,$per_rss,${tails[k]}" >>"$out"
+  done
 }
 
 for backend in $(list "$backends"); do
   for api in $(list "$apis"); do
-    for n in 0 $counts; do measure "$backend" "$api" "$n"; done
+    for n in 0 $counts; do measure_samples "$backend" "$api" "$n"; done
   done
 done
 
@@ -468,5 +508,6 @@ add / del ms: median and max of $events lease writes / deletes, from the etcd re
 kernel object present / gone (< 0: in place before the response was read). RSS, HWM (VmRSS,
 VmHWM) and CPU (utime + stime): read from /proc when sync was seen. Per lease:
 (sync(N) - sync(0)) / N and (RSS(N) - RSS(0)) / N, with the "0" row the same daemon without
-leases. CSV: $out
+leases; for N <= 1000 and the "0" row, medians of $samples runs (the row shown: the median-RSS
+run; every run is in the CSV, column "sample"). CSV: $out
 EOF
