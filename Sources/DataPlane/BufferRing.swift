@@ -65,6 +65,9 @@ final class BufferRing {
   @inline(__always)
   func buffer(_ id: Int) -> UnsafeMutableRawPointer { memory + id &* stride }
 
+  /// Where the buffers lie, for code that reads packets without the ring.
+  var layout: PacketBuffers { PacketBuffers(base: memory, stride: stride, bufferSize: bufferSize) }
+
   @inline(__always)
   func scratch(_ id: Int) -> UnsafeMutableRawPointer { buffer(id) + bufferSize }
 

@@ -18,8 +18,10 @@ import Synchronization
 /// Per iteration: hand recycled buffers back, re-arm ended multishots, one io_uring_enter
 /// (submit what the previous batch produced, run the deferred task work — which drains the TUN
 /// and the socket into buffers — and wait for ≥ 1 completion), pick up the newest route
-/// snapshot, handle every completion, publish counters. Per packet: no allocation, no throw,
-/// no lock, no retain/release (the snapshot is retained once per batch).
+/// snapshot, then per completion: its pipeline decides (`TunToUDPPipeline`,
+/// `UDPToTunPipeline`: intents, no ring) and `submit` carries the intents out; publish
+/// counters. Per packet: no allocation, no throw, no lock, no retain/release (the snapshot is
+/// retained once per batch).
 extension Forwarder {
   static let cqeBatch: UInt32 = 256
 
@@ -58,7 +60,8 @@ extension Forwarder {
         routes = self.routes.snapshot(latest)
       }
       let handled = reap(ring, cqes) { complete($0, $1, $2, loop, routes) }
-      sendRun(loop)
+      loop.tunToUDP.flush()
+      submit(loop)
       if handled > 0 {
         bank.add(.completions, UInt64(handled))
         bank.add(.batches)
@@ -81,7 +84,7 @@ extension Forwarder {
     let multishot =
       configuration.multishotTunRead
       && ring.supports(opcode: Int32(flannel_IORING_OP_READ_MULTISHOT))
-    let splitting = offloadState.splitsSuperPackets
+    let splitting = offloadState.state.splitsSuperPackets
     let tun = try TunQueue(
       ring: ring, fd: tunFD, bufferCount: configuration.tunBufferCount,
       packetSize: LoopParts.packetSize, virtioHeaderSize: virtioHeaderSize,
@@ -99,13 +102,24 @@ extension Forwarder {
         fixedFiles ? Self.fixedFilesFeature : nil,
       ].compactMap { $0 }
     }
+    let intents = LoopIntents()
     return LoopParts(
       submitter: RingSubmitter(ring: ring, bank: bank, fixedFiles: fixedFiles), tun: tun,
       udp: udp,
-      tunToUDP: TunToUDPBuffers(
-        tunBufferCount: configuration.tunBufferCount, splitting: splitting),
-      udpToTun: UDPToTunBuffers(
-        udpBufferCount: configuration.udpBufferCount, virtioHeaderSize: virtioHeaderSize))
+      tunToUDP: TunToUDPPipeline(
+        tun: tun.buffers.layout,
+        state: TunToUDPBuffers(
+          tunBufferCount: configuration.tunBufferCount, splitting: splitting),
+        headers: udp.headers, offloads: offloadState, bank: bank, intents: intents,
+        virtioHeaderSize: virtioHeaderSize, tunAddress: configuration.tunAddress),
+      udpToTun: UDPToTunPipeline(
+        udp: udp.buffers.layout,
+        state: UDPToTunBuffers(
+          udpBufferCount: configuration.udpBufferCount, virtioHeaderSize: virtioHeaderSize),
+        offloads: offloadState, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
+        maxDatagramSize: configuration.maxDatagramSize,
+        acceptAnySource: configuration.acceptAnySource),
+      intents: intents)
   }
 
   /// Hands every ready completion to `body` (user_data, result, flags) in batches of up to
@@ -129,6 +143,7 @@ extension Forwarder {
     return handled
   }
 
+  /// One completion: its pipeline decides, `submit` carries the intents out.
   @inline(__always)
   private func complete(
     _ userData: UInt64, _ result: Int32, _ flags: UInt32, _ loop: LoopParts,
@@ -140,30 +155,30 @@ extension Forwarder {
     case .tunRead:
       if !more { tunReadEnded(loop) }
       if let id = loop.tun.buffers.take(flags: flags) {
-        tunPacketRead(id, result, loop, routes)
+        loop.tunToUDP.packetRead(id, result, routes)
       } else {
-        countReadFailure(result)
+        bank.countReadFailure(result)
       }
     case .udpReceive:
       if !more { receiveEnded(loop) }
       if let id = loop.udp.buffers.take(flags: flags) {
-        datagramReceived(id, result, loop, routes)
+        loop.udpToTun.datagramReceived(id, result, routes)
       } else {
-        countReadFailure(result)
+        bank.countReadFailure(result)
       }
     case .udpSend:
       loop.submitter.ended()
-      sendCompleted(id, result, loop)
+      loop.tunToUDP.sendCompleted(id, result)
     case .splitSend:
       loop.submitter.ended()
-      splitSendCompleted(id, result, loop)
+      loop.tunToUDP.splitSendCompleted(id, result)
     case .icmpWrite:
       loop.submitter.ended()
       bank.add(result < 0 ? .dropTunWriteError : .icmpSent)
       loop.tun.buffers.recycle(id)
     case .tunWrite, .tunWriteCoalesced:
       loop.submitter.ended()
-      tunWriteCompleted(id, result, coalesced: operation == .tunWriteCoalesced, loop)
+      loop.udpToTun.writeCompleted(id, result, coalesced: operation == .tunWriteCoalesced)
     case .wake:
       loop.submitter.ended()
       // Only stop() writes the eventfd; re-arm in case the loop is not stopping after all.
@@ -172,6 +187,53 @@ extension Forwarder {
       loop.submitter.ended()
     case .none:
       break
+    }
+    submit(loop)
+  }
+
+  /// Carries out the pipelines' intents in order. An intent whose request finds no free SQE
+  /// (the queue is sized so that it should not happen) is handed back to its pipeline as not
+  /// sent, which drops and counts its packets; the intents that produces are carried out too.
+  @inline(__always)
+  private func submit(_ loop: LoopParts) {
+    let intents = loop.intents
+    var i = 0
+    while i < intents.count {
+      switch intents[i] {
+      case .send(let header, let operation, let id):
+        if loop.udp.prepareSend(loop.submitter, header, as: operation, id: id) {
+          bank.add(.udpSends)
+        } else if operation == .splitSend {
+          loop.tunToUDP.splitSendCompleted(id, -EBUSY, submitted: false)
+        } else {
+          loop.tunToUDP.sendNotSubmitted(id)
+        }
+      case .write(let bytes, let length, let operation, let id):
+        if !loop.tun.prepareWrite(loop.submitter, bytes, length: length, as: operation, id: id) {
+          writeNotSubmitted(operation, id, loop)
+        }
+      case .writev(let vectors, let count, let operation, let id):
+        if !loop.tun.prepareWritev(loop.submitter, vectors, count: count, as: operation, id: id) {
+          writeNotSubmitted(operation, id, loop)
+        }
+      case .recycleTun(let id):
+        loop.tun.buffers.recycle(id)
+      case .recycleUDP(let id):
+        loop.udp.buffers.recycle(id)
+      case .offloadsOff(let decision, let operation, let errno):
+        offloadsTurnedOff(decision, after: operation, errno: errno)
+      }
+      i &+= 1
+    }
+    intents.removeAll()
+  }
+
+  private func writeNotSubmitted(_ operation: RingOperation, _ id: Int, _ loop: LoopParts) {
+    if operation == .icmpWrite {
+      loop.tun.buffers.recycle(id)
+    } else {
+      loop.udpToTun.writeCompleted(
+        id, -EBUSY, coalesced: operation == .tunWriteCoalesced, submitted: false)
     }
   }
 
@@ -185,17 +247,6 @@ extension Forwarder {
   private func receiveEnded(_ loop: LoopParts) {
     loop.submitter.ended()
     loop.udp.receiveEnded()
-  }
-
-  @inline(__always)
-  func countReadFailure(_ result: Int32) {
-    if result == -ENOBUFS {
-      bank.add(.bufferShortages)
-    } else if result == -EAGAIN {
-      bank.add(.readRetries)
-    } else if result < 0 && result != -ECANCELED {
-      bank.add(.readErrors)
-    }
   }
 
   /// Hands recycled buffers to the kernel and re-arms whatever ended: the TUN's read(s) and

@@ -44,7 +44,7 @@ public final class Forwarder: @unchecked Sendable {
   /// Every offload switch (the TUN's as the kernel accepted them, the socket's) and what a
   /// refusal means. Set up by `start()` before the thread runs, then forwarder thread only;
   /// mirrored into `offloadsBox` on every change.
-  var offloadState = OffloadState(active: [])
+  let offloadState = SharedOffloadState(OffloadState(active: []))
   let noticesBox = Mutex<[String]>([])
   private var thread: pthread_t?
   private let lifecycle = Mutex<Int>(0)  // 0 new, 1 running, 2 stopped
@@ -177,11 +177,11 @@ public final class Forwarder: @unchecked Sendable {
   /// a per-send option, went in with the TUN's at start). Forwarder thread, before the loop.
   func recordReceiveOffload(_ accepted: Bool) {
     guard accepted else { return }
-    setOffloadState(OffloadState(active: offloadState.active.union(.socketReceiveOffload)))
+    setOffloadState(OffloadState(active: offloadState.state.active.union(.socketReceiveOffload)))
   }
 
   private func setOffloadState(_ state: OffloadState) {
-    offloadState = state
+    offloadState.state = state
     offloadsBox.withLock { $0 = state.active }
   }
 
@@ -192,8 +192,8 @@ public final class Forwarder: @unchecked Sendable {
   func offloadsTurnedOff(
     _ decision: OffloadState.Decision, after operation: OffloadState.Operation, errno: Int32
   ) {
-    if decision.tunFlagsChanged { _ = tun.setOffloads(offloadState.active.kernelFlags) }
-    offloadsBox.withLock { $0 = offloadState.active }
+    if decision.tunFlagsChanged { _ = tun.setOffloads(offloadState.state.active.kernelFlags) }
+    offloadsBox.withLock { $0 = offloadState.state.active }
     let lines = OffloadState.notices(
       turnedOff: decision.turnedOff, after: operation, errno: errno)
     for line in lines {

@@ -1,5 +1,9 @@
 import CSystemShims
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The forwarder's counters as two fixed arrays of UInt64 slots indexed by `Counter`: `local`
 /// is written only by the forwarder thread, per packet, as plain memory; `published` is copied
 /// from it once per batch with relaxed stores (no locked RMW) and read by anyone.
@@ -39,5 +43,20 @@ final class CounterBank: @unchecked Sendable {
       s[counter] = flannel_load_relaxed_u64(published + counter.rawValue)
     }
     return s
+  }
+}
+
+extension CounterBank {
+  /// A read or receive completion without data: out of buffers (the multishot request ended
+  /// and is re-armed), EAGAIN (posted again), cancelled at stop (not counted), or an error.
+  @inline(__always)
+  func countReadFailure(_ result: Int32) {
+    if result == -ENOBUFS {
+      add(.bufferShortages)
+    } else if result == -EAGAIN {
+      add(.readRetries)
+    } else if result < 0 && result != -ECANCELED {
+      add(.readErrors)
+    }
   }
 }

@@ -58,12 +58,12 @@ final class MessageHeaders {
     receive.deallocate()
   }
 
-  /// Points send header `head` at the run `head → runs.next → …` of `count` packets in `ring`,
+  /// Points send header `head` at the run `head → runs.next → …` of `count` packets in `buffers`,
   /// to `destination`; with more than one packet, the kernel cuts the payload into
   /// `segmentSize`-byte datagrams (UDP GSO).
   @inline(__always)
   func prepareSend(
-    head: Int, count: Int, segmentSize: Int, runs: SegmentRuns, ring: BufferRing,
+    head: Int, count: Int, segmentSize: Int, runs: SegmentRuns, buffers: PacketBuffers,
     packetOffset: Int = 0, to destination: sockaddr_in
   ) -> UnsafeMutablePointer<msghdr> {
     // A copy, not a pointer into the route snapshot: the control plane may retire the
@@ -72,7 +72,7 @@ final class MessageHeaders {
     let vector = vectors + head &* SegmentRuns.maxSegments
     var id = head
     for i in 0..<count {
-      vector[i].iov_base = ring.buffer(id) + packetOffset
+      vector[i].iov_base = buffers.buffer(id) + packetOffset
       vector[i].iov_len = Int(runs.lengths[id])
       id = Int(runs.next[id])
     }

@@ -171,7 +171,8 @@ import Testing
     let run = try #require(runs.take())
     #expect(run.count == 3 && run.segmentSize == 100)
     let header = headers.prepareSend(
-      head: run.head, count: run.count, segmentSize: run.segmentSize, runs: runs, ring: packets,
+      head: run.head, count: run.count, segmentSize: run.segmentSize, runs: runs,
+      buffers: packets.layout,
       to: makeSocketAddress(loopback, receiver.port))
     #expect(sendmsg(sender.fd, header, 0) == 240)
 

@@ -4,17 +4,45 @@ import CLibURing
   import Glibc
 #endif
 
-/// udp → tun: a datagram (with UDP GRO, a train of equal-size ones) from a known peer is
-/// checked, and each packet in it gets its TTL decremented and is written into the TUN from
-/// the same buffer — with receive coalescing, consecutive segments of one flow as one TSO/USO
-/// super-packet. The buffer goes back when its last write completes.
-extension Forwarder {
+/// udp → tun, decided without the ring: a datagram (with UDP GRO, a train of equal-size ones)
+/// from a known peer is checked, and each packet in it gets its TTL decremented and is written
+/// into the TUN from the same buffer — with receive coalescing, consecutive segments of one
+/// flow as one TSO/USO super-packet. The buffer goes back when its last write completes. The
+/// result is a list of `LoopIntent`s the loop submits. Forwarder thread only.
+final class UDPToTunPipeline {
+  let udp: PacketBuffers
+  let state: UDPToTunBuffers
+  let offloads: SharedOffloadState
+  let bank: CounterBank
+  let intents: LoopIntents
+  /// Bytes of `VirtioNetHeader` before every packet written (0 without IFF_VNET_HDR).
+  let virtioHeaderSize: Int
+  /// Datagrams longer than this are dropped and counted as truncated.
+  let maxDatagramSize: Int
+  /// Take datagrams from any sender, not only from a lease's PublicIP.
+  let acceptAnySource: Bool
+
+  init(
+    udp: PacketBuffers, state: UDPToTunBuffers, offloads: SharedOffloadState, bank: CounterBank,
+    intents: LoopIntents, virtioHeaderSize: Int, maxDatagramSize: Int, acceptAnySource: Bool
+  ) {
+    self.udp = udp
+    self.state = state
+    self.offloads = offloads
+    self.bank = bank
+    self.intents = intents
+    self.virtioHeaderSize = virtioHeaderSize
+    self.maxDatagramSize = maxDatagramSize
+    self.acceptAnySource = acceptAnySource
+  }
+
+  /// udp buffer `id` holds a received datagram (layout: `ReceivedDatagram`), or the receive
+  /// failed.
   @inline(__always)
-  func datagramReceived(_ id: Int, _ result: Int32, _ loop: LoopParts, _ routes: RouteSnapshot) {
-    let udp = loop.udp.buffers
+  func datagramReceived(_ id: Int, _ result: Int32, _ routes: RouteSnapshot) {
     guard result >= 0 else {
-      countReadFailure(result)
-      udp.recycle(id)
+      bank.countReadFailure(result)
+      intents.append(.recycleUDP(id))
       return
     }
     let buffer = udp.buffer(id)
@@ -25,33 +53,33 @@ extension Forwarder {
     bank.add(.udpPacketsReceived, UInt64(packets))
     bank.add(.udpBytesReceived, UInt64(total))
     // Posted with MSG_TRUNC: payloadlen is the real length even when it did not fit.
-    guard segment <= configuration.maxDatagramSize,
+    guard segment <= maxDatagramSize,
       ReceivedDatagram.flags(UnsafeRawPointer(buffer)) & Int32(MSG_TRUNC) == 0
-    else {
-      bank.add(.dropTruncated, UInt64(packets))
-      udp.recycle(id)
-      return
-    }
-    if !configuration.acceptAnySource {
+    else { return drop(id, .dropTruncated, packets) }
+    if !acceptAnySource {
       let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
       guard routes.isKnownSource(address: from.address) else {
-        bank.add(.dropUnknownSource, UInt64(packets))
-        udp.recycle(id)
-        return
+        return drop(id, .dropUnknownSource, packets)
       }
     }
     let writes: Int32
-    if var train = loop.udpToTun.train(for: id) {
-      writeTrain(id, buffer, total: total, segment: segment, &train, loop)
+    if var train = state.train(for: id) {
+      writeTrain(id, buffer, total: total, segment: segment, &train)
       writes = train.writes
     } else {
-      writes = writePlain(id, buffer, total: total, segment: segment, loop)
+      writes = writePlain(id, buffer, total: total, segment: segment)
     }
     if writes == 0 {
-      udp.recycle(id)
+      intents.append(.recycleUDP(id))
     } else {
-      loop.udpToTun.pendingWrites[id] = writes
+      state.pendingWrites[id] = writes
     }
+  }
+
+  @inline(__always)
+  private func drop(_ id: Int, _ reason: Counter, _ packets: Int) {
+    bank.add(reason, UInt64(packets))
+    intents.append(.recycleUDP(id))
   }
 
   /// With a virtio header: each packet of the train as [zero header, packet], or merged into
@@ -59,10 +87,10 @@ extension Forwarder {
   @inline(__always)
   private func writeTrain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ train: inout TrainWrites, _ loop: LoopParts
+    _ train: inout TrainWrites
   ) {
-    let coalescing = offloadState.coalescesTCP
-    let coalescingUDP = offloadState.coalescesUDP
+    let coalescing = offloads.state.coalescesTCP
+    let coalescingUDP = offloads.state.coalescesUDP
     var offset = 0
     repeat {
       let (packet, length, verdict) = Self.trainPacket(
@@ -75,10 +103,10 @@ extension Forwarder {
         let candidate = MergeCandidate(
           UnsafeRawPointer(packet), length: length, udp: coalescingUDP)
       {
-        coalesce(id, packet, length, candidate, &train, loop)
+        coalesce(id, packet, length, candidate, &train)
         continue
       }
-      flushCoalesced(id, &train, loop)
+      flushCoalesced(id, &train)
       guard train.writes < UDPToTunBuffers.writesPerBuffer,
         train.used &+ 2 <= UDPToTunBuffers.vectorsPerBuffer
       else {
@@ -87,16 +115,13 @@ extension Forwarder {
       }
       // [zero virtio header, packet]: a plain packet with complete checksums.
       let pair = train.vectors + train.used
-      pair[0] = iovec(iov_base: loop.udpToTun.zeroHeader, iov_len: virtioHeaderSize)
+      pair[0] = iovec(iov_base: state.zeroHeader, iov_len: virtioHeaderSize)
       pair[1] = iovec(iov_base: packet, iov_len: length)
-      guard loop.tun.prepareWritev(loop.submitter, pair, count: 2, as: .tunWrite, id: id) else {
-        bank.add(.dropTunWriteError)
-        continue
-      }
+      intents.append(.writev(pair, count: 2, .tunWrite, id: id))
       train.used &+= 2
       train.writes &+= 1
     } while offset < total
-    flushCoalesced(id, &train, loop)
+    flushCoalesced(id, &train)
   }
 
   /// Adds a merge candidate to the super-packet being built, or (when it does not continue
@@ -104,7 +129,7 @@ extension Forwarder {
   @inline(__always)
   private func coalesce(
     _ id: Int, _ packet: UnsafeMutableRawPointer, _ length: Int, _ candidate: MergeCandidate,
-    _ train: inout TrainWrites, _ loop: LoopParts
+    _ train: inout TrainWrites
   ) {
     if train.used < UDPToTunBuffers.vectorsPerBuffer,
       train.append(UnsafeRawPointer(packet), candidate)
@@ -114,7 +139,7 @@ extension Forwarder {
       train.used &+= 1
       return
     }
-    flushCoalesced(id, &train, loop)
+    flushCoalesced(id, &train)
     guard train.writes < UDPToTunBuffers.writesPerBuffer,
       train.used &+ 2 <= UDPToTunBuffers.vectorsPerBuffer
     else {
@@ -131,22 +156,16 @@ extension Forwarder {
     train.start(packet, candidate)
   }
 
-  /// Ends the super-packet being built in `train` (if any) and posts its WRITEV: one
-  /// segment goes as a plain packet, several as one TSO or USO super-packet.
+  /// Ends the super-packet being built in `train` (if any) and writes it: one segment goes as
+  /// a plain packet, several as one TSO or USO super-packet.
   @inline(__always)
-  private func flushCoalesced(_ id: Int, _ train: inout TrainWrites, _ loop: LoopParts) {
+  private func flushCoalesced(_ id: Int, _ train: inout TrainWrites) {
     guard train.building else { return }
     let slot = train.vectors[train.first].iov_base!
     let (segments, udp) = train.finish(virtioHeader: slot)
     let count = train.used &- train.first
     let operation: RingOperation = segments > 1 ? .tunWriteCoalesced : .tunWrite
-    guard
-      loop.tun.prepareWritev(
-        loop.submitter, train.vectors + train.first, count: count, as: operation, id: id)
-    else {
-      bank.add(.dropTunWriteError)
-      return
-    }
+    intents.append(.writev(train.vectors + train.first, count: count, operation, id: id))
     if segments > 1 {
       bank.add(udp ? .tunCoalescedUDPWrites : .tunCoalescedWrites)
       bank.add(udp ? .tunCoalescedUDPPackets : .tunCoalescedPackets, UInt64(segments))
@@ -157,19 +176,18 @@ extension Forwarder {
   /// Without a virtio header: one WRITE per packet of the train; returns how many.
   @inline(__always)
   private func writePlain(
-    _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, _ loop: LoopParts
+    _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int
   ) -> Int32 {
     var writes: Int32 = 0
     var offset = 0
     repeat {
       let (packet, length, verdict) = Self.trainPacket(
         buffer, total: total, segment: segment, offset: &offset)
-      guard verdict == .forward,
-        loop.tun.prepareWrite(loop.submitter, packet, length: length, as: .tunWrite, id: id)
-      else {
+      guard verdict == .forward else {
         bank.add(Counter.drop(for: verdict))
         continue
       }
+      intents.append(.write(packet, length: length, .tunWrite, id: id))
       writes &+= 1
     } while offset < total
     return writes
@@ -178,7 +196,7 @@ extension Forwarder {
   /// The packet of a received train at `offset` (which moves to the next one), checked and,
   /// when it may be forwarded, with its TTL decremented.
   @inline(__always)
-  private static func trainPacket(
+  static func trainPacket(
     _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int
   ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
     let length = min(segment, total &- offset)
@@ -189,18 +207,18 @@ extension Forwarder {
     return (packet, length, verdict)
   }
 
-  /// A TUN write from udp buffer `id` completed; the buffer goes back after its last one.
+  /// A TUN write from udp buffer `id` completed (or, `submitted` false, never left: no SQE);
+  /// the buffer goes back after its last one.
   @inline(__always)
-  func tunWriteCompleted(_ id: Int, _ result: Int32, coalesced: Bool, _ loop: LoopParts) {
+  func writeCompleted(_ id: Int, _ result: Int32, coalesced: Bool, submitted: Bool = true) {
     if result < 0 {
       bank.add(.dropTunWriteError)
-      if coalesced { offloadFailed(.coalescedWrite, errno: -result) }
+      if coalesced && submitted { _ = offloads.failed(.coalescedWrite, errno: -result, intents) }
     } else {
       bank.add(.tunPacketsWritten)
       bank.add(.tunBytesWritten, UInt64(max(Int(result) &- virtioHeaderSize, 0)))
     }
-    let pending = loop.udpToTun.pendingWrites
-    pending[id] &-= 1
-    if pending[id] == 0 { loop.udp.buffers.recycle(id) }
+    state.pendingWrites[id] &-= 1
+    if state.pendingWrites[id] == 0 { intents.append(.recycleUDP(id)) }
   }
 }

@@ -1,0 +1,153 @@
+import CLibURing
+import CSystemShims
+import Glibc
+
+@testable import DataPlane
+
+/// Both pipelines over plain memory laid out as the rings lay out their buffers: packets and
+/// datagrams are put into buffers by hand, the pipelines' intents are read back. No ring, no
+/// descriptor, no kernel.
+final class PipelineLab {
+  static let count = 8
+  static let packetSize = 4096
+  /// The only route: 10.1.2.0/24 via 192.168.90.2:7890.
+  static let peer: UInt32 = 0xc0a8_5a02
+  static let routes = RouteSnapshot([
+    Route(network: 0x0a01_0200, prefixLength: 24, nextHop: peer, port: 7890)
+  ])
+
+  let virtioHeaderSize: Int
+  let tunMemory: UnsafeMutableRawPointer
+  let udpMemory: UnsafeMutableRawPointer
+  let tun: PacketBuffers
+  let udp: PacketBuffers
+  let bank = CounterBank()
+  let intents = LoopIntents()
+  let offloads: SharedOffloadState
+  let headers: MessageHeaders
+  let tunToUDP: TunToUDPPipeline
+  let udpToTun: UDPToTunPipeline
+
+  init(virtioHeader: Bool = false, offloads active: TunOffloads = .all) {
+    virtioHeaderSize = virtioHeader ? VirtioNetHeader.size : 0
+    let tunStride = Self.packetSize + TunQueue.scratchSize + 64
+    let udpStride = ReceivedDatagram.payloadOffset + Self.packetSize + 64
+    tunMemory = .allocate(byteCount: Self.count * tunStride, alignment: 4096)
+    udpMemory = .allocate(byteCount: Self.count * udpStride, alignment: 4096)
+    tunMemory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.count * tunStride)
+    udpMemory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.count * udpStride)
+    tun = PacketBuffers(base: tunMemory, stride: tunStride, bufferSize: Self.packetSize)
+    udp = PacketBuffers(base: udpMemory, stride: udpStride, bufferSize: Self.packetSize)
+    offloads = SharedOffloadState(OffloadState(active: active))
+    headers = MessageHeaders(
+      count: TunToUDPBuffers.sendHeaders(tunBufferCount: Self.count, splitting: true))
+    tunToUDP = TunToUDPPipeline(
+      tun: tun, state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true),
+      headers: headers, offloads: offloads, bank: bank, intents: intents,
+      virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00)
+    udpToTun = UDPToTunPipeline(
+      udp: udp,
+      state: UDPToTunBuffers(udpBufferCount: Self.count, virtioHeaderSize: virtioHeaderSize),
+      offloads: offloads, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
+      maxDatagramSize: 65535, acceptAnySource: false)
+  }
+
+  deinit {
+    tunMemory.deallocate()
+    udpMemory.deallocate()
+  }
+
+  /// Puts `packet` into TUN buffer `id` (after a virtio header when the lab has one) and hands
+  /// it to the pipeline as a read of that many bytes.
+  func read(_ packet: [UInt8], into id: Int, virtio: VirtioNetHeader = VirtioNetHeader()) {
+    let buffer = tun.buffer(id)
+    if virtioHeaderSize > 0 { virtio.store(buffer) }
+    packet.withUnsafeBytes {
+      (buffer + virtioHeaderSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+    }
+    tunToUDP.packetRead(id, Int32(packet.count + virtioHeaderSize), Self.routes)
+  }
+
+  /// Lays a received datagram (or, with `segmentSize`, a GRO train) into udp buffer `id` as a
+  /// multishot RECVMSG leaves it, and hands it to the pipeline.
+  func receive(
+    _ payload: [UInt8], into id: Int, from address: UInt32 = peer, segmentSize: Int? = nil,
+    truncated: Bool = false
+  ) {
+    let buffer = udp.buffer(id)
+    var header = io_uring_recvmsg_out()
+    header.namelen = UInt32(MemoryLayout<sockaddr_in>.size)
+    header.payloadlen = UInt32(payload.count)
+    header.flags = truncated ? UInt32(MSG_TRUNC) : 0
+    var name = sockaddr_in()
+    name.sin_family = sa_family_t(AF_INET)
+    name.sin_port = UInt16(7890).bigEndian
+    name.sin_addr.s_addr = address.bigEndian
+    let control = buffer + ReceivedDatagram.headerSize + ReceivedDatagram.nameSize
+    if let segmentSize {
+      header.controllen = UInt32(FLANNEL_CMSG_SPACE_INT)
+      control.storeBytes(of: Int(FLANNEL_CMSG_DATA_OFFSET) + 4, as: Int.self)
+      control.storeBytes(
+        of: Int32(FLANNEL_SOL_UDP), toByteOffset: Int(FLANNEL_CMSG_LEVEL_OFFSET), as: Int32.self)
+      control.storeBytes(
+        of: Int32(FLANNEL_UDP_GRO), toByteOffset: Int(FLANNEL_CMSG_TYPE_OFFSET), as: Int32.self)
+      control.storeBytes(
+        of: Int32(segmentSize), toByteOffset: Int(FLANNEL_CMSG_DATA_OFFSET), as: Int32.self)
+    }
+    buffer.storeBytes(of: header, as: io_uring_recvmsg_out.self)
+    buffer.storeBytes(of: name, toByteOffset: ReceivedDatagram.headerSize, as: sockaddr_in.self)
+    payload.withUnsafeBytes {
+      (buffer + ReceivedDatagram.payloadOffset).copyMemory(
+        from: $0.baseAddress!, byteCount: $0.count)
+    }
+    udpToTun.datagramReceived(id, Int32(payload.count), Self.routes)
+  }
+
+  /// The intents so far, emptied.
+  func take() -> [LoopIntent] {
+    defer { intents.removeAll() }
+    return intents.all
+  }
+
+  func counter(_ counter: Counter) -> UInt64 {
+    bank.publish()
+    return bank.snapshot()[counter]
+  }
+
+  /// A packet to 10.1.2.5 (routed) or elsewhere, `size` bytes in all.
+  static func packet(
+    size: Int = 100, to destination: UInt32 = 0x0a01_0205, ttl: UInt8 = 64
+  ) -> [UInt8] {
+    IPv4Fields(ttl: ttl, destination: destination, payload: [UInt8](repeating: 7, count: size - 20))
+      .bytes
+  }
+}
+
+/// What a send intent's msghdr says: its iovecs' lengths, the UDP_SEGMENT size (nil: none)
+/// and the destination.
+struct SendHeaderView: Equatable {
+  var lengths: [Int]
+  var segmentSize: Int?
+  var address: UInt32
+  var port: UInt16
+
+  init(_ header: UnsafeMutablePointer<msghdr>) {
+    let h = header.pointee
+    lengths = (0..<h.msg_iovlen).map { h.msg_iov[$0].iov_len }
+    segmentSize =
+      h.msg_controllen > 0
+      ? Int(
+        h.msg_control!.load(fromByteOffset: Int(FLANNEL_CMSG_DATA_OFFSET), as: UInt16.self))
+      : nil
+    let name = h.msg_name!.load(as: sockaddr_in.self)
+    address = UInt32(bigEndian: name.sin_addr.s_addr)
+    port = UInt16(bigEndian: name.sin_port)
+  }
+
+  init(lengths: [Int], segmentSize: Int?, address: UInt32 = PipelineLab.peer, port: UInt16 = 7890) {
+    self.lengths = lengths
+    self.segmentSize = segmentSize
+    self.address = address
+    self.port = port
+  }
+}
