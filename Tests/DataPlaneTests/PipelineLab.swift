@@ -103,6 +103,15 @@ final class PipelineLab {
     udpToTun.datagramReceived(id, Int32(payload.count), Self.routes)
   }
 
+  /// Two 100-byte packets to the peer read into buffers 0 and 1 and sent as one GSO run (the
+  /// send intent taken): a run in flight.
+  func runInFlight() {
+    read(Self.packet(), into: 0)
+    read(Self.packet(), into: 1)
+    tunToUDP.flush()
+    _ = take()
+  }
+
   /// The intents so far, emptied.
   func take() -> [LoopIntent] {
     defer { intents.removeAll() }

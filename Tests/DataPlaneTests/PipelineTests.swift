@@ -69,10 +69,7 @@ import Testing
 
   @Test func aRefusedGSOSendGoesAgainPacketByPacketAndLongerPacketsGoAloneFromThenOn() throws {
     let lab = PipelineLab()
-    lab.read(PipelineLab.packet(), into: 0)
-    lab.read(PipelineLab.packet(), into: 1)
-    lab.tunToUDP.flush()
-    _ = lab.take()
+    lab.runInFlight()
     lab.tunToUDP.sendCompleted(0, -EMSGSIZE)
     let resent = lab.take()
     #expect(resent.count == 2)
@@ -89,10 +86,7 @@ import Testing
 
   @Test func eioTurnsUDPGSOAndTSOOffOnceWithOneIntent() {
     let lab = PipelineLab()
-    lab.read(PipelineLab.packet(), into: 0)
-    lab.read(PipelineLab.packet(), into: 1)
-    lab.tunToUDP.flush()
-    _ = lab.take()
+    lab.runInFlight()
     lab.tunToUDP.sendCompleted(0, -EIO)
     let intents = lab.take()
     #expect(
@@ -108,10 +102,7 @@ import Testing
 
   @Test func anotherSendErrorDropsTheRun() {
     let lab = PipelineLab()
-    lab.read(PipelineLab.packet(), into: 0)
-    lab.read(PipelineLab.packet(), into: 1)
-    lab.tunToUDP.flush()
-    _ = lab.take()
+    lab.runInFlight()
     lab.tunToUDP.sendCompleted(0, -ENETUNREACH)
     #expect(lab.take() == [.recycleTun(0), .recycleTun(1)])
     #expect(lab.counter(.dropSendError) == 2)
