@@ -5,6 +5,7 @@ import PackageDescription
 //   flanneld → Daemon → Backends → SubnetManager → Etcd → CCurl
 //                               → Netlink → CLibMnl       → FlannelCore
 //                               → DataPlane → CChecksum, CLibURing, CSystemShims
+//   Daemon, Netlink, DataPlane → SystemCalls (EINTR retry, SystemCallError, OwnedDescriptor)
 // The C system-library targets only expose what Swift cannot reach; keep each
 // one narrow so that, for example, the data plane never links libcurl.
 let package = Package(
@@ -31,12 +32,15 @@ let package = Package(
     .target(name: "CChecksum"),
 
     .target(name: "FlannelCore"),
+    // The one system-call layer under DataPlane, Netlink and Daemon.
+    .target(name: "SystemCalls"),
     .target(name: "Etcd", dependencies: ["CCurl"]),
     .target(
       name: "SubnetManager",
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
-    .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore"]),
-    .target(name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims"]),
+    .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore", "SystemCalls"]),
+    .target(
+      name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls"]),
     .target(
       name: "Backends",
       dependencies: [
@@ -47,7 +51,7 @@ let package = Package(
       name: "Daemon",
       dependencies: [
         "FlannelCore", "Etcd", "SubnetManager", "Backends", "Netlink", "DataPlane", "CSystemShims",
-        .product(name: "Logging", package: "swift-log"),
+        "SystemCalls", .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
     // Test tool: runs Netlink operations inside a namespace (`ip netns exec`).
@@ -56,7 +60,8 @@ let package = Package(
     .executableTarget(
       name: "backend-probe",
       dependencies: [
-        "Backends", "Netlink", "FlannelCore", "SubnetManager", .product(name: "Logging", package: "swift-log"),
+        "Backends", "Netlink", "FlannelCore", "SubnetManager",
+        .product(name: "Logging", package: "swift-log"),
       ]),
     // Kernel-test harness for the data plane (one Forwarder with static routes).
     .executableTarget(name: "udp-forwarder-probe", dependencies: ["DataPlane", "FlannelCore"]),
@@ -67,6 +72,7 @@ let package = Package(
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
+    .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
     .testTarget(name: "EtcdTests", dependencies: ["Etcd", "TestSupport"]),
     .testTarget(
       name: "SubnetManagerTests",

@@ -1,31 +1,6 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+import SystemCalls
 
-/// A failed system call: what was being done to what, and the errno it ended with, e.g.
-/// `ioctl(TUNSETIFF) flannel%d: Operation not permitted`.
-public struct DataPlaneError: Error, Equatable, CustomStringConvertible, Sendable {
-  public let operation: String
-  public let errno: Int32
-
-  public init(_ operation: String, errno: Int32) {
-    self.operation = operation
-    self.errno = errno
-  }
-
-  public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
-}
-
-/// Runs a system call, retrying EINTR; a -1 result becomes a DataPlaneError with `errno`.
-@discardableResult
-func systemCall(_ operation: @autoclosure () -> String, _ call: () -> Int32) throws(DataPlaneError)
-  -> Int32
-{
-  while true {
-    let result = call()
-    if result != -1 { return result }
-    let code = errno
-    if code == EINTR { continue }
-    throw DataPlaneError(operation(), errno: code)
-  }
-}
+/// A failed system call of the data plane, e.g. `ioctl(TUNSETIFF) flannel%d: Operation not
+/// permitted` or `bind udp 10.0.0.1:8285: Address already in use`: the shared
+/// `SystemCallError` under the name this module's API has always used.
+public typealias DataPlaneError = SystemCallError

@@ -1,4 +1,5 @@
 import CSystemShims
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -9,9 +10,11 @@ import CSystemShims
 /// Closing the descriptor deletes the device and its routes, as with stock flanneld.
 /// Addresses and routes are the Netlink module's job, not this type's.
 public final class TunDevice: @unchecked Sendable {
-  // @unchecked: `fd` and `name` never change; `close()` is for the owner, after the forwarder
-  // using the descriptor has stopped.
-  public private(set) var fd: Int32
+  // @unchecked: `descriptor` changes only in `close()`, which is for the owner, after the
+  // forwarder using `fd` has stopped; everything else is fixed at init.
+  private var descriptor: OwnedDescriptor?
+  /// The queue's descriptor number, for the forwarder's requests; valid until `close()`.
+  public let fd: Int32
   /// The name the kernel assigned, e.g. "flannel0" for the template "flannel%d".
   public let name: String
   /// Opened with IFF_VNET_HDR: every read and write carries a `VirtioNetHeader` first.
@@ -25,20 +28,15 @@ public final class TunDevice: @unchecked Sendable {
   /// IFF_MULTI_QUEUE and the others attach to it by its assigned name with the same flags
   /// (the kernel refuses a queue whose IFF_VNET_HDR or IFF_MULTI_QUEUE choice differs). The
   /// kernel spreads packets leaving through the device over the queues by flow. The device
-  /// goes away when the last queue is closed.
+  /// goes away when the last queue is closed (here, when a later queue fails to open).
   public static func openQueues(name: String = "flannel%d", count: Int, virtioHeader: Bool)
     throws(DataPlaneError) -> [TunDevice]
   {
     guard count > 1 else { return [try TunDevice(name: name, virtioHeader: virtioHeader)] }
     let first = try TunDevice(name: name, virtioHeader: virtioHeader, multiQueue: true)
     var queues = [first]
-    do {
-      for _ in 1..<count {
-        queues.append(try TunDevice(name: first.name, virtioHeader: virtioHeader, multiQueue: true))
-      }
-    } catch {
-      for queue in queues { queue.close() }
-      throw error
+    for _ in 1..<count {
+      queues.append(try TunDevice(name: first.name, virtioHeader: virtioHeader, multiQueue: true))
     }
     return queues
   }
@@ -56,29 +54,30 @@ public final class TunDevice: @unchecked Sendable {
   /// multi-queue device of that name exists.
   init(name: String, virtioHeader: Bool, multiQueue: Bool) throws(DataPlaneError) {
     guard name.utf8.count < Int(IFNAMSIZ) else {
-      throw DataPlaneError("tun device name \(name)", errno: ENAMETOOLONG)
+      throw DataPlaneError(operation: "tun device name", object: name, errno: ENAMETOOLONG)
     }
-    let fd = try systemCall("open /dev/net/tun") {
-      open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
-    }
+    // Closed on the way out if a step below fails.
+    let descriptor = OwnedDescriptor(
+      try retryingOnEINTR("open /dev/net/tun") {
+        open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
+      })
+    let fd = descriptor.rawValue
     var request = ifreq()
     Self.setName(name, in: &request)
     request.ifr_ifru.ifru_flags = flannel_IFF_TUN | flannel_IFF_NO_PI
     if virtioHeader { request.ifr_ifru.ifru_flags |= flannel_IFF_VNET_HDR }
     if multiQueue { request.ifr_ifru.ifru_flags |= Self.multiQueueFlag }
-    do {
-      try systemCall("ioctl(TUNSETIFF) \(name)") { ioctl(fd, flannel_TUNSETIFF, &request) }
-      if virtioHeader {
-        var size = Int32(VirtioNetHeader.size)
-        try systemCall("ioctl(TUNSETVNETHDRSZ) \(name)") {
-          ioctl(fd, flannel_TUNSETVNETHDRSZ, &size)
-        }
+    try retryingOnEINTR("ioctl(TUNSETIFF)", object: name) {
+      ioctl(fd, flannel_TUNSETIFF, &request)
+    }
+    if virtioHeader {
+      var size = Int32(VirtioNetHeader.size)
+      try retryingOnEINTR("ioctl(TUNSETVNETHDRSZ)", object: name) {
+        ioctl(fd, flannel_TUNSETVNETHDRSZ, &size)
       }
-    } catch {
-      Glibc.close(fd)
-      throw error
     }
     self.fd = fd
+    self.descriptor = consume descriptor
     self.name = Self.name(of: request)
     hasVirtioHeader = virtioHeader
   }
@@ -87,21 +86,26 @@ public final class TunDevice: @unchecked Sendable {
   /// every offload off. Returns 0 or the errno (EINVAL: a bit this kernel does not know).
   /// Any thread, including the forwarder's when it turns offloads off at run time.
   public func setOffloads(_ flags: UInt32) -> Int32 {
-    ioctl(fd, flannel_TUNSETOFFLOAD, CInt(bitPattern: flags)) < 0 ? errno : 0
+    guard let fd = descriptor?.rawValue else { return EBADF }
+    do throws(SystemCallError) {
+      try retryingOnEINTR("ioctl(TUNSETOFFLOAD)", object: name) {
+        ioctl(fd, flannel_TUNSETOFFLOAD, CInt(bitPattern: flags))
+      }
+      return 0
+    } catch {
+      return error.errno
+    }
   }
 
-  deinit { close() }
-
-  public func close() {
-    if fd >= 0 { Glibc.close(fd) }
-    fd = -1
-  }
+  /// Closes this queue (the last queue's close deletes the device); later calls do nothing.
+  /// Otherwise the descriptor is closed when the device is released.
+  public func close() { descriptor = nil }
 
   /// Sets the MTU (ext MTU − 28 for the udp backend).
   public func setMTU(_ mtu: Int) throws(DataPlaneError) {
     var request = request()
     request.ifr_ifru.ifru_mtu = Int32(mtu)
-    try withHelperSocket("ioctl(SIOCSIFMTU) \(name) \(mtu)") { socket in
+    try withHelperSocket("ioctl(SIOCSIFMTU)", "\(name) \(mtu)") { socket in
       ioctl(socket, flannel_SIOCSIFMTU, &request)
     }
   }
@@ -109,11 +113,11 @@ public final class TunDevice: @unchecked Sendable {
   /// Sets IFF_UP (keeping the other flags).
   public func setUp() throws(DataPlaneError) {
     var request = request()
-    try withHelperSocket("ioctl(SIOCGIFFLAGS) \(name)") { socket in
+    try withHelperSocket("ioctl(SIOCGIFFLAGS)", name) { socket in
       ioctl(socket, flannel_SIOCGIFFLAGS, &request)
     }
     request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
-    try withHelperSocket("ioctl(SIOCSIFFLAGS) \(name) up") { socket in
+    try withHelperSocket("ioctl(SIOCSIFFLAGS)", "\(name) up") { socket in
       ioctl(socket, flannel_SIOCSIFFLAGS, &request)
     }
   }
@@ -122,7 +126,7 @@ public final class TunDevice: @unchecked Sendable {
   public func setTxQueueLength(_ length: Int) throws(DataPlaneError) {
     var request = request()
     request.ifr_ifru.ifru_ivalue = Int32(length)
-    try withHelperSocket("ioctl(SIOCSIFTXQLEN) \(name) \(length)") { socket in
+    try withHelperSocket("ioctl(SIOCSIFTXQLEN)", "\(name) \(length)") { socket in
       ioctl(socket, flannel_SIOCSIFTXQLEN, &request)
     }
   }
@@ -135,13 +139,14 @@ public final class TunDevice: @unchecked Sendable {
 
   /// Interface ioctls need some socket to go through; a throwaway UDP socket will do.
   private func withHelperSocket(
-    _ operation: @autoclosure () -> String, _ body: (Int32) -> Int32
+    _ operation: String, _ object: @autoclosure () -> String, _ body: (Int32) -> Int32
   ) throws(DataPlaneError) {
-    let socket = try systemCall("socket for interface ioctl") {
-      Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    }
-    defer { Glibc.close(socket) }
-    try systemCall(operation()) { body(socket) }
+    let socket = OwnedDescriptor(
+      try retryingOnEINTR("socket for interface ioctl") {
+        Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+      })
+    let fd = socket.rawValue
+    try retryingOnEINTR(operation, object: object()) { body(fd) }
   }
 
   private static func setName(_ name: String, in request: inout ifreq) {

@@ -1,4 +1,5 @@
 import CSystemShims
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -10,8 +11,11 @@ import CSystemShims
 /// ephemeral port), non-blocking, with large buffers so bursts survive between two loop
 /// iterations.
 public final class UDPSocket: @unchecked Sendable {
-  // @unchecked: all properties are fixed after init except `fd`, closed by the owner only.
-  public private(set) var fd: Int32
+  // @unchecked: `descriptor` changes only in `close()`, which is for the owner, after the
+  // forwarder using `fd` has stopped; everything else is fixed at init.
+  private var descriptor: OwnedDescriptor?
+  /// The socket's descriptor number, for the forwarder's requests; valid until `close()`.
+  public let fd: Int32
   /// Bound address and port, host byte order (the port is the real one when 0 was asked).
   public let address: UInt32
   public let port: UInt16
@@ -27,50 +31,47 @@ public final class UDPSocket: @unchecked Sendable {
   public init(
     address: UInt32, port: UInt16, bufferSize: Int = 7 << 20, reusePort: Bool = false
   ) throws(DataPlaneError) {
-    let where_ = "\(formatIPv4(address)):\(port)"
-    let fd = try systemCall("socket for udp \(where_)") {
-      socket(
-        AF_INET,
-        Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-          | Int32(SOCK_CLOEXEC.rawValue), 0)
+    let object = "udp \(formatIPv4(address)):\(port)"
+    // Closed on the way out if a step below fails.
+    let descriptor = OwnedDescriptor(
+      try retryingOnEINTR("socket for", object: object) {
+        socket(
+          AF_INET,
+          Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+            | Int32(SOCK_CLOEXEC.rawValue), 0)
+      })
+    let fd = descriptor.rawValue
+    if bufferSize > 0 {
+      Self.setBuffer(fd, force: SO_RCVBUFFORCE, plain: SO_RCVBUF, size: bufferSize)
+      Self.setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, size: bufferSize)
     }
-    do {
-      if bufferSize > 0 {
-        Self.setBuffer(fd, force: SO_RCVBUFFORCE, plain: SO_RCVBUF, size: bufferSize)
-        Self.setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, size: bufferSize)
+    if reusePort {
+      var one: Int32 = 1
+      try retryingOnEINTR("setsockopt(SO_REUSEPORT)", object: object) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
       }
-      if reusePort {
-        var one: Int32 = 1
-        try systemCall("setsockopt(SO_REUSEPORT) udp \(where_)") {
-          setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        }
-      }
-      var local = makeSocketAddress(address, port)
-      try systemCall("bind udp \(where_)") {
-        withUnsafePointer(to: &local) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-          }
-        }
-      }
-      var bound = sockaddr_in()
-      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-      try systemCall("getsockname udp \(where_)") {
-        withUnsafeMutablePointer(to: &bound) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-      }
-      self.port = UInt16(bigEndian: bound.sin_port)
-    } catch {
-      Glibc.close(fd)
-      throw error
     }
+    var local = makeSocketAddress(address, port)
+    try retryingOnEINTR("bind", object: object) {
+      withUnsafePointer(to: &local) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+    }
+    var bound = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    try retryingOnEINTR("getsockname", object: object) {
+      withUnsafeMutablePointer(to: &bound) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+      }
+    }
+    self.port = UInt16(bigEndian: bound.sin_port)
     self.fd = fd
+    self.descriptor = consume descriptor
     self.address = address
     self.receiveBufferSize = Self.getInt(fd, SO_RCVBUF)
   }
-
-  deinit { close() }
 
   /// Asks for UDP GRO (`UDP_GRO`, kernel 5.0; reliable from 5.12): the kernel may then hand
   /// over a train of equal-size datagrams from one sender as one, with a UDP_GRO control
@@ -83,10 +84,9 @@ public final class UDPSocket: @unchecked Sendable {
       == 0
   }
 
-  public func close() {
-    if fd >= 0 { Glibc.close(fd) }
-    fd = -1
-  }
+  /// Closes the socket; later calls do nothing. Otherwise it is closed when the socket is
+  /// released.
+  public func close() { descriptor = nil }
 
   private static func setBuffer(_ fd: Int32, force: Int32, plain: Int32, size: Int) {
     var value = Int32(clamping: size)

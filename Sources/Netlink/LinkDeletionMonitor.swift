@@ -1,6 +1,7 @@
 import CLibMnl
 import Foundation
 import Synchronization
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -54,10 +55,14 @@ public final class LinkDeletionMonitor: Sendable {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
     defer { buffer.deallocate() }
     while !stopped.value.load(ordering: .acquiring) {
-      let received = mnl_socket_recvfrom(socket, buffer, size)
-      if received < 0 {
-        if errno == ENOBUFS { handler(.overrun) }
-        continue  // timeout (EAGAIN), EINTR: look at the stop flag again
+      let received: Int
+      do throws(SystemCallError) {
+        received = try retryingOnEINTR("netlink receive") {
+          mnl_socket_recvfrom(socket, buffer, size)
+        }
+      } catch {
+        if error.errno == ENOBUFS { handler(.overrun) }
+        continue  // the receive timeout (EAGAIN): look at the stop flag again
       }
       let collector = MessageCollector()
       // seq and portid 0: notifications are not answers to our requests.

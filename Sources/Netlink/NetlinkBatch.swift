@@ -1,4 +1,5 @@
 import CLibMnl
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -95,13 +96,15 @@ extension NetlinkSocket {
     }
     var acknowledged = 0
     while acknowledged < count {
-      let received = mnl_socket_recvfrom(socket, buffer, Self.receiveBufferSize)
-      if received < 0 {
-        if errno == EINTR { continue }
+      let received: Int
+      do throws(SystemCallError) {
+        received = try retryingOnEINTR("netlink receive") {
+          mnl_socket_recvfrom(socket, buffer, Self.receiveBufferSize)
+        }
+      } catch {
         // No answer (timeout) or a lost one (ENOBUFS): what is unanswered failed with it;
         // answers that come later are discarded before the next request.
-        let code = errno
-        for index in results.indices where results[index] == -1 { results[index] = code }
+        for index in results.indices where results[index] == -1 { results[index] = error.errno }
         return results
       }
       var remaining = Int32(received)

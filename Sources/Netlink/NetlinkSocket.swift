@@ -1,5 +1,6 @@
 import CLibMnl
 import Foundation
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -78,10 +79,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     let collector = MessageCollector()
     let context = Unmanaged.passUnretained(collector).toOpaque()
     while true {
-      let received = mnl_socket_recvfrom(socket, buffer, Self.receiveBufferSize)
-      if received < 0 {
-        if errno == EINTR { continue }
-        throw fail(errno)
+      let received = try retryingOnEINTR(operation, object: object()) {
+        mnl_socket_recvfrom(socket, buffer, Self.receiveBufferSize)
       }
       let result = mnl_cb_run(
         buffer, received, sequence, portID, MessageCollector.callback, context)

@@ -13,7 +13,7 @@ struct TemporaryDirectory: ~Copyable {
   init() throws {
     var template = Array("/tmp/daemon-tests-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
-      throw AtomicFileError(operation: "mkdtemp", path: "/tmp", errno: errno)
+      throw AtomicFileError(operation: "mkdtemp", object: "/tmp", errno: errno)
     }
     path = String(cString: made)
   }
@@ -86,7 +86,7 @@ private func mode(of path: String) -> mode_t? {
 
 @Test func readOfDirectoryFails() throws {
   let dir = try TemporaryDirectory()
-  #expect(throws: AtomicFileError(operation: "read", path: dir.path, errno: EISDIR)) {
+  #expect(throws: AtomicFileError(operation: "read", object: dir.path, errno: EISDIR)) {
     try AtomicFile.read(dir.path)
   }
 }
@@ -107,7 +107,7 @@ private func mode(of path: String) -> mode_t? {
     try AtomicFile.write("x", to: "/proc/sys/subnet.env")
   }
   #expect(error?.operation == "create temporary file")
-  #expect(error?.path.hasPrefix("/proc/sys/.subnet.env.") == true)
+  #expect(error?.object.hasPrefix("/proc/sys/.subnet.env.") == true)
   #expect(error.map { [ENOENT, EACCES, EPERM].contains($0.errno) } == true)
   #expect(error?.description.hasPrefix("create temporary file /proc/sys/.subnet.env.") == true)
 }

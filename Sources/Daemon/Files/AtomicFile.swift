@@ -1,3 +1,5 @@
+import SystemCalls
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -16,44 +18,40 @@ public enum AtomicFile {
     try makeDirectories(directory)
     let temporary = directory + "/." + basename + "." + randomSuffix()
 
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    if fd < 0 {
-      throw AtomicFileError(operation: "create temporary file", path: temporary, errno: errno)
-    }
+    let file = OwnedDescriptor(
+      try retryingOnEINTR("create temporary file", object: temporary) {
+        open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+      })
     var renamed = false
     defer { if !renamed { unlink(temporary) } }
-    do {
-      defer { close(fd) }
-      try writeAll(Array(contents.utf8), to: fd, path: temporary)
-      if fchmod(fd, mode) != 0 {
-        throw AtomicFileError(operation: "set mode of", path: temporary, errno: errno)
-      }
-      if fsync(fd) != 0 { throw AtomicFileError(operation: "fsync", path: temporary, errno: errno) }
-    }
-    if rename(temporary, path) != 0 {
-      throw AtomicFileError(operation: "rename \(temporary) to", path: path, errno: errno)
-    }
+    let fd = file.rawValue
+    try writeAll(Array(contents.utf8), to: fd, path: temporary)
+    try retryingOnEINTR("set mode of", object: temporary) { fchmod(fd, mode) }
+    try retryingOnEINTR("fsync", object: temporary) { fsync(fd) }
+    file.close()
+    try retryingOnEINTR("rename \(temporary) to", object: path) { rename(temporary, path) }
     renamed = true
     syncDirectory(directory)
   }
 
   /// The file's contents, or nil when it does not exist.
   public static func read(_ path: String) throws -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 {
-      if errno == ENOENT { return nil }
-      throw AtomicFileError(operation: "open", path: path, errno: errno)
+    let opened: Int32
+    do throws(SystemCallError) {
+      opened = try retryingOnEINTR("open", object: path) { open(path, O_RDONLY | O_CLOEXEC) }
+    } catch {
+      if error.errno == ENOENT { return nil }
+      throw error
     }
-    defer { close(fd) }
+    let file = OwnedDescriptor(opened)
+    let fd = file.rawValue
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-      let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-      if count == 0 { break }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw AtomicFileError(operation: "read", path: path, errno: errno)
+      let count = try retryingOnEINTR("read", object: path) {
+        chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
       }
+      if count == 0 { break }
       bytes += chunk[0..<count]
     }
     return String(decoding: bytes, as: UTF8.self)
@@ -70,16 +68,17 @@ public enum AtomicFile {
     var prefix = directory.hasPrefix("/") ? "" : "."
     for component in directory.split(separator: "/") {
       prefix += "/" + component
-      if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-        throw AtomicFileError(operation: "create directory", path: prefix, errno: errno)
+      do throws(SystemCallError) {
+        try retryingOnEINTR("create directory", object: prefix) { mkdir(prefix, 0o755) }
+      } catch {
+        // (Not `catch where`: a partial catch of a typed throw crashes Swift 6.3.1's SIL passes.)
+        if error.errno != EEXIST { throw error }
       }
     }
     var info = stat()
-    if stat(directory, &info) != 0 {
-      throw AtomicFileError(operation: "stat directory", path: directory, errno: errno)
-    }
+    try retryingOnEINTR("stat directory", object: directory) { stat(directory, &info) }
     if info.st_mode & S_IFMT != S_IFDIR {
-      throw AtomicFileError(operation: "use as directory", path: directory, errno: ENOTDIR)
+      throw AtomicFileError(operation: "use as directory", object: directory, errno: ENOTDIR)
     }
   }
 
@@ -87,12 +86,9 @@ public enum AtomicFile {
     try bytes.withUnsafeBytes { buffer in
       var offset = 0
       while offset < buffer.count {
-        let written = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          throw AtomicFileError(operation: "write", path: path, errno: errno)
-        }
-        offset += written
+        let start = buffer.baseAddress! + offset
+        let remaining = buffer.count - offset
+        offset += try retryingOnEINTR("write", object: path) { systemWrite(fd, start, remaining) }
       }
     }
   }
@@ -100,11 +96,11 @@ public enum AtomicFile {
   /// Makes the rename itself durable; best effort (a failure here loses nothing already
   /// visible to readers).
   private static func syncDirectory(_ directory: String) {
-    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if fd >= 0 {
-      fsync(fd)
-      close(fd)
-    }
+    guard
+      let fd = try? retryingOnEINTR("open", { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) })
+    else { return }
+    let handle = OwnedDescriptor(fd)
+    fsync(handle.rawValue)
   }
 
   private static func randomSuffix() -> String {

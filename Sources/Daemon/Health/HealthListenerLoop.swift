@@ -1,5 +1,6 @@
 import CSystemShims
 import Foundation
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -72,6 +73,8 @@ final class HealthListenerLoop {
         entries.append(pollfd(fd: fd, events: Int16(events), revents: 0))
         order.append(fd)
       }
+      // Not retried in place: after a signal the loop goes round, expiring deadlines and
+      // computing the timeout again (a retry would wait the whole timeout once more).
       let ready = poll(&entries, nfds_t(entries.count), pollTimeout(accepting: accepting))
       if ready < 0 && errno != EINTR {
         // Never expected (EFAULT, EINVAL): say so rather than stop answering silently.
@@ -117,13 +120,14 @@ final class HealthListenerLoop {
     while true {
       // Non-blocking and close-on-exec from the start: iptables children spawned meanwhile
       // must not inherit a probe connection.
-      let fd = flannel_accept_nonblocking(listener)
-      if fd < 0 {
-        if errno == EINTR { continue }
-        if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+      let fd: Int32
+      do throws(SystemCallError) {
+        fd = try retryingOnEINTR("accept") { flannel_accept_nonblocking(listener) }
+      } catch {
+        if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) {
           acceptPausedUntil = .now + .milliseconds(100)
         }
-        return
+        return  // EAGAIN: none left
       }
       if connections.count >= max(1, limits.maxConnections),
         let victim = connections.values.min(by: HealthConnection.goesFirst)
@@ -157,19 +161,22 @@ final class HealthListenerLoop {
   private func receive(_ connection: HealthConnection) -> Bool {
     var read = 0
     while connection.input.count <= limits.maxRequestBytes && read < Self.maxReadPerWake {
-      let count = recv(connection.fd, &scratch, scratch.count, 0)
+      let count: Int
+      do throws(SystemCallError) {
+        count = try retryingOnEINTR("recv") { recv(connection.fd, &scratch, scratch.count, 0) }
+      } catch {
+        return error.errno == EAGAIN || error.errno == EWOULDBLOCK
+      }
       if count > 0 {
         read += count
         if connection.phase == .closing { continue }
         connection.input += scratch[..<count]
         beginReceiving(connection)
-      } else if count == 0 {
+      } else {
         // A client may shut its side after its request: it still gets the answer.
         connection.peerClosed = true
         return connection.phase != .closing
           && (!connection.input.isEmpty || !connection.output.isEmpty)
-      } else {
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
       }
     }
     return true
@@ -274,18 +281,19 @@ final class HealthListenerLoop {
 
   private func flush(_ connection: HealthConnection) {
     while !connection.output.isEmpty {
-      let sent = connection.output.withUnsafeBytes {
-        send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-      }
-      if sent > 0 {
-        connection.output.removeFirst(sent)
-      } else if sent < 0 && errno == EINTR {
-        continue
-      } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return
-      } else {
+      let sent: Int
+      do throws(SystemCallError) {
+        sent = try retryingOnEINTR("send") {
+          connection.output.withUnsafeBytes {
+            send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+          }
+        }
+      } catch {
+        if error.errno == EAGAIN || error.errno == EWOULDBLOCK { return }
         return drop(connection.fd)
       }
+      guard sent > 0 else { return drop(connection.fd) }
+      connection.output.removeFirst(sent)
     }
     if connection.finishWhenWritten {
       connection.finishWhenWritten = false

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -30,15 +31,13 @@ public final class StderrLineWriter: LogLineWriter {
       bytes.withUnsafeMutableBytes { buffer in
         var offset = 0
         while offset < buffer.count {
-          let written = systemWrite(
-            fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-          if written > 0 {
-            offset += written
-          } else if written < 0 && errno == EINTR {
-            continue
-          } else {
-            return  // stderr is gone; nothing sensible left to report to
+          let (start, remaining) = (buffer.baseAddress! + offset, buffer.count - offset)
+          let written = try? retryingOnEINTR("write", object: "stderr") {
+            systemWrite(fileDescriptor, start, remaining)
           }
+          // stderr is gone (or wrote nothing): nothing sensible left to report to.
+          guard let written, written > 0 else { return }
+          offset += written
         }
       }
     }
