@@ -94,7 +94,8 @@ extension Forwarder {
       packetSize: LoopParts.packetSize,
       sendHeaders: TunToUDPBuffers.sendHeaders(
         tunBufferCount: configuration.tunBufferCount, splitting: splitting))
-    recordReceiveOffload(configuration.udpReceiveOffload && socket.enableReceiveOffload())
+    recordReceiveOffload(
+      configuration.udpReceiveOffload && (try? socket.enableReceiveOffload()) != nil)
     featuresBox.withLock {
       $0 = [
         ring.singleIssuer ? "single issuer + deferred task work" : nil,

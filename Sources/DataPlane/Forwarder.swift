@@ -1,6 +1,7 @@
 import CSystemShims
 import Dispatch
 import Synchronization
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -26,7 +27,9 @@ public final class Forwarder: @unchecked Sendable {
   let bank = CounterBank()
   let stopRequested = Atomic<Bool>(false)
   let failureBox = Mutex<DataPlaneError?>(nil)
-  let wakeFD: Int32
+  /// The eventfd `stop()` writes to wake the loop; closed when the forwarder goes.
+  private let wake: OwnedDescriptor
+  var wakeFD: Int32 { wake.rawValue }
   /// Copies of the descriptors, read per packet without going through the device objects.
   let tunFD: Int32
   let socketFD: Int32
@@ -62,13 +65,12 @@ public final class Forwarder: @unchecked Sendable {
     socketFD = socket.fd
     virtioHeaderSize = tun.hasVirtioHeader ? VirtioNetHeader.size : 0
     self.routes = RouteExchange(initial)
-    wakeFD = flannel_eventfd(0, 1)
-    if wakeFD < 0 { throw DataPlaneError("eventfd for forwarder wakeup", errno: errno) }
+    wake = OwnedDescriptor(
+      try retryingOnEINTR("eventfd for forwarder wakeup") { flannel_eventfd(0, 1) })
   }
 
   deinit {
     stop()
-    close(wakeFD)
   }
 
   /// Replaces the route table; the forwarder uses it from its next batch on. Any thread; no lock
@@ -158,10 +160,15 @@ public final class Forwarder: @unchecked Sendable {
       wanted = OffloadState.tunOffloadsToAsk(
         configured: configuration.tunOffloads, socketSegmentation: configuration.udpSegmentation)
       while true {
-        let error = tun.setOffloads(wanted.kernelFlags)
-        guard error != 0, let next = OffloadState.fallback(afterRefusing: wanted) else { break }
-        wanted = next
-        notice("TUNSETOFFLOAD refused (errno \(error)); offloads now: \(wanted.description)")
+        do throws(SystemCallError) {
+          try tun.setOffloads(wanted.kernelFlags)
+          break
+        } catch {
+          guard let next = OffloadState.fallback(afterRefusing: wanted) else { break }
+          wanted = next
+          notice(
+            "TUNSETOFFLOAD refused (errno \(error.errno)); offloads now: \(wanted.description)")
+        }
       }
     }
     if configuration.udpSegmentation { wanted.insert(.socketSegmentation) }
@@ -192,7 +199,9 @@ public final class Forwarder: @unchecked Sendable {
   func offloadsTurnedOff(
     _ decision: OffloadState.Decision, after operation: OffloadState.Operation, errno: Int32
   ) {
-    if decision.tunFlagsChanged { _ = tun.setOffloads(offloadState.state.active.kernelFlags) }
+    // A refusal here leaves the TUN's offloads as they were: the kernel keeps sending
+    // super-packets, which are dropped and counted (TCP resends them as plain packets).
+    if decision.tunFlagsChanged { try? tun.setOffloads(offloadState.state.active.kernelFlags) }
     offloadsBox.withLock { $0 = offloadState.state.active }
     let lines = OffloadState.notices(
       turnedOff: decision.turnedOff, after: operation, errno: errno)

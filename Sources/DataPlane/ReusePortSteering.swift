@@ -1,4 +1,5 @@
 import CSystemShims
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -14,19 +15,23 @@ import CSystemShims
 extension UDPSocket {
   /// Attaches the steering program to this socket's reuseport group (`SO_ATTACH_REUSEPORT_CBPF`,
   /// Linux 4.5); call once every socket of the group is bound — the program's answer is the
-  /// socket's position in the group (bind order). Returns 0 or the errno; on failure the
+  /// socket's position in the group (bind order). Throws the kernel's refusal; then the
   /// kernel keeps hashing the outer addresses and ports.
-  public func steerByInnerFlow(groupSize: Int) -> Int32 {
+  public func steerByInnerFlow(groupSize: Int) throws(SystemCallError) {
     let program = ReusePortSteering.program(groupSize: groupSize)
-    return program.withUnsafeBufferPointer { instructions in
+    let result = program.withUnsafeBufferPointer { instructions in
       // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
       var fprog = SocketFilterProgram(
         length: UInt16(instructions.count), filter: instructions.baseAddress!)
-      return setsockopt(
-        fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fprog,
-        socklen_t(MemoryLayout<SocketFilterProgram>.size)) == 0
-        ? 0 : errno
+      return Result { () throws(SystemCallError) in
+        try retryingOnEINTR("setsockopt(SO_ATTACH_REUSEPORT_CBPF)", object: objectName) {
+          setsockopt(
+            fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fprog,
+            socklen_t(MemoryLayout<SocketFilterProgram>.size))
+        }
+      }
     }
+    _ = try result.get()
   }
 }
 

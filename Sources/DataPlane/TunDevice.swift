@@ -83,17 +83,15 @@ public final class TunDevice: @unchecked Sendable {
   }
 
   /// TUNSETOFFLOAD: the TUN_F_* bits (`flannel_TUN_F_CSUM`, …) the reader handles; 0 turns
-  /// every offload off. Returns 0 or the errno (EINVAL: a bit this kernel does not know).
-  /// Any thread, including the forwarder's when it turns offloads off at run time.
-  public func setOffloads(_ flags: UInt32) -> Int32 {
-    guard let fd = descriptor?.rawValue else { return EBADF }
-    do throws(SystemCallError) {
-      try retryingOnEINTR("ioctl(TUNSETOFFLOAD)", object: name) {
-        ioctl(fd, flannel_TUNSETOFFLOAD, CInt(bitPattern: flags))
-      }
-      return 0
-    } catch {
-      return error.errno
+  /// every offload off. Throws the refusal (EINVAL: a bit this kernel does not know; EBADF
+  /// after `close()`). Any thread, including the forwarder's when it turns offloads off at run
+  /// time.
+  public func setOffloads(_ flags: UInt32) throws(SystemCallError) {
+    guard let fd = descriptor?.rawValue else {
+      throw SystemCallError(operation: "ioctl(TUNSETOFFLOAD)", object: name, errno: EBADF)
+    }
+    try retryingOnEINTR("ioctl(TUNSETOFFLOAD)", object: name) {
+      ioctl(fd, flannel_TUNSETOFFLOAD, CInt(bitPattern: flags))
     }
   }
 

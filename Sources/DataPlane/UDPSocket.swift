@@ -75,13 +75,14 @@ public final class UDPSocket: @unchecked Sendable {
 
   /// Asks for UDP GRO (`UDP_GRO`, kernel 5.0; reliable from 5.12): the kernel may then hand
   /// over a train of equal-size datagrams from one sender as one, with a UDP_GRO control
-  /// message giving their size. Returns false when the kernel refuses.
-  @discardableResult
-  public func enableReceiveOffload() -> Bool {
+  /// message giving their size. Throws the kernel's refusal.
+  public func enableReceiveOffload() throws(SystemCallError) {
     var one: Int32 = 1
-    return setsockopt(
-      fd, Int32(FLANNEL_SOL_UDP), Int32(FLANNEL_UDP_GRO), &one, socklen_t(MemoryLayout<Int32>.size))
-      == 0
+    try retryingOnEINTR("setsockopt(UDP_GRO)", object: objectName) {
+      setsockopt(
+        fd, Int32(FLANNEL_SOL_UDP), Int32(FLANNEL_UDP_GRO), &one,
+        socklen_t(MemoryLayout<Int32>.size))
+    }
   }
 
   /// Closes the socket; later calls do nothing. Otherwise it is closed when the socket is
@@ -101,6 +102,11 @@ public final class UDPSocket: @unchecked Sendable {
     _ = getsockopt(fd, SOL_SOCKET, option, &value, &length)
     return Int(value)
   }
+}
+
+extension UDPSocket {
+  /// "udp 10.0.0.1:8285", how errors name this socket.
+  var objectName: String { "udp \(formatIPv4(address)):\(port)" }
 }
 
 /// Dotted quad for a host-order address (for messages only).

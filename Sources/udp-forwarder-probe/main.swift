@@ -52,10 +52,12 @@ do {
         routes: RouteSnapshot(options.routes)))
   }
   let group = ForwarderGroup(forwarders)
-  if multiple, case let error = forwarders[0].socket.steerByInnerFlow(groupSize: forwarders.count),
-    error != 0
-  {
-    fputs("udp-forwarder-probe: SO_ATTACH_REUSEPORT_CBPF: errno \(error)\n", stderr)
+  if multiple {
+    do throws(DataPlaneError) {
+      try forwarders[0].socket.steerByInnerFlow(groupSize: forwarders.count)
+    } catch {
+      fputs("udp-forwarder-probe: \(error)\n", stderr)
+    }
   }
   for forwarder in forwarders { try forwarder.start() }
   for notice in forwarders.flatMap(\.offloadNotices) {

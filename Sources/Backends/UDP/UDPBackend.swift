@@ -106,9 +106,9 @@ public final class UDPBackend: Backend {
       logNewNotices(of: workers)
       state.withLock { $0.noticePoller = pollNotices(of: workers) }
       context.logger.info("\(Self.workersLine(workers, count.reason, port: port))")
-      if workers.steeringError != 0 {
+      if let steeringError = workers.steeringError {
         context.logger.warning(
-          "udp backend: cannot steer datagrams to workers by inner flow (SO_ATTACH_REUSEPORT_CBPF: \(String(cString: strerror(workers.steeringError)))); the kernel spreads them by the peers' source ports only"
+          "udp backend: cannot steer datagrams to workers by inner flow (\(steeringError)); the kernel spreads them by the peers' source ports only"
         )
       }
       let active = workers.offloads
@@ -137,7 +137,7 @@ public final class UDPBackend: Backend {
     let count = workers.forwarders.count
     guard count > 1 else { return "udp backend: 1 worker (\(reason)), single TUN queue" }
     let ports = workers.sendPorts.map(String.init).joined(separator: ", ")
-    let steering = workers.steeringError == 0 ? " (steered by inner flow)" : ""
+    let steering = workers.steeringError == nil ? " (steered by inner flow)" : ""
     return
       "udp backend: \(count) workers (\(reason)): \(workers.device.name) with \(count) queues, UDP port \(port) shared with SO_REUSEPORT\(steering), sending from ports \(ports)"
   }

@@ -18,7 +18,8 @@ final class UDPWorkers: Sendable {
   var device: TunDevice { forwarders[0].tun }
   /// 0, or why the receive sockets could not be steered by inner flow (SO_REUSEPORT then
   /// spreads by the peers' outer ports only).
-  let steeringError: Int32
+  /// Why datagrams are not steered to workers by inner flow (nil: they are, or one worker).
+  let steeringError: DataPlaneError?
   /// Which offload notices `newNotices()` already handed out.
   private let noticeCursor: Mutex<NoticeCursor>
 
@@ -55,10 +56,11 @@ final class UDPWorkers: Sendable {
       for queue in queues { queue.close() }
       throw error
     }
-    if count > 1 {
-      steeringError = forwarders[0].socket.steerByInnerFlow(groupSize: count)
-    } else {
-      steeringError = 0
+    do throws(DataPlaneError) {
+      if count > 1 { try forwarders[0].socket.steerByInnerFlow(groupSize: count) }
+      steeringError = nil
+    } catch {
+      steeringError = error
     }
     self.forwarders = forwarders
     noticeCursor = Mutex(NoticeCursor(workers: forwarders.count))
