@@ -82,14 +82,16 @@ _Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_UDP_L4 == VIRTIO_NET_HDR_GSO_UDP_L4, "
 _Static_assert(FLANNEL_VIRTIO_NET_HDR_GSO_ECN == VIRTIO_NET_HDR_GSO_ECN, "GSO_ECN");
 _Static_assert(FLANNEL_BPF_LD == BPF_LD && FLANNEL_BPF_LDX == BPF_LDX && FLANNEL_BPF_ST == BPF_ST &&
                    FLANNEL_BPF_ALU == BPF_ALU && FLANNEL_BPF_RET == BPF_RET &&
-                   FLANNEL_BPF_MISC == BPF_MISC,
+                   FLANNEL_BPF_MISC == BPF_MISC && FLANNEL_BPF_JMP == BPF_JMP,
                "BPF classes");
-_Static_assert(FLANNEL_BPF_W == BPF_W && FLANNEL_BPF_B == BPF_B, "BPF sizes");
+_Static_assert(FLANNEL_BPF_W == BPF_W && FLANNEL_BPF_H == BPF_H && FLANNEL_BPF_B == BPF_B,
+               "BPF sizes");
 _Static_assert(FLANNEL_BPF_ABS == BPF_ABS && FLANNEL_BPF_IND == BPF_IND &&
                    FLANNEL_BPF_MEM == BPF_MEM && FLANNEL_BPF_MSH == BPF_MSH,
                "BPF modes");
 _Static_assert(FLANNEL_BPF_ADD == BPF_ADD && FLANNEL_BPF_MUL == BPF_MUL &&
-                   FLANNEL_BPF_RSH == BPF_RSH && FLANNEL_BPF_XOR == BPF_XOR,
+                   FLANNEL_BPF_RSH == BPF_RSH && FLANNEL_BPF_XOR == BPF_XOR &&
+                   FLANNEL_BPF_JEQ == BPF_JEQ && FLANNEL_BPF_JSET == BPF_JSET,
                "BPF operations");
 _Static_assert(FLANNEL_BPF_K == BPF_K && FLANNEL_BPF_X == BPF_X && FLANNEL_BPF_A == BPF_A &&
                    FLANNEL_BPF_TAX == BPF_TAX,

@@ -7,11 +7,12 @@ import SystemCalls
 
 /// Which socket of an SO_REUSEPORT group gets a datagram. Without a program the kernel hashes
 /// the sender's address and port: a peer's few source ports (one per worker) then often land
-/// on the same socket, and since the TUN sends a flow's packets out through the queue its
-/// reverse packets were written to, both directions collapse onto that one worker. A classic
-/// BPF program instead picks the socket from the inner packet (the datagram payload): its
-/// addresses plus its first four bytes past the IP header (the TCP/UDP ports), so that
-/// different flows go to different workers whatever the outer ports are.
+/// on the same socket. A classic BPF program instead picks the socket from the inner packet
+/// (the datagram payload), so that different flows go to different workers whatever the outer
+/// ports are, and so that both directions of a flow meet on one worker: the TUN sends a
+/// flow's packets out through the queue its reverse packets were last written to, so a
+/// worker that receives a flow's replies also reads its requests, and a packet and its reply
+/// must hash alike (hence a hash symmetric in addresses and ports).
 extension UDPSocket {
   /// Attaches the steering program to this socket's reuseport group (`SO_ATTACH_REUSEPORT_CBPF`,
   /// Linux 4.5); call once every socket of the group is bound — the program's answer is the
@@ -53,8 +54,12 @@ enum ReusePortSteering {
   static func opcode(_ parts: Int...) -> UInt16 { UInt16(parts.reduce(0, |)) }
   /// A = payload[k…k+3]
   static let loadWordAbsolute = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_W, FLANNEL_BPF_ABS)
-  /// A = payload[X+k…X+k+3]
-  static let loadWordIndirect = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_W, FLANNEL_BPF_IND)
+  /// A = payload[k…k+1]
+  static let loadHalfAbsolute = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_H, FLANNEL_BPF_ABS)
+  /// A = payload[k]
+  static let loadByteAbsolute = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_B, FLANNEL_BPF_ABS)
+  /// A = payload[X+k…X+k+1]
+  static let loadHalfIndirect = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_H, FLANNEL_BPF_IND)
   /// A = M[k]
   static let loadMemory = opcode(FLANNEL_BPF_LD, FLANNEL_BPF_MEM)
   /// X = 4 × (payload[k] & 15): the IPv4 header length.
@@ -65,56 +70,86 @@ enum ReusePortSteering {
   static let shiftRight = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_RSH, FLANNEL_BPF_K)
   static let xorX = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_XOR, FLANNEL_BPF_X)
   static let multiply = opcode(FLANNEL_BPF_ALU, FLANNEL_BPF_MUL, FLANNEL_BPF_K)
+  /// Skip jumpTrue instructions if A == k, else jumpFalse.
+  static let jumpIfEqual = opcode(FLANNEL_BPF_JMP, FLANNEL_BPF_JEQ, FLANNEL_BPF_K)
+  /// Skip jumpTrue instructions if A & k != 0, else jumpFalse.
+  static let jumpIfAnyBit = opcode(FLANNEL_BPF_JMP, FLANNEL_BPF_JSET, FLANNEL_BPF_K)
   /// X = A
   static let copyAToX = opcode(FLANNEL_BPF_MISC, FLANNEL_BPF_TAX)
   static let returnA = opcode(FLANNEL_BPF_RET, FLANNEL_BPF_A)
 
-  /// s = source + destination + ports word; h = (s ^ s >> 16) × 2654435761 (Knuth's
-  /// multiplicative hash); socket = (h >> 16) × groupSize >> 16. The fold and the product's
-  /// high bits make the answer depend on every bit of s: one host pair's flows differ only
-  /// in a client port, and Linux gives connect()ed sockets ports of one parity, so any
-  /// low-bit or modulo shortcut sends them all to one socket. The last step maps the 16-bit
-  /// hash onto 0..<groupSize without a modulo bias. The payload starts at
-  /// the inner IPv4 header (the kernel has pulled the outer UDP header). A load past the end
-  /// (a datagram too short to be a packet) ends the program with 0: worker 0 drops and
-  /// counts it. A non-IPv4 payload still gets some socket; its worker drops it.
+  /// s = source + destination, plus (for TCP and UDP packets that are not fragments) the two
+  /// ports added: a sum is the same for a packet and its reply. ICMP and other protocols hash
+  /// by addresses alone: an echo request and its reply differ in type and checksum, and a
+  /// ping would otherwise wake a different worker at every hop. Fragments (MF set or a
+  /// non-zero offset) hash by addresses alone too, so that a datagram's fragments stay
+  /// together. Then h = (s ^ s >> 16) × 2654435761 (Knuth's multiplicative hash);
+  /// socket = (h >> 16) × groupSize >> 16. The fold and the product's high bits make the
+  /// answer depend on every bit of s: one host pair's flows differ only in a client port, and
+  /// Linux gives connect()ed sockets ports of one parity, so any low-bit or modulo shortcut
+  /// sends them all to one socket. The last step maps the 16-bit hash onto 0..<groupSize
+  /// without a modulo bias. The payload starts at the inner IPv4 header (the kernel has
+  /// pulled the outer UDP header). A load past the end (a datagram too short to be a packet)
+  /// ends the program with 0: worker 0 drops and counts it. A non-IPv4 payload still gets
+  /// some socket; its worker drops it.
   static let multiplier: UInt32 = 0x9E37_79B1
+  static let tcp: UInt32 = 6
+  static let udp: UInt32 = 17
+  /// IPv4 flags and fragment offset: MF (0x2000) and the offset (0x1fff).
+  static let fragmentBits: UInt32 = 0x3fff
 
   static func program(groupSize: Int) -> [SocketFilterInstruction] {
     [
-      .init(code: loadWordAbsolute, k: 12),
-      .init(code: store, k: 0),
-      .init(code: loadWordAbsolute, k: 16),
-      .init(code: copyAToX, k: 0),
-      .init(code: loadMemory, k: 0),
-      .init(code: addX, k: 0),
-      .init(code: store, k: 0),
-      .init(code: loadIPHeaderLength, k: 0),
-      .init(code: loadWordIndirect, k: 0),
-      .init(code: copyAToX, k: 0),
-      .init(code: loadMemory, k: 0),
-      .init(code: addX, k: 0),
-      .init(code: copyAToX, k: 0),
-      .init(code: shiftRight, k: 16),
-      .init(code: xorX, k: 0),
-      .init(code: multiply, k: multiplier),
-      .init(code: shiftRight, k: 16),
-      .init(code: multiply, k: UInt32(max(groupSize, 1))),
-      .init(code: shiftRight, k: 16),
-      .init(code: returnA, k: 0),
+      /* 0 */ .init(code: loadWordAbsolute, k: 12),
+      /* 1 */ .init(code: copyAToX, k: 0),
+      /* 2 */ .init(code: loadWordAbsolute, k: 16),
+      /* 3 */ .init(code: addX, k: 0),
+      /* 4 */ .init(code: store, k: 0),
+      /* 5 */ .init(code: loadByteAbsolute, k: 9),
+      /* 6 */ .init(code: jumpIfEqual, jumpTrue: 1, jumpFalse: 0, k: tcp),
+      /* 7 */ .init(code: jumpIfEqual, jumpTrue: 0, jumpFalse: 13, k: udp),  // → 21
+      /* 8 */ .init(code: loadHalfAbsolute, k: 6),
+      /* 9 */ .init(code: jumpIfAnyBit, jumpTrue: 11, jumpFalse: 0, k: fragmentBits),  // → 21
+      /* 10 */ .init(code: loadIPHeaderLength, k: 0),
+      /* 11 */ .init(code: loadHalfIndirect, k: 0),
+      /* 12 */ .init(code: store, k: 1),
+      /* 13 */ .init(code: loadHalfIndirect, k: 2),
+      /* 14 */ .init(code: copyAToX, k: 0),
+      /* 15 */ .init(code: loadMemory, k: 1),
+      /* 16 */ .init(code: addX, k: 0),
+      /* 17 */ .init(code: copyAToX, k: 0),
+      /* 18 */ .init(code: loadMemory, k: 0),
+      /* 19 */ .init(code: addX, k: 0),
+      /* 20 */ .init(code: store, k: 0),
+      /* 21 */ .init(code: loadMemory, k: 0),
+      /* 22 */ .init(code: copyAToX, k: 0),
+      /* 23 */ .init(code: shiftRight, k: 16),
+      /* 24 */ .init(code: xorX, k: 0),
+      /* 25 */ .init(code: multiply, k: multiplier),
+      /* 26 */ .init(code: shiftRight, k: 16),
+      /* 27 */ .init(code: multiply, k: UInt32(max(groupSize, 1))),
+      /* 28 */ .init(code: shiftRight, k: 16),
+      /* 29 */ .init(code: returnA, k: 0),
     ]
   }
 
   /// The program's answer for one payload, computed the same way in Swift (for tests).
   static func socketIndex(payload: [UInt8], groupSize: Int) -> UInt32 {
-    func word(_ at: Int) -> UInt32? {
-      guard at >= 0, at + 4 <= payload.count else { return nil }
-      return payload[at..<at + 4].reduce(0) { $0 << 8 | UInt32($1) }
+    func load(_ at: Int, _ size: Int) -> UInt32? {
+      guard at >= 0, at + size <= payload.count else { return nil }
+      return payload[at..<at + size].reduce(0) { $0 << 8 | UInt32($1) }
     }
-    guard let source = word(12), let destination = word(16), let first = payload.first,
-      let ports = word(Int(first & 15) * 4)
+    guard let source = load(12, 4), let destination = load(16, 4), let proto = load(9, 1)
     else { return 0 }
-    let sum = source &+ destination &+ ports
+    var sum = source &+ destination
+    if proto == tcp || proto == udp {
+      guard let fragment = load(6, 2) else { return 0 }
+      if fragment & fragmentBits == 0 {
+        let header = Int(payload[0] & 15) * 4
+        guard let first = load(header, 2), let second = load(header + 2, 2) else { return 0 }
+        sum = sum &+ (first &+ second)
+      }
+    }
     let hash = ((sum ^ sum >> 16) &* multiplier) >> 16
     return (hash &* UInt32(max(groupSize, 1))) >> 16
   }
