@@ -8,6 +8,11 @@
 #     STREAM_MB each, default 8);
 #   - host 1 sent datagrams from port 7890 (worker 0) and from another port (worker 1), all
 #     to port 7890;
+#   - with several workers, both directions of a flow meet on one worker on each host (the
+#     reuseport steering hash is symmetric and the TUN sends a flow out through the queue
+#     its replies came in on): 200 pings, then one TCP stream; on each host the worker that
+#     sent a flow's datagrams also wrote its replies into flannel0, and no other worker
+#     moved more than 1 % of them (per-worker counters before and after);
 #   - every worker of both hosts moved packets (/metrics scraped before SIGTERM, the
 #     flannel_udp_forwarder_*_total{worker} families through lab_udp_counters: workers=2,
 #     worker0_packets, worker1_packets > 0, and their sum is the total).
@@ -113,6 +118,43 @@ PY
   [ "$(wc -l <"$LAB_DIR/send.sha")" = "$count" ] || fail "sender finished $(wc -l <"$LAB_DIR/send.sha") of $count streams"
   cmp -s "$LAB_DIR/send.sha" "$LAB_DIR/recv.sha" || fail "TCP streams differ: sent $(cat "$LAB_DIR/send.sha"), received $(cat "$LAB_DIR/recv.sha")"
 }
+
+# --- both directions of one flow on one worker ---------------------------------------------
+# one_worker_per_host WHAT MIN: per host, the worker with the most datagrams sent since the
+# last remember_counters must have made the writes into flannel0 and sent the datagrams, at
+# least MIN of each (with TUN offloads a write may carry many packets); the other workers at
+# most 1 % or 2 of either (a stray packet of the lab's own).
+declare -A SEEN=()
+counters_now() { # HOST_INDEX → prints "w sent written" per worker
+  lab_udp_counters "$(lab_host "$1")" "$HEALTHZ_PORT" "$LAB_DIR/h$1/snapshot"
+  awk -F= '/^worker[0-9]+_udp_sent=/ { w = $1; sub(/^worker/, "", w); sub(/_udp_sent/, "", w); s[w] = $2 }
+    /^worker[0-9]+_tun_written=/ { w = $1; sub(/^worker/, "", w); sub(/_tun_written/, "", w); t[w] = $2 }
+    END { for (w in s) print w, s[w], t[w] }' "$LAB_DIR/h$1/snapshot" | sort -n
+}
+remember_counters() {
+  local i
+  for i in $(seq $N); do SEEN[$i]=$(counters_now "$i"); done
+}
+one_worker_per_host() { # WHAT MIN
+  local i deltas
+  for i in $(seq $N); do
+    deltas=$(join <(echo "${SEEN[$i]}") <(counters_now "$i") | awk '{ print $1, $4 - $2, $5 - $3 }')
+    awk -v min="$2" '
+      { if ($2 > bs) { bs = $2; bw = $1; bt = $3 }; s += $2; t += $3 }
+      function few(rest, all) { return rest <= 2 || rest <= 0.01 * all }
+      END { exit !(bs >= min && bt >= min && few(s - bs, s) && few(t - bt, t)) }' <<<"$deltas" ||
+      fail "host $i: $1 not on one worker (worker sent written): $(tr '\n' ';' <<<"$deltas")"
+    lab_log "ok: host $i: $1 on one worker (worker sent written): $(tr '\n' ';' <<<"$deltas")"
+  done
+}
+if [ "$WORKERS" -gt 1 ]; then
+  remember_counters
+  ip netns exec "$(lab_container 1)" ping -q -c 200 -i 0.01 -W 1 "$c2" >/dev/null || fail "200 pings 1→2"
+  one_worker_per_host "200 pings, requests and replies" 200
+  remember_counters
+  STREAM_MB=4 streams 1 5003
+  one_worker_per_host "one TCP stream, data and acknowledgements" 20
+fi
 
 # --- parallel TCP streams, captured on host 1's underlay ----------------------------------
 ip netns exec "$h1" tcpdump -i eth0 --immediate-mode -U -n -s 64 -w "$LAB_DIR/udp.pcap" \

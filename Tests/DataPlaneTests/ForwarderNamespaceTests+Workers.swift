@@ -4,7 +4,8 @@ import Testing
 
 /// Runs Scripts/udp-workers-check.sh: two hosts in network namespaces, our flanneld on each
 /// with `-udp-workers=2` — a 2-queue flannel0, 12 parallel TCP streams intact (2 MB each),
-/// datagrams from both workers' source ports, and every worker of both hosts moved packets
+/// datagrams from both workers' source ports, both directions of a ping and of one TCP stream
+/// on one worker per host, and every worker of both hosts moved packets
 /// (and with `-udp-workers=1` the single-queue TUN as before). With every TUN
 /// offload on, host 1's underlay MTU is then lowered: a worker turns TSO/USO off while
 /// running, which must be logged right then (not only at stop).
@@ -42,7 +43,13 @@ extension ForwarderNamespaceTests {
       ]
     }
     if workers > 1 {
-      expected += ["numqueues \(workers)", "worker1=", "(steered by inner flow)"]
+      expected += [
+        "numqueues \(workers)", "worker1=", "(steered by inner flow)",
+        "host 1: 200 pings, requests and replies on one worker",
+        "host 2: 200 pings, requests and replies on one worker",
+        "host 1: one TCP stream, data and acknowledgements on one worker",
+        "host 2: one TCP stream, data and acknowledgements on one worker",
+      ]
     }
     for text in expected {
       #expect(lines.contains { $0.contains(text) }, "missing: \(text)\n\(output)")
