@@ -13,23 +13,34 @@
 #                    TUN offloads and receive coalescing on, one worker per core)
 #   flannel-vxlan    our flanneld --backend vxlan
 #   flannel-host-gw  our flanneld --backend host-gw
-#   udp-ref          as udp, with the flanneld binary in REF_FLANNELD (an earlier build): a
-#                    before/after comparison in one run (not in the default list)
+#   udp-ref          as udp, with the flanneld binary in REF_FLANNELD (an earlier build) and/or
+#                    the extra flags in REF_FLANNELD_ARGS: a before/after comparison in one run
+#                    (not in the default list)
 # A flanneld arm whose backend does not work yet is reported "not available" and the run
 # goes on. Per arm and repeat: iperf3 single-stream TCP both ways, 4 TCP streams (-P 4), UDP
 # 64 B (delivered pps, loss) at -b 0 and at the rate kernel vxlan delivered in the same
-# repeat (loss there), 1400 B (Gb/s) at -b 0, ping RTT (avg, p99), CPU seconds per GB, iou-wrk threads,
-# packets per io_uring submission (udp arms: from flanneld's /metrics before it stops). Repeats are
+# repeat (loss there), 1400 B (Gb/s) at -b 0, ping RTT (avg, p50, p99), CPU seconds per GB, iou-wrk
+# threads, packets per io_uring submission (udp arms: from flanneld's /metrics before it stops);
+# once per userspace arm, the forwarders' CPU while idle (utime+stime over 60 s, no traffic:
+# % of one core per forwarding process). Repeats are
 # interleaved (repeat 1 of every arm, then repeat 2, …) so that slow drift of a shared
 # machine hits all arms alike; a quiet moment (idle CPU) is awaited before each measurement.
 #
-# Usage: Scripts/bench.sh [--quick] [--arms a,b,c] [--repeat N] [--out DIR]
-#   --quick     2 s runs, 1 repeat, 50 pings (for CI; a few minutes)
+# Usage: Scripts/bench.sh [--quick] [--latency] [--hops] [--ping-only] [--arms a,b,c] [--repeat N]
+#          [--out DIR]
+#   --quick     2 s runs, 1 repeat, 50 pings, 5 s idle CPU (for CI; a few minutes)
+#   --latency   2,000 pings at 10 ms per arm and repeat (instead of 200): p50 and p99 from
+#               enough samples, and the RTT histogram of every arm (pings.csv, table.txt)
+#   --hops      per arm through flannel0 (baseline, udp arms) a further 500 pings captured at
+#               six points: the round trip hop by hop, ours and the kernel's (hops.txt)
+#   --ping-only no iperf3 runs and no idle CPU window: pings (and --hops) only, for quick
+#               latency comparisons
 #   --arms      comma-separated subset (default: all of the above)
 #   --repeat N  repeats per arm (default 3; 1 with --quick)
-#   --out DIR   where summary.csv, runs.csv, status.csv, table.txt, chart.png go
+#   --out DIR   where summary.csv, runs.csv, pings.csv, status.csv, table.txt, chart.png go
 #               (default ./bench-results/)
-# REF_FLANNELD=path names the binary of the udp-ref arm.
+# REF_FLANNELD=path names the binary of the udp-ref arm, REF_FLANNELD_ARGS="-flag=value …" its
+# extra flags; BENCH_IDLE=seconds the idle CPU window.
 # FLANNELD_BINARY=path skips building flanneld (otherwise Scripts/build-release.sh, only when
 # a flanneld arm is asked for). LAB_KEEP_DIR=1 keeps the lab directory (logs, iperf3 JSON).
 # Exit status: non-zero only if the lab itself fails, or if the udp arm is available and
@@ -44,11 +55,18 @@ usage() { sed -n '/^# Usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 ALL_ARMS=underlay,vxlan,host-gw,baseline,udp-plain,udp,flannel-vxlan,flannel-host-gw
 arms=$ALL_ARMS
 quick=
+latency=
+BENCH_HOPS=
+BENCH_PING_ONLY=
+BENCH_HOP_PINGS=500
 repeats=
 out=./bench-results
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; shift ;;
+    --latency) latency=1; shift ;;
+    --hops) BENCH_HOPS=1; shift ;;
+    --ping-only) BENCH_PING_ONLY=1; shift ;;
     --arms) [ $# -ge 2 ] || { usage >&2; exit 2; }; arms=$2; shift 2 ;;
     --arms=*) arms=${1#*=}; shift ;;
     --repeat) [ $# -ge 2 ] || { usage >&2; exit 2; }; repeats=$2; shift 2 ;;
@@ -65,10 +83,12 @@ for a in "${BENCH_ARMS[@]}"; do
     { echo "unknown arm: $a (arms: $ALL_ARMS, udp-ref)" >&2; exit 2; }
 done
 if [ -n "$quick" ]; then
-  BENCH_SECONDS=2; BENCH_PINGS=50; BENCH_QUIET_TIMEOUT=5
+  BENCH_SECONDS=2; BENCH_PINGS=50; BENCH_QUIET_TIMEOUT=5; BENCH_IDLE_SECONDS=5
 else
-  BENCH_SECONDS=6; BENCH_PINGS=200; BENCH_QUIET_TIMEOUT=20
+  BENCH_SECONDS=6; BENCH_PINGS=200; BENCH_QUIET_TIMEOUT=20; BENCH_IDLE_SECONDS=60
 fi
+[ -n "$latency" ] && BENCH_PINGS=2000
+BENCH_IDLE_SECONDS=${BENCH_IDLE:-$BENCH_IDLE_SECONDS}
 BENCH_REPEATS=${repeats:-$([ -n "$quick" ] && echo 1 || echo 3)}
 [[ "$BENCH_REPEATS" =~ ^[1-9][0-9]*$ ]] || { echo "--repeat wants a positive number" >&2; exit 2; }
 BENCH_QUIET_IDLE=${BENCH_QUIET_IDLE:-85}   # percent idle over 1 s that counts as quiet
@@ -77,6 +97,7 @@ mkdir -p "$out"
 BENCH_OUT=$(realpath "$out")
 
 cd "$(dirname "$0")/.."
+[ -z "$BENCH_HOPS" ] || command -v tcpdump >/dev/null || { echo "--hops needs tcpdump" >&2; exit 2; }
 for tool in ip iperf3 jq ping cc; do
   command -v "$tool" >/dev/null || { echo "bench.sh needs $tool" >&2; exit 2; }
 done
@@ -113,6 +134,8 @@ trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 BENCH_RUNS="$BENCH_OUT/runs.csv"
 echo "arm,repeat,metric,value" >"$BENCH_RUNS"
+BENCH_PING_SAMPLES="$BENCH_OUT/pings.csv"
+echo "arm,repeat,rtt_ms" >"$BENCH_PING_SAMPLES"
 echo "arm,status,note" >"$BENCH_OUT/status.csv"
 declare -A BENCH_STATUS=() BENCH_NOTE=()
 
@@ -150,6 +173,7 @@ for BENCH_REPEAT in $(seq "$BENCH_REPEATS"); do
     fi
     lab_log "$BENCH_ARM (repeat $BENCH_REPEAT/$BENCH_REPEATS): $ARM_NOTE"
     bench_measure_arm
+    if [ "$BENCH_REPEAT" = 1 ] && [ -z "$BENCH_PING_ONLY" ]; then bench_idle_cpu; fi
     BENCH_STATUS[$BENCH_ARM]=ok
     BENCH_NOTE[$BENCH_ARM]=$ARM_NOTE
     "$BENCH_TEARDOWN"; BENCH_TEARDOWN=
@@ -162,6 +186,7 @@ for arm in "${BENCH_ARMS[@]}"; do
 done
 bench_summarise
 bench_print_tables
+bench_print_histogram
 bench_chart
 lab_log "results in $BENCH_OUT (runs.csv summary.csv status.csv table.txt)"
 

@@ -237,17 +237,21 @@ arm_udp_plain_setup() {
 }
 arm_udp_plain_teardown() { bench_flanneld_down; }
 
-# The udp arm with another flanneld binary (REF_FLANNELD): before/after in the same run.
+# The udp arm with another flanneld binary (REF_FLANNELD) and/or other flags (REF_FLANNELD_ARGS,
+# split on spaces): before/after in the same run.
 arm_udp_ref_setup() {
-  if [ -z "${REF_FLANNELD:-}" ] || [ ! -x "$REF_FLANNELD" ]; then
-    ARM_UNAVAILABLE="REF_FLANNELD does not name an executable flanneld (${REF_FLANNELD:-unset})"
+  local ref=${REF_FLANNELD:-$BENCH_FLANNELD}
+  if [ -z "${REF_FLANNELD:-}${REF_FLANNELD_ARGS:-}" ] || [ ! -x "$ref" ]; then
+    ARM_UNAVAILABLE="REF_FLANNELD does not name an executable flanneld (${REF_FLANNELD:-unset}) and REF_FLANNELD_ARGS is empty"
     return 1
   fi
   local ours=$BENCH_FLANNELD rc=0
-  BENCH_FLANNELD=$(realpath "$REF_FLANNELD")
+  BENCH_FLANNELD=$(realpath "$ref")
+  read -r -a BENCH_FLANNELD_EXTRA <<<"${REF_FLANNELD_ARGS:-}"
   arm_udp_setup || rc=$?
   BENCH_FLANNELD=$ours
-  [ "$rc" = 0 ] && ARM_NOTE="$ARM_NOTE; binary $REF_FLANNELD"
+  BENCH_FLANNELD_EXTRA=()
+  [ "$rc" = 0 ] && ARM_NOTE="$ARM_NOTE; binary $ref${REF_FLANNELD_ARGS:+ $REF_FLANNELD_ARGS}"
   return $rc
 }
 arm_udp_ref_teardown() { bench_flanneld_down; }

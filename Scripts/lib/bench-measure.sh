@@ -182,21 +182,76 @@ bench_udp() { # LEN
   bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
 }
 
-# Ping RTT at 10 ms intervals: average and p99 (nearest rank) of the replies received.
+# Ping RTT at 10 ms intervals: average, p50 and p99 (nearest rank) of the replies received;
+# every sample goes to pings.csv for the histogram.
 bench_ping() {
   local out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-ping.txt"
   bench_quiet
   ip netns exec "$ARM_SRC_NS" ping -n -c "$BENCH_PINGS" -i 0.01 -W 1 "$ARM_DST_IP" >"$out" 2>&1 || true
+  sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$out" |
+    awk -v a="$BENCH_ARM" -v r="$BENCH_REPEAT" '{ print a "," r "," $1 }' >>"$BENCH_PING_SAMPLES"
   local stats
   stats=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$out" | sort -g | awk '
+    function rank(q) { r = int(q * NR + 0.999999); return r < 1 ? 1 : r }
     { v[NR] = $1; s += $1 }
-    END { if (NR == 0) exit; r = int(0.99 * NR + 0.999999); if (r < 1) r = 1;
-          printf "%.4f %.4f %d\n", s / NR, v[r], NR }')
+    END { if (NR == 0) exit
+          printf "%.4f %.4f %.4f %d\n", s / NR, v[rank(0.5)], v[rank(0.99)], NR }')
   [ -n "$stats" ] || { lab_log "  $BENCH_ARM: no ping replies"; return 0; }
   set -- $stats
   bench_record rtt_avg_ms "$1"
-  bench_record rtt_p99_ms "$2"
-  bench_record ping_replies "$3"
+  bench_record rtt_p50_ms "$2"
+  bench_record rtt_p99_ms "$3"
+  bench_record ping_replies "$4"
+  bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
+}
+
+# --hops: where a ping's round trip goes, for arms that forward through flannel0 (baseline and
+# our udp arms): tcpdump (nanosecond stamps) on both containers' eth0, both flannel0 and both
+# underlay eth0 while BENCH_HOP_PINGS pings run; Scripts/lib/latency_hops.py matches every
+# echo across the six captures. The table goes to hops.txt; the medians of the forwarders'
+# four hops and of the kernel's hops to runs.csv. A separate ping run: the captures slow the
+# path a little, so the RTT columns come from bench_ping alone.
+bench_hops() {
+  [ -n "${BENCH_HOPS:-}" ] || return 0
+  ip -n "$(lab_host 1)" link show flannel0 >/dev/null 2>&1 || return 0
+  local base="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-hops" point name ns dev filter pids=() pid
+  local -a points=("c1 $ARM_SRC_NS eth0 icmp" "h1tun $(lab_host 1) flannel0 icmp"
+    "h1eth $(lab_host 1) eth0 udp port $BENCH_UDP_PORT"
+    "h2eth $(lab_host 2) eth0 udp port $BENCH_UDP_PORT" "h2tun $(lab_host 2) flannel0 icmp"
+    "c2 $ARM_DST_NS eth0 icmp")
+  for point in "${points[@]}"; do
+    read -r name ns dev filter <<<"$point"
+    lab_spawn "$ns" "$base-$name.log" tcpdump -i "$dev" -n -U -s 192 \
+      --time-stamp-precision=nano -w "$base-$name.pcap" $filter
+    pids+=("$LAB_LAST_PID")
+    lab_wait 10 "tcpdump on $name" grep -q "listening on" "$base-$name.log"
+  done
+  bench_quiet
+  ip netns exec "$ARM_SRC_NS" ping -n -q -c "$BENCH_HOP_PINGS" -i 0.01 -W 1 "$ARM_DST_IP" \
+    >/dev/null 2>&1 || true
+  for pid in "${pids[@]}"; do lab_kill "$pid"; done
+  {
+    echo "== $BENCH_ARM, repeat $BENCH_REPEAT: $ARM_NOTE"
+    python3 Scripts/lib/latency_hops.py "$BENCH_UDP_PORT" "$base-c1.pcap" "$base-h1tun.pcap" \
+      "$base-h1eth.pcap" "$base-h2eth.pcap" "$base-h2tun.pcap" "$base-c2.pcap" || true
+    echo
+  } >"$base.txt"
+  cat "$base.txt" >>"$BENCH_OUT/hops.txt"
+  bench_record hops_ours_us "$(awk '/^forwarders/ { print $(NF - 2) }' "$base.txt")"
+  bench_record hops_kernel_us "$(awk '/^kernel hops/ { print $(NF - 2) }' "$base.txt")"
+}
+
+# The forwarding processes' CPU with no traffic (userspace arms): utime+stime over
+# BENCH_IDLE_SECONDS, as % of one core per process (an idle daemon must not spin).
+bench_idle_cpu() {
+  [ "$ARM_KIND" = user ] && [ "${#ARM_FWD_PIDS[@]}" -gt 0 ] || return 0
+  local j0 j1
+  bench_quiet
+  j0=$(bench_proc_jiffies "${ARM_FWD_PIDS[@]}")
+  sleep "$BENCH_IDLE_SECONDS"
+  j1=$(bench_proc_jiffies "${ARM_FWD_PIDS[@]}")
+  bench_record idle_cpu_pct "$(awk -v j=$((j1 - j0)) -v s="$BENCH_IDLE_SECONDS" -v n="${#ARM_FWD_PIDS[@]}" \
+    -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", 100 * j / hz / s / n }')"
 }
 
 # Packets per io_uring submission from our udp backend, if it exposes them: a file
@@ -248,6 +303,11 @@ bench_iou_stop() {
 
 # All measurements of one repeat of the current arm.
 bench_measure_arm() {
+  if [ -n "$BENCH_PING_ONLY" ]; then
+    bench_ping
+    bench_hops
+    return 0
+  fi
   bench_iperf_server_start
   bench_iou_start
   bench_tcp
@@ -256,6 +316,7 @@ bench_measure_arm() {
   bench_udp64_at_vxlan_rate
   bench_udp 1400
   bench_ping
+  bench_hops
   bench_iou_stop
   bench_iperf_server_stop
 }

@@ -12,13 +12,20 @@ BENCH_METRICS=(
   "udp64_vxlan_rate_loss_pct|loss@vx %|%.2f"
   "udp1400_gbps|UDP1400 Gb/s|%.3f"
   "rtt_avg_ms|RTT ms|%.3f"
+  "rtt_p50_ms|p50 ms|%.3f"
   "rtt_p99_ms|p99 ms|%.3f"
   "cpu_sys_s_per_gb|CPUsys s/GB|%.2f"
   "cpu_fwd_s_per_gb|CPUfwd s/GB|%.2f"
   "pkts_per_sub|pkts/sub|%.2f"
   "pkts_per_sub_tcp|pkts/sub TCP|%.1f"
   "iou_wrk|iou-wrk|%.0f"
+  "idle_cpu_pct|idle CPU %|%.2f"
+  "hops_ours_us|ours µs|%.0f"
+  "hops_kernel_us|kernel µs|%.0f"
 )
+# Metrics whose spread over the repeats is printed (min–max and max/min).
+BENCH_SPREAD_METRICS=(tcp_fwd_gbps tcp_rev_gbps tcp4_fwd_gbps udp64_kpps udp64_loss_pct
+  udp64_vxlan_rate_loss_pct udp1400_gbps rtt_avg_ms rtt_p50_ms rtt_p99_ms)
 # Metrics that get ratio columns (higher is better except RTT).
 BENCH_RATIO_METRICS=(tcp_fwd_gbps tcp_rev_gbps tcp4_fwd_gbps udp64_kpps udp1400_gbps rtt_avg_ms cpu_sys_s_per_gb)
 
@@ -74,18 +81,19 @@ bench_print_tables() {
     done
     if [ "$BENCH_REPEATS" -gt 1 ]; then
       echo
-      echo "== spread (min–max)"
+      echo "== spread over the repeats: min–max (max/min)"
       printf "%-16s" arm
-      for spec in "${BENCH_METRICS[@]:0:7}"; do IFS='|' read -r _ title _ <<<"$spec"; printf " %15s" "$title"; done
+      for metric in "${BENCH_SPREAD_METRICS[@]}"; do printf " %22s" "$(bench_title "$metric")"; done
       echo
       for arm in "${BENCH_ARMS[@]}"; do
         [ "$(bench_arm_status "$arm")" = ok ] || continue
         printf "%-16s" "$arm"
-        for spec in "${BENCH_METRICS[@]:0:7}"; do
-          IFS='|' read -r metric _ fmt <<<"$spec"
-          local lo hi
+        for metric in "${BENCH_SPREAD_METRICS[@]}"; do
+          local lo hi fmt ratio
+          fmt=$(bench_format "$metric")
           lo=$(bench_stat "$arm" "$metric" min); hi=$(bench_stat "$arm" "$metric" max)
-          printf " %15s" "$(bench_fmt "$fmt" "$lo")–$(bench_fmt "$fmt" "$hi")"
+          ratio=$(awk -v l="$lo" -v h="$hi" 'BEGIN { if (l > 0) printf "%.2f", h / l; else printf "-" }')
+          printf " %22s" "$(bench_fmt "$fmt" "$lo")–$(bench_fmt "$fmt" "$hi") ($ratio)"
         done
         echo
       done
@@ -118,7 +126,73 @@ bench_print_tables() {
     echo "  pkts/sub: inner packets moved per io_uring_enter over the whole arm, from flanneld's"
     echo "  /metrics (flannel_udp_forwarder_*) just before it stops; pkts/sub TCP: inner packets per"
     echo "  io_uring_enter during the TCP runs, from flanneld's /metrics on both hosts."
+    echo "  RTT, p50, p99: ping every 10 ms ($BENCH_PINGS per repeat); idle CPU %: utime+stime of a"
+    echo "  forwarding process over ${BENCH_IDLE_SECONDS}s without traffic, % of one core (first repeat)."
+    echo "  ours / kernel µs (--hops): median time of a ping's round trip in the forwarders' four hops"
+    echo "  (flannel0 to UDP send, UDP receive to flannel0, both hosts) and in the kernel's (hops.txt)."
   } | tee "$BENCH_OUT/table.txt"
+}
+
+bench_title() { # METRIC: its column title
+  local spec metric title
+  for spec in "${BENCH_METRICS[@]}"; do
+    IFS='|' read -r metric title _ <<<"$spec"
+    [ "$metric" = "$1" ] && { echo "$title"; return; }
+  done
+  echo "$1"
+}
+
+bench_format() { # METRIC: its printf format
+  local spec metric fmt
+  for spec in "${BENCH_METRICS[@]}"; do
+    IFS='|' read -r metric _ fmt <<<"$spec"
+    [ "$metric" = "$1" ] && { echo "$fmt"; return; }
+  done
+  echo "%g"
+}
+
+# The RTT histogram of every arm over all its repeats (pings.csv): share of pings per bin.
+bench_print_histogram() {
+  [ "$(wc -l <"$BENCH_PING_SAMPLES")" -gt 1 ] || return 0
+  {
+    echo
+    echo "== ping RTT histogram, all repeats: % of replies per bin (ms); n = replies, p50 / p99"
+    awk -F, -v arms="${BENCH_ARMS[*]}" '
+      BEGIN {
+        nb = split("0.1 0.15 0.2 0.25 0.3 0.4 0.5 0.75 1 2", edge, " ")
+        na = split(arms, arm, " ")
+        printf "%-11s", "bin"
+        for (i = 1; i <= na; i++) printf " %15s", arm[i]
+        printf "\n"
+      }
+      NR > 1 {
+        b = nb + 1
+        for (i = 1; i <= nb; i++) if ($3 + 0 < edge[i] + 0) { b = i; break }
+        count[$1, b]++; total[$1]++; v[$1, total[$1]] = $3
+      }
+      END {
+        for (b = 1; b <= nb + 1; b++) {
+          label = (b == 1) ? "< " edge[1] : (b <= nb) ? edge[b - 1] "-" edge[b] : ">= " edge[nb]
+          printf "%-11s", label
+          for (i = 1; i <= na; i++) {
+            a = arm[i]
+            if (total[a] > 0) printf " %15.1f", 100 * count[a, b] / total[a]; else printf " %15s", "-"
+          }
+          printf "\n"
+        }
+        printf "%-11s", "n"
+        for (i = 1; i <= na; i++) printf " %15d", total[arm[i]]
+        printf "\n"
+      }' "$BENCH_PING_SAMPLES"
+    local arm
+    printf "%-11s" "p50 / p99"
+    for arm in "${BENCH_ARMS[@]}"; do
+      printf " %15s" "$(awk -F, -v a="$arm" '$1 == a { print $3 }' "$BENCH_PING_SAMPLES" | sort -g | awk '
+        function rank(q) { r = int(q * NR + 0.999999); return r < 1 ? 1 : r }
+        { v[NR] = $1 } END { if (NR) printf "%.3f / %.3f", v[rank(0.5)], v[rank(0.99)]; else printf "-" }')"
+    done
+    echo
+  } | tee -a "$BENCH_OUT/table.txt"
 }
 
 bench_ratio() { # ARM METRIC REFERENCE_ARM
