@@ -45,8 +45,11 @@ extension Forwarder {
 
     var routes = self.routes.snapshot(self.routes.acquire(cached: 0))
     cachedRoutes = UInt(bitPattern: Unmanaged.passUnretained(routes).toOpaque())
+    var window = PollWindow(
+      maximumNanoseconds: UInt64(max(configuration.pollMicroseconds, 0)) * 1000)
+    var active = false
     while !stopRequested.load(ordering: .relaxed) {
-      let submitted = ring.submitAndWait(1)
+      let submitted = waitForCompletions(ring, &window, afterActiveBatch: active)
       bank.add(.submissions)
       if submitted < 0 {
         if submitted == -EINTR || submitted == -EAGAIN || submitted == -EBUSY { continue }
@@ -60,6 +63,7 @@ extension Forwarder {
         routes = self.routes.snapshot(latest)
       }
       let handled = reap(ring, cqes) { complete($0, $1, $2, loop, routes) }
+      active = handled > 0
       loop.tunToUDP.flush()
       submit(loop)
       if handled > 0 {
@@ -121,6 +125,43 @@ extension Forwarder {
         maxDatagramSize: configuration.maxDatagramSize,
         acceptAnySource: configuration.acceptAnySource),
       intents: intents)
+  }
+
+  /// Submits what the last batch produced and waits for at least one completion. With a poll
+  /// window (`-udp-poll-usecs`) and after a batch that moved something, first polls: runs the
+  /// deferred task work (`getEvents`) until completions appear or the window passes, yielding
+  /// the CPU between polls to any other runnable task. Every sleep's length (from the end of
+  /// the batch) adapts the window (`PollWindow`). Returns the SQEs submitted, or -errno.
+  @inline(__always)
+  private func waitForCompletions(
+    _ ring: Ring, _ window: inout PollWindow, afterActiveBatch active: Bool
+  ) -> Int32 {
+    guard window.maximum > 0 else { return ring.submitAndWait(1) }
+    let start = monotonicNanoseconds()
+    var submitted: Int32 = 0
+    if window.shouldPoll(afterActiveBatch: active) {
+      submitted = ring.submit()
+      if submitted < 0 || ring.completionsReady > 0 { return submitted }
+      repeat {
+        sched_yield()
+        _ = ring.getEvents()
+        if ring.completionsReady > 0 {
+          bank.add(.pollHits)
+          return submitted
+        }
+      } while monotonicNanoseconds() &- start < window.current
+      bank.add(.pollMisses)
+    }
+    let waited = ring.submitAndWait(1)
+    window.slept(monotonicNanoseconds() &- start)
+    return waited < 0 ? waited : submitted &+ waited
+  }
+
+  @inline(__always)
+  private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
   }
 
   /// Hands every ready completion to `body` (user_data, result, flags) in batches of up to

@@ -39,6 +39,9 @@ public struct ForwarderConfiguration: Sendable {
   /// TUN offloads to ask for; needs a TUN opened with `virtioHeader` (ignored otherwise).
   /// Off by default.
   public var tunOffloads: TunOffloads = []
+  /// Longest poll of the ring before sleeping, after a batch that moved packets (µs; 0 = never
+  /// poll): see `PollWindow`.
+  public var pollMicroseconds: Int = 0
 
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false,

@@ -14,7 +14,7 @@ public enum Counter: Int, CaseIterable, Sendable {
   case bufferShortages, icmpSent, udpSends, udpReceives
   case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
   case tunCoalescedWrites, tunCoalescedPackets, tunCoalescedUDPWrites, tunCoalescedUDPPackets
-  case submissions, sqesSubmitted, completions, batches
+  case submissions, sqesSubmitted, completions, batches, pollHits, pollMisses
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -147,6 +147,11 @@ public enum Counter: Int, CaseIterable, Sendable {
       CounterInfo("completions", "Completions processed.")
     case .batches:
       CounterInfo("batches", "Loop iterations that processed at least one completion.")
+    case .pollHits:
+      CounterInfo(
+        "poll_hits", "Polls of the ring before sleeping that found completions (-udp-poll-usecs).")
+    case .pollMisses:
+      CounterInfo("poll_misses", "Polls of the ring that found nothing and ended in a sleep.")
     }
   }
 

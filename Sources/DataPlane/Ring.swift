@@ -65,6 +65,15 @@ public final class Ring {
   @inline(__always)
   public func submitAndWait(_ count: UInt32) -> Int32 { io_uring_submit_and_wait(ring, count) }
 
+  /// Runs the deferred task work (with DEFER_TASKRUN, data that reached the TUN or the socket
+  /// becomes completions only when the task enters the kernel) without waiting; -errno or ≥ 0.
+  @inline(__always)
+  public func getEvents() -> Int32 { io_uring_get_events(ring) }
+
+  /// Completions ready to be reaped.
+  @inline(__always)
+  public var completionsReady: UInt32 { io_uring_cq_ready(ring) }
+
   /// Submits queued entries without waiting; returns the number submitted or -errno.
   @inline(__always)
   public func submit() -> Int32 { io_uring_submit(ring) }

@@ -5,7 +5,8 @@ import FlannelCore
 /// `udp-forwarder-probe --tun flannel0 --bind 192.168.90.1:7890 --tun-address 10.1.1.0
 ///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
 ///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]
-///  [--tun-reads N] [--no-gso] [--no-gro] [--workers N]`
+///  [--tun-reads N] [--no-gso] [--no-gro] [--workers N] [--poll-usecs N]`
+/// `--poll-usecs N` polls the ring for up to N µs before sleeping, as `-udp-poll-usecs` does.
 /// `--workers N` runs N forwarders on N queues of one multi-queue TUN, as `-udp-workers` does
 /// in the daemon (receive sockets share the port with SO_REUSEPORT; worker i ≥ 1 sends from
 /// an ephemeral port).
@@ -32,6 +33,7 @@ struct ProbeOptions {
   /// TUN offloads (`--offloads csum,tso,uso|all`); empty: no virtio header on the TUN.
   var offloads: TunOffloads = []
   var workers = 1
+  var pollMicroseconds = 0
 
   struct UsageError: Error, CustomStringConvertible {
     let description: String
@@ -58,6 +60,7 @@ struct ProbeOptions {
       case "--max-datagram": maxDatagram = try Self.number(try value(flag))
       case "--tun-reads": tunReads = try Self.number(try value(flag))
       case "--workers": workers = max(try Self.number(try value(flag)), 1)
+      case "--poll-usecs": pollMicroseconds = try Self.number(try value(flag))
       case "--accept-any-source": acceptAnySource = true
       case "--no-gso": udpSegmentation = false
       case "--no-gro": udpReceiveOffload = false

@@ -41,6 +41,7 @@ do {
     tunReadDepth: options.tunReads ?? 1, udpSegmentation: options.udpSegmentation,
     udpReceiveOffload: options.udpReceiveOffload)
   configuration.tunOffloads = options.offloads.intersection(.tunSide)
+  configuration.pollMicroseconds = options.pollMicroseconds
   var forwarders: [Forwarder] = []
   for (index, queue) in queues.enumerated() {
     let socket = try UDPSocket(

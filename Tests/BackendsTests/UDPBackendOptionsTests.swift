@@ -18,6 +18,17 @@ import Testing
     #expect(parsed.offloads == [.checksum, .tcpSegmentation, .socketReceiveOffload])
     #expect(parsed.workers == 64)
     #expect(try UDPBackend.Options.parse(offloads: "none").offloads == [])
+    #expect(try UDPBackend.Options.parse(pollMicroseconds: 1000).pollMicroseconds == 1000)
+  }
+
+  @Test(arguments: [-1, 1001])
+  func pollOutOfRangeNamesTheFlag(_ microseconds: Int) {
+    #expect(
+      throws: UDPBackend.OptionError(
+        flag: "udp-poll-usecs",
+        message: "invalid value \(microseconds) for -udp-poll-usecs: use 0 (sleep as soon as "
+          + "there is nothing to do) to 1000 microseconds")
+    ) { try UDPBackend.Options.parse(pollMicroseconds: microseconds) }
   }
 
   @Test func unknownOffloadWordNamesTheFlag() {

@@ -34,10 +34,14 @@ import Testing
   /// super-packets split, virtio headers on every read and write, received UDP_SEGMENT
   /// trains written into the TUN as USO super-packets), host B without — a mixed cluster,
   /// traffic both ways. Workers: host A runs two forwarders on a 2-queue TUN (worker 1 sends
-  /// from its own port), host B one — B must take A's datagrams from either port.
+  /// from its own port), host B one — B must take A's datagrams from either port. Poll: host
+  /// A's forwarders poll their rings before sleeping (`-udp-poll-usecs`), host B's do not.
   @Test(
     .enabled(if: getuid() == 0, "needs root for network namespaces"),
-    arguments: [("plain", ""), ("mixed", "--offloads all"), ("workers", "--workers 2")])
+    arguments: [
+      ("plain", ""), ("mixed", "--offloads all"), ("workers", "--workers 2"),
+      ("poll", "--poll-usecs 200 --workers 2 --offloads all"),
+    ])
   func forwarderBetweenTwoHosts(mode: String, hostAArguments: String) throws {
     #expect(FileManager.default.isExecutableFile(atPath: Self.probe), "build the probe first")
     let script = Self.root.appendingPathComponent("Scripts/dataplane-lab.sh").path

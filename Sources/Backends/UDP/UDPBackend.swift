@@ -67,6 +67,7 @@ public final class UDPBackend: Backend {
     configuration.tunOffloads = offloads.intersection(.tunSide)
     configuration.udpSegmentation = offloads.contains(.socketSegmentation)
     configuration.udpReceiveOffload = offloads.contains(.socketReceiveOffload)
+    configuration.pollMicroseconds = context.udp.pollMicroseconds
     let count = UDPWorkerCount.resolve(requested: context.udp.workers)
     let workers = try UDPWorkers(
       count: count.count, tunName: "flannel%d",

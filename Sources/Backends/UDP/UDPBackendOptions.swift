@@ -2,7 +2,7 @@ import DataPlane
 
 extension UDPBackend {
   /// The udp backend's command-line switches (`-udp-accept-any-source`, `-udp-offloads`,
-  /// `-udp-workers`, all ours), parsed once when the daemon reads its flags and handed to the
+  /// `-udp-workers`, `-udp-poll-usecs`, all ours), parsed once when the daemon reads its flags and handed to the
   /// backend through `BackendContext.udp`. The defaults are the flags' defaults.
   public struct Options: Sendable, Equatable {
     /// The offload set's type, named here so that the daemon needs no DataPlane import.
@@ -15,17 +15,27 @@ extension UDPBackend {
     public var offloads: Offloads
     /// Forwarders (TUN queues, threads); 0 = automatic (`UDPWorkerCount`).
     public var workers: Int
+    /// Longest poll before a forwarder sleeps (µs); 0 = none.
+    public var pollMicroseconds: Int
 
-    public init(acceptAnySource: Bool = false, offloads: Offloads = .all, workers: Int = 0) {
+    /// The largest `-udp-poll-usecs`: a window past a few wake-ups' worth buys nothing.
+    public static let maximumPollMicroseconds = 1_000
+
+    public init(
+      acceptAnySource: Bool = false, offloads: Offloads = .all, workers: Int = 0,
+      pollMicroseconds: Int = 0
+    ) {
       self.acceptAnySource = acceptAnySource
       self.offloads = offloads
       self.workers = workers
+      self.pollMicroseconds = pollMicroseconds
     }
 
     /// Parses the flags' values (command line or FLANNELD_* environment); refuses an unknown
     /// offload word or a worker count out of range, naming the flag and the values that work.
     public static func parse(
-      acceptAnySource: Bool = false, offloads text: String = "all", workers: Int = 0
+      acceptAnySource: Bool = false, offloads text: String = "all", workers: Int = 0,
+      pollMicroseconds: Int = 0
     ) throws(OptionError) -> Options {
       guard let offloads = Offloads(list: text) else {
         throw OptionError(
@@ -40,7 +50,15 @@ extension UDPBackend {
             + "\(UDPWorkerCount.maximum) forwarding threads, or 0 to pick the number of online "
             + "CPUs (at most \(UDPWorkerCount.automaticLimit))")
       }
-      return Options(acceptAnySource: acceptAnySource, offloads: offloads, workers: workers)
+      guard (0...maximumPollMicroseconds).contains(pollMicroseconds) else {
+        throw OptionError(
+          flag: "udp-poll-usecs",
+          message: "invalid value \(pollMicroseconds) for -udp-poll-usecs: use 0 (sleep as soon "
+            + "as there is nothing to do) to \(maximumPollMicroseconds) microseconds")
+      }
+      return Options(
+        acceptAnySource: acceptAnySource, offloads: offloads, workers: workers,
+        pollMicroseconds: pollMicroseconds)
     }
   }
 

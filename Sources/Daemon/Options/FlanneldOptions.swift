@@ -162,7 +162,8 @@ public struct FlanneldOptions: Sendable {
     do {
       udp = try UDPBackend.Options.parse(
         acceptAnySource: flags.bool("udp-accept-any-source"),
-        offloads: flags.string("udp-offloads"), workers: flags.int("udp-workers"))
+        offloads: flags.string("udp-offloads"), workers: flags.int("udp-workers"),
+        pollMicroseconds: flags.int("udp-poll-usecs"))
     } catch {
       throw .invalid(flag: error.flag, message: error.message)
     }
