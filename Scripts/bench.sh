@@ -10,7 +10,7 @@
 #   udp-plain        our flanneld --backend udp --port 7890 -udp-offloads=udp-gso,udp-gro
 #                    -udp-workers=1 (the io_uring forwarder without TUN offloads, one thread)
 #   udp              our flanneld --backend udp --port 7890 as an operator runs it (defaults:
-#                    TUN offloads and receive coalescing on, one worker per core)
+#                    TUN offloads and receive coalescing on, one worker per two cores, 200 µs polls)
 #   flannel-vxlan    our flanneld --backend vxlan
 #   flannel-host-gw  our flanneld --backend host-gw
 #   udp-ref          as udp, with the flanneld binary in REF_FLANNELD (an earlier build) and/or

@@ -14,7 +14,7 @@
 #   - one daemon SIGKILLed and restarted: traffic resumes within 2 s of the restart;
 #   - a node whose lease is deleted disappears from the other's table (/metrics).
 # Usage: Scripts/udp-check.sh [path/to/flanneld]
-#   UDP_WORKERS=N passes -udp-workers=N (default: the daemon's own choice, online CPUs ≤ 4).
+#   UDP_WORKERS=N passes -udp-workers=N (default: the daemon's own choice, one per two online CPUs, ≤ 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/lab.sh

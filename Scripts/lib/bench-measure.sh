@@ -18,9 +18,10 @@ bench_record() { # METRIC VALUE
   echo "$BENCH_ARM,$BENCH_REPEAT,$1,$2" >>"$BENCH_RUNS"
 }
 
-# "busy idle" jiffies of the whole machine: non-idle (no steal) and idle+iowait.
+# "busy idle steal" jiffies of the whole machine: non-idle (no steal), idle+iowait, and steal
+# (time the hypervisor ran something else while our vCPUs wanted to run).
 bench_cpu_jiffies() {
-  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat
 }
 
 # Waits until the machine's idle share over one second is at least BENCH_QUIET_IDLE percent,
@@ -29,9 +30,9 @@ bench_cpu_jiffies() {
 bench_quiet() {
   local deadline=$((SECONDS + BENCH_QUIET_TIMEOUT)) b0 i0 b1 i1 idle
   while :; do
-    read -r b0 i0 < <(bench_cpu_jiffies)
+    read -r b0 i0 _ < <(bench_cpu_jiffies)
     sleep 1
-    read -r b1 i1 < <(bench_cpu_jiffies)
+    read -r b1 i1 _ < <(bench_cpu_jiffies)
     idle=$(( (i1 - i0) * 100 / ((b1 - b0) + (i1 - i0) + 1) ))
     [ "$idle" -ge "$BENCH_QUIET_IDLE" ] && break
     [ "$SECONDS" -lt "$deadline" ] || break
@@ -93,9 +94,9 @@ bench_flanneld_batching() {
 }
 
 bench_tcp() {
-  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1 batch0 batch1
+  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1 batch0 batch1 idle0 idle1 steal0 steal1
   batch0=$(bench_flanneld_batching)
-  read -r busy0 _ < <(bench_cpu_jiffies)
+  read -r busy0 idle0 steal0 < <(bench_cpu_jiffies)
   fwd0=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
   cpu0=$busy0
   for dir in fwd rev; do
@@ -110,7 +111,10 @@ bench_tcp() {
     fi
     bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
   done
-  read -r busy1 _ < <(bench_cpu_jiffies)
+  read -r busy1 idle1 steal1 < <(bench_cpu_jiffies)
+  # Steal over the two TCP runs, % of all jiffies: a noisy neighbour on the host shows here.
+  bench_record tcp_steal_pct "$(awk -v s=$((steal1 - steal0)) -v t=$((busy1 - busy0 + idle1 - idle0 + steal1 - steal0)) \
+    'BEGIN { if (t > 0) printf "%.1f", 100 * s / t }')"
   fwd1=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
   cpu1=$busy1
   batch1=$(bench_flanneld_batching)

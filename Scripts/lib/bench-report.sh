@@ -20,6 +20,7 @@ BENCH_METRICS=(
   "pkts_per_sub_tcp|pkts/sub TCP|%.1f"
   "iou_wrk|iou-wrk|%.0f"
   "idle_cpu_pct|idle CPU %|%.2f"
+  "tcp_steal_pct|steal %|%.1f"
   "hops_ours_us|ours µs|%.0f"
   "hops_kernel_us|kernel µs|%.0f"
 )
@@ -128,6 +129,7 @@ bench_print_tables() {
     echo "  io_uring_enter during the TCP runs, from flanneld's /metrics on both hosts."
     echo "  RTT, p50, p99: ping every 10 ms ($BENCH_PINGS per repeat); idle CPU %: utime+stime of a"
     echo "  forwarding process over ${BENCH_IDLE_SECONDS}s without traffic, % of one core (first repeat)."
+    echo "  steal %: the hypervisor's steal time during the TCP runs (/proc/stat), % of the machine."
     echo "  ours / kernel µs (--hops): median time of a ping's round trip in the forwarders' four hops"
     echo "  (flannel0 to UDP send, UDP receive to flannel0, both hosts) and in the kernel's (hops.txt)."
   } | tee "$BENCH_OUT/table.txt"

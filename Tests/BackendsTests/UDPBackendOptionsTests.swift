@@ -8,6 +8,7 @@ import Testing
     let parsed = try UDPBackend.Options.parse()
     #expect(parsed == UDPBackend.Options())
     #expect(parsed.acceptAnySource == false && parsed.offloads == .all && parsed.workers == 0)
+    #expect(parsed.pollMicroseconds == 200)
   }
 
   @Test func valuesAreKept() throws {
@@ -19,6 +20,7 @@ import Testing
     #expect(parsed.workers == 64)
     #expect(try UDPBackend.Options.parse(offloads: "none").offloads == [])
     #expect(try UDPBackend.Options.parse(pollMicroseconds: 1000).pollMicroseconds == 1000)
+    #expect(try UDPBackend.Options.parse(pollMicroseconds: 0).pollMicroseconds == 0)
   }
 
   @Test(arguments: [-1, 1001])
@@ -46,7 +48,7 @@ import Testing
       throws: UDPBackend.OptionError(
         flag: "udp-workers",
         message: "invalid value \(workers) for -udp-workers: use 1 to 64 forwarding threads, "
-          + "or 0 to pick the number of online CPUs (at most 4)")
+          + "or 0 for one per two online CPUs (at most 4)")
     ) { try UDPBackend.Options.parse(workers: workers) }
   }
 }

@@ -33,8 +33,8 @@ import Testing
   }
 
   static func message(_ value: Int) -> String {
-    "invalid value \(value) for -udp-workers: use 1 to 64 forwarding threads, or 0 to pick the "
-      + "number of online CPUs (at most 4)"
+    "invalid value \(value) for -udp-workers: use 1 to 64 forwarding threads, or 0 for one per "
+      + "two online CPUs (at most 4)"
   }
 
   @Test(

@@ -18,12 +18,17 @@ extension UDPBackend {
     /// Longest poll before a forwarder sleeps (µs); 0 = none.
     public var pollMicroseconds: Int
 
+    /// `-udp-poll-usecs`'s default: long enough to catch the answer of a peer one forwarder hop
+    /// away on each side (a ping through both daemons takes 0.15–0.2 ms on the bench lab), short
+    /// enough that a poll that misses costs little; see docs/performance/.
+    public static let defaultPollMicroseconds = 200
+
     /// The largest `-udp-poll-usecs`: a window past a few wake-ups' worth buys nothing.
     public static let maximumPollMicroseconds = 1_000
 
     public init(
       acceptAnySource: Bool = false, offloads: Offloads = .all, workers: Int = 0,
-      pollMicroseconds: Int = 0
+      pollMicroseconds: Int = defaultPollMicroseconds
     ) {
       self.acceptAnySource = acceptAnySource
       self.offloads = offloads
@@ -35,7 +40,7 @@ extension UDPBackend {
     /// offload word or a worker count out of range, naming the flag and the values that work.
     public static func parse(
       acceptAnySource: Bool = false, offloads text: String = "all", workers: Int = 0,
-      pollMicroseconds: Int = 0
+      pollMicroseconds: Int = defaultPollMicroseconds
     ) throws(OptionError) -> Options {
       guard let offloads = Offloads(list: text) else {
         throw OptionError(
@@ -47,8 +52,8 @@ extension UDPBackend {
         throw OptionError(
           flag: "udp-workers",
           message: "invalid value \(workers) for -udp-workers: use 1 to "
-            + "\(UDPWorkerCount.maximum) forwarding threads, or 0 to pick the number of online "
-            + "CPUs (at most \(UDPWorkerCount.automaticLimit))")
+            + "\(UDPWorkerCount.maximum) forwarding threads, or 0 for one per two online CPUs "
+            + "(at most \(UDPWorkerCount.automaticLimit))")
       }
       guard (0...maximumPollMicroseconds).contains(pollMicroseconds) else {
         throw OptionError(

@@ -140,9 +140,9 @@ public enum FlanneldFlags {
     FlagSpec(
       name: "udp-workers", kind: .int, defaultValue: "0",
       usage: "udp backend: forwarding threads, each with its own TUN queue and socket; 0 picks "
-        + "the online CPUs, at most 4; 1 is a single-queue TUN (ours)"),
+        + "one per two online CPUs, at most 4; 1 is a single-queue TUN (ours)"),
     FlagSpec(
-      name: "udp-poll-usecs", kind: .int, defaultValue: "0",
+      name: "udp-poll-usecs", kind: .int, defaultValue: "200",
       usage: "udp backend: after moving packets, a forwarder polls for more for up to this "
         + "many microseconds before it sleeps (shorter when polls keep finding nothing; "
         + "never while idle); 0 sleeps at once (ours)"),
