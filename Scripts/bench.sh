@@ -89,6 +89,7 @@ else
 fi
 [ -n "$latency" ] && BENCH_PINGS=2000
 BENCH_IDLE_SECONDS=${BENCH_IDLE:-$BENCH_IDLE_SECONDS}
+[[ "$BENCH_IDLE_SECONDS" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_IDLE wants a positive number of seconds" >&2; exit 2; }
 BENCH_REPEATS=${repeats:-$([ -n "$quick" ] && echo 1 || echo 3)}
 [[ "$BENCH_REPEATS" =~ ^[1-9][0-9]*$ ]] || { echo "--repeat wants a positive number" >&2; exit 2; }
 BENCH_QUIET_IDLE=${BENCH_QUIET_IDLE:-85}   # percent idle over 1 s that counts as quiet
@@ -136,6 +137,7 @@ BENCH_RUNS="$BENCH_OUT/runs.csv"
 echo "arm,repeat,metric,value" >"$BENCH_RUNS"
 BENCH_PING_SAMPLES="$BENCH_OUT/pings.csv"
 echo "arm,repeat,rtt_ms" >"$BENCH_PING_SAMPLES"
+rm -f "$BENCH_OUT/hops.txt"
 echo "arm,status,note" >"$BENCH_OUT/status.csv"
 declare -A BENCH_STATUS=() BENCH_NOTE=()
 
@@ -188,7 +190,7 @@ bench_summarise
 bench_print_tables
 bench_print_histogram
 bench_chart
-lab_log "results in $BENCH_OUT (runs.csv summary.csv status.csv table.txt)"
+lab_log "results in $BENCH_OUT (runs.csv summary.csv pings.csv status.csv table.txt${BENCH_HOPS:+ hops.txt})"
 
 # CI gate: our udp arm, once it exists, must move packets; speed never fails the run.
 if [ "${BENCH_STATUS[udp]:-}" = "no path" ]; then

@@ -178,11 +178,22 @@ stop_capture "$tunCap"
 stop_capture "$udpCap"
 [ -n "${KEEP_LAB:-}" ] && echo "work dir $work"
 # With --workers N > 1 on A, worker i ≥ 1 sends from its own port: any source port then.
+# With --poll-usecs N > 0 on A, its forwarders must have polled (hit or missed) by now.
 wire_sport=()
+polling=
 for ((i = 0; i < ${#probe_args[@]} + ${#probe_args_a[@]}; i++)); do
   all=("${probe_args[@]}" "${probe_args_a[@]}")
   [ "${all[i]}" = --workers ] && [ "${all[i + 1]:-1}" -gt 1 ] && wire_sport=(any-source-port)
+  [ "${all[i]}" = --poll-usecs ] && [ "${all[i + 1]:-0}" -gt 0 ] && polling=1
 done
+if [ -n "$polling" ]; then
+  polls=$(($(counter "$work/a.counters" pollHits) + $(counter "$work/a.counters" pollMisses)))
+  if [ "$polls" -gt 0 ]; then
+    ok "A's forwarders polled before sleeping ($(counter "$work/a.counters" pollHits) hits, $(counter "$work/a.counters" pollMisses) misses)"
+  else
+    fail "A's forwarders polled before sleeping" "$(cat "$work/a.counters")"
+  fi
+fi
 if n=$(python3 "$here/lib/dataplane_pcap.py" wire "$work/a-tun.pcap" "$work/a-udp.pcap" \
   192.168.90.1 192.168.90.2 7890 "${wire_sport[@]}" 2>&1) && [ "$n" -ge 3 ]; then
   ok "wire format ($n datagrams = TUN packets with TTL-1)"

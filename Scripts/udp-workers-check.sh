@@ -126,10 +126,12 @@ PY
 # most 1 % or 2 of either (a stray packet of the lab's own).
 declare -A SEEN=()
 counters_now() { # HOST_INDEX → prints "w sent written" per worker
+  rm -f "$LAB_DIR/h$1/snapshot"
   lab_udp_counters "$(lab_host "$1")" "$HEALTHZ_PORT" "$LAB_DIR/h$1/snapshot"
+  [ -s "$LAB_DIR/h$1/snapshot" ] || fail "host $1: no udp forwarder counters on /metrics"
   awk -F= '/^worker[0-9]+_udp_sent=/ { w = $1; sub(/^worker/, "", w); sub(/_udp_sent/, "", w); s[w] = $2 }
     /^worker[0-9]+_tun_written=/ { w = $1; sub(/^worker/, "", w); sub(/_tun_written/, "", w); t[w] = $2 }
-    END { for (w in s) print w, s[w], t[w] }' "$LAB_DIR/h$1/snapshot" | sort -n
+    END { for (w in s) print w, s[w], t[w] }' "$LAB_DIR/h$1/snapshot" | sort -k1,1
 }
 remember_counters() {
   local i
@@ -150,7 +152,8 @@ one_worker_per_host() { # WHAT MIN
 if [ "$WORKERS" -gt 1 ]; then
   remember_counters
   ip netns exec "$(lab_container 1)" ping -q -c 200 -i 0.01 -W 1 "$c2" >/dev/null || fail "200 pings 1→2"
-  one_worker_per_host "200 pings, requests and replies" 200
+  # 195: a lost ping or two (ping still succeeds) is not what this checks.
+  one_worker_per_host "200 pings, requests and replies" 195
   remember_counters
   STREAM_MB=4 streams 1 5003
   one_worker_per_host "one TCP stream, data and acknowledgements" 20

@@ -241,8 +241,12 @@ arm_udp_plain_teardown() { bench_flanneld_down; }
 # split on spaces): before/after in the same run.
 arm_udp_ref_setup() {
   local ref=${REF_FLANNELD:-$BENCH_FLANNELD}
-  if [ -z "${REF_FLANNELD:-}${REF_FLANNELD_ARGS:-}" ] || [ ! -x "$ref" ]; then
-    ARM_UNAVAILABLE="REF_FLANNELD does not name an executable flanneld (${REF_FLANNELD:-unset}) and REF_FLANNELD_ARGS is empty"
+  if [ -z "${REF_FLANNELD:-}${REF_FLANNELD_ARGS:-}" ]; then
+    ARM_UNAVAILABLE="neither REF_FLANNELD (an earlier flanneld) nor REF_FLANNELD_ARGS (other flags) is set"
+    return 1
+  fi
+  if [ ! -x "$ref" ]; then
+    ARM_UNAVAILABLE="REF_FLANNELD does not name an executable flanneld (${REF_FLANNELD:-unset})"
     return 1
   fi
   local ours=$BENCH_FLANNELD rc=0

@@ -135,23 +135,15 @@ bench_print_tables() {
   } | tee "$BENCH_OUT/table.txt"
 }
 
-bench_title() { # METRIC: its column title
-  local spec metric title
+bench_metric_part() { # METRIC N: field N of its BENCH_METRICS entry (2 title, 3 format)
+  local spec
   for spec in "${BENCH_METRICS[@]}"; do
-    IFS='|' read -r metric title _ <<<"$spec"
-    [ "$metric" = "$1" ] && { echo "$title"; return; }
+    [ "${spec%%|*}" = "$1" ] && { cut -d'|' -f"$2" <<<"$spec"; return; }
   done
-  echo "$1"
+  [ "$2" = 2 ] && echo "$1" || echo "%g"
 }
-
-bench_format() { # METRIC: its printf format
-  local spec metric fmt
-  for spec in "${BENCH_METRICS[@]}"; do
-    IFS='|' read -r metric _ fmt <<<"$spec"
-    [ "$metric" = "$1" ] && { echo "$fmt"; return; }
-  done
-  echo "%g"
-}
+bench_title() { bench_metric_part "$1" 2; }
+bench_format() { bench_metric_part "$1" 3; }
 
 # The RTT histogram of every arm over all its repeats (pings.csv): share of pings per bin.
 bench_print_histogram() {
@@ -170,7 +162,7 @@ bench_print_histogram() {
       NR > 1 {
         b = nb + 1
         for (i = 1; i <= nb; i++) if ($3 + 0 < edge[i] + 0) { b = i; break }
-        count[$1, b]++; total[$1]++; v[$1, total[$1]] = $3
+        count[$1, b]++; total[$1]++
       }
       END {
         for (b = 1; b <= nb + 1; b++) {

@@ -56,7 +56,8 @@ public struct BackendContext: Sendable {
   public var logger: Logger
   /// `-port` (0 = from the config's Backend.Port, else the backend's default).
   public var portOverride: Int
-  /// `-udp-accept-any-source`, `-udp-offloads`, `-udp-workers`, parsed by the daemon.
+  /// `-udp-accept-any-source`, `-udp-offloads`, `-udp-workers`, `-udp-poll-usecs`, parsed by
+  /// the daemon.
   public var udp: UDPBackend.Options
   /// vxlan and host-gw: routes through one nexthop object per lease where the kernel has
   /// them (linear instead of quadratic to program thousands, see `Nexthop`); false: plain

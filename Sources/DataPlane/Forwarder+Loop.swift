@@ -17,7 +17,8 @@ import Synchronization
 ///
 /// Per iteration: hand recycled buffers back, re-arm ended multishots, one io_uring_enter
 /// (submit what the previous batch produced, run the deferred task work — which drains the TUN
-/// and the socket into buffers — and wait for ≥ 1 completion), pick up the newest route
+/// and the socket into buffers — and wait for ≥ 1 completion; with a poll window, a submit and
+/// polls may come first, each an io_uring_enter of its own), pick up the newest route
 /// snapshot, then per completion: its pipeline decides (`TunToUDPPipeline`,
 /// `UDPToTunPipeline`: intents, no ring) and `submit` carries the intents out; publish
 /// counters. Per packet: no allocation, no throw, no lock, no retain/release (the snapshot is
@@ -50,7 +51,6 @@ extension Forwarder {
     var active = false
     while !stopRequested.load(ordering: .relaxed) {
       let submitted = waitForCompletions(ring, &window, afterActiveBatch: active)
-      bank.add(.submissions)
       if submitted < 0 {
         if submitted == -EINTR || submitted == -EAGAIN || submitted == -EBUSY { continue }
         recordFailure(DataPlaneError("io_uring_submit_and_wait", errno: -submitted))
@@ -128,23 +128,28 @@ extension Forwarder {
   }
 
   /// Submits what the last batch produced and waits for at least one completion. With a poll
-  /// window (`-udp-poll-usecs`) and after a batch that moved something, first polls: runs the
-  /// deferred task work (`getEvents`) until completions appear or the window passes, yielding
+  /// window (`-udp-poll-usecs`) and after a batch that handled completions, first polls: runs
+  /// the deferred task work (`getEvents`) until completions appear or the window passes, yielding
   /// the CPU between polls to any other runnable task. Every sleep's length (from the end of
-  /// the batch) adapts the window (`PollWindow`). Returns the SQEs submitted, or -errno.
+  /// the batch) adapts the window (`PollWindow`). Every io_uring_enter counts as a submission
+  /// (the submit only when it had SQEs: liburing enters the kernel only then). Returns the
+  /// SQEs submitted, or -errno.
   @inline(__always)
   private func waitForCompletions(
     _ ring: Ring, _ window: inout PollWindow, afterActiveBatch active: Bool
   ) -> Int32 {
+    bank.add(.submissions)
     guard window.maximum > 0 else { return ring.submitAndWait(1) }
     let start = monotonicNanoseconds()
     var submitted: Int32 = 0
     if window.shouldPoll(afterActiveBatch: active) {
       submitted = ring.submit()
+      if submitted != 0 { bank.add(.submissions) }
       if submitted < 0 || ring.completionsReady > 0 { return submitted }
       repeat {
         sched_yield()
         _ = ring.getEvents()
+        bank.add(.submissions)
         if ring.completionsReady > 0 {
           bank.add(.pollHits)
           return submitted

@@ -139,7 +139,8 @@ public enum Counter: Int, CaseIterable, Sendable {
         CounterSeries(.offloadPackets, ["kind": "coalesced_udp_packets"]))
     case .submissions:
       CounterInfo(
-        "submissions", "io_uring_enter calls (one per loop iteration: submit, reap, wait).",
+        "submissions",
+        "io_uring_enter calls (one per loop iteration: submit, reap, wait; plus a poll's).",
         CounterSeries(.ioUringEnters, [:]))
     case .sqesSubmitted:
       CounterInfo("sqes_submitted", "SQEs the io_uring_enter calls submitted.")

@@ -11,7 +11,10 @@
 /// slept: a wake-up that came within the maximum is one a poll would have caught, so the
 /// window grows (doubling, from a quarter of the maximum when it was closed); a longer sleep
 /// halves it, and below an eighth of the maximum it closes. The loop polls only after a batch
-/// that moved something (`active`): an idle forwarder never polls, whatever the window.
+/// that handled completions (`active`): an idle forwarder never polls, whatever the window.
+/// Polling only after sends to peers (when an answer from the network is due) measured worse
+/// on the bench lab: a ping's round trip 0.197 against 0.168 ms (median of `bench.sh --hops`,
+/// docs/performance/2026-12-06-latency-before-after.txt).
 public struct PollWindow: Sendable, Equatable {
   /// The largest window (ns); 0 turns polling off for good.
   public let maximum: UInt64
@@ -23,7 +26,8 @@ public struct PollWindow: Sendable, Equatable {
     current = maximumNanoseconds
   }
 
-  /// Whether to poll before the next sleep, given that the batch just handled moved something.
+  /// Whether to poll before the next sleep, given whether the batch just handled had
+  /// completions.
   @inline(__always)
   public func shouldPoll(afterActiveBatch active: Bool) -> Bool { active && current > 0 }
 

@@ -83,12 +83,13 @@ enum ReusePortSteering {
   /// by addresses alone: an echo request and its reply differ in type and checksum, and a
   /// ping would otherwise wake a different worker at every hop. Fragments (MF set or a
   /// non-zero offset) hash by addresses alone too, so that a datagram's fragments stay
-  /// together. Then h = (s ^ s >> 16) × 2654435761 (Knuth's multiplicative hash);
-  /// socket = (h >> 16) × groupSize >> 16. The fold and the product's high bits make the
-  /// answer depend on every bit of s: one host pair's flows differ only in a client port, and
-  /// Linux gives connect()ed sockets ports of one parity, so any low-bit or modulo shortcut
-  /// sends them all to one socket. The last step maps the 16-bit hash onto 0..<groupSize
-  /// without a modulo bias. The payload starts at the inner IPv4 header (the kernel has
+  /// together (a flow that is fragmented only now and then may use two workers: rare, since
+  /// the TUN's MTU keeps inner packets within one datagram). Then h = (s ^ s >> 16) ×
+  /// 2654435761 (Knuth's multiplicative hash); socket = (h >> 16) × groupSize >> 16. The fold
+  /// and the product's high bits make the answer depend on every bit of s: one host pair's
+  /// flows differ only in a client port, and Linux gives connect()ed sockets ports of one
+  /// parity, so any low-bit or modulo shortcut sends them all to one socket. The last step
+  /// maps the 16-bit hash onto 0..<groupSize without a modulo bias. The payload starts at the inner IPv4 header (the kernel has
   /// pulled the outer UDP header). A load past the end (a datagram too short to be a packet)
   /// ends the program with 0: worker 0 drops and counts it. A non-IPv4 payload still gets
   /// some socket; its worker drops it.

@@ -6,7 +6,8 @@ import FlannelCore
 ///  --route 10.1.2.0/24=192.168.90.2:7890 [--route …] [--counters-file F] [--mtu 1472]
 ///  [--txqueuelen 2000] [--accept-any-source] [--max-datagram N] [--routes-file F]
 ///  [--tun-reads N] [--no-gso] [--no-gro] [--workers N] [--poll-usecs N]`
-/// `--poll-usecs N` polls the ring for up to N µs before sleeping, as `-udp-poll-usecs` does.
+/// `--poll-usecs N` polls the ring for up to N µs (at most 1,000) before sleeping, as
+/// `-udp-poll-usecs` does; unlike the daemon (200), the probe does not poll unless asked.
 /// `--workers N` runs N forwarders on N queues of one multi-queue TUN, as `-udp-workers` does
 /// in the daemon (receive sockets share the port with SO_REUSEPORT; worker i ≥ 1 sends from
 /// an ephemeral port).
@@ -60,7 +61,7 @@ struct ProbeOptions {
       case "--max-datagram": maxDatagram = try Self.number(try value(flag))
       case "--tun-reads": tunReads = try Self.number(try value(flag))
       case "--workers": workers = max(try Self.number(try value(flag)), 1)
-      case "--poll-usecs": pollMicroseconds = try Self.number(try value(flag))
+      case "--poll-usecs": pollMicroseconds = min(try Self.number(try value(flag)), 1_000)
       case "--accept-any-source": acceptAnySource = true
       case "--no-gso": udpSegmentation = false
       case "--no-gro": udpReceiveOffload = false

@@ -59,6 +59,7 @@ import Testing
       Self.expectedChecks
       + (mode == "mixed"
         ? ["TSO super-packets split on A", "UDP super-packets written to the TUN on A"] : [])
+      + (mode == "poll" ? ["A's forwarders polled before sleeping"] : [])
     for check in expected {
       #expect(lines.contains { $0.hasPrefix("ok \(check)") }, "missing: ok \(check)\n\(output)")
     }

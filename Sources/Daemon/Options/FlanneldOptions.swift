@@ -55,8 +55,8 @@ public struct FlanneldOptions: Sendable {
   /// `-port` (ours): 0 takes the port from the etcd network config.
   public var port: Int
   /// `-udp-accept-any-source`, `-udp-offloads` (a list of csum, tso, uso, gro, udp-gso,
-  /// udp-gro; "all", the default, or "none") and `-udp-workers` (0 automatic, else 1…64), all
-  /// ours, parsed once here for the udp backend.
+  /// udp-gro; "all", the default, or "none"), `-udp-workers` (0 automatic, else 1…64) and
+  /// `-udp-poll-usecs` (0…1,000), all ours, parsed once here for the udp backend.
   public var udp: UDPBackend.Options
 
   /// `-version` given on the command line (FLANNELD_VERSION is ignored, as in stock). When
