@@ -5,6 +5,7 @@ import PackageDescription
 //   flanneld → Daemon → Backends → SubnetManager → Etcd → CCurl
 //                               → Netlink → CLibMnl       → FlannelCore
 //                               → DataPlane → CChecksum, CLibURing, CSystemShims
+//                               → WireGuard → CCrypto
 //   Daemon, Netlink, DataPlane → SystemCalls (EINTR retry, SystemCallError, OwnedDescriptor)
 // The C system-library targets only expose what Swift cannot reach; keep each
 // one narrow so that, for example, the data plane never links libcurl.
@@ -25,6 +26,8 @@ let package = Package(
     .systemLibrary(name: "CLibMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
     .systemLibrary(
       name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    // OpenSSL's libcrypto, only for the WireGuard protocol's primitives.
+    .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
     // GNU-only libc calls (mallopt, later recvmmsg/setns/…), compiled with _GNU_SOURCE.
     .target(name: "CSystemShims"),
@@ -41,6 +44,8 @@ let package = Package(
     .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore", "SystemCalls"]),
     .target(
       name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls"]),
+    // The WireGuard protocol: handshake, cookies, timers, replay window, in-place seal/open.
+    .target(name: "WireGuard", dependencies: ["CCrypto"]),
     .target(
       name: "Backends",
       dependencies: [
@@ -88,6 +93,7 @@ let package = Package(
         "Daemon", "Backends", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]),
+    .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
     .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "FlannelCore"]),
   ],
   swiftLanguageModes: [.v6]
