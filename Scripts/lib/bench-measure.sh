@@ -87,7 +87,7 @@ bench_iperf() {
     pct=$((100 * BENCH_LAST_STEAL / (BENCH_LAST_BUSY + BENCH_LAST_IDLE_J + BENCH_LAST_STEAL + 1)))
     [ "$pct" -gt "$BENCH_MAX_STEAL" ] && [ "$attempt" -lt "$BENCH_STEAL_RERUNS" ] || break
     attempt=$((attempt + 1))
-    lab_log "  $BENCH_ARM: steal was $pct % during iperf3 $*; measuring again ($attempt/$BENCH_STEAL_RERUNS)"
+    lab_log "  $BENCH_ARM: steal was $pct % during iperf3 ${*:-(TCP →)}; measuring again ($attempt/$BENCH_STEAL_RERUNS)"
     bench_record steal_reruns 1
   done
   jq -e '.end.sum_sent' "$out" >/dev/null 2>&1
