@@ -16,9 +16,9 @@ import Testing
   // hashlib.blake2s(message, key=key, digest_size=16) (the output length is a BLAKE2
   // parameter, so the official 32-byte KAT does not cover it).
   static let macVectors: [([UInt8], [UInt8], String)] = [
-    (Array(0..<32), Array("abc".utf8), "61ba5f165c194692e09d12520cc4c74a"),
-    (Array(0..<16), [], "af4e5d3bb230e9ff9096ca6f7c501f76"),
-    (Array(0..<32), Array(0..<100), "0b67d33f8b859c3157fbabd9e6e47ed0"),
+    (Array(UInt8(0)..<32), Array("abc".utf8), "61ba5f165c194692e09d12520cc4c74a"),
+    (Array(UInt8(0)..<16), [], "af4e5d3bb230e9ff9096ca6f7c501f76"),
+    (Array(UInt8(0)..<32), Array(UInt8(0)..<100), "0b67d33f8b859c3157fbabd9e6e47ed0"),
   ]
 
   @Test(arguments: 0..<3) func keyedMAC128(_ index: Int) {
@@ -30,13 +30,13 @@ import Testing
   // hmac.new(key, message, hashlib.blake2s).
   static let hmacVectors: [([UInt8], [UInt8], String)] = [
     (
-      Array(0..<32), Array("abc".utf8),
+      Array(UInt8(0)..<32), Array("abc".utf8),
       "82623be5bc0a391b24dce53e67d028eff92d586de0485ac37822e597d049c74f"
     ),
     ([], [], "eaf4bb25938f4d20e72656bbbc7a9bf63c0c18537333c35bdb67db1402661acd"),
     (
       // A key longer than the 64-byte block is hashed first.
-      Array(0..<100), Array("The quick brown fox".utf8),
+      Array(UInt8(0)..<100), Array("The quick brown fox".utf8),
       "421d0172d264b9c8e3bc443c2320b3d80cd439818d0e3de239bed6fc1f2d5f85"
     ),
   ]

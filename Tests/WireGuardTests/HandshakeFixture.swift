@@ -30,7 +30,7 @@ struct HandshakeFixture {
 
   static func initiation(
     from peer: PeerHandshake, index: UInt32 = 0x1122_3344,
-    ephemeral: SecretKey? = key(initiatorEphemeral),
+    ephemeral: SecretKey? = HandshakeFixture.key(HandshakeFixture.initiatorEphemeral),
     timestamp: TAI64N = TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0),
     now: ContinuousClock.Instant = .now
   ) throws -> [UInt8] {
@@ -50,7 +50,8 @@ struct HandshakeFixture {
 
   static func response(
     from peer: PeerHandshake, index: UInt32 = 0x5566_7788,
-    ephemeral: SecretKey? = key(responderEphemeral), now: ContinuousClock.Instant = .now
+    ephemeral: SecretKey? = HandshakeFixture.key(HandshakeFixture.responderEphemeral),
+    now: ContinuousClock.Instant = .now
   ) throws -> ([UInt8], TransportKeys) {
     var buffer = [UInt8](repeating: 0xee, count: 92)
     let keys = try buffer.withUnsafeMutableBytes {

@@ -52,10 +52,15 @@ enum Blake2s {
   ) -> [UInt8] {
     guard let context = EVP_MAC_CTX_dup(template) else { fatalError("EVP_MAC_CTX_dup failed") }
     defer { EVP_MAC_CTX_free(context) }
-    guard
-      EVP_MAC_init(context, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count, nil)
-        == 1
-    else { fatalError("EVP_MAC_init refused a \(key.count)-byte key") }
+    // An empty key still goes in as a non-null pointer: HMAC takes a null key to mean
+    // "keep the previous key", and a fresh context has none.
+    var emptyKey: UInt8 = 0
+    let initialised = withUnsafePointer(to: &emptyKey) { empty in
+      EVP_MAC_init(
+        context, key.isEmpty ? empty : key.baseAddress!.assumingMemoryBound(to: UInt8.self),
+        key.count, nil)
+    }
+    guard initialised == 1 else { fatalError("EVP_MAC_init refused a \(key.count)-byte key") }
     for part in parts where !part.isEmpty {
       _ = EVP_MAC_update(context, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count)
     }

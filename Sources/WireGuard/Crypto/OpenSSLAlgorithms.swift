@@ -29,9 +29,11 @@ enum OpenSSLAlgorithms {
   nonisolated(unsafe) static let blake2sMAC128Template: OpaquePointer = macTemplate("BLAKE2SMAC") {
     context in
     var size = 16
-    return "size".withCString { key in
-      let params = [OSSL_PARAM_construct_size_t(key, &size), OSSL_PARAM_construct_end()]
-      return params.withUnsafeBufferPointer { EVP_MAC_CTX_set_params(context, $0.baseAddress) }
+    return withUnsafeMutablePointer(to: &size) { size in
+      "size".withCString { key in
+        let params = [OSSL_PARAM_construct_size_t(key, size), OSSL_PARAM_construct_end()]
+        return params.withUnsafeBufferPointer { EVP_MAC_CTX_set_params(context, $0.baseAddress) }
+      }
     }
   }
 
