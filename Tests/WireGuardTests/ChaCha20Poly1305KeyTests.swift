@@ -101,4 +101,23 @@ import Testing
     var tooSmall = [UInt8](repeating: 0, count: 20)
     #expect(!tooSmall.withUnsafeMutableBytes { key.seal($0, plaintextCount: 5, counter: 0) })
   }
+
+  @Test func tenThousandSealOpenPairsOf1400Bytes() throws {
+    // The per-packet shape: one key object, one buffer, counters in sequence. Also the
+    // probe for the no-allocation rule: run alone under `valgrind` its heap-allocation total
+    // matches that of a test with a few dozen pairs (see the report of branch wg-crypto).
+    let sender = try makeKey()
+    let receiver = sender.duplicate()
+    let packet = (0..<1400).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    var buffer = packet + [UInt8](repeating: 0, count: 16)
+    var failures = 0
+    buffer.withUnsafeMutableBytes { buffer in
+      for counter: UInt64 in 0..<10_000 {
+        if !sender.seal(buffer, plaintextCount: 1400, counter: counter) { failures += 1 }
+        if !receiver.open(buffer, counter: counter) { failures += 1 }
+      }
+    }
+    #expect(failures == 0)
+    #expect(Array(buffer.prefix(1400)) == packet)
+  }
 }

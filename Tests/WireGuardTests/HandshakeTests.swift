@@ -206,7 +206,9 @@ import Testing
       try HandshakeFixture.consume(altered, by: fixture.initiator)
     }
     // The genuine response still completes (failures leave the initiation pending)…
+    #expect(fixture.initiator.initiationPending)
     _ = try HandshakeFixture.consume(response, by: fixture.initiator)
+    #expect(!fixture.initiator.initiationPending)
     // …and only once.
     #expect(throws: HandshakeError.unexpectedMessage(.handshakeResponse)) {
       try HandshakeFixture.consume(response, by: fixture.initiator)

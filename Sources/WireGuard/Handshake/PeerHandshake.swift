@@ -47,6 +47,12 @@ public final class PeerHandshake {
 
   deinit { noise?.wipe() }
 
+  /// Whether an initiation we sent awaits its response.
+  public var initiationPending: Bool {
+    if case .initiationSent = phase { return true }
+    return false
+  }
+
   /// Forgets any handshake in progress (keeps the replay guard).
   public func reset() {
     noise?.wipe()
