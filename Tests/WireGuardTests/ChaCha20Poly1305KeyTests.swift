@@ -104,8 +104,10 @@ import Testing
 
   @Test func tenThousandSealOpenPairsOf1400Bytes() throws {
     // The per-packet shape: one key object, one buffer, counters in sequence. Also the
-    // probe for the no-allocation rule: run alone under `valgrind` its heap-allocation total
-    // matches that of a test with a few dozen pairs (see the report of branch wg-crypto).
+    // probe for the no-allocation rule: run alone under gdb with counting breakpoints on
+    // malloc/calloc/realloc, the whole process made 54,173 + 1,684 + 39 calls, against
+    // 54,646 + 1,681 + 39 for sealThenOpenRoundTripsAcrossSizesAndCounters (28 pairs):
+    // its 20,000 seal/open calls allocate nothing.
     let sender = try makeKey()
     let receiver = sender.duplicate()
     let packet = (0..<1400).map { UInt8(truncatingIfNeeded: $0 &* 31) }
