@@ -31,9 +31,21 @@ enum WireGuardHandshakeTarget: ParserTarget {
       require(again == key, "key \(key.base64) does not read back")
       Checks.count("key text round trip")
     }
+    // A full handshake costs about ten X25519 operations: one input in eight builds one, so
+    // that the target's runs fit the same budget as the others.
     var input = FuzzInput(bytes)
-    generatedHandshake(&input)
+    if input.byte() & 7 == 1 { generatedHandshake(&input) }
   }
+
+  /// An initiator with an initiation sent, never completed (a refused response leaves it
+  /// pending), shared by every run.
+  nonisolated(unsafe) static let pendingInitiator: PeerHandshake = {
+    let peer = try! PeerHandshake(
+      identity: initiatorIdentity, remoteStatic: responderIdentity.publicKey)
+    var scratch = [UInt8](repeating: 0, count: 148)
+    scratch.withUnsafeMutableBytes { try! peer.createInitiation(into: $0, localIndex: 7) }
+    return peer
+  }()
 
   /// The input itself as each message type (its first 148 / 92 / 64 bytes, or all of it).
   static func rawMessages(_ raw: UnsafeRawBufferPointer) {
@@ -53,10 +65,7 @@ enum WireGuardHandshakeTarget: ParserTarget {
       Checks.count("raw initiation behind valid mac1 refused")
     }
 
-    let peer = try! PeerHandshake(
-      identity: initiatorIdentity, remoteStatic: responderIdentity.publicKey)
-    var scratch = [UInt8](repeating: 0, count: 148)
-    scratch.withUnsafeMutableBytes { try! peer.createInitiation(into: $0, localIndex: 7) }
+    let peer = pendingInitiator
     let response = Array(raw.prefix(92))
     let keys = response.withUnsafeBytes { try? peer.consumeResponse($0) }
     require(keys == nil, "arbitrary bytes accepted as a response")
