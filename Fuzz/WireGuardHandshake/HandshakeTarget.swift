@@ -43,7 +43,9 @@ enum WireGuardHandshakeTarget: ParserTarget {
     let peer = try! PeerHandshake(
       identity: initiatorIdentity, remoteStatic: responderIdentity.publicKey)
     var scratch = [UInt8](repeating: 0, count: 148)
-    scratch.withUnsafeMutableBytes { try! peer.createInitiation(into: $0, localIndex: 7) }
+    scratch.withUnsafeMutableBytes {
+      try! peer.createInitiation(into: $0, localIndex: 7, now: .zero)
+    }
     return peer
   }()
 
@@ -58,7 +60,7 @@ enum WireGuardHandshakeTarget: ParserTarget {
       var withMAC1 = initiation
       withMAC1[0...3] = [1, 0, 0, 0]
       withMAC1.withUnsafeMutableBytes {
-        CookieGenerator(remoteStatic: responderIdentity.publicKey).addMACs(to: $0)
+        CookieGenerator(remoteStatic: responderIdentity.publicKey).addMACs(to: $0, now: .zero)
       }
       let accepted = withMAC1.withUnsafeBytes { try? responderIdentity.decryptInitiation($0) }
       require(accepted == nil, "a random initiation body behind a valid mac1 decrypted")
@@ -67,17 +69,19 @@ enum WireGuardHandshakeTarget: ParserTarget {
 
     let peer = pendingInitiator
     let response = Array(raw.prefix(92))
-    let keys = response.withUnsafeBytes { try? peer.consumeResponse($0) }
+    let keys = response.withUnsafeBytes { try? peer.consumeResponse($0, now: .zero) }
     require(keys == nil, "arbitrary bytes accepted as a response")
     Checks.count("raw response refused")
 
     let reply = Array(raw.prefix(64))
     require(
-      !reply.withUnsafeBytes { peer.cookies.consumeReply($0) },
+      !reply.withUnsafeBytes { peer.cookies.consumeReply($0, now: .zero) },
       "arbitrary bytes accepted as a cookie reply")
     let checker = CookieChecker(identity: responderIdentity)
     require(
-      !initiation.withUnsafeBytes { checker.checkMAC2($0, source: [127, 0, 0, 1, 0, 1]) },
+      !initiation.withUnsafeBytes {
+        checker.checkMAC2($0, source: [127, 0, 0, 1, 0, 1], now: .zero)
+      },
       "mac2 accepted with no cookie secret")
     Checks.count("raw cookie reply refused")
   }
@@ -101,7 +105,8 @@ enum WireGuardHandshakeTarget: ParserTarget {
     do {
       try initiation.withUnsafeMutableBytes {
         try initiator.createInitiation(
-          into: $0, localIndex: initiatorIndex, ephemeral: initiatorEphemeral, timestamp: stamp)
+          into: $0, localIndex: initiatorIndex, ephemeral: initiatorEphemeral, timestamp: stamp,
+          now: .zero)
       }
     } catch {
       // A low-order ephemeral public key is possible in principle; nothing to check then.
@@ -120,10 +125,10 @@ enum WireGuardHandshakeTarget: ParserTarget {
     let responderKeys: TransportKeys
     do {
       let received = try initiation.withUnsafeBytes { try responderIdentity.decryptInitiation($0) }
-      try responder.consumeInitiation(received)
+      try responder.consumeInitiation(received, now: .zero)
       responderKeys = try response.withUnsafeMutableBytes {
         try responder.createResponse(
-          into: $0, localIndex: responderIndex, ephemeral: responderEphemeral)
+          into: $0, localIndex: responderIndex, ephemeral: responderEphemeral, now: .zero)
       }
     } catch {
       require(
@@ -134,13 +139,13 @@ enum WireGuardHandshakeTarget: ParserTarget {
     var flippedResponse = response
     flippedResponse[responseBit / 8] ^= 1 << UInt8(responseBit % 8)
     require(
-      (flippedResponse.withUnsafeBytes { try? initiator.consumeResponse($0) }) == nil,
+      (flippedResponse.withUnsafeBytes { try? initiator.consumeResponse($0, now: .zero) }) == nil,
       "response with bit \(responseBit) flipped accepted")
     Checks.count("flipped response bit refused")
 
     let initiatorKeys: TransportKeys
     do {
-      initiatorKeys = try response.withUnsafeBytes { try initiator.consumeResponse($0) }
+      initiatorKeys = try response.withUnsafeBytes { try initiator.consumeResponse($0, now: .zero) }
     } catch {
       fatalError("property failed: initiator refused a real response: \(error)")
     }

@@ -32,7 +32,7 @@ struct HandshakeFixture {
     from peer: PeerHandshake, index: UInt32 = 0x1122_3344,
     ephemeral: SecretKey? = HandshakeFixture.key(HandshakeFixture.initiatorEphemeral),
     timestamp: TAI64N = TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0),
-    now: ContinuousClock.Instant = .now
+    now: Duration = .seconds(1000)
   ) throws -> [UInt8] {
     var buffer = [UInt8](repeating: 0xee, count: 148)
     try buffer.withUnsafeMutableBytes {
@@ -51,7 +51,7 @@ struct HandshakeFixture {
   static func response(
     from peer: PeerHandshake, index: UInt32 = 0x5566_7788,
     ephemeral: SecretKey? = HandshakeFixture.key(HandshakeFixture.responderEphemeral),
-    now: ContinuousClock.Instant = .now
+    now: Duration = .seconds(1000)
   ) throws -> ([UInt8], TransportKeys) {
     var buffer = [UInt8](repeating: 0xee, count: 92)
     let keys = try buffer.withUnsafeMutableBytes {
@@ -60,12 +60,14 @@ struct HandshakeFixture {
     return (buffer, keys)
   }
 
-  static func consume(_ response: [UInt8], by peer: PeerHandshake) throws -> TransportKeys {
-    try response.withUnsafeBytes { try peer.consumeResponse($0) }
+  static func consume(
+    _ response: [UInt8], by peer: PeerHandshake, now: Duration = .seconds(1000)
+  ) throws -> TransportKeys {
+    try response.withUnsafeBytes { try peer.consumeResponse($0, now: now) }
   }
 
   /// Runs all four steps; returns (initiator's keys, responder's keys).
-  func completeHandshake(now: ContinuousClock.Instant = .now) throws -> (
+  func completeHandshake(now: Duration = .seconds(1000)) throws -> (
     TransportKeys, TransportKeys
   ) {
     let initiation = try Self.initiation(from: initiator, now: now)

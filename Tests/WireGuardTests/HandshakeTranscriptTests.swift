@@ -56,7 +56,7 @@ import Testing
     let initiation = try HandshakeFixture.initiation(from: fixture.initiator)
     #expect(hexString(initiation) == hexString(hex(expected.initiation)))
     try fixture.responder.consumeInitiation(
-      try HandshakeFixture.decrypt(initiation, by: fixture.responderIdentity))
+      try HandshakeFixture.decrypt(initiation, by: fixture.responderIdentity), now: .seconds(1000))
     let (response, responderKeys) = try HandshakeFixture.response(from: fixture.responder)
     #expect(hexString(response) == hexString(hex(expected.response)))
     let initiatorKeys = try HandshakeFixture.consume(response, by: fixture.initiator)

@@ -5,11 +5,12 @@
 /// HASH("cookie--" || our public key) with the triggering message's mac1 as additional data.
 /// A sender that proves it received τ (mac2 = MAC(τ, message up to mac2)) gets through.
 ///
-/// Mutable (the secret rotates): used by one thread at a time.
+/// Mutable (the secret rotates): used by one thread at a time. Times (`now`) are monotonic,
+/// from any fixed origin.
 public final class CookieChecker {
   let identity: StaticIdentity
   private var secret: SecretKey?
-  private var secretCreated: ContinuousClock.Instant?
+  private var secretCreated: Duration?
 
   public init(identity: StaticIdentity) {
     self.identity = identity
@@ -30,7 +31,7 @@ public final class CookieChecker {
   /// for the cookie τ we would give `source` now. False when the secret is missing or older
   /// than 2 minutes.
   public func checkMAC2(
-    _ message: UnsafeRawBufferPointer, source: [UInt8], now: ContinuousClock.Instant = .now
+    _ message: UnsafeRawBufferPointer, source: [UInt8], now: Duration
   ) -> Bool {
     guard message.count >= 32, var cookie = currentCookie(for: source, now: now) else {
       return false
@@ -51,7 +52,7 @@ public final class CookieChecker {
   /// it is older than 2 minutes. `nonce` is for tests only.
   public func makeReply(
     into reply: UnsafeMutableRawBufferPointer, for message: UnsafeRawBufferPointer,
-    source: [UInt8], now: ContinuousClock.Instant = .now, nonce: [UInt8]? = nil
+    source: [UInt8], now: Duration, nonce: [UInt8]? = nil
   ) throws(HandshakeError) {
     typealias At = HandshakeMessageOffsets.CookieReply
     guard reply.count >= At.size else { throw .bufferTooSmall(.cookieReply, reply.count) }
@@ -85,13 +86,13 @@ public final class CookieChecker {
     reply.store(encrypted, at: At.encryptedCookie)
   }
 
-  private func currentSecret(now: ContinuousClock.Instant) -> SecretKey? {
+  private func currentSecret(now: Duration) -> SecretKey? {
     guard let secret, let secretCreated, now - secretCreated <= NoiseConstants.cookieLifetime
     else { return nil }
     return secret
   }
 
-  private func currentCookie(for source: [UInt8], now: ContinuousClock.Instant) -> [UInt8]? {
+  private func currentCookie(for source: [UInt8], now: Duration) -> [UInt8]? {
     guard let secret = currentSecret(now: now) else { return nil }
     return secret.withUnsafeBytes { secret in
       source.withUnsafeBytes { Blake2s.mac(key: secret, $0) }

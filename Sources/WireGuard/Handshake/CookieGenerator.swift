@@ -1,13 +1,14 @@
 /// The initiator's half of the cookie mechanism, one per peer: puts mac1 (keyed by
 /// HASH("mac1----" || peer's public key)) on every handshake message we send that peer, and
 /// mac2 while we hold a cookie from it younger than 2 minutes; takes the cookie out of a
-/// cookie reply, which must be bound (as additional data) to the mac1 we last sent.
+/// cookie reply, which must be bound (as additional data) to the mac1 we last sent. Times
+/// (`now`) are monotonic, from any fixed origin.
 public final class CookieGenerator {
   private let mac1Key: [UInt8]
   private let cookieKey: SecretKey
   private var lastMAC1: [UInt8]?
   private var cookie: [UInt8]?
-  private var cookieReceived: ContinuousClock.Instant?
+  private var cookieReceived: Duration?
 
   public init(remoteStatic: PublicKey) {
     mac1Key = Blake2s.hash(NoiseConstants.labelMAC1, remoteStatic.bytes)
@@ -21,14 +22,14 @@ public final class CookieGenerator {
   }
 
   /// Whether a cookie younger than 2 minutes is held (mac2 will be set).
-  public func hasCookie(now: ContinuousClock.Instant = .now) -> Bool {
+  public func hasCookie(now: Duration) -> Bool {
     currentCookie(now: now) != nil
   }
 
   /// Fills the last 32 bytes of `message` (an initiation or response, everything before
   /// them written): mac1, then mac2 or 16 zero bytes.
   public func addMACs(
-    to message: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant = .now
+    to message: UnsafeMutableRawBufferPointer, now: Duration
   ) {
     precondition(message.count >= 32, "a handshake message ends in mac1 and mac2")
     let mac1Offset = message.count - 32
@@ -50,7 +51,7 @@ public final class CookieGenerator {
 
   /// Takes the cookie from a 64-byte cookie reply. False (and nothing changes) when the
   /// reply is malformed, we sent no message it could answer, or it does not decrypt.
-  public func consumeReply(_ reply: UnsafeRawBufferPointer, now: ContinuousClock.Instant = .now)
+  public func consumeReply(_ reply: UnsafeRawBufferPointer, now: Duration)
     -> Bool
   {
     typealias At = HandshakeMessageOffsets.CookieReply
@@ -68,7 +69,7 @@ public final class CookieGenerator {
     return true
   }
 
-  private func currentCookie(now: ContinuousClock.Instant) -> [UInt8]? {
+  private func currentCookie(now: Duration) -> [UInt8]? {
     guard let cookie, let cookieReceived,
       now - cookieReceived <= NoiseConstants.cookieLifetime
     else { return nil }

@@ -8,7 +8,8 @@
 ///   (92 bytes) and returns the `TransportKeys`.
 ///
 /// Indices and ephemeral keys are the caller's to give (the index table is the device's;
-/// tests fix the ephemerals); without an ephemeral one is generated. Holds the secrets of a
+/// tests fix the ephemerals); without an ephemeral one is generated. Times (`now`) are
+/// monotonic, from any fixed origin: the same clock the caller feeds `PeerTimers`. Holds the secrets of a
 /// handshake in progress, wiped when it completes or the object goes. Not thread-safe: one
 /// owner drives it.
 public final class PeerHandshake {
@@ -29,7 +30,7 @@ public final class PeerHandshake {
   private var noise: NoiseState?
   /// The newest initiation timestamp accepted from this peer.
   public private(set) var lastTimestamp: TAI64N?
-  private var lastInitiationAccepted: ContinuousClock.Instant?
+  private var lastInitiationAccepted: Duration?
 
   /// Fails with `.invalidPublicKey` when `remoteStatic` is a low-order point.
   public init(identity: StaticIdentity, remoteStatic: PublicKey, presharedKey: SecretKey? = nil)
@@ -67,7 +68,7 @@ public final class PeerHandshake {
   public func createInitiation(
     into buffer: UnsafeMutableRawBufferPointer, localIndex: UInt32,
     ephemeral: SecretKey? = nil, timestamp: TAI64N = .now(),
-    now: ContinuousClock.Instant = .now
+    now: Duration
   ) throws(HandshakeError) {
     typealias At = HandshakeMessageOffsets.Initiation
     guard buffer.count >= At.size else {
@@ -106,7 +107,7 @@ public final class PeerHandshake {
   /// Reads a handshake response (92 bytes) to our last initiation and completes the
   /// handshake. On failure the initiation stays pending (a genuine response may follow).
   public func consumeResponse(
-    _ message: UnsafeRawBufferPointer, now: ContinuousClock.Instant = .now
+    _ message: UnsafeRawBufferPointer, now: Duration
   ) throws(HandshakeError) -> TransportKeys {
     typealias At = HandshakeMessageOffsets.Response
     guard message.count == At.size else { throw .wrongSize(.handshakeResponse, message.count) }
@@ -155,7 +156,7 @@ public final class PeerHandshake {
   /// or an initiation within 20 ms of the last accepted (flood). Replaces any handshake in
   /// progress.
   public func consumeInitiation(
-    _ received: ReceivedInitiation, now: ContinuousClock.Instant = .now
+    _ received: ReceivedInitiation, now: Duration
   ) throws(HandshakeError) {
     guard received.initiatorStatic == remoteStatic else { throw .wrongPeer }
     var state = received.noise
@@ -189,7 +190,7 @@ public final class PeerHandshake {
   /// `buffer` and completes the handshake.
   public func createResponse(
     into buffer: UnsafeMutableRawBufferPointer, localIndex: UInt32,
-    ephemeral: SecretKey? = nil, now: ContinuousClock.Instant = .now
+    ephemeral: SecretKey? = nil, now: Duration
   ) throws(HandshakeError) -> TransportKeys {
     typealias At = HandshakeMessageOffsets.Response
     guard buffer.count >= At.size else { throw .bufferTooSmall(.handshakeResponse, buffer.count) }

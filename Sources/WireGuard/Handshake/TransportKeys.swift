@@ -14,12 +14,13 @@ public final class TransportKeys: @unchecked Sendable {
   /// Whether we sent the initiation. The responder must not send data with these keys
   /// before the first transport message from the initiator has opened with them.
   public let isInitiator: Bool
-  /// When the handshake completed (for REKEY_AFTER_TIME and REJECT_AFTER_TIME).
-  public let created: ContinuousClock.Instant
+  /// When the handshake completed (the caller's monotonic `now`; for REKEY_AFTER_TIME and
+  /// REJECT_AFTER_TIME).
+  public let created: Duration
 
   init(
     sending: SecretKey, receiving: SecretKey, localIndex: UInt32, remoteIndex: UInt32,
-    isInitiator: Bool, created: ContinuousClock.Instant
+    isInitiator: Bool, created: Duration
   ) {
     self.sending = ChaCha20Poly1305Key(sending)
     self.receiving = ChaCha20Poly1305Key(receiving)
