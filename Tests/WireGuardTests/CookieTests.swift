@@ -125,4 +125,22 @@ import Testing
       additionalData: Array(message[116..<132]))
     #expect(cookie?.count == 16)
   }
+
+  @Test func onlyHandshakeMessagesGetCookieReplies() throws {
+    let fixture = try HandshakeFixture()
+    let checker = CookieChecker(identity: fixture.responderIdentity)
+    for size in [0, 32, 64, 147, 149] {
+      #expect(throws: HandshakeError.wrongSize(.handshakeInitiation, size)) {
+        try reply(checker, to: [UInt8](repeating: 1, count: size), now: .seconds(1000))
+      }
+    }
+    var small = [UInt8](repeating: 0, count: 63)
+    #expect(throws: HandshakeError.bufferTooSmall(.cookieReply, 63)) {
+      try small.withUnsafeMutableBytes { out in
+        try [UInt8](repeating: 1, count: 92).withUnsafeBytes {
+          try checker.makeReply(into: out, for: $0, source: Self.source, now: .seconds(1000))
+        }
+      }
+    }
+  }
 }

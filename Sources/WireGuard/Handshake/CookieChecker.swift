@@ -56,7 +56,11 @@ public final class CookieChecker {
   ) throws(HandshakeError) {
     typealias At = HandshakeMessageOffsets.CookieReply
     guard reply.count >= At.size else { throw .bufferTooSmall(.cookieReply, reply.count) }
-    guard message.count >= 32 else { throw .wrongSize(.handshakeResponse, message.count) }
+    // Only the two handshake messages carry mac1/mac2 and are answered with cookies.
+    guard
+      message.count == HandshakeMessageOffsets.Initiation.size
+        || message.count == HandshakeMessageOffsets.Response.size
+    else { throw .wrongSize(.handshakeInitiation, message.count) }
     if currentSecret(now: now) == nil {
       do {
         secret = try SecretKey.random()
