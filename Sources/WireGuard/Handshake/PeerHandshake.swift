@@ -9,9 +9,9 @@
 ///
 /// Indices and ephemeral keys are the caller's to give (the index table is the device's;
 /// tests fix the ephemerals); without an ephemeral one is generated. Times (`now`) are
-/// monotonic, from any fixed origin: the same clock the caller feeds `PeerTimers`. Holds the secrets of a
-/// handshake in progress, wiped when it completes or the object goes. Not thread-safe: one
-/// owner drives it.
+/// monotonic, from any fixed origin: the same clock the caller feeds `PeerTimers`. Holds the
+/// secrets of a handshake in progress, wiped when it completes or the object goes. Not
+/// thread-safe: one owner drives it.
 public final class PeerHandshake {
   public let identity: StaticIdentity
   public let remoteStatic: PublicKey
