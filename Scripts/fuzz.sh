@@ -17,6 +17,9 @@
 #   flags       Go-flag parser with flanneld's flags on random argv + FLANNELD_* environment
 #   http        the probe port's request-head reader: the head ends at the first blank line,
 #               a parsed request written back parses the same, generated heads parse exactly
+#   wghandshake WireGuard handshake readers (initiation, response, cookie reply, mac2) and key
+#               text: arbitrary bytes never pass, a generated handshake completes with
+#               matching keys, one flipped bit before mac2 is refused
 # Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
 # a target's round trips never ran. Targets run two at a time; the time of each is printed.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
@@ -26,7 +29,7 @@ cd "$(dirname "$0")/.."
 runs=1000000
 seed=1
 only=""
-parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http)
+parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http wghandshake)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -110,15 +113,15 @@ build_module() {
   shift
   stale "$out/$name.o" "$@" Scripts/fuzz.sh || return 0
   compile "$out/build-$name.log" "${swiftc_parsers[@]}" -enable-testing -wmo -module-name "$name" \
-    -I Sources/CCurl -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
+    -I Sources/CCurl -I Sources/CCrypto -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
     -c "$@" -o "$out/$name.o"
 }
-harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift)
+harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP,WireGuardHandshake}/*.swift)
 build_parsers() {
-  stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o || return 0
+  stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o || return 0
   compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
-    -I "$out/modules" -I Sources/CCurl "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o \
-    -lcurl -o "$out/fuzz-parsers"
+    -I "$out/modules" -I Sources/CCurl -I Sources/CCrypto "${harness[@]}" \
+    "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o -lcurl -lcrypto -o "$out/fuzz-parsers"
 }
 
 build_start=$(date +%s)
@@ -138,6 +141,9 @@ failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 if [ "$only" != packet ]; then
   build_module Daemon "${flag_files[@]}" || failed=1
+  # WireGuard imports CCrypto (module map found with -I, libcrypto linked above).
+  mapfile -t wireguard_files < <(find Sources/WireGuard -name '*.swift' | sort)
+  build_module WireGuard "${wireguard_files[@]}" || failed=1
   [ "$failed" = 0 ] && { build_parsers || failed=1; }
 fi
 [ "$failed" = 0 ] || exit 1
@@ -177,6 +183,7 @@ max_len() {
     lease) echo 768 ;;
     subnetenv | flags) echo 192 ;;
     http) echo 512 ;;
+    wghandshake) echo 160 ;;
     *) echo 128 ;;
   esac
 }

@@ -1,0 +1,242 @@
+/// The Noise_IKpsk2 handshake with one peer (whitepaper §5.4), both roles:
+///
+/// - initiator: `createInitiation` writes message 1 (148 bytes); `consumeResponse` reads
+///   message 2 and returns the session's `TransportKeys`;
+/// - responder: `StaticIdentity.decryptInitiation` reads message 1 up to the initiator's
+///   static key, `consumeInitiation` checks its timestamp (newer than the last accepted
+///   from this peer: initiations cannot be replayed) and `createResponse` writes message 2
+///   (92 bytes) and returns the `TransportKeys`.
+///
+/// Indices and ephemeral keys are the caller's to give (the index table is the device's;
+/// tests fix the ephemerals); without an ephemeral one is generated. Times (`now`) are
+/// monotonic, from any fixed origin: the same clock the caller feeds `PeerTimers`. Holds the
+/// secrets of a handshake in progress, wiped when it completes or the object goes. Not
+/// thread-safe: one owner drives it.
+public final class PeerHandshake {
+  public let identity: StaticIdentity
+  public let remoteStatic: PublicKey
+  /// mac1/mac2 for the messages we send this peer, and the cookies it sends us.
+  public let cookies: CookieGenerator
+  private let presharedKey: SecretKey
+  /// DH(our static, peer's static): fixed for the pair, so computed once.
+  private let staticStatic: SecretKey
+
+  private enum Phase {
+    case idle
+    case initiationSent(localIndex: UInt32, ephemeral: SecretKey)
+    case initiationReceived(remoteIndex: UInt32, remoteEphemeral: PublicKey)
+  }
+  private var phase = Phase.idle
+  private var noise: NoiseState?
+  /// The newest initiation timestamp accepted from this peer.
+  public private(set) var lastTimestamp: TAI64N?
+  private var lastInitiationAccepted: Duration?
+
+  /// Fails with `.invalidPublicKey` when `remoteStatic` is a low-order point.
+  public init(identity: StaticIdentity, remoteStatic: PublicKey, presharedKey: SecretKey? = nil)
+    throws(HandshakeError)
+  {
+    guard let staticStatic = X25519.sharedSecret(identity.privateKey, remoteStatic) else {
+      throw .invalidPublicKey
+    }
+    self.identity = identity
+    self.remoteStatic = remoteStatic
+    self.presharedKey = presharedKey ?? SecretKey.zero()
+    self.staticStatic = staticStatic
+    cookies = CookieGenerator(remoteStatic: remoteStatic)
+  }
+
+  deinit { noise?.wipe() }
+
+  /// Whether an initiation we sent awaits its response.
+  public var initiationPending: Bool {
+    if case .initiationSent = phase { return true }
+    return false
+  }
+
+  /// Forgets any handshake in progress (keeps the replay guard).
+  public func reset() {
+    noise?.wipe()
+    noise = nil
+    phase = .idle
+  }
+
+  // MARK: Initiator
+
+  /// Writes a handshake initiation (148 bytes) to the start of `buffer`, with mac1 and
+  /// (when a cookie is held) mac2. Replaces any handshake in progress.
+  public func createInitiation(
+    into buffer: UnsafeMutableRawBufferPointer, localIndex: UInt32,
+    ephemeral: SecretKey? = nil, timestamp: TAI64N = .now(),
+    now: Duration
+  ) throws(HandshakeError) {
+    typealias At = HandshakeMessageOffsets.Initiation
+    guard buffer.count >= At.size else {
+      throw .bufferTooSmall(.handshakeInitiation, buffer.count)
+    }
+    reset()
+    let ephemeralKey = try Self.ephemeralKey(ephemeral)
+    let ephemeralPublic = X25519.publicKey(of: ephemeralKey)
+
+    var state = NoiseState(responderStatic: remoteStatic)
+    state.mixHash(ephemeralPublic.bytes)
+    state.mixKey(ephemeralPublic.bytes)
+    guard let ephemeralStatic = X25519.sharedSecret(ephemeralKey, remoteStatic) else {
+      state.wipe()
+      throw .invalidPublicKey
+    }
+    let staticKey = state.mixKeyAndDeriveKey(ephemeralStatic)
+    let encryptedStatic = staticKey.sealed(identity.publicKey.bytes, additionalData: state.hash)
+    state.mixHash(encryptedStatic)
+    let timestampKey = state.mixKeyAndDeriveKey(staticStatic)
+    let encryptedTimestamp = timestampKey.sealed(timestamp.bytes, additionalData: state.hash)
+    state.mixHash(encryptedTimestamp)
+
+    let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<At.size])
+    message.storeHeader(.handshakeInitiation)
+    message.storeLittleEndian(localIndex, at: At.sender)
+    message.store(ephemeralPublic.bytes, at: At.ephemeral)
+    message.store(encryptedStatic, at: At.encryptedStatic)
+    message.store(encryptedTimestamp, at: At.encryptedTimestamp)
+    cookies.addMACs(to: message, now: now)
+
+    noise = state
+    phase = .initiationSent(localIndex: localIndex, ephemeral: ephemeralKey)
+  }
+
+  /// Reads a handshake response (92 bytes) to our last initiation and completes the
+  /// handshake. On failure the initiation stays pending (a genuine response may follow).
+  public func consumeResponse(
+    _ message: UnsafeRawBufferPointer, now: Duration
+  ) throws(HandshakeError) -> TransportKeys {
+    typealias At = HandshakeMessageOffsets.Response
+    guard message.count == At.size else { throw .wrongSize(.handshakeResponse, message.count) }
+    guard message.hasHeader(.handshakeResponse) else { throw .wrongHeader(.handshakeResponse) }
+    guard identity.checkMAC1(message) else { throw .badMAC1(.handshakeResponse) }
+    guard case .initiationSent(let localIndex, let ephemeralKey) = phase, let noise else {
+      throw .unexpectedMessage(.handshakeResponse)
+    }
+    let receiver = message.littleEndianUInt32(at: At.receiver)
+    guard receiver == localIndex else { throw .wrongReceiverIndex(receiver) }
+
+    var state = noise
+    let responderEphemeralBytes = message.bytes(at: At.ephemeral, count: 32)
+    let responderEphemeral = try! PublicKey(bytes: responderEphemeralBytes)
+    state.mixHash(responderEphemeralBytes)
+    state.mixKey(responderEphemeralBytes)
+    guard let ephemeralEphemeral = X25519.sharedSecret(ephemeralKey, responderEphemeral),
+      let staticEphemeral = X25519.sharedSecret(identity.privateKey, responderEphemeral)
+    else {
+      state.wipe()
+      throw .invalidPublicKey
+    }
+    state.mixKey(ephemeralEphemeral)
+    state.mixKey(staticEphemeral)
+    let key = state.mixPresharedKey(presharedKey)
+    guard
+      key.opened(message.bytes(at: At.encryptedNothing, count: 16), additionalData: state.hash)
+        != nil
+    else {
+      state.wipe()
+      throw .decryptionFailed("response (wrong key or psk)")
+    }
+    let (sending, receiving) = state.transportKeys()
+    state.wipe()
+    reset()
+    return TransportKeys(
+      sending: sending, receiving: receiving, localIndex: localIndex,
+      remoteIndex: message.littleEndianUInt32(at: At.sender), isInitiator: true, created: now)
+  }
+
+  // MARK: Responder
+
+  /// Second half of consuming an initiation (after `StaticIdentity.decryptInitiation`):
+  /// decrypts the timestamp with the static-static secret, proving the sender holds this
+  /// peer's private key, and refuses a timestamp not newer than the last accepted (replay)
+  /// or an initiation within 20 ms of the last accepted (flood). Replaces any handshake in
+  /// progress.
+  public func consumeInitiation(
+    _ received: ReceivedInitiation, now: Duration
+  ) throws(HandshakeError) {
+    guard received.initiatorStatic == remoteStatic else { throw .wrongPeer }
+    var state = received.noise
+    let key = state.mixKeyAndDeriveKey(staticStatic)
+    guard let stampBytes = key.opened(received.encryptedTimestamp, additionalData: state.hash)
+    else {
+      state.wipe()
+      throw .decryptionFailed("initiation timestamp")
+    }
+    state.mixHash(received.encryptedTimestamp)
+    let stamp = TAI64N(bytes: stampBytes)
+    if let lastTimestamp, stamp <= lastTimestamp {
+      state.wipe()
+      throw .replayedTimestamp
+    }
+    if let lastInitiationAccepted,
+      now - lastInitiationAccepted < NoiseConstants.minimumInitiationInterval
+    {
+      state.wipe()
+      throw .initiationFlood
+    }
+    reset()
+    lastTimestamp = stamp
+    lastInitiationAccepted = now
+    noise = state
+    phase = .initiationReceived(
+      remoteIndex: received.senderIndex, remoteEphemeral: received.ephemeral)
+  }
+
+  /// Writes the handshake response (92 bytes) to the consumed initiation into the start of
+  /// `buffer` and completes the handshake.
+  public func createResponse(
+    into buffer: UnsafeMutableRawBufferPointer, localIndex: UInt32,
+    ephemeral: SecretKey? = nil, now: Duration
+  ) throws(HandshakeError) -> TransportKeys {
+    typealias At = HandshakeMessageOffsets.Response
+    guard buffer.count >= At.size else { throw .bufferTooSmall(.handshakeResponse, buffer.count) }
+    guard case .initiationReceived(let remoteIndex, let remoteEphemeral) = phase, var state = noise
+    else { throw .unexpectedMessage(.handshakeResponse) }
+    let ephemeralKey = try Self.ephemeralKey(ephemeral)
+    let ephemeralPublic = X25519.publicKey(of: ephemeralKey)
+
+    state.mixHash(ephemeralPublic.bytes)
+    state.mixKey(ephemeralPublic.bytes)
+    guard let ephemeralEphemeral = X25519.sharedSecret(ephemeralKey, remoteEphemeral),
+      let ephemeralStatic = X25519.sharedSecret(ephemeralKey, remoteStatic)
+    else {
+      state.wipe()
+      reset()
+      throw .invalidPublicKey
+    }
+    state.mixKey(ephemeralEphemeral)
+    state.mixKey(ephemeralStatic)
+    let key = state.mixPresharedKey(presharedKey)
+    let encryptedNothing = key.sealed([], additionalData: state.hash)
+    state.mixHash(encryptedNothing)
+
+    let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<At.size])
+    message.storeHeader(.handshakeResponse)
+    message.storeLittleEndian(localIndex, at: At.sender)
+    message.storeLittleEndian(remoteIndex, at: At.receiver)
+    message.store(ephemeralPublic.bytes, at: At.ephemeral)
+    message.store(encryptedNothing, at: At.encryptedNothing)
+    cookies.addMACs(to: message, now: now)
+
+    let (receiving, sending) = state.transportKeys()
+    state.wipe()
+    reset()
+    return TransportKeys(
+      sending: sending, receiving: receiving, localIndex: localIndex, remoteIndex: remoteIndex,
+      isInitiator: false, created: now)
+  }
+
+  /// The caller's ephemeral key, or a new one.
+  private static func ephemeralKey(_ given: SecretKey?) throws(HandshakeError) -> SecretKey {
+    if let given { return given }
+    do {
+      return try X25519.newPrivateKey()
+    } catch {
+      throw .keyGenerationFailed
+    }
+  }
+}
