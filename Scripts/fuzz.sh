@@ -17,6 +17,12 @@
 #   flags       Go-flag parser with flanneld's flags on random argv + FLANNELD_* environment
 #   http        the probe port's request-head reader: the head ends at the first blank line,
 #               a parsed request written back parses the same, generated heads parse exactly
+#   wgmessage   WireGuard datagram classifier, message views and writers, transport padding:
+#               the class agrees with a reference of the protocol's rules, every field lies
+#               where the layout puts it, written messages read back
+#   wgreplay    WireGuard ReplayWindow against a model (a set of seen counters + the window rule)
+#   wgconfig    wireguard Backend config, lease BackendData and key text: round trips, every
+#               refusal names its field
 # Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
 # a target's round trips never ran. Targets run two at a time; the time of each is printed.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
@@ -26,7 +32,8 @@ cd "$(dirname "$0")/.."
 runs=1000000
 seed=1
 only=""
-parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http)
+parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http
+  wgmessage wgreplay wgconfig)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -104,6 +111,14 @@ if grep -n '^import ' "${flag_files[@]}" >&2; then
   echo "fuzz: a flag-parser or HTTP file imports a module; Scripts/fuzz.sh compiles them alone" >&2
   exit 1
 fi
+# Of the WireGuard module only the wire formats, the replay window and the timers are
+# compiled: pure Swift without imports (the crypto files import CCrypto and are not fuzzed here).
+wireguard_files=(Sources/WireGuard/MessageType.swift Sources/WireGuard/ReplayWindow.swift
+  Sources/WireGuard/Messages/*.swift Sources/WireGuard/Timers/*.swift)
+if grep -n '^import ' "${wireguard_files[@]}" >&2; then
+  echo "fuzz: a WireGuard message, replay or timer file imports a module; Scripts/fuzz.sh compiles them alone" >&2
+  exit 1
+fi
 # build_module NAME FILES...
 build_module() {
   local name=$1
@@ -113,11 +128,12 @@ build_module() {
     -I Sources/CCurl -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
     -c "$@" -o "$out/$name.o"
 }
-harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift)
+harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift
+  Fuzz/{WGMessage,WGReplay,WGConfig}/*.swift)
 build_parsers() {
-  stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o || return 0
+  stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o || return 0
   compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
-    -I "$out/modules" -I Sources/CCurl "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon}.o \
+    -I "$out/modules" -I Sources/CCurl "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o \
     -lcurl -o "$out/fuzz-parsers"
 }
 
@@ -138,6 +154,7 @@ failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 if [ "$only" != packet ]; then
   build_module Daemon "${flag_files[@]}" || failed=1
+  build_module WireGuard "${wireguard_files[@]}" || failed=1
   [ "$failed" = 0 ] && { build_parsers || failed=1; }
 fi
 [ "$failed" = 0 ] || exit 1
@@ -177,6 +194,8 @@ max_len() {
     lease) echo 768 ;;
     subnetenv | flags) echo 192 ;;
     http) echo 512 ;;
+    wgreplay | wgconfig) echo 512 ;;
+    wgmessage) echo 256 ;;
     *) echo 128 ;;
   esac
 }
