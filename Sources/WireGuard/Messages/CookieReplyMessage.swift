@@ -11,11 +11,11 @@ public struct CookieReplyMessage {
   }
 
   public var receiverIndex: UInt32 {
-    bytes.littleEndianUInt32(at: CookieReplyLayout.receiverIndex.lowerBound)
+    bytes.readUInt32LE(at: CookieReplyLayout.receiverIndex.lowerBound)
   }
-  public var nonce: UnsafeRawBufferPointer { bytes.slice(CookieReplyLayout.nonce) }
+  public var nonce: UnsafeRawBufferPointer { bytes.bytes(in: CookieReplyLayout.nonce) }
   public var encryptedCookie: UnsafeRawBufferPointer {
-    bytes.slice(CookieReplyLayout.encryptedCookie)
+    bytes.bytes(in: CookieReplyLayout.encryptedCookie)
   }
 }
 
@@ -30,12 +30,12 @@ public struct CookieReplyWriter {
   public init?(into buffer: UnsafeMutableRawBufferPointer, receiverIndex: UInt32) {
     guard buffer.count == CookieReplyLayout.size else { return nil }
     bytes = buffer
-    buffer.storeHeader(.cookieReply)
-    buffer.storeLittleEndian(receiverIndex, at: CookieReplyLayout.receiverIndex.lowerBound)
+    buffer.writeMessageHeader(.cookieReply)
+    buffer.writeLE(receiverIndex, at: CookieReplyLayout.receiverIndex.lowerBound)
   }
 
-  public var nonce: UnsafeMutableRawBufferPointer { bytes.slice(CookieReplyLayout.nonce) }
+  public var nonce: UnsafeMutableRawBufferPointer { bytes.bytes(in: CookieReplyLayout.nonce) }
   public var encryptedCookie: UnsafeMutableRawBufferPointer {
-    bytes.slice(CookieReplyLayout.encryptedCookie)
+    bytes.bytes(in: CookieReplyLayout.encryptedCookie)
   }
 }

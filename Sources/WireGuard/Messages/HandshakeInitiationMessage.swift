@@ -11,21 +11,25 @@ public struct HandshakeInitiationMessage {
   }
 
   public var senderIndex: UInt32 {
-    bytes.littleEndianUInt32(at: InitiationLayout.senderIndex.lowerBound)
+    bytes.readUInt32LE(at: InitiationLayout.senderIndex.lowerBound)
   }
   public var unencryptedEphemeral: UnsafeRawBufferPointer {
-    bytes.slice(InitiationLayout.unencryptedEphemeral)
+    bytes.bytes(in: InitiationLayout.unencryptedEphemeral)
   }
   public var encryptedStatic: UnsafeRawBufferPointer {
-    bytes.slice(InitiationLayout.encryptedStatic)
+    bytes.bytes(in: InitiationLayout.encryptedStatic)
   }
   public var encryptedTimestamp: UnsafeRawBufferPointer {
-    bytes.slice(InitiationLayout.encryptedTimestamp)
+    bytes.bytes(in: InitiationLayout.encryptedTimestamp)
   }
-  public var mac1: UnsafeRawBufferPointer { bytes.slice(InitiationLayout.mac1) }
-  public var mac2: UnsafeRawBufferPointer { bytes.slice(InitiationLayout.mac2) }
-  public var coveredByMAC1: UnsafeRawBufferPointer { bytes.slice(InitiationLayout.coveredByMAC1) }
-  public var coveredByMAC2: UnsafeRawBufferPointer { bytes.slice(InitiationLayout.coveredByMAC2) }
+  public var mac1: UnsafeRawBufferPointer { bytes.bytes(in: InitiationLayout.mac1) }
+  public var mac2: UnsafeRawBufferPointer { bytes.bytes(in: InitiationLayout.mac2) }
+  public var coveredByMAC1: UnsafeRawBufferPointer {
+    bytes.bytes(in: InitiationLayout.coveredByMAC1)
+  }
+  public var coveredByMAC2: UnsafeRawBufferPointer {
+    bytes.bytes(in: InitiationLayout.coveredByMAC2)
+  }
 }
 
 /// An initiation being written into a caller's buffer of exactly `InitiationLayout.size`
@@ -40,19 +44,19 @@ public struct HandshakeInitiationWriter {
   public init?(into buffer: UnsafeMutableRawBufferPointer, senderIndex: UInt32) {
     guard buffer.count == InitiationLayout.size else { return nil }
     bytes = buffer
-    buffer.storeHeader(.handshakeInitiation)
-    buffer.storeLittleEndian(senderIndex, at: InitiationLayout.senderIndex.lowerBound)
+    buffer.writeMessageHeader(.handshakeInitiation)
+    buffer.writeLE(senderIndex, at: InitiationLayout.senderIndex.lowerBound)
   }
 
   public var unencryptedEphemeral: UnsafeMutableRawBufferPointer {
-    bytes.slice(InitiationLayout.unencryptedEphemeral)
+    bytes.bytes(in: InitiationLayout.unencryptedEphemeral)
   }
   public var encryptedStatic: UnsafeMutableRawBufferPointer {
-    bytes.slice(InitiationLayout.encryptedStatic)
+    bytes.bytes(in: InitiationLayout.encryptedStatic)
   }
   public var encryptedTimestamp: UnsafeMutableRawBufferPointer {
-    bytes.slice(InitiationLayout.encryptedTimestamp)
+    bytes.bytes(in: InitiationLayout.encryptedTimestamp)
   }
-  public var mac1: UnsafeMutableRawBufferPointer { bytes.slice(InitiationLayout.mac1) }
-  public var mac2: UnsafeMutableRawBufferPointer { bytes.slice(InitiationLayout.mac2) }
+  public var mac1: UnsafeMutableRawBufferPointer { bytes.bytes(in: InitiationLayout.mac1) }
+  public var mac2: UnsafeMutableRawBufferPointer { bytes.bytes(in: InitiationLayout.mac2) }
 }

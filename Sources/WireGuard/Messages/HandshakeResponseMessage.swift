@@ -11,21 +11,21 @@ public struct HandshakeResponseMessage {
   }
 
   public var senderIndex: UInt32 {
-    bytes.littleEndianUInt32(at: ResponseLayout.senderIndex.lowerBound)
+    bytes.readUInt32LE(at: ResponseLayout.senderIndex.lowerBound)
   }
   public var receiverIndex: UInt32 {
-    bytes.littleEndianUInt32(at: ResponseLayout.receiverIndex.lowerBound)
+    bytes.readUInt32LE(at: ResponseLayout.receiverIndex.lowerBound)
   }
   public var unencryptedEphemeral: UnsafeRawBufferPointer {
-    bytes.slice(ResponseLayout.unencryptedEphemeral)
+    bytes.bytes(in: ResponseLayout.unencryptedEphemeral)
   }
   public var encryptedNothing: UnsafeRawBufferPointer {
-    bytes.slice(ResponseLayout.encryptedNothing)
+    bytes.bytes(in: ResponseLayout.encryptedNothing)
   }
-  public var mac1: UnsafeRawBufferPointer { bytes.slice(ResponseLayout.mac1) }
-  public var mac2: UnsafeRawBufferPointer { bytes.slice(ResponseLayout.mac2) }
-  public var coveredByMAC1: UnsafeRawBufferPointer { bytes.slice(ResponseLayout.coveredByMAC1) }
-  public var coveredByMAC2: UnsafeRawBufferPointer { bytes.slice(ResponseLayout.coveredByMAC2) }
+  public var mac1: UnsafeRawBufferPointer { bytes.bytes(in: ResponseLayout.mac1) }
+  public var mac2: UnsafeRawBufferPointer { bytes.bytes(in: ResponseLayout.mac2) }
+  public var coveredByMAC1: UnsafeRawBufferPointer { bytes.bytes(in: ResponseLayout.coveredByMAC1) }
+  public var coveredByMAC2: UnsafeRawBufferPointer { bytes.bytes(in: ResponseLayout.coveredByMAC2) }
 }
 
 /// A response being written into a caller's buffer of exactly `ResponseLayout.size` bytes.
@@ -40,17 +40,17 @@ public struct HandshakeResponseWriter {
   ) {
     guard buffer.count == ResponseLayout.size else { return nil }
     bytes = buffer
-    buffer.storeHeader(.handshakeResponse)
-    buffer.storeLittleEndian(senderIndex, at: ResponseLayout.senderIndex.lowerBound)
-    buffer.storeLittleEndian(receiverIndex, at: ResponseLayout.receiverIndex.lowerBound)
+    buffer.writeMessageHeader(.handshakeResponse)
+    buffer.writeLE(senderIndex, at: ResponseLayout.senderIndex.lowerBound)
+    buffer.writeLE(receiverIndex, at: ResponseLayout.receiverIndex.lowerBound)
   }
 
   public var unencryptedEphemeral: UnsafeMutableRawBufferPointer {
-    bytes.slice(ResponseLayout.unencryptedEphemeral)
+    bytes.bytes(in: ResponseLayout.unencryptedEphemeral)
   }
   public var encryptedNothing: UnsafeMutableRawBufferPointer {
-    bytes.slice(ResponseLayout.encryptedNothing)
+    bytes.bytes(in: ResponseLayout.encryptedNothing)
   }
-  public var mac1: UnsafeMutableRawBufferPointer { bytes.slice(ResponseLayout.mac1) }
-  public var mac2: UnsafeMutableRawBufferPointer { bytes.slice(ResponseLayout.mac2) }
+  public var mac1: UnsafeMutableRawBufferPointer { bytes.bytes(in: ResponseLayout.mac1) }
+  public var mac2: UnsafeMutableRawBufferPointer { bytes.bytes(in: ResponseLayout.mac2) }
 }

@@ -4,42 +4,42 @@
 
 extension UnsafeRawBufferPointer {
   @inline(__always)
-  func littleEndianUInt32(at offset: Int) -> UInt32 {
+  func readUInt32LE(at offset: Int) -> UInt32 {
     UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
   }
 
   @inline(__always)
-  func littleEndianUInt64(at offset: Int) -> UInt64 {
+  func readUInt64LE(at offset: Int) -> UInt64 {
     UInt64(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
   }
 
   /// The bytes of `range`, without copying.
   @inline(__always)
-  func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+  func bytes(in range: Range<Int>) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(rebasing: self[range])
   }
 }
 
 extension UnsafeMutableRawBufferPointer {
   @inline(__always)
-  func storeLittleEndian(_ value: UInt32, at offset: Int) {
+  func writeLE(_ value: UInt32, at offset: Int) {
     storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
   }
 
   @inline(__always)
-  func storeLittleEndian(_ value: UInt64, at offset: Int) {
+  func writeLE(_ value: UInt64, at offset: Int) {
     storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
   }
 
   /// The bytes of `range`, without copying.
   @inline(__always)
-  func slice(_ range: Range<Int>) -> UnsafeMutableRawBufferPointer {
+  func bytes(in range: Range<Int>) -> UnsafeMutableRawBufferPointer {
     UnsafeMutableRawBufferPointer(rebasing: self[range])
   }
 
   /// Writes the type byte and the three reserved zero bytes.
   @inline(__always)
-  func storeHeader(_ type: MessageType) {
-    storeLittleEndian(UInt32(type.rawValue), at: 0)
+  func writeMessageHeader(_ type: MessageType) {
+    writeLE(UInt32(type.rawValue), at: 0)
   }
 }

@@ -11,13 +11,13 @@ public struct TransportMessage {
   }
 
   public var receiverIndex: UInt32 {
-    bytes.littleEndianUInt32(at: TransportLayout.receiverIndex.lowerBound)
+    bytes.readUInt32LE(at: TransportLayout.receiverIndex.lowerBound)
   }
-  public var counter: UInt64 { bytes.littleEndianUInt64(at: TransportLayout.counter.lowerBound) }
+  public var counter: UInt64 { bytes.readUInt64LE(at: TransportLayout.counter.lowerBound) }
   /// Where the sealed payload lies in the datagram: from byte 16 to the end, at least the
   /// 16-byte tag.
   public var payloadRange: Range<Int> { TransportLayout.payloadStart..<bytes.count }
-  public var sealedPayload: UnsafeRawBufferPointer { bytes.slice(payloadRange) }
+  public var sealedPayload: UnsafeRawBufferPointer { bytes.bytes(in: payloadRange) }
   /// The length of the plaintext (padding included) once opened.
   public var plaintextLength: Int { bytes.count - TransportLayout.minimumSize }
   /// A keepalive is a transport message whose plaintext is empty.
@@ -32,9 +32,9 @@ public struct TransportMessage {
     into buffer: UnsafeMutableRawBufferPointer, receiverIndex: UInt32, counter: UInt64
   ) -> Bool {
     guard buffer.count >= TransportLayout.headerSize else { return false }
-    buffer.storeHeader(.transportData)
-    buffer.storeLittleEndian(receiverIndex, at: TransportLayout.receiverIndex.lowerBound)
-    buffer.storeLittleEndian(counter, at: TransportLayout.counter.lowerBound)
+    buffer.writeMessageHeader(.transportData)
+    buffer.writeLE(receiverIndex, at: TransportLayout.receiverIndex.lowerBound)
+    buffer.writeLE(counter, at: TransportLayout.counter.lowerBound)
     return true
   }
 }
