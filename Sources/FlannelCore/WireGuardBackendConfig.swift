@@ -1,9 +1,9 @@
 /// The wireguard members of the config's Backend object (flannel-behaviour §6b), with stock's
 /// defaults: ListenPort 51820, ListenPortV6 51821, no PSK, no persistent keepalive, Mode
 /// "separate", MTU from the external interface. Field names match case-insensitively and
-/// null counts as absent, as Go's decoder reads them; a value of the wrong kind is an error
-/// where stock fails with "error decoding backend config", and a bad value names the field
-/// and what to write.
+/// null counts as absent, as Go's decoder reads them; a value of the wrong JSON type is
+/// refused (`BackendConfig.int` / `string`) where stock fails with "error decoding backend
+/// config", and a bad value names the field and what to write.
 public struct WireGuardBackendConfig: Sendable, Equatable {
   /// How the device(s) carry the two address families. With an IPv4-only network every mode
   /// gives one device `flannel-wg`; they differ only for dual-stack networks.
@@ -50,11 +50,10 @@ public struct WireGuardBackendConfig: Sendable, Equatable {
 
   /// Reads the Backend object of a network config whose Backend.Type is "wireguard".
   public init(_ config: BackendConfig) throws(WireGuardConfigError) {
-    let raw = config.raw
     self.init()
-    listenPort = try Self.port(raw, "ListenPort") ?? Self.defaultListenPort
-    listenPortV6 = try Self.port(raw, "ListenPortV6") ?? Self.defaultListenPortV6
-    if let text = try Self.string(raw, "PSK"), !text.isEmpty {
+    listenPort = try Self.port(config, "ListenPort") ?? Self.defaultListenPort
+    listenPortV6 = try Self.port(config, "ListenPortV6") ?? Self.defaultListenPortV6
+    if let text = try Self.string(config, "PSK"), !text.isEmpty {
       guard let key = WireGuardKey(base64: text) else {
         throw WireGuardConfigError(
           field: "PSK",
@@ -63,16 +62,16 @@ public struct WireGuardBackendConfig: Sendable, Equatable {
       }
       psk = key
     }
-    if let interval = try Self.integer(raw, "PersistentKeepaliveInterval") {
+    if let interval = try Self.integer(config, "PersistentKeepaliveInterval") {
       guard (0...65535).contains(interval) else {
         throw WireGuardConfigError(
           field: "PersistentKeepaliveInterval",
           "Backend.PersistentKeepaliveInterval \(interval) out of range: use seconds from 1 "
             + "to 65535, or 0 for none")
       }
-      persistentKeepaliveInterval = Int(interval)
+      persistentKeepaliveInterval = interval
     }
-    if let text = try Self.string(raw, "Mode") {
+    if let text = try Self.string(config, "Mode") {
       guard let mode = Mode(rawValue: text) else {
         let modes = Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
         throw WireGuardConfigError(
@@ -82,14 +81,14 @@ public struct WireGuardBackendConfig: Sendable, Equatable {
       }
       self.mode = mode
     }
-    if let mtu = try Self.integer(raw, "MTU") {
+    if let mtu = try Self.integer(config, "MTU") {
       guard mtu > Self.overhead, mtu <= 65535 else {
         throw WireGuardConfigError(
           field: "MTU",
           "Backend.MTU \(mtu) out of range: the device gets MTU − \(Self.overhead), so use "
             + "\(Self.overhead + 1)–65535, or leave it out for the external interface's MTU")
       }
-      self.mtu = Int(mtu)
+      self.mtu = mtu
     }
   }
 
@@ -99,22 +98,22 @@ public struct WireGuardBackendConfig: Sendable, Equatable {
     (mtu ?? externalMTU) - Self.overhead
   }
 
-  /// A JSON integer member, nil when absent or null.
-  private static func integer(_ raw: JSONValue, _ field: String) throws(WireGuardConfigError)
-    -> Int64?
+  /// An integer member, nil when absent or null; a member of another JSON type is refused
+  /// with BackendConfig's message.
+  private static func integer(_ config: BackendConfig, _ field: String)
+    throws(WireGuardConfigError) -> Int?
   {
-    guard let value = raw[caseInsensitive: field], !value.isNull else { return nil }
-    guard let number = value.int64Value else {
-      throw WireGuardConfigError(
-        field: field, "Backend.\(field) must be a JSON integer, not \(value.serialized())")
+    do throws(BackendConfigError) {
+      return try config.int(field)
+    } catch {
+      throw WireGuardConfigError(field: error.field, error.description)
     }
-    return number
   }
 
-  private static func port(_ raw: JSONValue, _ field: String) throws(WireGuardConfigError)
-    -> UInt16?
+  private static func port(_ config: BackendConfig, _ field: String)
+    throws(WireGuardConfigError) -> UInt16?
   {
-    guard let number = try integer(raw, field) else { return nil }
+    guard let number = try integer(config, field) else { return nil }
     guard (1...65535).contains(number) else {
       throw WireGuardConfigError(
         field: field,
@@ -124,14 +123,13 @@ public struct WireGuardBackendConfig: Sendable, Equatable {
     return UInt16(number)
   }
 
-  private static func string(_ raw: JSONValue, _ field: String) throws(WireGuardConfigError)
-    -> String?
+  private static func string(_ config: BackendConfig, _ field: String)
+    throws(WireGuardConfigError) -> String?
   {
-    guard let value = raw[caseInsensitive: field], !value.isNull else { return nil }
-    guard let text = value.stringValue else {
-      throw WireGuardConfigError(
-        field: field, "Backend.\(field) must be a JSON string, not \(value.serialized())")
+    do throws(BackendConfigError) {
+      return try config.string(field)
+    } catch {
+      throw WireGuardConfigError(field: error.field, error.description)
     }
-    return text
   }
 }

@@ -46,11 +46,16 @@ import Testing
     (#"{"ListenPortV6":65536}"#, "ListenPortV6", "Backend.ListenPortV6 65536 out of range"),
     (
       #"{"ListenPort":"51820"}"#, "ListenPort",
-      #"Backend.ListenPort must be a JSON integer, not "51820""#
+      #"Backend.ListenPort is "51820" (string); write a whole number without quotes"#
     ),
-    (#"{"ListenPort":5.5}"#, "ListenPort", "Backend.ListenPort must be a JSON integer"),
+    (#"{"ListenPort":5.5}"#, "ListenPort", "Backend.ListenPort is 5.5 (number); write a whole"),
+    (
+      #"{"ListenPort":5182E1}"#, "ListenPort",
+      "Backend.ListenPort is written with a fraction or an exponent; write it as the whole number 51820"
+    ),
     (#"{"PSK":"secret"}"#, "PSK", "could not parse psk: Backend.PSK must be the base64 text"),
-    (#"{"PSK":42}"#, "PSK", "Backend.PSK must be a JSON string, not 42"),
+    (#"{"PSK":42}"#, "PSK", "Backend.PSK is 42 (number); write a string in double quotes"),
+    (#"{"Mode":true}"#, "Mode", "Backend.Mode is true (bool); write a string in double quotes"),
     (
       #"{"PersistentKeepaliveInterval":-1}"#, "PersistentKeepaliveInterval",
       "Backend.PersistentKeepaliveInterval -1 out of range: use seconds from 1 to 65535, or 0"
