@@ -20,6 +20,12 @@
 #   wghandshake WireGuard handshake readers (initiation, response, cookie reply, mac2) and key
 #               text: arbitrary bytes never pass, a generated handshake completes with
 #               matching keys, one flipped bit before mac2 is refused
+#   wgmessage   WireGuard datagram classifier, message views and writers, transport padding:
+#               the class agrees with a reference of the protocol's rules, every field lies
+#               where the layout puts it, written messages read back
+#   wgreplay    WireGuard ReplayWindow against a model (a set of seen counters + the window rule)
+#   wgconfig    wireguard Backend config, lease BackendData and key text: round trips, every
+#               refusal names its field
 # Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
 # a target's round trips never ran. Targets run two at a time; the time of each is printed.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
@@ -29,7 +35,8 @@ cd "$(dirname "$0")/.."
 runs=1000000
 seed=1
 only=""
-parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http wghandshake)
+parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http
+  wghandshake wgmessage wgreplay wgconfig)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -116,7 +123,8 @@ build_module() {
     -I Sources/CCurl -I Sources/CCrypto -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
     -c "$@" -o "$out/$name.o"
 }
-harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP,WireGuardHandshake}/*.swift)
+harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift
+  Fuzz/{WireGuardHandshake,WGMessage,WGReplay,WGConfig}/*.swift)
 build_parsers() {
   stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o || return 0
   compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
@@ -184,6 +192,8 @@ max_len() {
     subnetenv | flags) echo 192 ;;
     http) echo 512 ;;
     wghandshake) echo 160 ;;
+    wgreplay | wgconfig) echo 512 ;;
+    wgmessage) echo 256 ;;
     *) echo 128 ;;
   esac
 }

@@ -1,0 +1,191 @@
+/// The timers of one peer (whitepaper §6) as a pure value: events in, each with the time it
+/// happened at, and the actions due out. No clock, no threads, no randomness: the caller
+/// feeds monotonic times and draws the jitter, calls `tick` at `nextDeadline` (or on any
+/// coarser beat), and carries out the actions.
+///
+/// The rules, as the kernel module and wireguard-go apply them:
+/// - Retransmission: an initiation with no answer is sent again after `rekeyTimeout` plus
+///   jitter; when a retransmission is due after `maximumHandshakeRetries` + 1 of them (20
+///   initiations, about 100 s: `rekeyAttemptTime` and the jitter), the handshake is abandoned
+///   (waiting packets dropped) and the keys are erased `zeroKeysAfter` later unless a session
+///   comes.
+/// - Passive keepalive: after receiving data, if we send nothing within `keepaliveTimeout`,
+///   send a keepalive.
+/// - Lost peer: after sending data, if nothing authenticated comes back within
+///   `keepaliveTimeout + rekeyTimeout` (+ jitter), start a new handshake.
+/// - Rekey on send: a session is replaced when it has sent `rekeyAfterMessages`, or — only by
+///   the side that initiated it, so both sides do not rekey at once — when it is
+///   `rekeyAfterTime` old.
+/// - Rekey on receive: the initiator of a session that is `rejectAfterTime − keepaliveTimeout
+///   − rekeyTimeout` old starts a handshake once, so a session that only receives is renewed
+///   before it expires.
+/// - Expiry: a session is unusable at `rejectAfterTime`; all keys go after `zeroKeysAfter`
+///   without a new session.
+/// - Persistent keepalive (0 = off): a keepalive whenever nothing authenticated was sent or
+///   received for the interval.
+/// - At most one initiation per `rekeyTimeout`, whatever asks for it.
+public struct PeerTimers: Sendable, Equatable {
+  /// The current session: when it started and whether we initiated it.
+  public struct Session: Sendable, Equatable {
+    public var started: Duration
+    public var isInitiator: Bool
+  }
+
+  public let persistentKeepalive: Duration
+  public private(set) var session: Session?
+  /// Retransmissions of the pending initiation so far.
+  public private(set) var handshakeRetries = 0
+
+  private var retransmitAt: Duration?
+  private var keepaliveAt: Duration?
+  private var anotherKeepalive = false
+  private var newHandshakeAt: Duration?
+  private var zeroKeysAt: Duration?
+  private var persistentKeepaliveAt: Duration?
+  private var lastInitiation: Duration?
+  private var lastMinuteHandshakeSent = false
+
+  /// `persistentKeepalive`: the interval, `.zero` for none.
+  public init(persistentKeepalive: Duration = .zero) {
+    self.persistentKeepalive = max(persistentKeepalive, .zero)
+  }
+
+  /// Records `event` at `now` and returns what is to be done at once.
+  public mutating func handle(_ event: PeerTimerEvent, at now: Duration) -> PeerTimerActions {
+    switch event {
+    case .peerAdded:
+      return persistentKeepalive > .zero ? .sendKeepalive : []
+    case .sendWithoutSession:
+      return requestInitiation(now, retry: false)
+    case .transportSent(let keepalive, let counter, let jitter):
+      authenticatedPacketSent(now)
+      if !keepalive && newHandshakeAt == nil {
+        newHandshakeAt = now + Limits.keepaliveTimeout + Limits.rekeyTimeout + clamped(jitter)
+      }
+      guard let session else { return [] }
+      let rekey =
+        counter > Limits.rekeyAfterMessages
+        || (session.isInitiator && now - session.started > Limits.rekeyAfterTime)
+      return rekey ? requestInitiation(now, retry: false) : []
+    case .transportReceived(let keepalive):
+      var actions: PeerTimerActions = []
+      if !lastMinuteHandshakeSent, let session, session.isInitiator,
+        now - session.started > Limits.rejectAfterTime - Limits.keepaliveTimeout
+          - Limits.rekeyTimeout
+      {
+        lastMinuteHandshakeSent = true
+        actions.formUnion(requestInitiation(now, retry: false))
+      }
+      authenticatedPacketReceived(now)
+      if !keepalive {
+        if keepaliveAt == nil {
+          keepaliveAt = now + Limits.keepaliveTimeout
+        } else {
+          anotherKeepalive = true
+        }
+      }
+      return actions
+    case .initiationSent(let jitter):
+      authenticatedPacketSent(now)
+      lastInitiation = max(lastInitiation ?? now, now)
+      retransmitAt = now + Limits.rekeyTimeout + clamped(jitter)
+      return []
+    case .responseSent:
+      authenticatedPacketSent(now)
+      return []
+    case .handshakeReceived:
+      authenticatedPacketReceived(now)
+      return []
+    case .sessionStarted(let isInitiator):
+      session = Session(started: now, isInitiator: isInitiator)
+      zeroKeysAt = now + Limits.zeroKeysAfter
+      return []
+    case .handshakeCompleted:
+      retransmitAt = nil
+      handshakeRetries = 0
+      lastMinuteHandshakeSent = false
+      return []
+    case .tick:
+      return tick(now)
+    }
+  }
+
+  /// Fires every timer due at `now`.
+  public mutating func tick(_ now: Duration) -> PeerTimerActions {
+    var actions: PeerTimerActions = []
+    if let at = retransmitAt, at <= now {
+      retransmitAt = nil
+      if handshakeRetries > Limits.maximumHandshakeRetries {
+        keepaliveAt = nil
+        actions.insert(.abandonHandshake)
+        if zeroKeysAt == nil { zeroKeysAt = now + Limits.zeroKeysAfter }
+      } else {
+        handshakeRetries += 1
+        actions.formUnion(requestInitiation(now, retry: true))
+      }
+    }
+    if let at = newHandshakeAt, at <= now {
+      newHandshakeAt = nil
+      actions.formUnion(requestInitiation(now, retry: false))
+    }
+    if let at = keepaliveAt, at <= now {
+      keepaliveAt = nil
+      actions.insert(.sendKeepalive)
+      if anotherKeepalive {
+        anotherKeepalive = false
+        keepaliveAt = now + Limits.keepaliveTimeout
+      }
+    }
+    if let at = persistentKeepaliveAt, at <= now {
+      persistentKeepaliveAt = nil
+      actions.insert(.sendKeepalive)
+    }
+    if let session, now - session.started >= Limits.rejectAfterTime {
+      self.session = nil
+      actions.insert(.expireSession)
+    }
+    if let at = zeroKeysAt, at <= now {
+      zeroKeysAt = nil
+      session = nil
+      actions.insert(.zeroKeys)
+    }
+    return actions
+  }
+
+  /// The earliest time at which `tick` has something to do; nil when nothing is pending.
+  public var nextDeadline: Duration? {
+    let expiry = session.map { $0.started + Limits.rejectAfterTime }
+    return [retransmitAt, newHandshakeAt, keepaliveAt, persistentKeepaliveAt, expiry, zeroKeysAt]
+      .compactMap { $0 }.min()
+  }
+
+  /// An initiation unless one went out less than `rekeyTimeout` ago. A fresh request (not a
+  /// retransmission) starts the retry count again.
+  private mutating func requestInitiation(_ now: Duration, retry: Bool) -> PeerTimerActions {
+    if !retry { handshakeRetries = 0 }
+    if let last = lastInitiation, now - last < Limits.rekeyTimeout { return [] }
+    lastInitiation = now
+    return .sendInitiation
+  }
+
+  /// Any authenticated packet sent (handshake, data, keepalive): it answers the peer, so the
+  /// passive keepalive is not needed.
+  private mutating func authenticatedPacketSent(_ now: Duration) {
+    keepaliveAt = nil
+    armPersistentKeepalive(now)
+  }
+
+  /// Any authenticated packet received: the peer is alive, no new handshake for silence.
+  private mutating func authenticatedPacketReceived(_ now: Duration) {
+    newHandshakeAt = nil
+    armPersistentKeepalive(now)
+  }
+
+  private mutating func armPersistentKeepalive(_ now: Duration) {
+    if persistentKeepalive > .zero { persistentKeepaliveAt = now + persistentKeepalive }
+  }
+
+  private func clamped(_ jitter: Duration) -> Duration {
+    min(max(jitter, .zero), Limits.maximumRekeyJitter)
+  }
+}
