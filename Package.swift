@@ -75,6 +75,9 @@ let package = Package(
       name: "daemon-probe",
       dependencies: ["Daemon", "FlannelCore", .product(name: "Logging", package: "swift-log")]),
 
+    // Test tool: records a WireGuard handshake against a real peer (wireguard-go).
+    .executableTarget(name: "wireguard-probe", dependencies: ["WireGuard"]),
+
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "FlannelCoreTests", dependencies: ["FlannelCore"]),
     .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
