@@ -137,7 +137,7 @@ import Testing
 }
 
 @Suite struct IPv6SubnetAllocatorTests {
-  /// fc00::/48 with /64 subnets: IPv6SubnetMin fc00:0:0:1::, IPv6SubnetMax fc00:0:ffff:ffff::.
+  /// fc00::/48 with /64 subnets: IPv6SubnetMin fc00:0:0:1::, IPv6SubnetMax fc00:0:0:ffff::.
   static let config = try! NetworkConfig.parse(
     #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
   static let ipv6 = config.ipv6!
@@ -153,7 +153,7 @@ import Testing
 
   @Test(arguments: [
     ("fc00:0:0:1::/64", true),
-    ("fc00:0:ffff:ffff::/64", true),
+    ("fc00:0:0:ffff::/64", true),
     ("fc00::/64", false),  // below IPv6SubnetMin (the skipped first subnet)
     ("fc00:0:0:1::/80", false),  // wrong length
     ("fc01::/64", false),  // outside the network
