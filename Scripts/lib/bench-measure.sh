@@ -64,13 +64,32 @@ bench_iperf_server_stop() {
 }
 
 # bench_iperf OUT.json ARGS...: one iperf3 client run from the source namespace; returns
-# non-zero (and leaves the error in OUT.json) if iperf3 failed or hung.
+# non-zero (and leaves the error in OUT.json) if iperf3 failed or hung. A run during which the
+# hypervisor took more than BENCH_MAX_STEAL % of the machine (steal in /proc/stat: our vCPUs
+# wanted to run and did not) is measured again, up to BENCH_STEAL_RERUNS times: such a run
+# measures the host's other tenants, not the arm (one at 17 % steal halved a TCP stream). The
+# kept run's machine jiffies are left in BENCH_LAST_BUSY / _IDLE / _STEAL, its forwarders' in
+# BENCH_LAST_FWD, and each re-run is recorded as a steal_reruns row.
 bench_iperf() {
   local out=$1; shift
-  bench_quiet
-  timeout $((BENCH_SECONDS + 20)) ip netns exec "$ARM_SRC_NS" iperf3 -c "$ARM_DST_IP" \
-    -p "$BENCH_IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 -J "$@" >"$out" 2>"$out.err" ||
-    return 1
+  local attempt=0 b0 i0 s0 b1 i1 s1 f0 f1 pct
+  while :; do
+    bench_quiet
+    read -r b0 i0 s0 < <(bench_cpu_jiffies)
+    f0=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
+    timeout $((BENCH_SECONDS + 20)) ip netns exec "$ARM_SRC_NS" iperf3 -c "$ARM_DST_IP" \
+      -p "$BENCH_IPERF_PORT" -t "$BENCH_SECONDS" --connect-timeout 3000 -J "$@" >"$out" \
+      2>"$out.err" || return 1
+    read -r b1 i1 s1 < <(bench_cpu_jiffies)
+    f1=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
+    BENCH_LAST_BUSY=$((b1 - b0)) BENCH_LAST_IDLE_J=$((i1 - i0)) BENCH_LAST_STEAL=$((s1 - s0))
+    BENCH_LAST_FWD=$((f1 - f0))
+    pct=$((100 * BENCH_LAST_STEAL / (BENCH_LAST_BUSY + BENCH_LAST_IDLE_J + BENCH_LAST_STEAL + 1)))
+    [ "$pct" -gt "$BENCH_MAX_STEAL" ] && [ "$attempt" -lt "$BENCH_STEAL_RERUNS" ] || break
+    attempt=$((attempt + 1))
+    lab_log "  $BENCH_ARM: steal was $pct % during iperf3 ${*:-(TCP →)}; measuring again ($attempt/$BENCH_STEAL_RERUNS)"
+    bench_record steal_reruns 1
+  done
   jq -e '.end.sum_sent' "$out" >/dev/null 2>&1
 }
 
@@ -94,11 +113,8 @@ bench_flanneld_batching() {
 }
 
 bench_tcp() {
-  local dir out cpu0 cpu1 fwd0 fwd1 bytes=0 b busy0 busy1 batch0 batch1 idle0 idle1 steal0 steal1
+  local dir out bytes=0 b busy=0 total=0 steal=0 fwd=0 batch0 batch1
   batch0=$(bench_flanneld_batching)
-  read -r busy0 idle0 steal0 < <(bench_cpu_jiffies)
-  fwd0=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
-  cpu0=$busy0
   for dir in fwd rev; do
     out="$LAB_DIR/$BENCH_ARM-r$BENCH_REPEAT-tcp-$dir.json"
     if bench_iperf "$out" $([ "$dir" = rev ] && echo -R); then
@@ -106,17 +122,18 @@ bench_tcp() {
       bench_record "tcp_${dir}_retrans" "$(jq -r '.end.sum_sent.retransmits // empty' "$out")"
       b=$(jq -r '.end.sum_received.bytes' "$out")
       bytes=$((bytes + ${b%.*}))
+      busy=$((busy + BENCH_LAST_BUSY)) fwd=$((fwd + BENCH_LAST_FWD))
+      steal=$((steal + BENCH_LAST_STEAL))
+      total=$((total + BENCH_LAST_BUSY + BENCH_LAST_IDLE_J + BENCH_LAST_STEAL))
     else
       lab_log "  $BENCH_ARM: iperf3 TCP $dir failed: $(bench_iperf_error "$out")"
     fi
     bench_record quiet_idle_pct "$BENCH_LAST_IDLE"
   done
-  read -r busy1 idle1 steal1 < <(bench_cpu_jiffies)
-  # Steal over the two TCP runs, % of all jiffies: a noisy neighbour on the host shows here.
-  bench_record tcp_steal_pct "$(awk -v s=$((steal1 - steal0)) -v t=$((busy1 - busy0 + idle1 - idle0 + steal1 - steal0)) \
+  # Steal during the two kept TCP runs, % of all jiffies: a noisy neighbour on the host shows
+  # here (runs above BENCH_MAX_STEAL were measured again, see bench_iperf).
+  bench_record tcp_steal_pct "$(awk -v s="$steal" -v t="$total" \
     'BEGIN { if (t > 0) printf "%.1f", 100 * s / t }')"
-  fwd1=$(bench_proc_jiffies ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"})
-  cpu1=$busy1
   batch1=$(bench_flanneld_batching)
   if [ -n "$batch0" ] && [ -n "$batch1" ]; then
     # Inner packets per io_uring_enter during the two TCP runs (the issue's bar: ≥ 50).
@@ -125,12 +142,11 @@ bench_tcp() {
       if (e > 0) printf "%.2f", (y[1] - x[1]) / e }')"
   fi
   [ "$bytes" -gt 0 ] || return 0
-  # The quiet waits (about 2 s of mostly idle machine) are inside the window; their busy
-  # jiffies are small next to a saturated transfer and are left in rather than guessed out.
-  bench_record cpu_sys_s_per_gb "$(awk -v j=$((cpu1 - cpu0)) -v b="$bytes" -v hz="$CLK_TCK" \
+  # The quiet wait before each run is outside the window: only the kept transfers count.
+  bench_record cpu_sys_s_per_gb "$(awk -v j="$busy" -v b="$bytes" -v hz="$CLK_TCK" \
     'BEGIN { printf "%.3f", j / hz / (b / 1e9) }')"
   if [ "$ARM_KIND" = user ]; then
-    bench_record cpu_fwd_s_per_gb "$(awk -v j=$((fwd1 - fwd0)) -v b="$bytes" -v hz="$CLK_TCK" \
+    bench_record cpu_fwd_s_per_gb "$(awk -v j="$fwd" -v b="$bytes" -v hz="$CLK_TCK" \
       'BEGIN { printf "%.3f", j / hz / (b / 1e9) }')"
   fi
 }

@@ -129,7 +129,11 @@ bench_print_tables() {
     echo "  io_uring_enter during the TCP runs, from flanneld's /metrics on both hosts."
     echo "  RTT, p50, p99: ping every 10 ms ($BENCH_PINGS per repeat); idle CPU %: utime+stime of a"
     echo "  forwarding process over ${BENCH_IDLE_SECONDS}s without traffic, % of one core (first repeat)."
-    echo "  steal %: the hypervisor's steal time during the TCP runs (/proc/stat), % of the machine."
+    echo "  steal %: the hypervisor's steal time during the kept TCP runs (/proc/stat), % of the"
+    echo "  machine; an iperf3 run with more than $BENCH_MAX_STEAL % steal was measured again (at most"
+    echo "  $BENCH_STEAL_RERUNS times): re-runs per arm: $(awk -F, '$3 == "steal_reruns" { n[$1]++ }
+      END { for (a in n) printf "%s %d  ", a, n[a] }' "$BENCH_RUNS" | sed 's/ *$//')" |
+      sed 's/re-runs per arm: $/re-runs per arm: none/'
     echo "  ours / kernel µs (--hops): median time of a ping's round trip in the forwarders' four hops"
     echo "  (flannel0 to UDP send, UDP receive to flannel0, both hosts) and in the kernel's (hops.txt)."
   } | tee "$BENCH_OUT/table.txt"

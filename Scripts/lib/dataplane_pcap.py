@@ -19,25 +19,12 @@
 import struct
 import sys
 
+from pcapfile import ipv4_packets
+
 
 def packets(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack("<I", data[:4])[0]
-    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
-    offset = 24
-    while offset + 16 <= len(data):
-        _, _, caplen, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
-        frame = data[offset + 16:offset + 16 + caplen]
-        offset += 16 + caplen
-        if linktype == 1:  # Ethernet
-            if frame[12:14] != b"\x08\x00":
-                continue
-            frame = frame[14:]
-        elif linktype == 113:  # Linux cooked (any)
-            frame = frame[16:]
-        yield frame  # 101/12/228: raw IP
+    """The IPv4 packets of a capture, as captured."""
+    return (packet for _, packet, _ in ipv4_packets(path))
 
 
 def checksum(data):

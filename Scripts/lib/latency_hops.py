@@ -11,42 +11,12 @@ sequence); a ping seen at every point gives one sample per hop. Prints per hop t
 and p99 in microseconds, which hops are the forwarders' ("ours": TUN to UDP send, UDP receive
 to TUN write) and which the kernel's, and their sums.
 """
+import os
 import statistics
 import struct
 import sys
 
-ETHERNET, RAW, RAW_ALT = 1, 101, 12
-
-
-def records(path):
-    """(timestamp ns, linktype, frame bytes) of every packet in a pcap file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return
-    magic = struct.unpack("<I", data[:4])[0]
-    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    magic = struct.unpack(endian + "I", data[:4])[0]
-    scale = 1 if magic == 0xA1B23C4D else 1000
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
-    offset = 24
-    while offset + 16 <= len(data):
-        seconds, fraction, captured, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
-        frame = data[offset + 16:offset + 16 + captured]
-        offset += 16 + captured
-        yield seconds * 1_000_000_000 + fraction * scale, linktype, frame
-
-
-def ipv4(linktype, frame):
-    """The IPv4 packet in a frame, or None."""
-    if linktype == ETHERNET:
-        if len(frame) < 14 or frame[12:14] != b"\x08\x00":
-            return None
-        return frame[14:]
-    if linktype in (RAW, RAW_ALT):
-        return frame if frame[:1] and frame[0] >> 4 == 4 else None
-    return None
-
+from pcapfile import ipv4_packets
 
 def echo_key(packet):
     """(type, id, sequence) of an ICMP echo request or reply, else None."""
@@ -76,10 +46,9 @@ def inner(packet, port):
 def first_seen(path, port=None):
     """key -> earliest timestamp of that echo in the capture."""
     seen = {}
-    for stamp, linktype, frame in records(path):
-        packet = ipv4(linktype, frame)
-        if packet is None:
-            continue
+    if os.path.getsize(path) < 24:  # tcpdump stopped before writing its file header
+        return seen
+    for stamp, packet, _ in ipv4_packets(path):
         if port is not None:
             packet = inner(packet, port)
             if packet is None:

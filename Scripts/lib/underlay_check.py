@@ -31,42 +31,20 @@ import socket
 import struct
 import sys
 
+from pcapfile import PcapError, ipv4_packets
+
 
 class Bad(Exception):
     pass
 
 
 def frames(path):
-    """(captured bytes, original length) per record; Ethernet frames reduced to IPv4."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        raise Bad("%s: not a pcap file (%d bytes)" % (path, len(data)))
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic in (0xA1B2C3D4, 0xA1B23C4D):
-        endian = "<"
-    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-        endian = ">"
-    else:
-        raise Bad("%s: not a pcap file (magic %08x)" % (path, magic))
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
-    offset = 24
-    while offset + 16 <= len(data):
-        _, _, caplen, origlen = struct.unpack(endian + "IIII", data[offset:offset + 16])
-        frame = data[offset + 16:offset + 16 + caplen]
-        offset += 16 + caplen
-        header = 0
-        if linktype == 1:  # Ethernet
-            if frame[12:14] != b"\x08\x00":
-                continue
-            header = 14
-        elif linktype == 113:  # Linux cooked
-            if frame[14:16] != b"\x08\x00":
-                continue
-            header = 16
-        elif linktype not in (12, 101, 228):  # raw IPv4
-            raise Bad("%s: link type %d not understood" % (path, linktype))
-        yield frame[header:], origlen - header
+    """(IPv4 packet as captured, its length on the wire) per record."""
+    try:
+        for _, packet, wire in ipv4_packets(path, strict=True):
+            yield packet, wire
+    except PcapError as error:
+        raise Bad(str(error))
 
 
 def checksum(data):

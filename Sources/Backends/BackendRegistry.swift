@@ -5,6 +5,21 @@ import FlannelCore
 public enum BackendRegistry {
   public static let knownTypes = ["udp", "vxlan", "host-gw"]
 
+  /// Checks what a backend reads from the config before anything is set up, so that a bad
+  /// `Backend` member is reported and the config read again, as a bad `Network` is.
+  public static func validate(type: String, config: NetworkConfig, portOverride: Int) throws {
+    switch type.lowercased() {
+    case "udp":
+      _ = try config.backend.int("Port")
+    case "vxlan":
+      _ = try VXLANOptions(config.backend, portOverride: portOverride)
+    case "host-gw":
+      break
+    default:
+      throw UnknownBackend(type: type)
+    }
+  }
+
   public static func make(type: String, context: BackendContext) throws -> any Backend {
     switch type.lowercased() {
     case "udp":

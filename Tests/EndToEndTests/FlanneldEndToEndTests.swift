@@ -52,6 +52,37 @@ import Testing
     #expect(node.log.contains("Exiting cleanly..."))
   }
 
+  /// A Backend member of the wrong JSON type (Go's decoder refuses it) is a bad config like
+  /// any other: reported with the field and the fix, and read again, not a crash or a default.
+  @Test func aBackendFieldOfTheWrongTypeIsReportedAndRetried() async throws {
+    let etcd = try await offPool { try EtcdServer() }
+    defer { etcd.stop() }
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let subnetFile = dir.appendingPathComponent("subnet.env")
+    try etcd.etcdctl([
+      "put", "/typed/network/config",
+      #"{"Network": "10.9.0.0/16", "Backend": {"Type": "udp", "Port": "7890"}}"#,
+    ])
+    let node = try FlanneldProcess(
+      arguments(etcd, prefix: "/typed/network", subnetFile: subnetFile))
+    #expect(
+      await node.waitForLog(
+        #"Backend.Port is "7890" (string); write a whole number without quotes"#))
+    #expect(node.process.isRunning, "a bad config must not crash the daemon")
+    #expect(!FileManager.default.fileExists(atPath: subnetFile.path))
+
+    // Read again every second: once the field is fixed, the node comes up.
+    try etcd.etcdctl([
+      "put", "/typed/network/config",
+      #"{"Network": "10.9.0.0/16", "Backend": {"Type": "udp", "Port": 7890}}"#,
+    ])
+    #expect(
+      await poll(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: subnetFile.path) })
+    #expect(node.log.contains("Network config is usable now"))
+    #expect(await node.terminate() == 0)
+  }
+
   @Test func missingConfigShowsBothPlacesAndBothCommands() async throws {
     let etcd = try await offPool { try EtcdServer() }
     defer { etcd.stop() }

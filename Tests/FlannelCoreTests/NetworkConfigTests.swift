@@ -89,16 +89,60 @@ import Testing
     #expect(config.backend.type == c.backend)
   }
 
+  /// Go's decoder refuses a Backend member of the wrong JSON type (an int written as 789E1 or
+  /// "8285", a bool as "true") where a silent default would run the wrong port or mode.
+  @Test(arguments: [
+    (
+      #"{"Type":"udp","Port":789E1}"#, "Port",
+      "Backend.Port is written with a fraction or an exponent; write it as the whole number 7890"
+    ),
+    (
+      #"{"Type":"udp","Port":8285.5}"#, "Port",
+      "Backend.Port is 8285.5 (number); write a whole number without quotes"
+    ),
+    (
+      #"{"Type":"udp","Port":"8285"}"#, "Port",
+      #"Backend.Port is "8285" (string); write a whole number without quotes"#
+    ),
+    (
+      #"{"Type":"vxlan","DirectRouting":"true"}"#, "DirectRouting",
+      #"Backend.DirectRouting is "true" (string); write true or false"#
+    ),
+    (
+      #"{"Type":"udp","Name":7}"#, "Name",
+      "Backend.Name is 7 (number); write a string in double quotes"
+    ),
+  ])
+  func refusesWrongTypes(backend: String, field: String, message: String) throws {
+    let config = try NetworkConfig.parse(#"{"Network":"10.1.0.0/16","Backend":"# + backend + "}")
+    let error = #expect(throws: BackendConfigError.self) {
+      switch field {
+      case "DirectRouting": _ = try config.backend.bool(field)
+      case "Name": _ = try config.backend.string(field)
+      default: _ = try config.backend.int(field)
+      }
+    }
+    #expect(error?.description == message)
+    #expect(error?.field == field)
+  }
+
+  @Test func nullIsAbsent() throws {
+    let config = try NetworkConfig.parse(
+      #"{"Network":"10.1.0.0/16","Backend":{"Type":"vxlan","VNI":null,"GBP":null}}"#)
+    #expect(try config.backend.int("VNI") == nil)
+    #expect(try config.backend.bool("GBP") == nil)
+  }
+
   @Test func keepsRawBackend() throws {
     let config = try NetworkConfig.parse(
       #"{"Network":"10.1.0.0/16","Backend":{"Type":"udp","Port":8285,"DirectRouting":true,"Name":"x"}}"#
     )
-    #expect(config.backend.int("port") == 8285)
-    #expect(config.backend.int("Port") == 8285)
-    #expect(config.backend.bool("directrouting") == true)
-    #expect(config.backend.string("NAME") == "x")
-    #expect(config.backend.int("VNI") == nil)
-    #expect(config.backend.string("Port") == nil)
+    #expect(try config.backend.int("port") == 8285)
+    #expect(try config.backend.int("Port") == 8285)
+    #expect(try config.backend.bool("directrouting") == true)
+    #expect(try config.backend.string("NAME") == "x")
+    #expect(try config.backend.int("VNI") == nil)
+    #expect(throws: BackendConfigError.self) { try config.backend.string("Port") }
     #expect(
       config.backend.raw.serialized()
         == #"{"Type":"udp","Port":8285,"DirectRouting":true,"Name":"x"}"#)

@@ -36,7 +36,7 @@ public final class UDPBackend: Backend {
   public init(context: BackendContext) throws {
     self.context = context
     let choice = UDPPortChoice.resolve(
-      configPort: context.network.backend.int("Port"), commandLine: context.portOverride)
+      configPort: try context.network.backend.int("Port"), commandLine: context.portOverride)
     if let warning = choice.warning { context.logger.warning("\(warning)") }
     port = choice.port
     mtu = context.external.mtu - 28

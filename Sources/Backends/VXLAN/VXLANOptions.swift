@@ -26,17 +26,30 @@ public struct VXLANOptions: Sendable, Equatable {
 
   /// Reads the Backend object; `portOverride` (the `-port` flag) wins when > 0.
   public init(_ config: BackendConfig, portOverride: Int = 0) throws(VXLANConfigError) {
-    let vni = config.int("VNI") ?? 1
-    guard (0...0xff_ffff).contains(vni) else { throw VXLANConfigError("VNI \(vni) out of range") }
-    let port = portOverride > 0 ? portOverride : config.int("Port") ?? 0
+    let (vni, configPort, mtu, gbp, learning, directRouting):
+      (Int?, Int?, Int?, Bool?, Bool?, Bool?)
+    do throws(BackendConfigError) {
+      (vni, configPort, mtu) = (
+        try config.int("VNI"), try config.int("Port"), try config.int("MTU")
+      )
+      (gbp, learning, directRouting) = (
+        try config.bool("GBP"), try config.bool("Learning"), try config.bool("DirectRouting")
+      )
+    } catch {
+      throw VXLANConfigError(error.description)
+    }
+    let vniValue = vni ?? 1
+    guard (0...0xff_ffff).contains(vniValue) else {
+      throw VXLANConfigError("VNI \(vniValue) out of range")
+    }
+    let port = portOverride > 0 ? portOverride : configPort ?? 0
     guard (0...65535).contains(port) else { throw VXLANConfigError("Port \(port) out of range") }
-    if let mtu = config.int("MTU"), mtu <= 50 {
+    if let mtu, mtu <= 50 {
       throw VXLANConfigError("MTU \(mtu) leaves no room for the 50-byte vxlan header")
     }
     self.init(
-      vni: UInt32(vni), port: UInt16(port), gbp: config.bool("GBP") ?? false,
-      learning: config.bool("Learning") ?? false,
-      directRouting: config.bool("DirectRouting") ?? false, mtu: config.int("MTU"))
+      vni: UInt32(vniValue), port: UInt16(port), gbp: gbp ?? false, learning: learning ?? false,
+      directRouting: directRouting ?? false, mtu: mtu)
   }
 
   public var deviceName: String { "flannel.\(vni)" }

@@ -1,5 +1,7 @@
-/// One connection of the health listener, as its serving loop sees it. Touched only on the
-/// loop's thread.
+import SystemCalls
+
+/// One connection of the health listener, as its serving loop sees it; its socket is closed
+/// when the loop lets go of it. Touched only on the loop's thread.
 final class HealthConnection {
   enum Phase: Equatable {
     /// Accepted, nothing received: the request deadline runs from the accept.
@@ -15,7 +17,8 @@ final class HealthConnection {
     case closing
   }
 
-  let fd: Int32
+  private let socket: OwnedDescriptor
+  var fd: Int32 { socket.rawValue }
   /// Admission order: the oldest-first choice when none is idle, and a guard against a
   /// reused descriptor number when a render comes back.
   let admitted: UInt64
@@ -31,8 +34,11 @@ final class HealthConnection {
   /// The peer has shut its side: answer what is here, then finish.
   var peerClosed = false
 
-  init(fd: Int32, admitted: UInt64, now: ContinuousClock.Instant, deadline: Duration) {
-    self.fd = fd
+  init(
+    socket: consuming OwnedDescriptor, admitted: UInt64, now: ContinuousClock.Instant,
+    deadline: Duration
+  ) {
+    self.socket = socket
     self.admitted = admitted
     self.idleSince = now
     self.deadline = now + deadline

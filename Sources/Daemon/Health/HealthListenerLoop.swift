@@ -91,8 +91,7 @@ final class HealthListenerLoop {
       }
       if entries[0].revents != 0 { acceptAll() }
     }
-    for fd in connections.keys { close(fd) }
-    connections.removeAll()
+    connections.removeAll()  // closes them
   }
 
   // MARK: - Time
@@ -136,13 +135,14 @@ final class HealthListenerLoop {
       }
       admissions += 1
       connections[fd] = HealthConnection(
-        fd: fd, admitted: admissions, now: .now, deadline: limits.requestDeadline)
+        socket: OwnedDescriptor(fd), admitted: admissions, now: .now,
+        deadline: limits.requestDeadline)
     }
   }
 
+  /// Forgets the connection, which closes its socket.
   private func drop(_ fd: Int32) {
-    guard connections.removeValue(forKey: fd) != nil else { return }
-    close(fd)
+    connections.removeValue(forKey: fd)
   }
 
   private func service(_ fd: Int32, events: Int32) {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SystemCalls
 
 #if canImport(Glibc)
   import Glibc
@@ -22,7 +23,10 @@ public final class HealthServer: Sendable {
   public let address: String
   public let port: Int
   public let limits: HealthServerLimits
-  private let listener: Int32
+  /// The listening socket; nil once `stop()` closed it.
+  private let listener: Mutex<OwnedDescriptor?>
+  /// Its number, for the loop (which ends before `stop()` closes it).
+  private let listenerFD: Int32
   private let routes: HealthRoutes
   private let readiness = HealthReadiness()
   private let mailbox: HealthLoopMailbox
@@ -56,8 +60,11 @@ public final class HealthServer: Sendable {
     guard (0...65535).contains(port) else {
       throw HealthServerError("Start healthz server error. listen tcp \(shown): invalid port")
     }
-    let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw HealthServerError("socket: \(Self.lastError())") }
+    let created = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard created >= 0 else { throw HealthServerError("socket: \(Self.lastError())") }
+    // Closed on every early exit below, and by `stop()` (or the server's end) after that.
+    let owned = OwnedDescriptor(created)
+    let fd = owned.rawValue
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     let bound =
@@ -74,17 +81,11 @@ public final class HealthServer: Sendable {
       }
     guard bound == 0, listen(fd, Int32(clamping: limits.backlog)) == 0 else {
       let message = Self.lastError()
-      close(fd)
       throw HealthServerError("Start healthz server error. listen tcp \(shown): \(message)")
     }
     // Accepts until EAGAIN in the loop.
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    do {
-      mailbox = try HealthLoopMailbox()
-    } catch {
-      close(fd)
-      throw error
-    }
+    mailbox = try HealthLoopMailbox()
     var actual = sockaddr_in6()
     var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
     _ = withUnsafeMutablePointer(to: &actual) {
@@ -93,7 +94,8 @@ public final class HealthServer: Sendable {
     // sin_port and sin6_port sit at the same offset.
     self.port = Int(UInt16(bigEndian: actual.sin6_port))
     self.address = family == AF_INET6 ? "[\(host)]:\(self.port)" : "\(host):\(self.port)"
-    self.listener = fd
+    self.listenerFD = fd
+    self.listener = Mutex(owned)
     self.limits = limits
     self.routes = HealthRoutes(metrics: metrics)
   }
@@ -110,7 +112,7 @@ public final class HealthServer: Sendable {
       !started.exchange(true, ordering: .acquiringAndReleasing)
     else { return }
     let loop = HealthListenerLoop.Parts(
-      listener: listener, limits: limits, routes: routes, readiness: readiness,
+      listener: listenerFD, limits: limits, routes: routes, readiness: readiness,
       mailbox: mailbox)
     let thread = Thread { [finished] in
       HealthListenerLoop(loop).run()
@@ -127,7 +129,7 @@ public final class HealthServer: Sendable {
     mailbox.requestStop()
     if started.load(ordering: .acquiring) { finished.wait() }
     mailbox.close()
-    close(listener)
+    listener.withLock { $0 = nil }
   }
 
   static func lastError() -> String { String(cString: strerror(errno)) }

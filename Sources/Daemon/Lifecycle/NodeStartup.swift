@@ -39,11 +39,13 @@ struct NodeStartup: Sendable {
     let locator = try NetworkConfigLocator(
       choice: options.etcdAPI, prefix: options.etcdPrefix, config: etcd)
     let backendOverride = options.backend
+    let portOverride = options.port
     waiter = NetworkConfigWaiter(
       locator: locator, logger: logger,
       accept: { config in
         let type = backendOverride.isEmpty ? config.backend.type : backendOverride.lowercased()
         guard BackendRegistry.knownTypes.contains(type) else { throw UnknownBackend(type: type) }
+        try BackendRegistry.validate(type: type, config: config, portOverride: portOverride)
       })
   }
 
