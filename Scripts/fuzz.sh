@@ -8,9 +8,11 @@
 #   json        JSONValue.parse / serialized(): parse(serialize(x)) == x, stable bytes
 #   netconfig   NetworkConfig.parse: a config that parses re-serializes to one that parses to
 #               the same config, also with its defaults written out; flannel's bounds hold
-#   lease       LeaseAttrs.decode / json(style:) of both stock layouts, BackendData, VtepMAC
-#   subnetkey   SubnetKey.parse / format round trip (bare, under a prefix, dual-stack)
-#   subnetenv   subnet.env reading (SubnetEnv.variables, previousSubnet) vs rendered()
+#   lease       LeaseAttrs.decode / json(style:) of both stock layouts, BackendData,
+#               PublicIPv6, BackendV6Data, VtepMAC
+#   subnetkey   SubnetKey.parse / format round trip (bare, under a prefix, dual-stack,
+#               IPv6-only); IPv6Address vs glibc inet_pton
+#   subnetenv   subnet.env reading (variables, previousSubnet, previousIPv6Subnet) vs rendered()
 #   v2time      etcd v2 expiration parser vs a reference of Go's RFC 3339 rules + timegm
 #   v2response  etcd v2 response and error decoding; generated responses decode exactly
 #   v3watch     etcd v3 watch stream parser: the same messages whatever the chunking

@@ -1,14 +1,16 @@
 @testable import FlannelCore
 
 /// Lease values (`LeaseAttrs.decode`) and their BackendData, on arbitrary bytes and on
-/// generated leases. A lease that decodes is written back in both stock layouts (v0.10 and
-/// HEAD) and each decodes to the same lease; the bytes as BackendData of a HEAD-style lease
-/// come back as the same JSON value; a VtepMAC that parses prints and parses back to itself.
+/// generated leases (with and without PublicIPv6 / BackendV6Data). A lease that decodes is
+/// written back in both stock layouts (v0.10 and HEAD) and each decodes to the same lease;
+/// the bytes as BackendData and as BackendV6Data of a HEAD-style lease come back as the same
+/// JSON value, and as PublicIPv6 text they decode exactly when `IPv6Address` reads them; a
+/// VtepMAC that parses prints and parses back to itself.
 enum LeaseTarget: ParserTarget {
   static let name = "lease"
   static let requiredChecks = [
     "decoded input round trip", "input as BackendData", "generated lease round trip",
-    "VtepMAC round trip",
+    "VtepMAC round trip", "generated dual-stack lease round trip", "input as PublicIPv6",
   ]
 
   static func run(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -32,13 +34,31 @@ enum LeaseTarget: ParserTarget {
         "BackendData \(raw) read as \(String(describing: lease.backendData))")
       readVXLANFields(lease.backendData)
       roundTrip(lease)
+      let v6Wrapped =
+        #"{"PublicIP":"0.0.0.0","PublicIPv6":"fd00::1","BackendType":"vxlan","BackendV6Data":"#
+        + raw + "}"
+      let v6Lease = try? LeaseAttrs.decode(v6Wrapped)
+      require(
+        v6Lease != nil && sameJSON(v6Lease?.backendV6Data, data == .null ? nil : data),
+        "BackendV6Data \(raw) read as \(String(describing: v6Lease?.backendV6Data))")
       Checks.count("input as BackendData")
     }
+    // The input as the PublicIPv6 string: accepted exactly when it is an IPv6 address.
+    let quoted = JSONValue.string(raw).serialized()
+    let asIPv6 = try? LeaseAttrs.decode(#"{"PublicIP":"10.0.0.1","PublicIPv6":"# + quoted + "}")
+    require(
+      asIPv6?.publicIPv6 == IPv6Address(raw) && (asIPv6 == nil) == (IPv6Address(raw) == nil),
+      "PublicIPv6 \(quoted) read as \(String(describing: asIPv6))")
+    if let asIPv6 { roundTrip(asIPv6) }
+    Checks.count("input as PublicIPv6")
     var input = FuzzInput(bytes)
     let lease = generatedLease(&input)
     roundTrip(lease)
     readVXLANFields(lease.backendData)
     Checks.count("generated lease round trip")
+    if lease.publicIPv6 != nil || lease.backendV6Data != nil {
+      Checks.count("generated dual-stack lease round trip")
+    }
   }
 
   static func roundTrip(_ lease: LeaseAttrs) {
@@ -52,7 +72,9 @@ enum LeaseTarget: ParserTarget {
       }
       require(
         reread.publicIP == lease.publicIP && reread.backendType == lease.backendType
-          && sameJSON(reread.backendData, lease.backendData),
+          && sameJSON(reread.backendData, lease.backendData)
+          && reread.publicIPv6 == lease.publicIPv6
+          && sameJSON(reread.backendV6Data, lease.backendV6Data),
         "decode(json(\(style))) differs: \(lease) → \(written) → \(reread)")
       require(reread.json(style: style) == written, "lease JSON not stable: \(written)")
     }
@@ -93,7 +115,19 @@ enum LeaseTarget: ParserTarget {
       ])
     default: data = GeneratedJSON.value(&input)
     }
+    // The IPv6 fields come from the bytes after the IPv4 ones.
+    let ipv6Flags = input.byte()
+    let publicIPv6 =
+      ipv6Flags & 1 != 0 ? IPv6Address(high: input.u64(), low: input.u64()) : nil
+    let v6Data: JSONValue? =
+      ipv6Flags & 2 != 0
+      ? .object([
+        JSONMember("VNI", .int(Int64(input.u32()))),
+        JSONMember("VtepMAC", .string(GeneratedJSON.string(&input, maxCount: 20))),
+      ]) : ipv6Flags & 4 != 0 ? GeneratedJSON.value(&input) : nil
     return LeaseAttrs(
-      publicIP: ip, backendType: type, backendData: data == .null ? nil : data)
+      publicIP: ipv6Flags & 8 != 0 ? IPv4Address(0) : ip, backendType: type,
+      backendData: data == .null ? nil : data, publicIPv6: publicIPv6,
+      backendV6Data: v6Data == .null ? nil : v6Data)
   }
 }

@@ -2,14 +2,23 @@ import Foundation
 
 /// One host's claim on a subnet.
 public struct Lease: Sendable, Equatable {
+  /// The IPv4 subnet; 0.0.0.0/0 for an IPv6-only lease (stock's key "0.0.0.0-0&<v6>-<len>").
   public var subnet: IPv4Network
+  /// The IPv6 subnet of a dual-stack or IPv6-only lease.
+  public var ipv6Subnet: IPv6Network?
   public var attrs: LeaseAttrs
   /// nil for a reservation (a key without TTL / etcd lease) or when unknown.
   public var expiration: Date?
 
-  public init(subnet: IPv4Network, attrs: LeaseAttrs, expiration: Date?) {
+  public init(
+    subnet: IPv4Network, ipv6Subnet: IPv6Network? = nil, attrs: LeaseAttrs, expiration: Date?
+  ) {
     self.subnet = subnet
+    self.ipv6Subnet = ipv6Subnet
     self.attrs = attrs
     self.expiration = expiration
   }
+
+  /// Both subnets, as the lease key names them.
+  public var subnets: LeaseSubnets { LeaseSubnets(ipv4: subnet, ipv6: ipv6Subnet) }
 }

@@ -1,38 +1,58 @@
 /// The value stored under a subnet key: who holds the subnet and how to reach it.
 public struct LeaseAttrs: Sendable, Equatable {
+  /// 0.0.0.0 on an IPv6-only node (stock writes it so).
   public var publicIP: IPv4Address
+  /// The node's IPv6 address for dual-stack and IPv6-only networks; nil when absent or null.
+  public var publicIPv6: IPv6Address?
   /// "" when absent (the udp backend of v0.10 writes none).
   public var backendType: String
   /// nil when absent or JSON null.
   public var backendData: JSONValue?
+  /// The backend's IPv6 data (e.g. the IPv6 VTEP MAC or WireGuard port); nil when absent
+  /// or JSON null.
+  public var backendV6Data: JSONValue?
 
-  public init(publicIP: IPv4Address, backendType: String = "", backendData: JSONValue? = nil) {
+  public init(
+    publicIP: IPv4Address, backendType: String = "", backendData: JSONValue? = nil,
+    publicIPv6: IPv6Address? = nil, backendV6Data: JSONValue? = nil
+  ) {
     self.publicIP = publicIP
+    self.publicIPv6 = publicIPv6
     self.backendType = backendType
     self.backendData = backendData
+    self.backendV6Data = backendV6Data
   }
 
-  /// Which stock release's layout to write: v0.10 omits empty fields; HEAD adds
-  /// `"PublicIPv6":null` after PublicIP.
+  /// Which stock release's layout to write: v0.10 omits empty fields; HEAD always writes
+  /// PublicIPv6 after PublicIP (`null` when unset).
   public enum Style: Sendable {
     case v010
     case head
   }
 
-  /// Compact JSON in stock flannel's field order, so peers running stock flanneld read it
-  /// and the bytes in etcd match theirs.
+  /// Compact JSON in stock flannel's field order (HEAD's LeaseAttrs: PublicIP, PublicIPv6,
+  /// BackendType, BackendData, BackendV6Data, the last three omitted when empty), so peers
+  /// running stock flanneld read it and the bytes in etcd match theirs. v0.10 knows no IPv6
+  /// fields; in that style they are written only when set.
   public func json(style: Style) -> String {
     var members = [JSONMember("PublicIP", .string(publicIP.description))]
-    if style == .head { members.append(JSONMember("PublicIPv6", .null)) }
+    if let publicIPv6 {
+      members.append(JSONMember("PublicIPv6", .string(publicIPv6.description)))
+    } else if style == .head {
+      members.append(JSONMember("PublicIPv6", .null))
+    }
     if !backendType.isEmpty { members.append(JSONMember("BackendType", .string(backendType))) }
     if let backendData { members.append(JSONMember("BackendData", backendData)) }
+    if let backendV6Data { members.append(JSONMember("BackendV6Data", backendV6Data)) }
     return JSONValue.object(members).serialized()
   }
 
   /// Reads a lease value written by any flannel version. Field names match
-  /// case-insensitively, unknown fields (PublicIPv6, BackendV6Data) are ignored. Unlike Go,
-  /// which would silently read a missing PublicIP as 0.0.0.0, a lease we cannot route to is
-  /// an error.
+  /// case-insensitively, unknown fields are ignored. Unlike Go, which would silently read a
+  /// missing PublicIP as 0.0.0.0, a lease we cannot route to is an error: PublicIP may be
+  /// missing only when PublicIPv6 is there (then it reads as 0.0.0.0, as an IPv6-only stock
+  /// node writes it). PublicIPv6 is read as Go's ParseIP reads it (a dotted quad becomes
+  /// `::ffff:a.b.c.d`).
   public static func decode(_ text: String) throws(LeaseDecodeError) -> LeaseAttrs {
     let document: JSONValue
     do throws(JSONParseError) {
@@ -43,11 +63,22 @@ public struct LeaseAttrs: Sendable, Equatable {
     guard case .object = document else {
       throw LeaseDecodeError("lease must be a JSON object, not \(document.kindName)")
     }
-    guard let ipValue = document[caseInsensitive: "PublicIP"], !ipValue.isNull else {
-      throw LeaseDecodeError("lease has no PublicIP: \(text)")
+    var publicIPv6: IPv6Address?
+    if let ipv6Value = document[caseInsensitive: "PublicIPv6"], !ipv6Value.isNull {
+      guard let ipv6 = ipv6Value.stringValue.flatMap({ IPv6Address($0) }) else {
+        throw LeaseDecodeError(
+          "lease PublicIPv6 is not an IPv6 address: \(ipv6Value.serialized())")
+      }
+      publicIPv6 = ipv6
     }
-    guard let ipText = ipValue.stringValue, let publicIP = IPv4Address(ipText) else {
-      throw LeaseDecodeError("lease PublicIP is not an IPv4 address: \(ipValue.serialized())")
+    var publicIP = IPv4Address(0)
+    if let ipValue = document[caseInsensitive: "PublicIP"], !ipValue.isNull {
+      guard let ipText = ipValue.stringValue, let ip = IPv4Address(ipText) else {
+        throw LeaseDecodeError("lease PublicIP is not an IPv4 address: \(ipValue.serialized())")
+      }
+      publicIP = ip
+    } else if publicIPv6 == nil {
+      throw LeaseDecodeError("lease has no PublicIP: \(text)")
     }
     var backendType = ""
     if let typeValue = document[caseInsensitive: "BackendType"], !typeValue.isNull {
@@ -58,7 +89,11 @@ public struct LeaseAttrs: Sendable, Equatable {
     }
     var backendData = document[caseInsensitive: "BackendData"]
     if backendData == .null { backendData = nil }
-    return LeaseAttrs(publicIP: publicIP, backendType: backendType, backendData: backendData)
+    var backendV6Data = document[caseInsensitive: "BackendV6Data"]
+    if backendV6Data == .null { backendV6Data = nil }
+    return LeaseAttrs(
+      publicIP: publicIP, backendType: backendType, backendData: backendData,
+      publicIPv6: publicIPv6, backendV6Data: backendV6Data)
   }
 }
 

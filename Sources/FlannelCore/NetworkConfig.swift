@@ -1,26 +1,40 @@
 /// The operator's network config (`<prefix>/config`), decoded and validated with stock
-/// flannel's rules (behaviour reference §2.2). IPv6 and HEAD-only fields are ignored.
+/// flannel's rules (behaviour reference §2.2), including HEAD's `EnableIPv4` / `EnableIPv6`
+/// and the IPv6 fields. `EnableNFTables` and other unknown fields are ignored.
 public struct NetworkConfig: Sendable, Equatable {
+  /// The IPv4 network; 0.0.0.0/0 (with subnetLen 0 and zero bounds, as stock leaves them)
+  /// when `enableIPv4` is false.
   public let network: IPv4Network
   public let subnetLen: Int
   public let subnetMin: IPv4Address
   public let subnetMax: IPv4Address
   public let backend: BackendConfig
+  /// `EnableIPv4` (default true). When false the IPv4 fields above are empty and leases
+  /// carry only an IPv6 subnet (key "0.0.0.0-0&<v6>-<len>", as stock writes it).
+  public let enableIPv4: Bool
+  /// The IPv6 part, present exactly when `EnableIPv6` is true.
+  public let ipv6: IPv6NetworkConfig?
+
+  public var enableIPv6: Bool { ipv6 != nil }
 
   /// Builds a config without validation (for callers that already hold checked values).
   public init(
     network: IPv4Network, subnetLen: Int, subnetMin: IPv4Address, subnetMax: IPv4Address,
-    backend: BackendConfig
+    backend: BackendConfig, enableIPv4: Bool = true, ipv6: IPv6NetworkConfig? = nil
   ) {
     self.network = network
     self.subnetLen = subnetLen
     self.subnetMin = subnetMin
     self.subnetMax = subnetMax
     self.backend = backend
+    self.enableIPv4 = enableIPv4
+    self.ipv6 = ipv6
   }
 
   /// Decodes like Go's encoding/json (case-insensitive field names, unknown fields ignored)
-  /// then applies flannel's defaults and checks, in flannel's order.
+  /// then applies flannel's defaults and checks, in flannel's order. As with Go, a field
+  /// that does not decode (a bad CIDR, a negative length) is an error even when its address
+  /// family is disabled; the defaults and range checks run only for enabled families.
   public static func parse(_ text: String) throws(NetworkConfigError) -> NetworkConfig {
     let document: JSONValue
     do throws(JSONParseError) {
@@ -35,23 +49,99 @@ public struct NetworkConfig: Sendable, Equatable {
         message: "json: cannot unmarshal \(document.kindName) into Go value of type subnet.Config",
         fix: exampleFix)
     }
-    let network = try parseNetwork(document[caseInsensitive: "Network"])
-    let subnetLen = try parseSubnetLen(document[caseInsensitive: "SubnetLen"], network: network)
-    let subnetSize = UInt32(truncatingIfNeeded: UInt64(1) << UInt64(32 - subnetLen))
-    let bounds = SubnetBounds(
-      network: network, subnetLen: subnetLen,
-      defaultMin: IPv4Address(network.address.value &+ subnetSize),
-      defaultMax: IPv4Address(
-        network.address.value &+ UInt32(truncatingIfNeeded: network.size) &- subnetSize))
-    let subnetMin = try bounds.parse(document[caseInsensitive: "SubnetMin"], field: "SubnetMin")
-    let subnetMax = try bounds.parse(document[caseInsensitive: "SubnetMax"], field: "SubnetMax")
-    // Alignment is checked only after both bounds are known, as flannel does.
-    try bounds.checkAligned(subnetMin, field: "SubnetMin")
-    try bounds.checkAligned(subnetMax, field: "SubnetMax")
+    let enableIPv4 = try decodeBool(document, field: "EnableIPv4") ?? true
+    let enableIPv6 = try decodeBool(document, field: "EnableIPv6") ?? false
+    let empty = IPv4Address(0)
+    var network = IPv4Network(address: empty, prefixLength: 0)
+    var subnetLen = 0
+    var subnetMin = empty
+    var subnetMax = empty
+    if enableIPv4 {
+      network = try parseNetwork(document[caseInsensitive: "Network"])
+      subnetLen = try parseSubnetLen(document[caseInsensitive: "SubnetLen"], network: network)
+      let subnetSize = UInt32(truncatingIfNeeded: UInt64(1) << UInt64(32 - subnetLen))
+      let bounds = SubnetBounds(
+        network: network, subnetLen: subnetLen,
+        defaultMin: IPv4Address(network.address.value &+ subnetSize),
+        defaultMax: IPv4Address(
+          network.address.value &+ UInt32(truncatingIfNeeded: network.size) &- subnetSize))
+      subnetMin = try bounds.parse(document[caseInsensitive: "SubnetMin"], field: "SubnetMin")
+      subnetMax = try bounds.parse(document[caseInsensitive: "SubnetMax"], field: "SubnetMax")
+      // Alignment is checked only after both bounds are known, as flannel does.
+      try bounds.checkAligned(subnetMin, field: "SubnetMin")
+      try bounds.checkAligned(subnetMax, field: "SubnetMax")
+    } else {
+      try checkIPv4Decodes(document)
+    }
+    let ipv6 = try IPv6NetworkConfig.parse(document, enabled: enableIPv6)
+    if !enableIPv4 && !enableIPv6 {
+      // Stock accepts this and then leases 0.0.0.0/0 to every node; refuse it instead.
+      throw NetworkConfigError(
+        field: "EnableIPv4",
+        message: "EnableIPv4 and EnableIPv6 are both false, so there is no network to lease from",
+        fix:
+          #"leave "EnableIPv4" out (it defaults to true), or set "EnableIPv6": true with an "IPv6Network""#
+      )
+    }
     let backend = try parseBackend(document[caseInsensitive: "Backend"])
     return NetworkConfig(
       network: network, subnetLen: subnetLen, subnetMin: subnetMin, subnetMax: subnetMax,
-      backend: backend)
+      backend: backend, enableIPv4: enableIPv4, ipv6: ipv6)
+  }
+
+  /// A Go bool field: absent or null keeps the default (nil here).
+  private static func decodeBool(
+    _ document: JSONValue, field: String
+  ) throws(NetworkConfigError) -> Bool? {
+    guard let value = document[caseInsensitive: field], !value.isNull else { return nil }
+    guard let flag = value.boolValue else {
+      throw NetworkConfigError(
+        field: field,
+        message:
+          "json: cannot unmarshal \(value.kindName) into Go struct field Config.\(field) of type bool",
+        fix: #"write ""# + field + #"" as true or false without quotes"#)
+    }
+    return flag
+  }
+
+  /// A Go uint field (SubnetLen, IPv6SubnetLen): absent or null is 0.
+  static func decodeUInt(
+    _ value: JSONValue?, field: String, fix: String
+  ) throws(NetworkConfigError) -> Int {
+    guard let value, !value.isNull else { return 0 }
+    guard case .int(let number) = value, number >= 0 else {
+      let shown = value.kindName == "number" ? "number \(value.serialized())" : value.kindName
+      throw NetworkConfigError(
+        field: field,
+        message:
+          "json: cannot unmarshal \(shown) into Go struct field Config.\(field) of type uint",
+        fix: fix)
+    }
+    return Int(clamping: number)
+  }
+
+  /// With EnableIPv4 false stock still decodes the IPv4 fields (a bad value fails the whole
+  /// config) but checks nothing else about them.
+  private static func checkIPv4Decodes(_ document: JSONValue) throws(NetworkConfigError) {
+    if let value = document[caseInsensitive: "Network"], !value.isNull {
+      guard let text = value.stringValue, IPv4Network(text) != nil else {
+        throw NetworkConfigError(
+          field: "Network", message: "invalid CIDR address: \(unquoted(value))",
+          fix: #"set "Network" to an IPv4 CIDR, or leave it out while "EnableIPv4" is false"#)
+      }
+    }
+    _ = try decodeUInt(
+      document[caseInsensitive: "SubnetLen"], field: "SubnetLen",
+      fix: #"write "SubnetLen" as a JSON number between 0 and 30, or leave it out"#)
+    for field in ["SubnetMin", "SubnetMax"] {
+      guard let value = document[caseInsensitive: field], !value.isNull else { continue }
+      guard let text = value.stringValue, IPv4Address(text) != nil else {
+        throw NetworkConfigError(
+          field: field, message: "invalid IP address: \(unquoted(value))",
+          fix: #"set ""# + field
+            + #"" to an IPv4 address, or leave it out while "EnableIPv4" is false"#)
+      }
+    }
   }
 
   static let exampleFix =
@@ -86,18 +176,8 @@ public struct NetworkConfig: Sendable, Equatable {
     _ value: JSONValue?, network: IPv4Network
   ) throws(NetworkConfigError) -> Int {
     let prefix = network.prefixLength
-    var given = 0
-    if let value, !value.isNull {
-      guard case .int(let number) = value, number >= 0 else {
-        let shown = value.kindName == "number" ? "number \(value.serialized())" : value.kindName
-        throw NetworkConfigError(
-          field: "SubnetLen",
-          message:
-            "json: cannot unmarshal \(shown) into Go struct field Config.SubnetLen of type uint",
-          fix: subnetLenFix(prefix: prefix, asNumber: true))
-      }
-      given = Int(clamping: number)
-    }
+    let given = try decodeUInt(
+      value, field: "SubnetLen", fix: subnetLenFix(prefix: prefix, asNumber: true))
     if given == 0 {
       if prefix > 28 {
         throw NetworkConfigError(

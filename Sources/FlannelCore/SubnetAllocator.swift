@@ -21,11 +21,14 @@ public struct AllocationPlan: Sendable, Equatable {
 
 public enum AllocationError: Error, Equatable, CustomStringConvertible {
   case outOfSubnets(network: IPv4Network)
+  case outOfIPv6Subnets(network: IPv6Network)
 
   public var description: String {
     switch self {
     case .outOfSubnets(let network):
       "out of subnets: every subnet between SubnetMin and SubnetMax of \(network) is leased"
+    case .outOfIPv6Subnets(let network):
+      "out of subnets: every subnet between IPv6SubnetMin and IPv6SubnetMax of \(network) is leased"
     }
   }
 }

@@ -66,7 +66,7 @@ import Testing
       subnetMin: "255.255.1.0", subnetMax: "255.255.255.0", backend: "udp"),
     // Backend: absent, null, {} mean udp; Type lower-cased; unknown fields ignored.
     Case(
-      json: #"{"Network":"10.1.0.0/16","Backend":null,"EnableIPv6":true,"Foo":[1]}"#,
+      json: #"{"Network":"10.1.0.0/16","Backend":null,"EnableNFTables":true,"Foo":[1]}"#,
       network: "10.1.0.0/16", subnetLen: 24, subnetMin: "10.1.1.0", subnetMax: "10.1.255.0",
       backend: "udp"),
     Case(

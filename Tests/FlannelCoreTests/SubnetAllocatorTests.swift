@@ -135,3 +135,130 @@ import Testing
     #expect(error.description.contains("10.0.0.0/28"))
   }
 }
+
+@Suite struct IPv6SubnetAllocatorTests {
+  /// fc00::/48 with /64 subnets: IPv6SubnetMin fc00:0:0:1::, IPv6SubnetMax fc00:0:0:ffff::.
+  static let config = try! NetworkConfig.parse(
+    #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
+  static let ipv6 = config.ipv6!
+  static let me = IPv4Address("192.168.0.10")!
+
+  static func net(_ text: String) -> IPv6Network { IPv6Network(text)! }
+
+  static func lease(_ ipv4: String, _ ipv6: String?) -> Lease {
+    Lease(
+      subnet: IPv4Network(ipv4)!, ipv6Subnet: ipv6.map(net), attrs: LeaseAttrs(publicIP: me),
+      expiration: nil)
+  }
+
+  @Test(arguments: [
+    ("fc00:0:0:1::/64", true),
+    ("fc00:0:0:ffff::/64", true),
+    ("fc00::/64", false),  // below IPv6SubnetMin (the skipped first subnet)
+    ("fc00:0:0:1::/80", false),  // wrong length
+    ("fc01::/64", false),  // outside the network
+  ])
+  func compatibility(subnet: String, expected: Bool) {
+    #expect(SubnetAllocator.isCompatible(ipv6: Self.net(subnet), with: Self.config) == expected)
+  }
+
+  @Test func compatibilityFollowsEnableIPv6() throws {
+    // Dual-stack config: a lease without an IPv6 subnet does not fit.
+    #expect(!SubnetAllocator.isCompatible(ipv6: nil, with: Self.config))
+    // IPv4-only config: only a lease without an IPv6 subnet fits.
+    let ipv4Only = try NetworkConfig.parse(#"{"Network":"10.1.0.0/16"}"#)
+    #expect(SubnetAllocator.isCompatible(ipv6: nil, with: ipv4Only))
+    #expect(!SubnetAllocator.isCompatible(ipv6: Self.net("fc00:0:0:1::/64"), with: ipv4Only))
+  }
+
+  @Test func walksFromMinSkippingTakenSubnets() {
+    let free = SubnetAllocator.freeIPv6Subnets(
+      in: Self.ipv6,
+      taken: [Self.net("fc00:0:0:1::/64"), Self.net("fc00:0:0:3::/64"), Self.net("fd00::/64")],
+      limit: 4)
+    #expect(
+      free == [
+        Self.net("fc00:0:0:2::/64"), Self.net("fc00:0:0:4::/64"), Self.net("fc00:0:0:5::/64"),
+        Self.net("fc00:0:0:6::/64"),
+      ])
+  }
+
+  @Test func firstHundredFree() {
+    let free = SubnetAllocator.freeIPv6Subnets(in: Self.ipv6, taken: [])
+    #expect(free.count == 100)
+    #expect(free.first == Self.net("fc00:0:0:1::/64"))
+    #expect(free.last == Self.net("fc00:0:0:64::/64"))
+  }
+
+  /// A shorter taken network blocks every subnet inside it (the shorter mask decides), and
+  /// the walk steps over it in one jump: here 2^16 candidates.
+  @Test func shorterLeaseBlocksItsWholeRange() {
+    let free = SubnetAllocator.freeIPv6Subnets(
+      in: Self.ipv6, taken: [Self.net("fc00::/32"), Self.net("fc00:0:1::/48")], limit: 3)
+    #expect(free.isEmpty)
+    let wide = try! NetworkConfig.parse(
+      #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/40"}"#
+    ).ipv6!
+    let skipped = SubnetAllocator.freeIPv6Subnets(
+      in: wide, taken: [Self.net("fc00::/48"), Self.net("fc00:0:1::/49")], limit: 2)
+    #expect(skipped == [Self.net("fc00:0:1:8000::/64"), Self.net("fc00:0:1:8001::/64")])
+  }
+
+  @Test func longerLeaseBlocksItsSubnet() {
+    let free = SubnetAllocator.freeIPv6Subnets(
+      in: Self.ipv6, taken: [Self.net("fc00:0:0:1:8000::/65"), Self.net("fc00:0:0:2::5/128")],
+      limit: 1)
+    #expect(free == [Self.net("fc00:0:0:3::/64")])
+  }
+
+  /// Walking up to ffff:…:ffff ends instead of wrapping to ::.
+  @Test func stopsAtTheTopOfTheSpace() throws {
+    let top = try #require(
+      try NetworkConfig.parse(
+        #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124"}"#
+      ).ipv6)
+    let free = SubnetAllocator.freeIPv6Subnets(in: top, taken: [])
+    #expect(
+      free == [
+        Self.net("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff4/126"),
+        Self.net("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff8/126"),
+        Self.net("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc/126"),
+      ])
+  }
+
+  @Test func picksAmongTheFirstHundredFree() throws {
+    let existing = [
+      Self.lease("10.1.1.0/24", "fc00:0:0:1::/64"), Self.lease("10.1.2.0/24", nil),
+      Self.lease("0.0.0.0/0", "fc00:0:0:2::/64"),
+    ]
+    var seen: Set<IPv6Network> = []
+    for seed in UInt64(0)..<200 {
+      var rng = SeededRNG(seed: seed)
+      let pick = try SubnetAllocator.pickIPv6Subnet(in: Self.ipv6, existing: existing, using: &rng)
+      #expect(pick.prefixLength == 64)
+      #expect(pick.address >= IPv6Address("fc00:0:0:3::")!)
+      #expect(pick.address <= IPv6Address("fc00:0:0:66::")!)
+      seen.insert(pick)
+    }
+    // A random pick, not always the first.
+    #expect(seen.count > 50)
+  }
+
+  @Test func outOfIPv6Subnets() throws {
+    let tiny = try #require(
+      try NetworkConfig.parse(
+        #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/124"}"#
+      ).ipv6)
+    var rng = SeededRNG(seed: 1)
+    let existing = ["fc00::4/126", "fc00::8/126", "fc00::c/126"].map {
+      Self.lease("10.1.1.0/24", $0)
+    }
+    #expect(throws: AllocationError.outOfIPv6Subnets(network: Self.net("fc00::/124"))) {
+      try SubnetAllocator.pickIPv6Subnet(in: tiny, existing: existing, using: &rng)
+    }
+    #expect(
+      AllocationError.outOfIPv6Subnets(network: Self.net("fc00::/124")).description
+        == "out of subnets: every subnet between IPv6SubnetMin and IPv6SubnetMax of fc00::/124 is leased"
+    )
+  }
+}

@@ -68,3 +68,56 @@ import Testing
     #expect(SubnetEnv.previousSubnet(in: text) == nil)
   }
 }
+
+@Suite struct DualStackSubnetEnvTests {
+  @Test func rendersStockDualStackOrder() {
+    let env = SubnetEnv(
+      network: IPv4Network("10.1.0.0/16")!, subnet: IPv4Network("10.1.15.0/24")!, mtu: 1450,
+      ipMasq: true, ipv6Network: IPv6Network("fc00::/48")!,
+      ipv6Subnet: IPv6Network("fc00:0:0:1::/64")!)
+    #expect(
+      env.rendered()
+        == "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.15.1/24\nFLANNEL_IPV6_NETWORK=fc00::/48\nFLANNEL_IPV6_SUBNET=fc00:0:0:1::1/64\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n"
+    )
+    #expect(SubnetEnv.previousSubnet(in: env.rendered()) == IPv4Network("10.1.15.0/24"))
+    #expect(SubnetEnv.previousIPv6Subnet(in: env.rendered()) == IPv6Network("fc00:0:0:1::/64"))
+  }
+
+  @Test func ipv6OnlyLeavesOutTheIPv4Lines() {
+    let env = SubnetEnv(
+      network: IPv4Network("0.0.0.0/0")!, subnet: IPv4Network("0.0.0.0/0")!, mtu: 1430,
+      ipMasq: false, enableIPv4: false, ipv6Network: IPv6Network("2001:db8::/56")!,
+      ipv6Subnet: IPv6Network("2001:db8:0:3::/64")!)
+    #expect(
+      env.rendered()
+        == "FLANNEL_IPV6_NETWORK=2001:db8::/56\nFLANNEL_IPV6_SUBNET=2001:db8:0:3::1/64\nFLANNEL_MTU=1430\nFLANNEL_IPMASQ=false\n"
+    )
+    #expect(SubnetEnv.previousSubnet(in: env.rendered()) == nil)
+    #expect(SubnetEnv.previousIPv6Subnet(in: env.rendered()) == IPv6Network("2001:db8:0:3::/64"))
+  }
+
+  @Test func ipv4OnlyIsUnchanged() {
+    let env = SubnetEnv(
+      network: IPv4Network("10.1.0.0/16")!, subnet: IPv4Network("10.1.15.0/24")!, mtu: 1472,
+      ipMasq: false)
+    #expect(!env.rendered().contains("IPV6"))
+    #expect(SubnetEnv.previousIPv6Subnet(in: env.rendered()) == nil)
+  }
+
+  /// Stock HEAD splits the value at commas, skips what does not parse, and uses the value
+  /// only when exactly one entry is left.
+  @Test(
+    arguments: [
+      ("FLANNEL_IPV6_SUBNET=fc00:0:0:1::1/64", "fc00:0:0:1::/64"),
+      ("export FLANNEL_IPV6_SUBNET=\"fd00::1/64\"", "fd00::/64"),
+      ("FLANNEL_IPV6_SUBNET=not-a-cidr,fd00::1/64", "fd00::/64"),
+      ("FLANNEL_IPV6_SUBNET=fd00::/64,not-a-cidr,fd01::/64", nil),
+      ("FLANNEL_IPV6_SUBNET=not-a-cidr", nil),
+      ("FLANNEL_IPV6_SUBNET=10.1.15.1/24", nil),
+      ("FLANNEL_IPV6_SUBNET=fd00::1", nil),
+      ("FLANNEL_SUBNET=10.1.15.1/24", nil),
+    ] as [(String, String?)])
+  func previousIPv6Subnet(text: String, expected: String?) {
+    #expect(SubnetEnv.previousIPv6Subnet(in: text) == expected.flatMap { IPv6Network($0) })
+  }
+}
