@@ -83,6 +83,36 @@ import Testing
     #expect(await node.terminate() == 0)
   }
 
+  /// IPv6 is not carried yet: a dual-stack config runs the node IPv4-only and says so; an
+  /// IPv6-only one is refused with the reason and read again.
+  @Test func dualStackIsWarnedAboutAndIPv6OnlyRefused() async throws {
+    let etcd = try await offPool { try EtcdServer() }
+    defer { etcd.stop() }
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let subnetFile = dir.appendingPathComponent("subnet.env")
+    try etcd.etcdctl([
+      "put", "/v6/network/config",
+      #"{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "host-gw"}}"#,
+    ])
+    let node = try FlanneldProcess(arguments(etcd, prefix: "/v6/network", subnetFile: subnetFile))
+    #expect(await node.waitForLog("EnableIPv4 is false (an IPv6-only network)"))
+    #expect(node.process.isRunning, "a config we cannot honour is retried, not a crash")
+    #expect(!FileManager.default.fileExists(atPath: subnetFile.path))
+
+    try etcd.etcdctl([
+      "put", "/v6/network/config",
+      #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "host-gw"}}"#,
+    ])
+    #expect(
+      await poll(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: subnetFile.path) })
+    #expect(node.log.contains("EnableIPv6 is set (IPv6Network fc00::/48), but this flanneld"))
+    let env = try String(contentsOf: subnetFile, encoding: .utf8)
+    #expect(env.hasPrefix("FLANNEL_NETWORK=10.6.0.0/16\nFLANNEL_SUBNET=10.6."))
+    #expect(!env.contains("IPV6"))
+    #expect(await node.terminate() == 0)
+  }
+
   @Test func missingConfigShowsBothPlacesAndBothCommands() async throws {
     let etcd = try await offPool { try EtcdServer() }
     defer { etcd.stop() }

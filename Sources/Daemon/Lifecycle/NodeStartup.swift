@@ -46,6 +46,7 @@ struct NodeStartup: Sendable {
         let type = backendOverride.isEmpty ? config.backend.type : backendOverride.lowercased()
         guard BackendRegistry.knownTypes.contains(type) else { throw UnknownBackend(type: type) }
         try BackendRegistry.validate(type: type, config: config, portOverride: portOverride)
+        if let refusal = DualStackSupport.refusal(of: config) { throw refusal }
       })
   }
 
@@ -83,6 +84,9 @@ struct NodeStartup: Sendable {
       logger.warning(
         "-backend \(options.backend) overrides the config's backend \(config.backend.type): every node of the cluster must use the same backend"
       )
+    }
+    for warning in DualStackSupport.warnings(for: config, publicIPv6: options.publicIPv6) {
+      logger.warning("\(warning)")
     }
     logger.info(
       "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(type)"
