@@ -2,7 +2,8 @@
 /// base64 with padding that `wg genkey` / `wg pubkey` print and stock flannel writes into
 /// leases and its key file.
 ///
-/// `description` is the base64 text: never log a private key or the PSK.
+/// `description` hides the key (it may be the private key or the PSK, and a config or lease
+/// printed whole would show it): `base64` is the one way to its text.
 public struct WireGuardKey: Sendable, Hashable, CustomStringConvertible {
   public static let byteCount = 32
   /// 32 bytes.
@@ -67,7 +68,7 @@ public struct WireGuardKey: Sendable, Hashable, CustomStringConvertible {
     return String(decoding: out, as: UTF8.self)
   }
 
-  public var description: String { base64 }
+  public var description: String { "WireGuardKey(\(Self.byteCount) bytes)" }
 
   /// Reads the content of the private key file (/run/flannel/wgkey or WIREGUARD_KEY_FILE),
   /// as `wg genkey` writes it (with a newline) or stock flannel does (without).

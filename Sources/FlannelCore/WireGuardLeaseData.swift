@@ -48,10 +48,12 @@ public struct WireGuardLeaseData: Sendable, Equatable {
     self.init(publicKey: key, port: port)
   }
 
-  /// The BackendData to publish: PublicKey, then Port when known.
+  /// The BackendData to publish, as stock's Go struct encodes: PublicKey, then Port (always
+  /// present; 0 when unknown, which readers take as "use your own port").
   public var json: JSONValue {
-    var members = [JSONMember("PublicKey", .string(publicKey.base64))]
-    if let port { members.append(JSONMember("Port", .int(Int64(port)))) }
-    return .object(members)
+    .object([
+      JSONMember("PublicKey", .string(publicKey.base64)),
+      JSONMember("Port", .int(Int64(port ?? 0))),
+    ])
   }
 }

@@ -14,7 +14,7 @@ import Testing
     let key = WireGuardKey(base64: text)
     #expect(key?.bytes == bytes)
     #expect(key?.base64 == text)
-    #expect(WireGuardKey(bytes: bytes)?.description == text)
+    #expect(WireGuardKey(bytes: bytes)?.base64 == text)
   }
 
   @Test(arguments: [
@@ -74,5 +74,14 @@ import Testing
     #expect(try WireGuardKeyFile.parse(contents) == key)
     #expect(try WireGuardKeyFile.parse(contents + "\n") == key)
     #expect(WireGuardKeyFile.mode == 0o400)
+  }
+
+  /// A config or lease data printed whole must not show a private key or the PSK.
+  @Test func descriptionHidesTheKey() throws {
+    let key = try #require(WireGuardKey(bytes: [UInt8](repeating: 7, count: 32)))
+    #expect(key.description == "WireGuardKey(32 bytes)")
+    #expect(!"\(key)".contains(key.base64))
+    let config = WireGuardBackendConfig(psk: key)
+    #expect(!"\(config)".contains(key.base64))
   }
 }

@@ -33,10 +33,12 @@ import Testing
     #expect(data.port == port)
   }
 
-  @Test func writesNoPortWhenUnknown() {
+  /// Stock's BackendData struct has `Port uint16` without omitempty: Go always writes it, 0
+  /// when unknown (which every reader takes as "use your own port").
+  @Test func writesPortZeroWhenUnknown() {
     #expect(
       WireGuardLeaseData(publicKey: Self.key, port: nil).json.serialized()
-        == #"{"PublicKey":"\#(Self.keyText)"}"#)
+        == #"{"PublicKey":"\#(Self.keyText)","Port":0}"#)
   }
 
   @Test(
