@@ -93,9 +93,17 @@ struct LeaseKeys: Sendable {
 
 /// Decodes one key/value pair into a lease, or says why it is skipped.
 func decodeLease(key: String, value: String, expiration: Date?) -> Result<Lease, SkippedKey> {
-  guard let subnet = SubnetKey.parse(key) else {
+  guard let subnets = SubnetKey.parseSubnets(key) else {
     return .failure(SkippedKey(key: key, reason: "the key is not a subnet (want a.b.c.d-len)"))
   }
+  // An IPv6-only lease (key 0.0.0.0-0&<v6>-<len>): its IPv4 part would read as 0.0.0.0/0, a
+  // route for everything to that node.
+  guard !subnets.ipv4IsEmpty else {
+    return .failure(
+      SkippedKey(
+        key: key, reason: "an IPv6-only lease, and this flanneld carries IPv4 only so far"))
+  }
+  let subnet = subnets.ipv4
   do {
     let attrs = try LeaseAttrs.decode(value)
     return .success(Lease(subnet: subnet, attrs: attrs, expiration: expiration))

@@ -33,6 +33,8 @@ final class WarningLog: LogHandler, @unchecked Sendable {
       ("/subnets/10.1.50.0-24", #"{"BackendType":"udp"}"#),
       ("/subnets/10.1.51.0-24", #"{"PublicIP":"nonsense"}"#),
       ("/subnets/10.1.52.0-24", "not json"),
+      // Stock's IPv6-only lease: its IPv4 part 0.0.0.0/0 must not become a route to it.
+      ("/subnets/0.0.0.0-0&fc00:0:0:5::-64", #"{"PublicIP":"0.0.0.0","PublicIPv6":"fd00::5"}"#),
     ]
     for (key, value) in bad {
       switch api {
