@@ -56,7 +56,7 @@ let package = Package(
       name: "Daemon",
       dependencies: [
         "FlannelCore", "Etcd", "SubnetManager", "Backends", "Netlink", "DataPlane", "CSystemShims",
-        "SystemCalls", .product(name: "Logging", package: "swift-log"),
+        "SystemCalls", "WireGuard", .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(name: "flanneld", dependencies: ["Daemon", "CSystemShims"]),
     // Test tool: runs Netlink operations inside a namespace (`ip netns exec`).
@@ -94,6 +94,7 @@ let package = Package(
       name: "DaemonTests",
       dependencies: [
         "Daemon", "Backends", "DataPlane", "FlannelCore", "SubnetManager", "TestSupport",
+        "WireGuard",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
