@@ -149,8 +149,8 @@ enum WireGuardHandshakeTarget: ParserTarget {
     } catch {
       fatalError("property failed: initiator refused a real response: \(error)")
     }
-    let sent = initiatorKeys.sending.key.withUnsafeBytes { Array($0) }
-    let opened = responderKeys.receiving.key.withUnsafeBytes { Array($0) }
+    let sent = initiatorKeys.sendingKey.withUnsafeBytes { Array($0) }
+    let opened = responderKeys.receivingKey.withUnsafeBytes { Array($0) }
     require(sent == opened, "initiator's sending key is not the responder's receiving key")
     require(
       initiatorKeys.remoteIndex == responderIndex && responderKeys.remoteIndex == initiatorIndex,

@@ -39,15 +39,20 @@ func hex(_ bytes: some Sequence<UInt8>) -> String {
   .joined()
 }
 
-/// A transport message carrying `packet` (padded to 16 bytes), sealed with `keys`.
-func transportMessage(_ packet: [UInt8], keys: TransportKeys, counter: UInt64) -> [UInt8] {
+/// A transport message carrying `packet` (padded to 16 bytes), sealed with `keys`. Fails
+/// when OpenSSL does: a transcript with an unsealed message would mislead.
+func transportMessage(_ packet: [UInt8], keys: TransportKeys, counter: UInt64) throws
+  -> [UInt8]
+{
   let padded = packet.count + TransportPadding.paddingLength(plaintextLength: packet.count, mtu: 0)
   var message = [UInt8](repeating: 0, count: 16 + padded + 16)
   message.replaceSubrange(16..<16 + packet.count, with: packet)
-  message.withUnsafeMutableBytes { buffer in
+  let sealer = keys.makeSealer()
+  let sealed = message.withUnsafeMutableBytes { buffer in
     TransportMessage.writeHeader(into: buffer, receiverIndex: keys.remoteIndex, counter: counter)
-    _ = keys.sending.seal(buffer.baseAddress! + 16, length: padded, counter: counter)
+    return sealer.seal(buffer.baseAddress! + 16, length: padded, counter: counter)
   }
+  guard sealed else { throw ProbeError("sealing the transport message failed") }
   return message
 }
 
@@ -60,7 +65,7 @@ func opened(_ datagram: [UInt8], keys: TransportKeys) -> [UInt8]? {
     else { return nil }
     let counter = message.counter
     let length = message.plaintextLength
-    guard keys.receiving.open(buffer.baseAddress! + 16, length: length + 16, counter: counter)
+    guard keys.makeOpener().open(buffer.baseAddress! + 16, length: length + 16, counter: counter)
     else { return nil }
     return Array(buffer[16..<16 + length])
   }
@@ -101,7 +106,7 @@ do {
       try handshake.consumeResponse(buffer, now: now)
     }
     let echo = InnerPacket.echoRequest(from: source, to: destination, sequence: 1)
-    let request = transportMessage(echo, keys: keys, counter: 0)
+    let request = try transportMessage(echo, keys: keys, counter: 0)
     try udp.send(request)
     print("request \(hex(request))")
     print("request-plaintext \(hex(echo))")

@@ -78,8 +78,8 @@ struct HandshakeFixture {
   }
 }
 
-func keyBytes(_ key: ChaCha20Poly1305Key) -> [UInt8] {
-  key.key.withUnsafeBytes { Array($0) }
+func keyBytes(_ key: SecretKey) -> [UInt8] {
+  key.withUnsafeBytes { Array($0) }
 }
 
 /// Seals `plaintext` with `sender` and opens it with `receiver`: the plaintext back, or nil.

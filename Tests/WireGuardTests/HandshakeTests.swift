@@ -14,9 +14,9 @@ import Testing
   @Test func fullHandshakeGivesMatchingKeysAndIndices() throws {
     let fixture = try HandshakeFixture()
     let (initiatorKeys, responderKeys) = try fixture.completeHandshake()
-    #expect(keyBytes(initiatorKeys.sending) == keyBytes(responderKeys.receiving))
-    #expect(keyBytes(initiatorKeys.receiving) == keyBytes(responderKeys.sending))
-    #expect(keyBytes(initiatorKeys.sending) != keyBytes(initiatorKeys.receiving))
+    #expect(keyBytes(initiatorKeys.sendingKey) == keyBytes(responderKeys.receivingKey))
+    #expect(keyBytes(initiatorKeys.receivingKey) == keyBytes(responderKeys.sendingKey))
+    #expect(keyBytes(initiatorKeys.sendingKey) != keyBytes(initiatorKeys.receivingKey))
     #expect(initiatorKeys.localIndex == 0x1122_3344 && initiatorKeys.remoteIndex == 0x5566_7788)
     #expect(responderKeys.localIndex == 0x5566_7788 && responderKeys.remoteIndex == 0x1122_3344)
     #expect(initiatorKeys.isInitiator && !responderKeys.isInitiator)
@@ -27,14 +27,17 @@ import Testing
     let (initiatorKeys, responderKeys) = try fixture.completeHandshake()
     let packet = (0..<1400).map { UInt8(truncatingIfNeeded: $0) }
     #expect(
-      transport(packet, from: initiatorKeys.sending, to: responderKeys.receiving, counter: 0)
+      transport(
+        packet, from: initiatorKeys.makeSealer(), to: responderKeys.makeOpener(), counter: 0)
         == packet)
     #expect(
-      transport(packet, from: responderKeys.sending, to: initiatorKeys.receiving, counter: 7)
+      transport(
+        packet, from: responderKeys.makeSealer(), to: initiatorKeys.makeOpener(), counter: 7)
         == packet)
     // A key of the wrong direction does not open.
     #expect(
-      transport(packet, from: initiatorKeys.sending, to: initiatorKeys.receiving, counter: 0) == nil
+      transport(
+        packet, from: initiatorKeys.makeSealer(), to: initiatorKeys.makeOpener(), counter: 0) == nil
     )
   }
 
@@ -160,16 +163,47 @@ import Testing
       try HandshakeFixture.decrypt(newer, by: fixture.responderIdentity), now: later)
   }
 
+  @Test func eachWorkerSealsAndOpensWithItsOwnContext() async throws {
+    // TransportKeys crosses to the workers (it is Sendable: key material only); each worker
+    // makes its own cipher contexts, so concurrent sealing shares no nonce buffer.
+    let fixture = try HandshakeFixture()
+    let (initiatorKeys, responderKeys) = try fixture.completeHandshake()
+    #expect(initiatorKeys.makeSealer() !== initiatorKeys.makeSealer())
+    let results = await withTaskGroup(of: (sealed: Int, opened: Int).self) { group in
+      for worker in 0..<4 {
+        group.addTask {
+          let sealer = initiatorKeys.makeSealer()
+          let opener = responderKeys.makeOpener()
+          let packet = [UInt8](repeating: UInt8(worker), count: 1400)
+          var buffer = packet + [UInt8](repeating: 0, count: 16)
+          var sealed = 0
+          var opened = 0
+          for counter in UInt64(worker * 2000)..<UInt64(worker * 2000 + 2000) {
+            buffer.withUnsafeMutableBytes {
+              if sealer.seal($0, plaintextCount: 1400, counter: counter) { sealed += 1 }
+              if opener.open($0, counter: counter) { opened += 1 }
+            }
+            if Array(buffer.prefix(1400)) != packet { opened -= 1 }
+          }
+          return (sealed, opened)
+        }
+      }
+      return await group.reduce(into: [(sealed: Int, opened: Int)]()) { $0.append($1) }
+    }
+    #expect(results.count == 4)
+    for result in results { #expect(result.sealed == 2000 && result.opened == 2000) }
+  }
+
   @Test func mismatchedPresharedKeysFailTheResponse() throws {
     let psk = HandshakeFixture.key(String(repeating: "ab", count: 32))
     let other = HandshakeFixture.key(String(repeating: "cd", count: 32))
     // Matching psks complete the handshake.
     let matching = try HandshakeFixture(initiatorPSK: psk, responderPSK: psk)
     let (initiatorKeys, responderKeys) = try matching.completeHandshake()
-    #expect(keyBytes(initiatorKeys.sending) == keyBytes(responderKeys.receiving))
+    #expect(keyBytes(initiatorKeys.sendingKey) == keyBytes(responderKeys.receivingKey))
     // The psk changes the keys.
     let (plainKeys, _) = try HandshakeFixture().completeHandshake()
-    #expect(keyBytes(plainKeys.sending) != keyBytes(initiatorKeys.sending))
+    #expect(keyBytes(plainKeys.sendingKey) != keyBytes(initiatorKeys.sendingKey))
 
     for (initiatorPSK, responderPSK) in [(psk, other), (psk, nil), (nil, psk)] {
       let fixture = try HandshakeFixture(initiatorPSK: initiatorPSK, responderPSK: responderPSK)

@@ -60,8 +60,8 @@ import Testing
     let (response, responderKeys) = try HandshakeFixture.response(from: fixture.responder)
     #expect(hexString(response) == hexString(hex(expected.response)))
     let initiatorKeys = try HandshakeFixture.consume(response, by: fixture.initiator)
-    #expect(hexString(keyBytes(initiatorKeys.sending)) == expected.initiatorSending)
-    #expect(hexString(keyBytes(initiatorKeys.receiving)) == expected.initiatorReceiving)
-    #expect(hexString(keyBytes(responderKeys.sending)) == expected.initiatorReceiving)
+    #expect(hexString(keyBytes(initiatorKeys.sendingKey)) == expected.initiatorSending)
+    #expect(hexString(keyBytes(initiatorKeys.receivingKey)) == expected.initiatorReceiving)
+    #expect(hexString(keyBytes(responderKeys.sendingKey)) == expected.initiatorReceiving)
   }
 }

@@ -36,7 +36,7 @@ import Testing
       else { return nil }
       let length = message.plaintextLength
       guard
-        keys.receiving.open(
+        keys.makeOpener().open(
           buffer.baseAddress! + TransportLayout.headerSize, length: length + 16,
           counter: message.counter)
       else { return nil }
@@ -70,9 +70,10 @@ import Testing
     let plaintext = hex(try Self.field(t, "request-plaintext"))
     var sealed = [UInt8](repeating: 0, count: request.count)
     sealed.replaceSubrange(16..<16 + plaintext.count, with: plaintext)
+    let sealer = keys.makeSealer()
     sealed.withUnsafeMutableBytes {
       TransportMessage.writeHeader(into: $0, receiverIndex: keys.remoteIndex, counter: 0)
-      #expect(keys.sending.seal($0.baseAddress! + 16, length: request.count - 32, counter: 0))
+      #expect(sealer.seal($0.baseAddress! + 16, length: request.count - 32, counter: 0))
     }
     #expect(sealed == request)
     let reply = try #require(Self.open(hex(Self.field(t, "reply")), with: keys))

@@ -6,9 +6,11 @@ import CCrypto
 ///
 /// The nonce is the protocol's: 4 zero bytes, then the 64-bit counter little-endian.
 ///
-/// Thread confinement: the cipher context is mutated by every call, so one key object is
-/// used by one thread at a time; a second thread takes its own `duplicate()`.
-public final class ChaCha20Poly1305Key: @unchecked Sendable {
+/// Thread confinement: the cipher context and the nonce buffer are mutated by every call, so
+/// one key object belongs to one thread and is not `Sendable`: two threads sealing on one
+/// context at once could mix their nonces. Each thread or worker makes its own from the
+/// shared key material (`TransportKeys.makeSealer()` / `makeOpener()`).
+public final class ChaCha20Poly1305Key {
   /// Bytes the Poly1305 tag adds after the ciphertext.
   public static let tagSize = 16
 
@@ -40,7 +42,8 @@ public final class ChaCha20Poly1305Key: @unchecked Sendable {
     nonce.deallocate()
   }
 
-  /// Another context with the same key, for another thread.
+  /// Another context with the same key (on this thread: the result is not `Sendable`
+  /// either; another thread makes its own from the `SecretKey`).
   public func duplicate() -> ChaCha20Poly1305Key { ChaCha20Poly1305Key(key) }
 
   /// Encrypts the `length` bytes at `data` in place and writes the 16-byte tag right after
@@ -136,6 +139,10 @@ public final class ChaCha20Poly1305Key: @unchecked Sendable {
     }
   }
 }
+
+/// Stated, so that no later conformance makes a key object cross threads.
+@available(*, unavailable, message: "one context per thread: make another from the SecretKey")
+extension ChaCha20Poly1305Key: Sendable {}
 
 extension ChaCha20Poly1305Key {
   /// Handshake convenience (allocates): seals `plaintext` under counter 0 and returns the

@@ -1,12 +1,15 @@
-/// The result of a completed handshake: one key to seal what we send and one to open what
-/// we receive, and the two indices that name this session on the wire (a transport message
-/// we send carries `remoteIndex`; one we receive carries `localIndex`).
+/// The result of a completed handshake: the key to seal what we send and the key to open
+/// what we receive, and the two indices that name this session on the wire (a transport
+/// message we send carries `remoteIndex`; one we receive carries `localIndex`).
 ///
-/// The key objects are thread-confined (see `ChaCha20Poly1305Key`): one thread seals with
-/// `sending`, one opens with `receiving`; more threads take duplicates.
-public final class TransportKeys: @unchecked Sendable {
-  public let sending: ChaCha20Poly1305Key
-  public let receiving: ChaCha20Poly1305Key
+/// Holds only immutable key material (wiped when the last reference goes), so it may be
+/// shared between threads. The cipher contexts that use it are not: each thread or worker
+/// that seals takes its own `makeSealer()`, each that opens its own `makeOpener()`.
+public final class TransportKeys: Sendable {
+  /// The key for what we send (the initiator's first KDF output, the responder's second).
+  let sendingKey: SecretKey
+  /// The key for what we receive.
+  let receivingKey: SecretKey
   /// Our index for this session (chosen by us when we made our handshake message).
   public let localIndex: UInt32
   /// The peer's index for this session.
@@ -22,11 +25,18 @@ public final class TransportKeys: @unchecked Sendable {
     sending: SecretKey, receiving: SecretKey, localIndex: UInt32, remoteIndex: UInt32,
     isInitiator: Bool, created: Duration
   ) {
-    self.sending = ChaCha20Poly1305Key(sending)
-    self.receiving = ChaCha20Poly1305Key(receiving)
+    sendingKey = sending
+    receivingKey = receiving
     self.localIndex = localIndex
     self.remoteIndex = remoteIndex
     self.isInitiator = isInitiator
     self.created = created
   }
+
+  /// A new cipher context for sealing what we send, owned by the calling thread (set up
+  /// once per thread or worker, not per packet).
+  public func makeSealer() -> ChaCha20Poly1305Key { ChaCha20Poly1305Key(sendingKey) }
+
+  /// A new cipher context for opening what we receive, owned by the calling thread.
+  public func makeOpener() -> ChaCha20Poly1305Key { ChaCha20Poly1305Key(receivingKey) }
 }
