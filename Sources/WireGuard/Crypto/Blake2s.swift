@@ -17,9 +17,13 @@ enum Blake2s {
       fatalError("EVP_DigestInit_ex(BLAKE2S-256) failed")
     }
     for part in parts where !part.isEmpty {
-      _ = part.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+      let updated = part.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+      guard updated == 1 else { fatalError("EVP_DigestUpdate(BLAKE2S-256) failed") }
     }
-    _ = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+    let finished = out.withUnsafeMutableBufferPointer {
+      EVP_DigestFinal_ex(context, $0.baseAddress, &length)
+    }
+    guard finished == 1, length == hashSize else { fatalError("EVP_DigestFinal_ex failed") }
     return out
   }
 
@@ -62,7 +66,9 @@ enum Blake2s {
     }
     guard initialised == 1 else { fatalError("EVP_MAC_init refused a \(key.count)-byte key") }
     for part in parts where !part.isEmpty {
-      _ = EVP_MAC_update(context, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count)
+      let updated = EVP_MAC_update(
+        context, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count)
+      guard updated == 1 else { fatalError("EVP_MAC_update failed") }
     }
     var out = [UInt8](repeating: 0, count: size)
     var length = 0

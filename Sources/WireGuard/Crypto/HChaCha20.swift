@@ -1,3 +1,5 @@
+import CCrypto
+
 /// HChaCha20 (draft-irtf-cfrg-xchacha-03 §2.2): the ChaCha20 state set up with the key and a
 /// 16-byte nonce in place of counter and nonce, 20 rounds, and words 0…3 and 12…15 of the
 /// result (no final addition) as a 32-byte subkey. XChaCha20 uses it to stretch the nonce.
@@ -26,7 +28,9 @@ enum HChaCha20 {
         out.append(UInt8(truncatingIfNeeded: state[word] >> UInt32(shift)))
       }
     }
-    for index in state.indices { state[index] = 0 }
+    // The state holds key-derived words: cleared through OPENSSL_cleanse, which the
+    // optimiser may not drop as it may drop plain stores to memory about to be freed.
+    state.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
     return out
   }
 
