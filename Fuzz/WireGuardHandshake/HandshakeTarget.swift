@@ -83,6 +83,14 @@ enum WireGuardHandshakeTarget: ParserTarget {
         checker.checkMAC2($0, source: [127, 0, 0, 1, 0, 1], now: .zero)
       },
       "mac2 accepted with no cookie secret")
+    var cookieReply = [UInt8](repeating: 0, count: 64)
+    let answered = cookieReply.withUnsafeMutableBytes { out in
+      initiation.withUnsafeBytes {
+        (try? checker.makeReply(into: out, for: $0, source: [127, 0, 0, 1, 0, 1], now: .zero))
+          != nil
+      }
+    }
+    require(!answered, "cookie reply made for a message without a valid mac1")
     Checks.count("raw cookie reply refused")
   }
 

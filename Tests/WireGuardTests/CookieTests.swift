@@ -123,7 +123,37 @@ import Testing
     let cookie = XChaCha20Poly1305.open(
       key: key, nonce: nonce, ciphertext: Array(buffer[32..<64]),
       additionalData: Array(message[116..<132]))
-    #expect(cookie?.count == 16)
+    // The decrypted cookie is τ: a mac2 made with it is the one the checker accepts from
+    // this source, and not from another port.
+    let tau = try #require(cookie)
+    #expect(tau.count == 16)
+    var withMAC2 = message
+    withMAC2.replaceSubrange(132..<148, with: Blake2s.mac(key: tau, Array(message[0..<132])))
+    #expect(checkMAC2(checker, withMAC2, now: now))
+    #expect(
+      !checkMAC2(
+        checker, withMAC2, source: CookieChecker.sourceBytes(address: [192, 0, 2, 7], port: 51821),
+        now: now))
+  }
+
+  @Test func messagesWithABadMAC1GetNoCookieReply() throws {
+    // Answering without checking mac1 would make us a reflector for spoofed sources.
+    let fixture = try HandshakeFixture()
+    let checker = CookieChecker(identity: fixture.responderIdentity)
+    let now = Duration.seconds(1000)
+    let initiation = try HandshakeFixture.initiation(from: fixture.initiator, now: now)
+    for (name, message, type) in [
+      ("initiation", initiation, MessageType.handshakeInitiation),
+      ("response", [UInt8](repeating: 7, count: 92), MessageType.handshakeResponse),
+    ] {
+      var altered = message
+      altered[message.count - 32] ^= 1  // first byte of mac1
+      #expect(throws: HandshakeError.badMAC1(type), "\(name)") {
+        try reply(checker, to: altered, now: now)
+      }
+    }
+    // The same initiation unaltered is answered.
+    #expect(try reply(checker, to: initiation, now: now)[0] == 3)
   }
 
   @Test func onlyHandshakeMessagesGetCookieReplies() throws {

@@ -47,7 +47,7 @@ public final class CookieChecker {
   }
 
   /// Writes the 64-byte cookie reply to `message` (an initiation or response from
-  /// `source`) into the start of `reply`: type 3, the message's sender index as receiver,
+  /// `source`, whose mac1 must be valid: else `.badMAC1`) into the start of `reply`: type 3, the message's sender index as receiver,
   /// a random 24-byte nonce, the encrypted cookie. Makes a new secret when there is none or
   /// it is older than 2 minutes. `nonce` is for tests only.
   public func makeReply(
@@ -61,6 +61,14 @@ public final class CookieChecker {
       message.count == HandshakeMessageOffsets.Initiation.size
         || message.count == HandshakeMessageOffsets.Response.size
     else { throw .wrongSize(.handshakeInitiation, message.count) }
+    // Only a message with a valid mac1 (one made for our public key) is answered, as
+    // wireguard-go does: otherwise anyone could make us send replies to a spoofed source.
+    guard identity.checkMAC1(message) else {
+      let type: MessageType =
+        message.count == HandshakeMessageOffsets.Initiation.size
+        ? .handshakeInitiation : .handshakeResponse
+      throw .badMAC1(type)
+    }
     if currentSecret(now: now) == nil {
       do {
         secret = try SecretKey.random()
