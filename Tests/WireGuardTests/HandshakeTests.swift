@@ -194,6 +194,27 @@ import Testing
     for result in results { #expect(result.sealed == 2000 && result.opened == 2000) }
   }
 
+  @Test func anInitiationExactly20MillisecondsAfterTheLastIsAFlood() throws {
+    // wireguard-go (ConsumeMessageInitiation) refuses when the time since the last accepted
+    // initiation is <= 20 ms: the boundary itself is a flood, one nanosecond more is not.
+    let fixture = try HandshakeFixture()
+    let start = Duration.seconds(1000)
+    try fixture.responder.consumeInitiation(
+      try HandshakeFixture.decrypt(
+        try HandshakeFixture.initiation(from: fixture.initiator), by: fixture.responderIdentity),
+      now: start)
+    let newer = try HandshakeFixture.decrypt(
+      try HandshakeFixture.initiation(
+        from: fixture.initiator, timestamp: TAI64N(unixSeconds: 1_800_000_001, nanoseconds: 0)),
+      by: fixture.responderIdentity)
+    #expect(throws: HandshakeError.initiationFlood) {
+      try fixture.responder.consumeInitiation(newer, now: start + .milliseconds(20))
+    }
+    try fixture.responder.consumeInitiation(
+      newer, now: start + .milliseconds(20) + .nanoseconds(1))
+    #expect(fixture.responder.lastTimestamp == TAI64N(unixSeconds: 1_800_000_001, nanoseconds: 0))
+  }
+
   @Test func mismatchedPresharedKeysFailTheResponse() throws {
     let psk = HandshakeFixture.key(String(repeating: "ab", count: 32))
     let other = HandshakeFixture.key(String(repeating: "cd", count: 32))

@@ -15,7 +15,7 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
   case wrongPeer
   /// The initiation's timestamp is not newer than the last accepted from this peer.
   case replayedTimestamp
-  /// Another initiation from this peer came less than 20 ms after the last accepted one.
+  /// Another initiation from this peer came 20 ms or less after the last accepted one.
   case initiationFlood
   /// The message does not fit the handshake's state (a response with no initiation sent,
   /// a response to create with no initiation received).
@@ -36,7 +36,7 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
     case .decryptionFailed(let field): "\(field) does not decrypt (wrong key, psk or altered)"
     case .wrongPeer: "initiation is from another static key than this peer's"
     case .replayedTimestamp: "initiation timestamp is not newer than the last one (replay)"
-    case .initiationFlood: "initiation less than 20 ms after the last accepted one"
+    case .initiationFlood: "initiation 20 ms or less after the last accepted one"
     case .unexpectedMessage(let type): "\(type) does not fit the handshake state"
     case .wrongReceiverIndex(let index): "response for index \(index), not our initiation's"
     case .bufferTooSmall(let type, let size): "buffer of \(size) bytes cannot hold \(type)"

@@ -153,7 +153,8 @@ public final class PeerHandshake {
   /// Second half of consuming an initiation (after `StaticIdentity.decryptInitiation`):
   /// decrypts the timestamp with the static-static secret, proving the sender holds this
   /// peer's private key, and refuses a timestamp not newer than the last accepted (replay)
-  /// or an initiation within 20 ms of the last accepted (flood). Replaces any handshake in
+  /// or an initiation 20 ms or less after the last accepted (flood; wireguard-go refuses at
+  /// the boundary too). Replaces any handshake in
   /// progress.
   public func consumeInitiation(
     _ received: ReceivedInitiation, now: Duration
@@ -173,7 +174,7 @@ public final class PeerHandshake {
       throw .replayedTimestamp
     }
     if let lastInitiationAccepted,
-      now - lastInitiationAccepted < NoiseConstants.minimumInitiationInterval
+      now - lastInitiationAccepted <= NoiseConstants.minimumInitiationInterval
     {
       state.wipe()
       throw .initiationFlood
