@@ -112,14 +112,26 @@ import Testing
     let receiver = sender.duplicate()
     let packet = (0..<1400).map { UInt8(truncatingIfNeeded: $0 &* 31) }
     var buffer = packet + [UInt8](repeating: 0, count: 16)
+    // Every hundredth packet is altered in flight: it must be refused, and the packet after
+    // it must open on the same context (a failed tag check leaves no state behind).
     var failures = 0
+    var refused = 0
     buffer.withUnsafeMutableBytes { buffer in
-      for counter: UInt64 in 0..<10_000 {
-        if !sender.seal(buffer, plaintextCount: 1400, counter: counter) { failures += 1 }
-        if !receiver.open(buffer, counter: counter) { failures += 1 }
+      packet.withUnsafeBytes { packet in
+        for counter: UInt64 in 0..<10_000 {
+          if !sender.seal(buffer, plaintextCount: 1400, counter: counter) { failures += 1 }
+          if counter % 100 == 50 {
+            buffer[Int(counter % 1416)] ^= 0x80
+            if receiver.open(buffer, counter: counter) { failures += 1 } else { refused += 1 }
+            buffer.copyMemory(from: packet)  // the refused bytes are not to be used
+            continue
+          }
+          if !receiver.open(buffer, counter: counter) { failures += 1 }
+        }
       }
     }
     #expect(failures == 0)
+    #expect(refused == 100)
     #expect(Array(buffer.prefix(1400)) == packet)
   }
 }
