@@ -54,18 +54,18 @@ public final class CookieChecker {
     into reply: UnsafeMutableRawBufferPointer, for message: UnsafeRawBufferPointer,
     source: [UInt8], now: Duration, nonce: [UInt8]? = nil
   ) throws(HandshakeError) {
-    typealias At = HandshakeMessageOffsets.CookieReply
-    guard reply.count >= At.size else { throw .bufferTooSmall(.cookieReply, reply.count) }
+    guard reply.count >= CookieReplyLayout.size else {
+      throw .bufferTooSmall(.cookieReply, reply.count)
+    }
     // Only the two handshake messages carry mac1/mac2 and are answered with cookies.
-    guard
-      message.count == HandshakeMessageOffsets.Initiation.size
-        || message.count == HandshakeMessageOffsets.Response.size
-    else { throw .wrongSize(.handshakeInitiation, message.count) }
+    guard message.count == InitiationLayout.size || message.count == ResponseLayout.size else {
+      throw .wrongSize(.handshakeInitiation, message.count)
+    }
     // Only a message with a valid mac1 (one made for our public key) is answered, as
     // wireguard-go does: otherwise anyone could make us send replies to a spoofed source.
     guard identity.checkMAC1(message) else {
       let type: MessageType =
-        message.count == HandshakeMessageOffsets.Initiation.size
+        message.count == InitiationLayout.size
         ? .handshakeInitiation : .handshakeResponse
       throw .badMAC1(type)
     }
@@ -90,16 +90,19 @@ public final class CookieChecker {
     let mac1Offset = message.count - 32
     let encrypted = XChaCha20Poly1305.seal(
       key: identity.cookieKey, nonce: nonceBytes, plaintext: cookie,
-      additionalData: message.bytes(at: mac1Offset, count: 16))
-    reply.storeHeader(.cookieReply)
-    reply.storeLittleEndian(
-      message.littleEndianUInt32(at: HandshakeMessageOffsets.senderIndex), at: At.receiver)
-    reply.store(nonceBytes, at: At.nonce)
-    reply.store(encrypted, at: At.encryptedCookie)
+      additionalData: Array(message.bytes(in: mac1Offset..<mac1Offset + 16)))
+    // Both messages carry the sender index at the same offset: the reply goes back to it.
+    let senderIndex = message.readUInt32LE(at: InitiationLayout.senderIndex.lowerBound)
+    guard
+      let writer = CookieReplyWriter(
+        into: reply.bytes(in: 0..<CookieReplyLayout.size), receiverIndex: senderIndex)
+    else { throw .bufferTooSmall(.cookieReply, reply.count) }
+    writer.nonce.copyBytes(from: nonceBytes)
+    writer.encryptedCookie.copyBytes(from: encrypted)
   }
 
   private func currentSecret(now: Duration) -> SecretKey? {
-    guard let secret, let secretCreated, now - secretCreated <= NoiseConstants.cookieLifetime
+    guard let secret, let secretCreated, now - secretCreated <= Limits.cookieRefreshTime
     else { return nil }
     return secret
   }

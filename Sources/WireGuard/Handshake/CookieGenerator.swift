@@ -37,16 +37,16 @@ public final class CookieGenerator {
     let mac1 = mac1Key.withUnsafeBytes {
       Blake2s.mac(key: $0, UnsafeRawBufferPointer(rebasing: message[0..<mac1Offset]))
     }
-    message.store(mac1, at: mac1Offset)
+    message.bytes(in: mac1Offset..<mac2Offset).copyBytes(from: mac1)
     lastMAC1 = mac1
     guard let cookie = currentCookie(now: now) else {
-      message.store([UInt8](repeating: 0, count: 16), at: mac2Offset)
+      message.bytes(in: mac2Offset..<message.count).initializeMemory(as: UInt8.self, repeating: 0)
       return
     }
     let mac2 = cookie.withUnsafeBytes {
       Blake2s.mac(key: $0, UnsafeRawBufferPointer(rebasing: message[0..<mac2Offset]))
     }
-    message.store(mac2, at: mac2Offset)
+    message.bytes(in: mac2Offset..<message.count).copyBytes(from: mac2)
   }
 
   /// Takes the cookie from a 64-byte cookie reply. False (and nothing changes) when the
@@ -54,14 +54,11 @@ public final class CookieGenerator {
   public func consumeReply(_ reply: UnsafeRawBufferPointer, now: Duration)
     -> Bool
   {
-    typealias At = HandshakeMessageOffsets.CookieReply
-    guard reply.count == At.size, reply.hasHeader(.cookieReply), let lastMAC1 else {
-      return false
-    }
+    guard let message = CookieReplyMessage(reply), let lastMAC1 else { return false }
     guard
       let opened = XChaCha20Poly1305.open(
-        key: cookieKey, nonce: reply.bytes(at: At.nonce, count: XChaCha20Poly1305.nonceSize),
-        ciphertext: reply.bytes(at: At.encryptedCookie, count: 32), additionalData: lastMAC1)
+        key: cookieKey, nonce: Array(message.nonce),
+        ciphertext: Array(message.encryptedCookie), additionalData: lastMAC1)
     else { return false }
     if cookie != nil { wipe(&cookie!) }
     cookie = opened
@@ -71,7 +68,7 @@ public final class CookieGenerator {
 
   private func currentCookie(now: Duration) -> [UInt8]? {
     guard let cookie, let cookieReceived,
-      now - cookieReceived <= NoiseConstants.cookieLifetime
+      now - cookieReceived <= Limits.cookieRefreshTime
     else { return nil }
     return cookie
   }

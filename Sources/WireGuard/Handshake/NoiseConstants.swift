@@ -9,8 +9,6 @@ enum NoiseConstants {
   static let initialChainingKey = Blake2s.hash(construction)
   static let initialHash = Blake2s.hash(initialChainingKey, identifier)
 
-  /// How long a cookie (initiator side) and the cookie secret (responder side) live.
-  static let cookieLifetime = Duration.seconds(120)
   /// The least time between two initiations accepted from one peer (wireguard-go's
   /// HandshakeInitationRate: 50 per second).
   static let minimumInitiationInterval = Duration.milliseconds(20)

@@ -70,8 +70,7 @@ public final class PeerHandshake {
     ephemeral: SecretKey? = nil, timestamp: TAI64N = .now(),
     now: Duration
   ) throws(HandshakeError) {
-    typealias At = HandshakeMessageOffsets.Initiation
-    guard buffer.count >= At.size else {
+    guard buffer.count >= InitiationLayout.size else {
       throw .bufferTooSmall(.handshakeInitiation, buffer.count)
     }
     reset()
@@ -92,12 +91,14 @@ public final class PeerHandshake {
     let encryptedTimestamp = timestampKey.sealed(timestamp.bytes, additionalData: state.hash)
     state.mixHash(encryptedTimestamp)
 
-    let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<At.size])
-    message.storeHeader(.handshakeInitiation)
-    message.storeLittleEndian(localIndex, at: At.sender)
-    message.store(ephemeralPublic.bytes, at: At.ephemeral)
-    message.store(encryptedStatic, at: At.encryptedStatic)
-    message.store(encryptedTimestamp, at: At.encryptedTimestamp)
+    let message = buffer.bytes(in: 0..<InitiationLayout.size)
+    guard let writer = HandshakeInitiationWriter(into: message, senderIndex: localIndex) else {
+      state.wipe()
+      throw .bufferTooSmall(.handshakeInitiation, buffer.count)
+    }
+    writer.unencryptedEphemeral.copyBytes(from: ephemeralPublic.bytes)
+    writer.encryptedStatic.copyBytes(from: encryptedStatic)
+    writer.encryptedTimestamp.copyBytes(from: encryptedTimestamp)
     cookies.addMACs(to: message, now: now)
 
     noise = state
@@ -109,18 +110,22 @@ public final class PeerHandshake {
   public func consumeResponse(
     _ message: UnsafeRawBufferPointer, now: Duration
   ) throws(HandshakeError) -> TransportKeys {
-    typealias At = HandshakeMessageOffsets.Response
-    guard message.count == At.size else { throw .wrongSize(.handshakeResponse, message.count) }
-    guard message.hasHeader(.handshakeResponse) else { throw .wrongHeader(.handshakeResponse) }
+    guard message.count == ResponseLayout.size else {
+      throw .wrongSize(.handshakeResponse, message.count)
+    }
+    // The size is right: the view refuses only a wrong type byte or reserved bytes.
+    guard let response = HandshakeResponseMessage(message) else {
+      throw .wrongHeader(.handshakeResponse)
+    }
     guard identity.checkMAC1(message) else { throw .badMAC1(.handshakeResponse) }
     guard case .initiationSent(let localIndex, let ephemeralKey) = phase, let noise else {
       throw .unexpectedMessage(.handshakeResponse)
     }
-    let receiver = message.littleEndianUInt32(at: At.receiver)
+    let receiver = response.receiverIndex
     guard receiver == localIndex else { throw .wrongReceiverIndex(receiver) }
 
     var state = noise
-    let responderEphemeralBytes = message.bytes(at: At.ephemeral, count: 32)
+    let responderEphemeralBytes = Array(response.unencryptedEphemeral)
     let responderEphemeral = try! PublicKey(bytes: responderEphemeralBytes)
     state.mixHash(responderEphemeralBytes)
     state.mixKey(responderEphemeralBytes)
@@ -134,8 +139,7 @@ public final class PeerHandshake {
     state.mixKey(staticEphemeral)
     let key = state.mixPresharedKey(presharedKey)
     guard
-      key.opened(message.bytes(at: At.encryptedNothing, count: 16), additionalData: state.hash)
-        != nil
+      key.opened(Array(response.encryptedNothing), additionalData: state.hash) != nil
     else {
       state.wipe()
       throw .decryptionFailed("response (wrong key or psk)")
@@ -145,7 +149,7 @@ public final class PeerHandshake {
     reset()
     return TransportKeys(
       sending: sending, receiving: receiving, localIndex: localIndex,
-      remoteIndex: message.littleEndianUInt32(at: At.sender), isInitiator: true, created: now)
+      remoteIndex: response.senderIndex, isInitiator: true, created: now)
   }
 
   // MARK: Responder
@@ -193,8 +197,9 @@ public final class PeerHandshake {
     into buffer: UnsafeMutableRawBufferPointer, localIndex: UInt32,
     ephemeral: SecretKey? = nil, now: Duration
   ) throws(HandshakeError) -> TransportKeys {
-    typealias At = HandshakeMessageOffsets.Response
-    guard buffer.count >= At.size else { throw .bufferTooSmall(.handshakeResponse, buffer.count) }
+    guard buffer.count >= ResponseLayout.size else {
+      throw .bufferTooSmall(.handshakeResponse, buffer.count)
+    }
     guard case .initiationReceived(let remoteIndex, let remoteEphemeral) = phase, var state = noise
     else { throw .unexpectedMessage(.handshakeResponse) }
     let ephemeralKey = try Self.ephemeralKey(ephemeral)
@@ -215,12 +220,17 @@ public final class PeerHandshake {
     let encryptedNothing = key.sealed([], additionalData: state.hash)
     state.mixHash(encryptedNothing)
 
-    let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<At.size])
-    message.storeHeader(.handshakeResponse)
-    message.storeLittleEndian(localIndex, at: At.sender)
-    message.storeLittleEndian(remoteIndex, at: At.receiver)
-    message.store(ephemeralPublic.bytes, at: At.ephemeral)
-    message.store(encryptedNothing, at: At.encryptedNothing)
+    let message = buffer.bytes(in: 0..<ResponseLayout.size)
+    guard
+      let writer = HandshakeResponseWriter(
+        into: message, senderIndex: localIndex, receiverIndex: remoteIndex)
+    else {
+      state.wipe()
+      reset()
+      throw .bufferTooSmall(.handshakeResponse, buffer.count)
+    }
+    writer.unencryptedEphemeral.copyBytes(from: ephemeralPublic.bytes)
+    writer.encryptedNothing.copyBytes(from: encryptedNothing)
     cookies.addMACs(to: message, now: now)
 
     let (receiving, sending) = state.transportKeys()

@@ -40,17 +40,17 @@ public final class StaticIdentity: @unchecked Sendable {
   public func decryptInitiation(_ message: UnsafeRawBufferPointer) throws(HandshakeError)
     -> ReceivedInitiation
   {
-    typealias At = HandshakeMessageOffsets.Initiation
-    guard message.count == At.size else {
+    guard message.count == InitiationLayout.size else {
       throw .wrongSize(.handshakeInitiation, message.count)
     }
-    guard message.hasHeader(.handshakeInitiation) else {
+    // The size is right: the view refuses only a wrong type byte or reserved bytes.
+    guard let initiation = HandshakeInitiationMessage(message) else {
       throw .wrongHeader(.handshakeInitiation)
     }
     guard checkMAC1(message) else { throw .badMAC1(.handshakeInitiation) }
 
     var noise = NoiseState(responderStatic: publicKey)
-    let ephemeralBytes = message.bytes(at: At.ephemeral, count: 32)
+    let ephemeralBytes = Array(initiation.unencryptedEphemeral)
     let ephemeral = try! PublicKey(bytes: ephemeralBytes)
     noise.mixHash(ephemeralBytes)
     noise.mixKey(ephemeralBytes)
@@ -59,7 +59,7 @@ public final class StaticIdentity: @unchecked Sendable {
       throw .invalidPublicKey
     }
     let key = noise.mixKeyAndDeriveKey(ephemeralStatic)
-    let encryptedStatic = message.bytes(at: At.encryptedStatic, count: 48)
+    let encryptedStatic = Array(initiation.encryptedStatic)
     guard let staticBytes = key.opened(encryptedStatic, additionalData: noise.hash) else {
       noise.wipe()
       throw .decryptionFailed("initiation static key")
@@ -67,8 +67,8 @@ public final class StaticIdentity: @unchecked Sendable {
     noise.mixHash(encryptedStatic)
     return ReceivedInitiation(
       initiatorStatic: try! PublicKey(bytes: staticBytes),
-      senderIndex: message.littleEndianUInt32(at: At.sender), ephemeral: ephemeral,
-      encryptedTimestamp: message.bytes(at: At.encryptedTimestamp, count: 28), noise: noise)
+      senderIndex: initiation.senderIndex, ephemeral: ephemeral,
+      encryptedTimestamp: Array(initiation.encryptedTimestamp), noise: noise)
   }
 }
 
