@@ -57,9 +57,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
   /// Accepts exactly what Go's net.ParseIP accepts (it calls netip.ParseAddr and refuses
   /// zones): RFC 4291 text with at most one `::` that stands for at least one zero group,
   /// hex digits in either case, a trailing dotted quad in place of the last two groups, and
-  /// a bare dotted quad, which becomes `::ffff:a.b.c.d`. Like Go, a group may carry any
-  /// number of leading zeros as long as its value fits 16 bits ("00000001::" is "1::").
-  /// Any `%zone` is refused.
+  /// a bare dotted quad, which becomes `::ffff:a.b.c.d`. Like Go (since netip), a group has
+  /// at most four hex digits ("00001::" is refused). Any `%zone` is refused.
   public init?(_ text: String) {
     let utf8 = Array(text.utf8)
     for byte in utf8 {
@@ -93,8 +92,9 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
       var end = position
       var group: UInt32 = 0
       while end < text.count, let digit = hexValue(text[end]) {
+        // Go's netip: "each group must have 4 or less digits".
+        guard end - position < 4 else { return nil }
         group = group << 4 | UInt32(digit)
-        if group > 0xffff { return nil }
         end += 1
       }
       if end == position { return nil }

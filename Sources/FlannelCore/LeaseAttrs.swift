@@ -49,9 +49,9 @@ public struct LeaseAttrs: Sendable, Equatable {
 
   /// Reads a lease value written by any flannel version. Field names match
   /// case-insensitively, unknown fields are ignored. Unlike Go, which would silently read a
-  /// missing PublicIP as 0.0.0.0, a lease we cannot route to is an error: PublicIP may be
-  /// missing only when PublicIPv6 is there (then it reads as 0.0.0.0, as an IPv6-only stock
-  /// node writes it). PublicIPv6 is read as Go's ParseIP reads it (a dotted quad becomes
+  /// missing PublicIP as 0.0.0.0, a lease without one is an error (every stock version
+  /// writes it; an IPv6-only node writes "0.0.0.0"), so no lease is routed via 0.0.0.0 by
+  /// accident. PublicIPv6 is read as Go's ParseIP reads it (a dotted quad becomes
   /// `::ffff:a.b.c.d`).
   public static func decode(_ text: String) throws(LeaseDecodeError) -> LeaseAttrs {
     let document: JSONValue
@@ -71,14 +71,11 @@ public struct LeaseAttrs: Sendable, Equatable {
       }
       publicIPv6 = ipv6
     }
-    var publicIP = IPv4Address(0)
-    if let ipValue = document[caseInsensitive: "PublicIP"], !ipValue.isNull {
-      guard let ipText = ipValue.stringValue, let ip = IPv4Address(ipText) else {
-        throw LeaseDecodeError("lease PublicIP is not an IPv4 address: \(ipValue.serialized())")
-      }
-      publicIP = ip
-    } else if publicIPv6 == nil {
+    guard let ipValue = document[caseInsensitive: "PublicIP"], !ipValue.isNull else {
       throw LeaseDecodeError("lease has no PublicIP: \(text)")
+    }
+    guard let ipText = ipValue.stringValue, let publicIP = IPv4Address(ipText) else {
+      throw LeaseDecodeError("lease PublicIP is not an IPv4 address: \(ipValue.serialized())")
     }
     var backendType = ""
     if let typeValue = document[caseInsensitive: "BackendType"], !typeValue.isNull {

@@ -93,7 +93,7 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
             if !node.dir {
               switch response.action {
               case "delete", "expire", "compareAndDelete":
-                if let subnet = SubnetKey.parse(node.key) { changes.append(.deleted(subnet)) }
+                if let subnet = deletedSubnet(key: node.key) { changes.append(.deleted(subnet)) }
               default:
                 switch decodeLease(
                   key: node.key, value: node.value ?? "", expiration: node.expiration)

@@ -91,7 +91,9 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
                 case .failure(let skipped): changes.append(.skipped(skipped))
                 }
               case .delete:
-                if let subnet = SubnetKey.parse(event.kv.key) { changes.append(.deleted(subnet)) }
+                if let subnet = deletedSubnet(key: event.kv.key) {
+                  changes.append(.deleted(subnet))
+                }
               }
             }
             continuation.yield(LeaseWatchBatch(changes: changes, cursor: response.revision))

@@ -91,17 +91,27 @@ struct LeaseKeys: Sendable {
   }
 }
 
+/// The subnet a deleted key held, as the table knows it; nil for keys `decodeLease` skips
+/// (not a subnet, or an IPv6-only lease).
+func deletedSubnet(key: String) -> IPv4Network? {
+  guard let subnets = SubnetKey.parseSubnets(key), !subnets.ipv4IsEmpty else { return nil }
+  return subnets.ipv4
+}
+
 /// Decodes one key/value pair into a lease, or says why it is skipped.
 func decodeLease(key: String, value: String, expiration: Date?) -> Result<Lease, SkippedKey> {
   guard let subnets = SubnetKey.parseSubnets(key) else {
     return .failure(SkippedKey(key: key, reason: "the key is not a subnet (want a.b.c.d-len)"))
   }
-  // An IPv6-only lease (key 0.0.0.0-0&<v6>-<len>): its IPv4 part would read as 0.0.0.0/0, a
-  // route for everything to that node.
+  // An IPv6-only lease's key (0.0.0.0-0&<v6>-<len>): its IPv4 part would read as 0.0.0.0/0,
+  // a route for everything to that node.
   guard !subnets.ipv4IsEmpty else {
     return .failure(
       SkippedKey(
-        key: key, reason: "an IPv6-only lease, and this flanneld carries IPv4 only so far"))
+        key: key,
+        reason:
+          "its IPv4 part is 0.0.0.0/0 (an IPv6-only lease; this flanneld carries IPv4 only so far)")
+    )
   }
   let subnet = subnets.ipv4
   do {

@@ -9,18 +9,16 @@ import Testing
   @Test func ipv4OnlyConfigIsNeitherRefusedNorWarned() throws {
     let config = try NetworkConfig.parse(#"{"Network":"10.1.0.0/16"}"#)
     #expect(DualStackSupport.refusal(of: config) == nil)
-    #expect(DualStackSupport.warnings(for: config, publicIPv6: "").isEmpty)
+    #expect(DualStackSupport.warnings(publicIPv6: "").isEmpty)
   }
 
-  @Test func dualStackRunsIPv4OnlyWithAWarning() throws {
+  /// An IPv4-only lease in a dual-stack network leaves stock nodes unable to allocate.
+  @Test func dualStackIsRefusedWithTheFix() throws {
     let config = try NetworkConfig.parse(
       #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
-    #expect(DualStackSupport.refusal(of: config) == nil)
-    let warnings = DualStackSupport.warnings(for: config, publicIPv6: "fd00::2")
-    #expect(warnings.count == 2)
-    #expect(warnings[0].hasPrefix("EnableIPv6 is set (IPv6Network fc00::/48)"))
-    #expect(
-      warnings[1] == "-public-ipv6=fd00::2 is ignored: this flanneld carries IPv4 only so far")
+    let refusal = try #require(DualStackSupport.refusal(of: config))
+    #expect(refusal.description.hasPrefix("EnableIPv6 is set (IPv6Network fc00::/48)"))
+    #expect(refusal.description.contains(#"remove "EnableIPv6""#))
   }
 
   @Test func ipv6OnlyIsRefusedWithTheFix() throws {
@@ -29,5 +27,12 @@ import Testing
     let refusal = try #require(DualStackSupport.refusal(of: config))
     #expect(refusal.description.hasPrefix("EnableIPv4 is false (an IPv6-only network)"))
     #expect(refusal.description.contains(#"set "EnableIPv4": true"#))
+  }
+
+  @Test func publicIPv6IsWarnedAbout() {
+    #expect(
+      DualStackSupport.warnings(publicIPv6: "fd00::2") == [
+        "-public-ipv6=fd00::2 is ignored: this flanneld carries IPv4 only so far"
+      ])
   }
 }

@@ -115,8 +115,8 @@ import Testing
     let plain = try LeaseAttrs.decode(
       #"{"PublicIP":"10.0.0.2","PublicIPv6":null,"BackendV6Data":null}"#)
     #expect(plain == LeaseAttrs(publicIP: IPv4Address("10.0.0.2")!))
-    // PublicIP may be left out when PublicIPv6 is there.
-    let ipv6Only = try LeaseAttrs.decode(#"{"PublicIPv6":"fd00::9"}"#)
+    // An IPv6-only stock node writes PublicIP "0.0.0.0".
+    let ipv6Only = try LeaseAttrs.decode(#"{"PublicIP":"0.0.0.0","PublicIPv6":"fd00::9"}"#)
     #expect(ipv6Only == LeaseAttrs(publicIP: IPv4Address(0), publicIPv6: IPv6Address("fd00::9")))
   }
 
@@ -127,6 +127,8 @@ import Testing
     ),
     (#"{"PublicIP":"10.0.0.2","PublicIPv6":7}"#, "lease PublicIPv6 is not an IPv6 address: 7"),
     (#"{"PublicIPv6":null}"#, "lease has no PublicIP"),
+    // Stock always writes PublicIP: without it a lease would be routed via 0.0.0.0.
+    (#"{"PublicIPv6":"fd00::9"}"#, "lease has no PublicIP"),
   ])
   func rejectsBadIPv6(json: String, messagePrefix: String) {
     #expect {

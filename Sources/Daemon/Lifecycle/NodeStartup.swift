@@ -85,7 +85,7 @@ struct NodeStartup: Sendable {
         "-backend \(options.backend) overrides the config's backend \(config.backend.type): every node of the cluster must use the same backend"
       )
     }
-    for warning in DualStackSupport.warnings(for: config, publicIPv6: options.publicIPv6) {
+    for warning in DualStackSupport.warnings(publicIPv6: options.publicIPv6) {
       logger.warning("\(warning)")
     }
     logger.info(
