@@ -65,9 +65,9 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
     return response.node?.expiration
   }
 
-  public func deleteLease(_ subnet: IPv4Network) async throws {
+  public func deleteLease(_ subnets: LeaseSubnets) async throws {
     do {
-      _ = try await client.delete(keys.subnet(subnet))
+      _ = try await client.delete(keys.subnet(subnets))
     } catch let EtcdError.v2(error) where error.errorCode == EtcdV2Error.keyNotFound {
       return
     }

@@ -71,8 +71,8 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
     return Date().addingTimeInterval(TimeInterval(grant.ttl))
   }
 
-  public func deleteLease(_ subnet: IPv4Network) async throws {
-    try await client.delete(keys.subnet(subnet))
+  public func deleteLease(_ subnets: LeaseSubnets) async throws {
+    try await client.delete(keys.subnet(subnets))
   }
 
   public func watchLeases(after cursor: Int64) -> AsyncThrowingStream<LeaseWatchBatch, any Error> {

@@ -19,7 +19,8 @@ public protocol LeaseRegistry: Sendable {
     -> LeaseCreation
   /// Writes the lease unconditionally; ttl 0 keeps it a reservation. Returns the expiration.
   func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws -> Date?
-  func deleteLease(_ subnet: IPv4Network) async throws
+  /// Deletes the key of `subnets` (a stock dual-stack key names both halves).
+  func deleteLease(_ subnets: LeaseSubnets) async throws
   /// Changes under `<prefix>/subnets` after `cursor`. The stream throws
   /// `LeaseWatchError.resyncNeeded` when etcd no longer has that history (v3 compaction,
   /// v2 error 401) and any other error when the connection drops; the caller resumes.
@@ -89,6 +90,16 @@ struct LeaseKeys: Sendable {
   func subnet(_ subnet: IPv4Network) -> String {
     subnetsDirectory + "/" + SubnetKey.format(subnet)
   }
+  func subnet(_ subnets: LeaseSubnets) -> String {
+    subnetsDirectory + "/" + SubnetKey.format(subnets)
+  }
+}
+
+extension LeaseRegistry {
+  /// Deletes the IPv4-only key of `subnet`.
+  public func deleteLease(_ subnet: IPv4Network) async throws {
+    try await deleteLease(LeaseSubnets(ipv4: subnet))
+  }
 }
 
 /// The subnet a deleted key held, as the table knows it; nil for keys `decodeLease` skips
@@ -116,7 +127,8 @@ func decodeLease(key: String, value: String, expiration: Date?) -> Result<Lease,
   let subnet = subnets.ipv4
   do {
     let attrs = try LeaseAttrs.decode(value)
-    return .success(Lease(subnet: subnet, attrs: attrs, expiration: expiration))
+    return .success(
+      Lease(subnet: subnet, ipv6Subnet: subnets.ipv6, attrs: attrs, expiration: expiration))
   } catch {
     return .failure(SkippedKey(key: key, reason: "the value is not a lease: \(error)"))
   }

@@ -20,9 +20,12 @@ extension SubnetManager {
     for _ in 1...attempts {
       let listing = try await registry.listLeases()
       listing.skipped.forEach(warnSkipped)
-      let plan = try SubnetAllocator.plan(
+      // The dual-stack plan with this IPv4-only config: a lease of ours whose key also names
+      // an IPv6 subnet (left by stock with EnableIPv6) no longer fits, and is deleted under
+      // its full key, as stock does, rather than reused under a second, IPv4-only key.
+      let plan = try SubnetAllocator.planSubnets(
         config: network, existing: listing.leases, publicIP: configuration.publicIP,
-        previousSubnet: previousSubnet, using: &rng)
+        publicIPv6: nil, previous: previousSubnet.map { LeaseSubnets(ipv4: $0) }, using: &rng)
       for stale in plan.staleLeases {
         logger.warning(
           "Deleting lease \(stale) of this node's IP \(configuration.publicIP): it no longer fits the network config"
@@ -38,9 +41,9 @@ extension SubnetManager {
           "Found lease (\(found.subnet)) for current IP (\(configuration.publicIP)), reusing")
         return (adopt(Lease(subnet: found.subnet, attrs: attrs, expiration: expiration)), listing)
       case .previous(let s):
-        subnet = s
+        subnet = s.ipv4
       case .fresh(let s):
-        subnet = s
+        subnet = s.ipv4
       }
       switch try await registry.createLease(subnet, attrs: attrs, ttl: configuration.leaseTTL) {
       case .created(let expiration):

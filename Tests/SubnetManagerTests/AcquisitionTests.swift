@@ -1,3 +1,4 @@
+import Etcd
 import FlannelCore
 import Foundation
 import SubnetManager
@@ -32,6 +33,31 @@ import Testing
     #expect(held[leaseB.subnet] == IPv4Address("192.168.1.2"))
     await fromFile.stop()
     await b.stop()
+  }
+
+  /// A node that ran stock with EnableIPv6 left a key naming both subnets; on an IPv4
+  /// network that lease no longer fits (as stock decides): it is deleted under its full key
+  /// and a plain one is written — not reused beside it, where its later expiry would read as
+  /// the loss of our subnet.
+  @Test(arguments: [EtcdAPIChoice.v3, .v2])
+  func ourStockDualStackLeaseIsDeletedUnderItsFullKey(api: EtcdAPIChoice) async throws {
+    let cluster = try await TestCluster(api: api)
+    defer { cluster.etcd.stop() }
+    let key = cluster.prefix + "/subnets/10.1.7.0-24&fc00:0:0:7::-64"
+    let value =
+      #"{"PublicIP":"192.168.1.1","PublicIPv6":"fd00::1","BackendType":"host-gw"}"#
+    switch api {
+    case .v2:
+      _ = try await EtcdV2Client(config: cluster.clientConfig).set(key, value: value)
+    default:
+      try await EtcdV3Client(config: cluster.clientConfig).put(key, value: value)
+    }
+    let node = try cluster.node("192.168.1.1")
+    let lease = try await node.start()
+    #expect(lease.ipv6Subnet == nil)
+    let keys = try await cluster.registry().listLeases().leases.map { SubnetKey.format($0.subnets) }
+    #expect(keys == [SubnetKey.format(lease.subnet)], "the dual-stack key is gone, one plain key")
+    await node.stop()
   }
 
   @Test(arguments: [EtcdAPIChoice.v3, .v2])
