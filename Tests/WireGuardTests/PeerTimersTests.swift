@@ -24,8 +24,13 @@ import WireGuard
   static let dataReceived = PeerTimerEvent.transportReceived(keepalive: false)
   static let keepaliveReceived = PeerTimerEvent.transportReceived(keepalive: true)
   static let initiated = PeerTimerEvent.initiationSent(jitter: .zero)
-  static let asInitiator = PeerTimerEvent.sessionStarted(isInitiator: true)
-  static let asResponder = PeerTimerEvent.sessionStarted(isInitiator: false)
+  /// A session whose keys were made at `ms`.
+  static func asInitiator(_ ms: Int) -> PeerTimerEvent {
+    .sessionStarted(isInitiator: true, keysCreated: .milliseconds(ms))
+  }
+  static func asResponder(_ ms: Int) -> PeerTimerEvent {
+    .sessionStarted(isInitiator: false, keysCreated: .milliseconds(ms))
+  }
 
   static func run(_ steps: [Step], timers: PeerTimers = PeerTimers()) -> PeerTimers {
     var timers = timers
@@ -59,8 +64,9 @@ import WireGuard
         "a completed handshake stops the retransmission",
         [
           Step(0, .sendWithoutSession, .sendInitiation), Step(0, initiated),
-          Step(40, .handshakeReceived), Step(40, asInitiator), Step(40, .handshakeCompleted),
-          Step(5_000, .tick), Step(60_000, .tick),
+          Step(40, .handshakeReceived), Step(40, asInitiator(40), .sendKeepalive),
+          Step(40, .handshakeCompleted), Step(40, keepaliveSent), Step(5_000, .tick),
+          Step(60_000, .tick),
         ]
       ),
       (
@@ -72,81 +78,123 @@ import WireGuard
         ]
       ),
       (
+        "an initiation asked for counts for the rate limit even if no send is reported",
+        [
+          Step(0, .sendWithoutSession, .sendInitiation), Step(1_000, .sendWithoutSession),
+          Step(5_000, .sendWithoutSession, .sendInitiation),
+        ]
+      ),
+      (
+        "a response sent holds our own initiations back for REKEY_TIMEOUT",
+        [
+          Step(0, .handshakeReceived), Step(0, .responseSent), Step(4_999, .sendWithoutSession),
+          Step(5_000, .sendWithoutSession, .sendInitiation),
+        ]
+      ),
+      (
+        "the initiator confirms a new session with a keepalive at once",
+        [
+          Step(0, .sendWithoutSession, .sendInitiation), Step(0, initiated),
+          Step(30, .handshakeReceived), Step(30, asInitiator(30), .sendKeepalive),
+          Step(30, .handshakeCompleted), Step(30, keepaliveSent), Step(10_030, .tick),
+        ]
+      ),
+      (
+        "the responder sends nothing when the initiator confirms the session",
+        [
+          Step(0, .handshakeReceived), Step(0, .responseSent), Step(50, keepaliveReceived),
+          Step(50, asResponder(0)),
+        ]
+      ),
+      (
         "passive keepalive KEEPALIVE_TIMEOUT after data received with nothing sent",
         [
-          Step(0, asResponder), Step(0, dataReceived), Step(9_999, .tick),
+          Step(0, asResponder(0)), Step(0, dataReceived), Step(9_999, .tick),
           Step(10_000, .tick, .sendKeepalive), Step(10_000, keepaliveSent), Step(30_000, .tick),
         ]
       ),
       (
         "no passive keepalive when we sent something in the meantime",
-        [Step(0, asResponder), Step(0, dataReceived), Step(4_000, data()), Step(10_000, .tick)]
+        [Step(0, asResponder(0)), Step(0, dataReceived), Step(4_000, data()), Step(10_000, .tick)]
       ),
       (
         "a received keepalive asks for no keepalive",
         [
-          Step(0, asResponder), Step(0, keepaliveReceived), Step(10_000, .tick),
+          Step(0, asResponder(0)), Step(0, keepaliveReceived), Step(10_000, .tick),
           Step(20_000, .tick),
         ]
       ),
       (
-        "data received while a keepalive is pending asks for another one later",
+        // The timer is armed again when it fires, but sending the keepalive cancels it, as
+        // any authenticated send does (in wireguard-go and the kernel module alike).
+        "data received while a keepalive is pending: the keepalive sent answers both",
         [
-          Step(0, asResponder), Step(0, dataReceived), Step(3_000, dataReceived),
-          Step(10_000, .tick, .sendKeepalive), Step(19_999, .tick),
-          Step(20_000, .tick, .sendKeepalive),
+          Step(0, asResponder(0)), Step(0, dataReceived), Step(3_000, dataReceived),
+          Step(10_000, .tick, .sendKeepalive), Step(10_000, keepaliveSent), Step(20_000, .tick),
           Step(30_000, .tick),
+        ]
+      ),
+      (
+        "data received while a keepalive is pending: another one if the first was not sent",
+        [
+          Step(0, asResponder(0)), Step(0, dataReceived), Step(3_000, dataReceived),
+          Step(10_000, .tick, .sendKeepalive), Step(19_999, .tick),
+          Step(20_000, .tick, .sendKeepalive), Step(30_000, .tick),
         ]
       ),
       (
         "data sent and nothing heard for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT: new handshake",
         [
-          Step(0, asInitiator), Step(1_000, data(200)), Step(5_000, data()), Step(16_199, .tick),
+          Step(0, asInitiator(0), .sendKeepalive), Step(1_000, data(200)), Step(5_000, data()),
+          Step(16_199, .tick),
           Step(16_200, .tick, .sendInitiation),
         ]
       ),
       (
         "anything authenticated heard back cancels that handshake",
         [
-          Step(0, asInitiator), Step(1_000, data()), Step(15_999, keepaliveReceived),
+          Step(0, asInitiator(0), .sendKeepalive), Step(1_000, data()),
+          Step(15_999, keepaliveReceived),
           Step(16_000, .tick), Step(40_000, .tick),
         ]
       ),
       (
         "the initiator rekeys on send after REKEY_AFTER_TIME",
         [
-          Step(0, asInitiator), Step(0, .handshakeCompleted), Step(120_000, data()),
+          Step(0, asInitiator(0), .sendKeepalive), Step(0, .handshakeCompleted),
+          Step(120_000, data()),
           Step(120_001, data(), .sendInitiation), Step(120_002, data()),
           Step(125_001, data(), .sendInitiation),
         ]
       ),
       (
         "the responder does not rekey on time when sending",
-        [Step(0, asResponder), Step(121_000, data()), Step(170_000, data())]
+        [Step(0, asResponder(0)), Step(121_000, data()), Step(170_000, data())]
       ),
       (
         "either side rekeys on send after REKEY_AFTER_MESSAGES",
         [
-          Step(0, asResponder), Step(1, data(counter: 1 << 60)),
+          Step(0, asResponder(0)), Step(1, data(counter: 1 << 60)),
           Step(2, data(counter: (1 << 60) + 1), .sendInitiation),
         ]
       ),
       (
         "the initiator rekeys once on receive at REJECT_AFTER_TIME − KEEPALIVE − REKEY_TIMEOUT",
         [
-          Step(0, asInitiator), Step(165_000, keepaliveReceived),
+          Step(0, asInitiator(0), .sendKeepalive), Step(165_000, keepaliveReceived),
           Step(165_001, keepaliveReceived, .sendInitiation), Step(171_000, dataReceived),
           Step(175_000, dataReceived),
         ]
       ),
       (
         "the responder does not rekey on receive",
-        [Step(0, asResponder), Step(170_000, keepaliveReceived)]
+        [Step(0, asResponder(0)), Step(170_000, keepaliveReceived)]
       ),
       (
         "a session expires at REJECT_AFTER_TIME, keys are zeroed at three times that",
         [
-          Step(0, asInitiator), Step(179_999, .tick), Step(180_000, .tick, .expireSession),
+          Step(0, asInitiator(0), .sendKeepalive), Step(179_999, .tick),
+          Step(180_000, .tick, .expireSession),
           Step(200_000, .tick), Step(539_999, .tick), Step(540_000, .tick, .zeroKeys),
           Step(600_000, .tick),
         ]
@@ -154,8 +202,24 @@ import WireGuard
       (
         "a new session pushes the zeroing back",
         [
-          Step(0, asInitiator), Step(100_000, asInitiator), Step(540_000, .tick, .expireSession),
-          Step(640_000, .tick, .zeroKeys),
+          Step(0, asInitiator(0), .sendKeepalive),
+          Step(100_000, asInitiator(100_000), .sendKeepalive),
+          Step(540_000, .tick, .expireSession), Step(640_000, .tick, .zeroKeys),
+        ]
+      ),
+      (
+        "a response sent arms the zeroing even if the session is never confirmed",
+        [
+          Step(0, .handshakeReceived), Step(0, .responseSent), Step(539_999, .tick),
+          Step(540_000, .tick, .zeroKeys),
+        ]
+      ),
+      (
+        "the responder's session ages from its keys' creation, not from the confirmation",
+        [
+          Step(0, .handshakeReceived), Step(0, .responseSent), Step(2_000, keepaliveReceived),
+          Step(2_000, asResponder(0)), Step(179_999, .tick), Step(180_000, .tick, .expireSession),
+          Step(540_000, .tick, .zeroKeys),
         ]
       ),
     ] as [(String, [Step])])
@@ -169,8 +233,9 @@ import WireGuard
         "persistent keepalive: one at once, then whenever nothing passed for the interval",
         [
           Step(0, .peerAdded, .sendKeepalive), Step(0, .sendWithoutSession, .sendInitiation),
-          Step(0, initiated), Step(100, .handshakeReceived), Step(100, asInitiator),
-          Step(100, .handshakeCompleted), Step(25_099, .tick), Step(25_100, .tick, .sendKeepalive),
+          Step(0, initiated), Step(100, .handshakeReceived),
+          Step(100, asInitiator(100), .sendKeepalive), Step(100, .handshakeCompleted),
+          Step(100, keepaliveSent), Step(25_099, .tick), Step(25_100, .tick, .sendKeepalive),
           Step(25_100, keepaliveSent), Step(40_000, keepaliveReceived), Step(64_999, .tick),
           Step(65_000, .tick, .sendKeepalive),
         ]
@@ -182,7 +247,8 @@ import WireGuard
 
   @Test func noPersistentKeepaliveByDefault() {
     _ = Self.run([
-      Step(0, .peerAdded), Step(0, Self.asInitiator), Step(0, Self.keepaliveSent),
+      Step(0, .peerAdded), Step(0, Self.asInitiator(0), .sendKeepalive),
+      Step(0, Self.keepaliveSent),
       Step(0, Self.keepaliveReceived), Step(100_000, .tick),
     ])
   }
@@ -216,7 +282,7 @@ import WireGuard
   @Test func nextDeadlineIsTheEarliestPendingTimer() {
     var timers = PeerTimers(persistentKeepalive: .seconds(25))
     #expect(timers.nextDeadline == nil)
-    _ = timers.handle(Self.asInitiator, at: .zero)
+    _ = timers.handle(Self.asInitiator(0), at: .zero)
     #expect(timers.nextDeadline == .seconds(180))
     _ = timers.handle(Self.dataReceived, at: .seconds(1))
     #expect(timers.nextDeadline == .seconds(11))

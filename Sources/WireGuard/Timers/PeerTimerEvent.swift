@@ -14,15 +14,22 @@ public enum PeerTimerEvent: Sendable, Equatable {
   case transportSent(keepalive: Bool, counter: UInt64, jitter: Duration)
   /// A transport message was opened (tag valid, counter accepted); `keepalive` when empty.
   case transportReceived(keepalive: Bool)
-  /// A handshake initiation was sent. `jitter` (0–333 ms) delays its retransmission.
+  /// A handshake initiation was sent. `jitter` (0–333 ms) delays its retransmission. Report
+  /// it also when the send itself failed (the kernel module and wireguard-go arm the
+  /// retransmission either way), so that a lost initiation is retried.
   case initiationSent(jitter: Duration)
-  /// A handshake response was sent (we are the responder).
+  /// A handshake response was sent (we are the responder): its keys were derived now, which
+  /// restarts the countdown to erasing them, and no initiation goes out for
+  /// `Limits.rekeyTimeout`.
   case responseSent
   /// An initiation or a response from the peer passed its checks.
   case handshakeReceived
   /// A new session became the current one: as initiator when the peer's response was
   /// processed, as responder when the peer's first transport message confirmed it.
-  case sessionStarted(isInitiator: Bool)
+  /// `keysCreated` is the session's `TransportKeys.created` (for the responder, when the
+  /// response was made, not when it was confirmed): the session's age, and so
+  /// REKEY_AFTER_TIME and REJECT_AFTER_TIME, count from it, as `Limits.maySend` does.
+  case sessionStarted(isInitiator: Bool, keysCreated: Duration)
   /// The handshake we were retransmitting is done (response processed, or the peer's first
   /// transport message on a session it initiated arrived).
   case handshakeCompleted
@@ -40,6 +47,9 @@ public struct PeerTimerActions: OptionSet, Sendable, Hashable, CustomStringConve
   public static let sendInitiation = PeerTimerActions(rawValue: 1 << 0)
   /// Send a keepalive (an empty transport message); with no usable session, report
   /// `.sendWithoutSession` instead.
+  /// After `.sessionStarted(isInitiator: true)` it confirms the session to the responder,
+  /// which may not send on it before something arrives from us; a caller that sends queued
+  /// data on the new session at once may skip it (the data confirms as well).
   public static let sendKeepalive = PeerTimerActions(rawValue: 1 << 1)
   /// The handshake went unanswered for `Limits.rekeyAttemptTime`: drop the packets waiting
   /// for it; no more initiations until something new is to be sent.

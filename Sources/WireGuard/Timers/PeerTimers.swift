@@ -23,10 +23,15 @@
 ///   without a new session.
 /// - Persistent keepalive (0 = off): a keepalive whenever nothing authenticated was sent or
 ///   received for the interval.
-/// - At most one initiation per `rekeyTimeout`, whatever asks for it.
+/// - At most one handshake message per `rekeyTimeout`: an initiation counts from the moment
+///   it is asked for (whether or not its send then works, so failing sends do not make an
+///   initiation per packet), a response from when it is sent.
+/// - A new session is confirmed to the responder at once: the initiator that processed the
+///   response sends a keepalive.
 public struct PeerTimers: Sendable, Equatable {
   /// The current session: when it started and whether we initiated it.
   public struct Session: Sendable, Equatable {
+    /// When its keys were derived (`TransportKeys.created`).
     public var started: Duration
     public var isInitiator: Bool
   }
@@ -42,7 +47,7 @@ public struct PeerTimers: Sendable, Equatable {
   private var newHandshakeAt: Duration?
   private var zeroKeysAt: Duration?
   private var persistentKeepaliveAt: Duration?
-  private var lastInitiation: Duration?
+  private var lastHandshakeSent: Duration?
   private var lastMinuteHandshakeSent = false
 
   /// `persistentKeepalive`: the interval, `.zero` for none.
@@ -87,19 +92,22 @@ public struct PeerTimers: Sendable, Equatable {
       return actions
     case .initiationSent(let jitter):
       authenticatedPacketSent(now)
-      lastInitiation = max(lastInitiation ?? now, now)
+      lastHandshakeSent = max(lastHandshakeSent ?? now, now)
       retransmitAt = now + Limits.rekeyTimeout + clamped(jitter)
       return []
     case .responseSent:
       authenticatedPacketSent(now)
+      lastHandshakeSent = max(lastHandshakeSent ?? now, now)
+      sessionDerived(at: now)
       return []
     case .handshakeReceived:
       authenticatedPacketReceived(now)
       return []
-    case .sessionStarted(let isInitiator):
-      session = Session(started: now, isInitiator: isInitiator)
-      zeroKeysAt = now + Limits.zeroKeysAfter
-      return []
+    case .sessionStarted(let isInitiator, let keysCreated):
+      let started = min(keysCreated, now)
+      session = Session(started: started, isInitiator: isInitiator)
+      sessionDerived(at: started)
+      return isInitiator ? .sendKeepalive : []
     case .handshakeCompleted:
       retransmitAt = nil
       handshakeRetries = 0
@@ -159,13 +167,20 @@ public struct PeerTimers: Sendable, Equatable {
       .compactMap { $0 }.min()
   }
 
-  /// An initiation unless one went out less than `rekeyTimeout` ago. A fresh request (not a
-  /// retransmission) starts the retry count again.
+  /// An initiation unless a handshake message was sent (or an initiation asked for) less than
+  /// `rekeyTimeout` ago. A fresh request (not a retransmission) starts the retry count again.
   private mutating func requestInitiation(_ now: Duration, retry: Bool) -> PeerTimerActions {
     if !retry { handshakeRetries = 0 }
-    if let last = lastInitiation, now - last < Limits.rekeyTimeout { return [] }
-    lastInitiation = now
+    if let last = lastHandshakeSent, now - last < Limits.rekeyTimeout { return [] }
+    lastHandshakeSent = now
     return .sendInitiation
+  }
+
+  /// New keys exist from `created` on: the old ones are erased `zeroKeysAfter` after the
+  /// newest, never earlier.
+  private mutating func sessionDerived(at created: Duration) {
+    let at = created + Limits.zeroKeysAfter
+    zeroKeysAt = max(zeroKeysAt ?? at, at)
   }
 
   /// Any authenticated packet sent (handshake, data, keepalive): it answers the peer, so the
