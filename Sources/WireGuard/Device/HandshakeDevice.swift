@@ -216,14 +216,15 @@ public final class HandshakeDevice {
     return [.endpointChanged(peer: peer.publicKey, to: source)]
   }
 
-  /// Queues the peer's deadline when it moved earlier or was not queued. A later deadline
-  /// needs no new entry: the old one fires early, finds nothing due and queues the new one.
+  /// Queues the peer's deadline when it changed. The entry of the old one stays in the queue
+  /// and is skipped when it comes up (it no longer matches `scheduled`), so that
+  /// `nextDeadline` is exact.
   func reschedule(_ peer: DevicePeer) {
     guard let deadline = peer.deadline else {
       peer.scheduled = nil
       return
     }
-    if let scheduled = peer.scheduled, scheduled <= deadline { return }
+    if peer.scheduled == deadline { return }
     peer.scheduled = deadline
     deadlines.insert(deadline, peer.publicKey)
     if deadlines.count > 2 * peers.count + 64 { rebuildDeadlines() }
