@@ -50,11 +50,13 @@ import Testing
     #expect(aKeys.remoteIndex == bKeys.localIndex && bKeys.remoteIndex == aKeys.localIndex)
     #expect(aKeys.isInitiator && !bKeys.isInitiator)
 
+    #expect(b.device.peerStatus(a.publicKey)?.lastHandshake == nil)
     let confirmed = b.device.transportReceived(
       peer: a.publicKey, localIndex: bKeys.localIndex, keepalive: true,
       now: t0 + .milliseconds(4))
     let now = try #require(sessionIndices(confirmed))
     #expect(now.0 == 0x2000 && now.1 == [0x2000])
+    #expect(b.device.peerStatus(a.publicKey)?.lastHandshake == t0 + .milliseconds(4))
 
     #expect(a.device.counters.initiationsSent == 1 && a.device.counters.responsesReceived == 1)
     #expect(b.device.counters.initiationsReceived == 1 && b.device.counters.responsesSent == 1)

@@ -17,6 +17,8 @@ public enum HandshakeDropReason: Int, Sendable, CaseIterable {
   case replayedTimestamp
   /// An initiation 20 ms or less after the last accepted from the same peer.
   case initiationFlood
+  /// Under load, more than 20 handshake messages a second (bursts of 5) from one address.
+  case rateLimited
   /// A response or cookie reply to an index we do not hold (or not for an initiation).
   case unknownIndex
   /// A cookie reply that does not decrypt with the peer's key and our last mac1.
@@ -35,6 +37,7 @@ public enum HandshakeDropReason: Int, Sendable, CaseIterable {
     case .unknownPeer: "unknown_peer"
     case .replayedTimestamp: "replayed_timestamp"
     case .initiationFlood: "initiation_flood"
+    case .rateLimited: "rate_limited"
     case .unknownIndex: "unknown_index"
     case .invalidCookieReply: "invalid_cookie_reply"
     case .unexpectedMessage: "unexpected_message"

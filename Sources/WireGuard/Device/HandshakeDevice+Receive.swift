@@ -7,7 +7,8 @@ extension HandshakeDevice {
   /// `underLoad` (the caller's call, from its queue depth): an initiation or response with a
   /// valid mac1 but no valid mac2 is answered with a cookie reply instead of being processed,
   /// so that its sender must prove it owns its source address before we spend
-  /// Diffie-Hellman work on it.
+  /// Diffie-Hellman work on it; one with a valid mac2 is still limited to 20 a second (bursts
+  /// of 5) per source address.
   public func receive(
     _ datagram: UnsafeRawBufferPointer, from source: Endpoint, now: Duration, underLoad: Bool
   ) -> [HandshakeOutput] {
@@ -22,8 +23,11 @@ extension HandshakeDevice {
       // An initiation or a response: mac1 first (cheap, keyed by our public key), then the
       // cookie check under load, then the Diffie-Hellman work.
       guard identity.checkMAC1(datagram) else { return dropped(.badMAC1) }
-      if underLoad && !cookieChecker.checkMAC2(datagram, source: source.cookieSource, now: now) {
-        return cookieReply(to: datagram, from: source, now: now)
+      if underLoad {
+        guard cookieChecker.checkMAC2(datagram, source: source.cookieSource, now: now) else {
+          return cookieReply(to: datagram, from: source, now: now)
+        }
+        guard rateLimiter.allow(source.address, now: now) else { return dropped(.rateLimited) }
       }
       return type == .handshakeInitiation
         ? receiveInitiation(datagram, from: source, now: now)
@@ -103,7 +107,6 @@ extension HandshakeDevice {
     outputs.append(.send(response, to: source))
     actions.formUnion(peer.timers.handle(.responseSent, at: now))
     free(peer.sessions.beginAsResponder(keys))
-    peer.lastHandshake = now
     outputs.append(peer.sessionsChanged)
     return outputs + perform(actions, for: peer, now: now)
   }

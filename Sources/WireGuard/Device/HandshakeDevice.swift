@@ -19,6 +19,7 @@ public final class HandshakeDevice {
   var peers: [PublicKey: DevicePeer] = [:]
   var indices = IndexTable()
   var deadlines = DeadlineQueue()
+  var rateLimiter = HandshakeRateLimiter()
   public internal(set) var counters = HandshakeCounters()
 
   public init(identity: StaticIdentity, sources: HandshakeDeviceSources = .system()) {
@@ -141,6 +142,7 @@ public final class HandshakeDevice {
     var actions: PeerTimerActions = []
     if let (confirmed, dropped) = peer.sessions.confirm(localIndex: localIndex) {
       free(dropped)
+      peer.lastHandshake = now
       actions.formUnion(
         peer.timers.handle(
           .sessionStarted(isInitiator: false, keysCreated: confirmed.created), at: now))
