@@ -27,6 +27,29 @@ import Testing
     #expect(b.device.counters[dropped: .unknownPeer] == 1)
   }
 
+  @Test func peersAreAddedAndRemovedOneAtATime() throws {
+    let pair = DevicePair()
+    let (a, b) = (pair.a, pair.b)
+    pair.handshake(now: Self.t0)
+    let c = TestDevice(
+      privateKey: "a8abababababababababababababababababababababababababababababab6b",
+      endpoint: Endpoint(address: 0x0a00_0003, port: 51820), indexBase: 0x3000)
+    #expect(a.device.addOrUpdatePeer(c.config(), now: Self.t0).isEmpty)
+    #expect(Set(a.device.peerKeys) == [b.publicKey, c.publicKey])
+    // Removing one leaves the other's session alone.
+    let removed = a.device.removePeer(b.publicKey)
+    let sessions = try #require(sessionIndices(removed))
+    #expect(sessions.0 == nil && sessions.1.isEmpty)
+    #expect(a.device.peerKeys == [c.publicKey])
+    #expect(a.device.removePeer(b.publicKey).isEmpty)
+    guard
+      case .peerRefused(_, .ownPublicKey) = a.device.addOrUpdatePeer(a.config(), now: Self.t0).first
+    else {
+      Issue.record("own key accepted")
+      return
+    }
+  }
+
   @Test func refusedPeersAreNamedAndTheOthersApplied() throws {
     let pair = DevicePair()
     let lowOrder = try PublicKey(bytes: [UInt8](repeating: 0, count: 32))

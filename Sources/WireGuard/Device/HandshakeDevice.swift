@@ -50,13 +50,26 @@ public final class HandshakeDevice {
       outputs += remove(peer)
     }
     for config in wanted {
-      if let peer = peers[config.publicKey] {
-        outputs += update(peer, to: config, now: now)
-      } else {
-        outputs += add(config, now: now)
-      }
+      outputs += addOrUpdatePeer(config, now: now)
     }
     return outputs
+  }
+
+  /// Adds one peer or updates it (endpoint, preshared key, persistent keepalive): the delta
+  /// form of `setPeers`, for one lease event. The same refusals apply.
+  public func addOrUpdatePeer(_ config: WireGuardPeerConfig, now: Duration) -> [HandshakeOutput] {
+    if config.publicKey == identity.publicKey {
+      return [.peerRefused(peer: config.publicKey, .ownPublicKey)]
+    }
+    if let peer = peers[config.publicKey] { return update(peer, to: config, now: now) }
+    return add(config, now: now)
+  }
+
+  /// Removes one peer, erasing its sessions and freeing its indices (nothing when it is not
+  /// configured).
+  public func removePeer(_ key: PublicKey) -> [HandshakeOutput] {
+    guard let peer = peers[key] else { return [] }
+    return remove(peer)
   }
 
   private func add(_ config: WireGuardPeerConfig, now: Duration) -> [HandshakeOutput] {
