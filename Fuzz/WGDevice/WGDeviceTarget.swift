@@ -226,12 +226,19 @@ enum WGDeviceTarget: ParserTarget {
       if op & 0x10 != 0 { config.presharedKey = SecretKey.zero() }
       if op & 0x20 != 0 { config.endpoint = elsewhere }
     case 2:
-      check(run.device.setPeers([], now: run.now), run)
+      let removed =
+        op & 0x40 != 0
+        ? run.device.removePeer(peerIdentity.publicKey) : run.device.setPeers([], now: run.now)
+      check(removed, run)
       return
     default:
       break
     }
-    check(run.device.setPeers([config], now: run.now), run)
+    let configured =
+      op & 0x40 != 0
+      ? run.device.addOrUpdatePeer(config, now: run.now)
+      : run.device.setPeers([config], now: run.now)
+    check(configured, run)
   }
 
   /// Hands `datagram` to the device and checks it was accounted for.
