@@ -43,7 +43,8 @@ let package = Package(
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
     .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore", "SystemCalls"]),
     .target(
-      name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls"]),
+      name: "DataPlane",
+      dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls", "WireGuard"]),
     // The WireGuard protocol: handshake, cookies, timers, replay window, in-place seal/open.
     .target(name: "WireGuard", dependencies: ["CCrypto"]),
     .target(
@@ -86,7 +87,8 @@ let package = Package(
       name: "SubnetManagerTests",
       dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
     .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "TestSupport"]),
-    .testTarget(name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport"]),
+    .testTarget(
+      name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport", "WireGuard"]),
     .testTarget(
       name: "BackendsTests",
       dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
