@@ -50,7 +50,7 @@ let package = Package(
     .target(
       name: "Backends",
       dependencies: [
-        "FlannelCore", "SubnetManager", "Netlink", "DataPlane",
+        "FlannelCore", "SubnetManager", "Netlink", "DataPlane", "WireGuard",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .target(
@@ -91,7 +91,7 @@ let package = Package(
       name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport", "WireGuard"]),
     .testTarget(
       name: "BackendsTests",
-      dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
+      dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport", "WireGuard"]),
     .testTarget(
       name: "DaemonTests",
       dependencies: [

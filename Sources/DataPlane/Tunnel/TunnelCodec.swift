@@ -141,8 +141,8 @@ final class TunnelCodec {
 
   /// Records that the peer at `position` needs a session; wakes the handshake thread once.
   @inline(never)
-  private func noSession(_ position: Int) -> Int {
-    bank.add(.tunnelNoSession)
+  private func noSession(_ position: Int, counting: Bool = true) -> Int {
+    if counting { bank.add(.tunnelNoSession) }
     let peer = snapshot.peerObject(position)
     if !peer.sessionWanted.load(ordering: .relaxed),
       !peer.sessionWanted.exchange(true, ordering: .acquiringAndReleasing)
@@ -150,6 +150,18 @@ final class TunnelCodec {
       inbox.signal()
     }
     return 0
+  }
+
+  /// A transport message for no session we hold. From a peer's endpoint it usually means we
+  /// restarted (or dropped the session) and the peer still seals with the old one: asking for
+  /// a handshake now (the timers allow one per REKEY_TIMEOUT) heals within a round trip,
+  /// where the protocol alone would wait for the peer's "no answer" timer (15 s). The
+  /// initiation is authenticated like any other, so a forged message gains nothing.
+  @inline(never)
+  private func unknownIndex(from sourceAddress: UInt32) {
+    bank.add(.tunnelUnknownIndex)
+    let position = snapshot.peer(atEndpoint: sourceAddress)
+    if position >= 0 { _ = noSession(position, counting: false) }
   }
 
   /// Handles the `length`-byte datagram at `message` from `source` (host order): a transport
@@ -162,7 +174,7 @@ final class TunnelCodec {
   ) -> Int {
     switch MessageType.classify(UnsafeRawBufferPointer(start: message, count: length)) {
     case .message(.transportData):
-      return openTransport(message, length: length)
+      return openTransport(message, length: length, sourceAddress: sourceAddress)
     case .message:
       let queued = inbox.push(
         message, length: length, sourceAddress: sourceAddress, sourcePort: sourcePort)
@@ -175,13 +187,15 @@ final class TunnelCodec {
   }
 
   @inline(__always)
-  private func openTransport(_ message: UnsafeMutableRawPointer, length: Int) -> Int {
+  private func openTransport(
+    _ message: UnsafeMutableRawPointer, length: Int, sourceAddress: UInt32
+  ) -> Int {
     let receiverIndex = UInt32(
       littleEndian: message.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
     let counter = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     let entry = snapshot.receiveEntry(receiverIndex)
     guard entry >= 0 else {
-      bank.add(.tunnelUnknownIndex)
+      unknownIndex(from: sourceAddress)
       return 0
     }
     let session = snapshot.receiveSessions[entry].takeUnretainedValue()

@@ -76,4 +76,9 @@ public struct TunnelPeerActivity: Sendable, Equatable {
   public var lastDataReceived: UInt64
   public var bytesSent: UInt64
   public var bytesReceived: UInt64
+
+  /// Nothing yet.
+  public static let none = TunnelPeerActivity(
+    lastSent: 0, lastReceived: 0, lastDataSent: 0, lastDataReceived: 0, bytesSent: 0,
+    bytesReceived: 0)
 }

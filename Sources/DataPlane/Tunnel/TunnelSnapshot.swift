@@ -54,6 +54,8 @@ public final class TunnelSnapshot: @unchecked Sendable {
   private let receiveIndices: UnsafeMutablePointer<UInt32>
   let receiveSessions: UnsafeMutablePointer<Unmanaged<TunnelSession>>
   private let receivePeers: UnsafeMutablePointer<Int32>
+  /// Peers by endpoint address (`address << 32 | position`, sorted).
+  private let endpoints: UnsafeMutablePointer<UInt64>
 
   public static let empty = TunnelSnapshot([])
 
@@ -91,6 +93,11 @@ public final class TunnelSnapshot: @unchecked Sendable {
         receivers.append((session.keys.localIndex, session, Int32(position)))
       }
     }
+    endpoints = .allocate(capacity: max(count, 1))
+    let endpointKeys = peers.enumerated().map {
+      UInt64($0.element.endpointAddress) << 32 | UInt64($0.offset)
+    }.sorted()
+    for (i, key) in endpointKeys.enumerated() { endpoints[i] = key }
     receivers.sort { $0.index < $1.index }
     receiveCount = receivers.count
     receiveIndices = .allocate(capacity: max(receiveCount, 1))
@@ -112,6 +119,7 @@ public final class TunnelSnapshot: @unchecked Sendable {
     receiveIndices.deallocate()
     receiveSessions.deallocate()
     receivePeers.deallocate()
+    endpoints.deallocate()
   }
 
   private static func networkKey(_ network: UInt32, _ prefixLength: Int) -> UInt64 {
@@ -152,4 +160,17 @@ public final class TunnelSnapshot: @unchecked Sendable {
 
   @inline(__always)
   func receivePeer(_ entry: Int) -> Int { Int(receivePeers[entry]) }
+
+  /// The position of a peer whose endpoint address is `address` (host order), or -1.
+  func peer(atEndpoint address: UInt32) -> Int {
+    let key = UInt64(address) << 32
+    var low = 0
+    var high = peers.count
+    while low < high {
+      let mid = (low &+ high) >> 1
+      if endpoints[mid] < key { low = mid &+ 1 } else { high = mid }
+    }
+    guard low < peers.count, endpoints[low] >> 32 == UInt64(address) else { return -1 }
+    return Int(truncatingIfNeeded: endpoints[low] & 0xffff_ffff)
+  }
 }
