@@ -10,7 +10,7 @@
 #   - a lease deleted in etcd (its daemon stopped) leaves every other host within 2 s;
 #   - host-gw: a route deleted by hand is back within 11 s; vxlan: flannel.1 deleted by hand is
 #     recreated and the mesh recovers.
-# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp] [path/to/flanneld]
+# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=vxlan
@@ -36,8 +36,10 @@ declare -a PIDS
 start_node() { # I
   local i=$1
   mkdir -p "$LAB_DIR/h$i"
-  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX \
-    -iface=eth0 -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+  # Each host its own WireGuard key (the namespaces share one /run/flannel).
+  WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+    -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX -iface=eth0 \
+    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
   PIDS[$i]=$LAB_LAST_PID
 }
 stop_node() { # I [SIGNAL]
@@ -89,6 +91,8 @@ kernel_state() { # I: a canonical dump of what flannel owns on host I
       ip -n "$ns" -j route show | jq -c 'map(select(.dst | startswith("10.1."))) | sort_by(.dst) | map({dst, gateway, dev})' ;;
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -c 'map({dst})' ;;
+    wireguard)
+      ip -n "$ns" -j route show dev flannel-wg | jq -c 'map({dst})' ;;
   esac
 }
 check_reference_state() { # I
@@ -119,6 +123,14 @@ check_reference_state() { # I
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel0"
       ip -n "$ns" -j link show flannel0 | jq -e '.[0].mtu == 1472' >/dev/null || fail "host $i: flannel0 MTU" ;;
+    wireguard)
+      # Stock's layout: <lease network>/32, MTU external − 80, <Network> dev flannel-wg; the
+      # lease carries our public key and listen port.
+      ip -n "$ns" -j route show dev flannel-wg | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel-wg"
+      ip -n "$ns" -j link show flannel-wg | jq -e '.[0].mtu == 1420' >/dev/null || fail "host $i: flannel-wg MTU"
+      ip -n "$ns" -j addr show dev flannel-wg | jq -e --arg a "$(gw_of "$i")" '[.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"] == ["\($a)/32"]' >/dev/null || fail "host $i: flannel-wg address is not $(gw_of "$i")/32"
+      local lease; lease=$(ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl get --print-value-only "$PREFIX/subnets/$(gw_of "$i")-24")
+      jq -e '.BackendType == "wireguard" and .BackendData.Port == 51820 and (.BackendData.PublicKey | length) == 44' <<<"$lease" >/dev/null || fail "host $i: lease $lease" ;;
   esac
 }
 for i in $(seq $N); do check_reference_state "$i"; done
@@ -142,7 +154,7 @@ kill -INT "$P1" "$P3"; wait "$P1" "$P3" 2>/dev/null || true
 lost() { sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$1"; }
 sent() { sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1"; }
 lab_log "continuous ping across SIGKILL+restart: $(sent "$LAB_DIR/ping-1.txt") and $(sent "$LAB_DIR/ping-3.txt") sent, loss $(lost "$LAB_DIR/ping-1.txt")% and $(lost "$LAB_DIR/ping-3.txt")%"
-if [ "$BACKEND" != udp ]; then
+if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
   [ "$(lost "$LAB_DIR/ping-1.txt")" = 0 ] && [ "$(lost "$LAB_DIR/ping-3.txt")" = 0 ] || fail "packets lost across a daemon restart"
   [ "$before" = "$(kernel_state 2)" ] || { diff <(echo "$before") <(kernel_state 2) || true; fail "the restart changed kernel entries"; }
   lab_log "ok: no packet lost, no kernel entry changed by the restart"
@@ -155,7 +167,7 @@ key="$PREFIX/subnets/${gone%/*}-24"
 deleted_at=$EPOCHREALTIME
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl del "$key" >/dev/null
 for i in 1 2; do
-  if [ "$BACKEND" != udp ]; then
+  if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
     lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
   fi
 done
