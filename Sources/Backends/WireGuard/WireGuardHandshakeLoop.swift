@@ -20,6 +20,10 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
   /// initiations without a valid mac2 with cookie replies), as wireguard-go counts an eighth
   /// of its queue.
   static let underLoadDepth = HandshakeInbox.capacity / 8
+  /// How long the device stays under load after the queue was last that deep (wireguard-go's
+  /// UnderLoadAfterTime): a flood that the thread keeps up with for a moment still meets
+  /// cookies, not Diffie-Hellman work.
+  static let underLoadHold: Duration = .seconds(1)
   /// How often the peers' activity is read when nothing else wakes the thread.
   static let activityPoll: Duration = .milliseconds(250)
 
@@ -51,6 +55,8 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
     var seen = TunnelPeerActivity.none
     /// Local indices whose first received message was reported (confirmation).
     var confirmed: Set<UInt32> = []
+    /// Sessions that became the sending one (handshakes and rekeys).
+    var handshakes = 0
   }
   private var peers: [PublicKey: Peer] = [:]
   /// The data path's object for each session, by its keys: kept while any peer has it, so
@@ -115,6 +121,7 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
 
   private func run() {
     var lastStatus: Duration = .zero
+    var underLoadUntil: Duration = .zero
     while true {
       let now = MonotonicClock.now()
       var wait = Self.activityPoll
@@ -130,7 +137,8 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
       let time = MonotonicClock.now()
       if let next = pending.peers { handle(configure(next, now: time), now: time) }
       let messages = inbox.drain()
-      let underLoad = messages.count >= Self.underLoadDepth
+      if messages.count >= Self.underLoadDepth { underLoadUntil = time + Self.underLoadHold }
+      let underLoad = time < underLoadUntil
       for message in messages {
         let source = Endpoint(address: message.sourceAddress, port: message.sourcePort)
         let outputs = message.bytes.withUnsafeBytes {
@@ -242,8 +250,10 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
       sessions[id] = made
       return made
     }
+    let previous = peer.sending.map { ObjectIdentifier($0.keys) }
     peer.sending = sending.map(session)
     peer.receiving = receiving.map(session)
+    if let sending, ObjectIdentifier(sending) != previous { peer.handshakes += 1 }
     let live = Set(peer.receiving.map { $0.keys.localIndex })
     peer.confirmed.formIntersection(live)
     // A session we initiated is confirmed by its own response: no report needed for it.
@@ -323,7 +333,7 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
         publicKey: peer.tunnel.name, endpoint: peer.endpoint.description,
         allowedIPs: peer.lease.subnet.description,
         handshakeAge: status?.lastHandshake.map { now - $0 },
-        activity: peer.tunnel.activity,
+        activity: peer.tunnel.activity, handshakes: peer.handshakes,
         persistentKeepalive: persistentKeepalive)
     }.sorted { $0.allowedIPs < $1.allowedIPs }
     statusBox.withLock { $0 = lines }
@@ -339,6 +349,7 @@ struct WireGuardPeerStatus: Sendable, Equatable {
   /// Time since the last completed handshake (nil: none yet).
   var handshakeAge: Duration?
   var activity: TunnelPeerActivity
+  var handshakes: Int
   var persistentKeepalive: Duration
 }
 
