@@ -49,6 +49,10 @@ public final class WireGuardBackend: Backend {
     state = Mutex(State(table: WireGuardPeerTable(defaultPort: config.listenPort)))
   }
 
+  /// The TUN offloads the tunnel uses: checksums left to us and receive coalescing; not
+  /// TSO/USO, whose super-packets it does not seal.
+  static let tunOffloads: TunOffloads = [.checksum, .receiveCoalescing]
+
   /// Our public key as the lease carries it.
   public var publicKey: String { identity.publicKey.base64Text }
 
@@ -66,15 +70,19 @@ public final class WireGuardBackend: Backend {
     stopRunning()
     let inbox = try HandshakeInbox()
     var configuration = ForwarderConfiguration(tunAddress: ownLease.subnet.address.value)
-    // The tunnel seals plain packets (no TSO/USO from its TUN) and sends every worker's
-    // messages from the listen port; UDP GSO and GRO as the udp backend uses them.
+    // The tunnel seals plain packets (the TUN hands over no TSO/USO super-packets) and sends
+    // every worker's messages from the listen port; UDP GSO and GRO as the udp backend uses
+    // them, and received packets of one flow are written into the TUN as one super-packet
+    // (`-udp-offloads` switches these as for the udp backend).
     configuration.tunnel = TunnelSettings(mtu: mtu, inbox: inbox)
+    let tunOffloads = context.udp.offloads.intersection(Self.tunOffloads)
+    configuration.tunOffloads = tunOffloads
     configuration.udpSegmentation = context.udp.offloads.contains(.socketSegmentation)
     configuration.udpReceiveOffload = context.udp.offloads.contains(.socketReceiveOffload)
     configuration.pollMicroseconds = context.udp.pollMicroseconds
     let count = UDPWorkerCount.resolve(requested: context.udp.workers)
     var workers = try UDPWorkers(
-      count: count.count, tunName: "flannel-wg", virtioHeader: false,
+      count: count.count, tunName: "flannel-wg", virtioHeader: !tunOffloads.isEmpty,
       address: context.external.address.value, port: config.listenPort,
       configuration: configuration, steering: .receiverIndex)
     if let steeringError = workers.steeringError {
@@ -85,7 +93,7 @@ public final class WireGuardBackend: Backend {
       )
       workers.close()
       workers = try UDPWorkers(
-        count: 1, tunName: "flannel-wg", virtioHeader: false,
+        count: 1, tunName: "flannel-wg", virtioHeader: !tunOffloads.isEmpty,
         address: context.external.address.value, port: config.listenPort,
         configuration: configuration, steering: .receiverIndex)
     }
