@@ -46,7 +46,7 @@ echo "== Scripts/bench.sh --quick (fails only if our udp backend forwards nothin
 FLANNELD_BINARY="$(Scripts/build-release.sh 2>/dev/null)" Scripts/bench.sh --quick \
   --arms vxlan,baseline,udp --out "${TMPDIR:-/tmp}/swift-flannel-bench"
 
-echo "== fuzz: packet split/merge (ASan) and the parsers of outside input: JSON, network config, lease/BackendData, subnet key, subnet.env, v2 expiration, v2 responses, v3 watch stream in random chunks, Go flags, WireGuard messages, replay window, handshake and config (10^6 runs each, the handshake 10^5; two at a time)"
+echo "== fuzz: packet split/merge (ASan) and the parsers of outside input: JSON, network config, lease/BackendData, subnet key, subnet.env, v2 expiration, v2 responses, v3 watch stream in random chunks, Go flags, WireGuard messages, replay window, handshake, config and the handshake device (10^6 runs each, the handshake 10^5, the device 4·10^4; two at a time)"
 Scripts/fuzz.sh
 
 # The data-plane labs (floods, parallel TCP streams, several forwarders) saturate both CPUs

@@ -150,7 +150,9 @@ transfer 3 1 5000000
 sleep 0.3 # lets tcpdump write its last packets before the stop
 lab_kill "$DUMP"
 counts=$(python3 $WIRE check "$LAB_DIR/underlay.pcap" 1420) || fail "underlay capture: $counts"
-lab_log "ok: the underlay carries WireGuard messages only ($counts)"
+sealed=$(metric 1 'flannel_udp_offload_packets_total{kind="super_packets_read"}')
+[ "$sealed" -gt 0 ] || fail "host 1 sealed no TSO super-packet (TUN offloads off?)"
+lab_log "ok: the underlay carries WireGuard messages only ($counts; host 1 cut and sealed $sealed TSO super-packets)"
 
 for pair in "1 3" "3 1"; do
   start=$EPOCHREALTIME

@@ -303,7 +303,7 @@ arm_wireguard_go_setup() {
   fi
   ARM_KIND=user
   for i in 1 2; do
-    wg genkey >"$LAB_DIR/wg-go-h$i.key"
+    (umask 077 && wg genkey >"$LAB_DIR/wg-go-h$i.key")
     wg pubkey <"$LAB_DIR/wg-go-h$i.key" >"$LAB_DIR/wg-go-h$i.pub"
   done
   for i in 1 2; do

@@ -29,10 +29,14 @@ public protocol Backend: AnyObject, Sendable {
   /// quick, never blocking on the Swift concurrency pool, never touching the packet path's
   /// locks. Families in the order /metrics lists them; none by default.
   func metrics() -> [BackendMetric]
+  /// Text pages the backend serves under /debug/ on the health port, by path (the wireguard
+  /// backend's `wg show`); rendered on a request, off the packet path. None by default.
+  func debugPages() -> [String: @Sendable () -> String]
 }
 
 extension Backend {
   public func metrics() -> [BackendMetric] { [] }
+  public func debugPages() -> [String: @Sendable () -> String] { [:] }
 }
 
 /// What a backend puts into the lease and subnet.env.

@@ -123,7 +123,8 @@ extension Forwarder {
       tunToUDP: TunToUDPPipeline(
         tun: tun.buffers.layout,
         state: TunToUDPBuffers(
-          tunBufferCount: configuration.tunBufferCount, splitting: splitting),
+          tunBufferCount: configuration.tunBufferCount, splitting: splitting,
+          sealing: configuration.tunnel != nil),
         headers: udp.headers, offloads: offloadState, bank: bank, intents: intents,
         virtioHeaderSize: virtioHeaderSize, tunAddress: configuration.tunAddress,
         tunnel: tunnel),

@@ -11,6 +11,10 @@ final class TunToUDPBuffers {
   static let splitVectorCount = 2 * SuperPacket.maxSegments
   /// Sends one super-packet may take (≤ 64 segments each; see `Forwarder.segmentsPerSend`).
   static let chunksPerSplit = 2
+  /// With the WireGuard step: room for one super-packet's segments sealed one after another,
+  /// each with its 16-byte header, up to 15 bytes of padding and its tag (the payloads, plus
+  /// per segment its headers and 47 bytes).
+  static let sealAreaSize = 65536 + SuperPacket.maxSegments * (SuperPacket.maxHeaderLength + 48)
 
   let runs: SegmentRuns
   /// Where the run being built goes.
@@ -19,14 +23,20 @@ final class TunToUDPBuffers {
   /// the iovecs gathering them; nil when neither was on at start.
   let splitAreas: UnsafeMutableRawPointer?
   let splitVectors: UnsafeMutablePointer<iovec>?
+  /// With the WireGuard step and TSO/USO: per TUN buffer, where its super-packet's segments
+  /// are sealed (`sealAreaSize` each); nil otherwise.
+  let sealAreas: UnsafeMutableRawPointer?
   /// Per TUN buffer: sends of its split still in flight.
   let pendingSends: UnsafeMutablePointer<Int32>
   /// Per split slot: the segments of its chunk (for counting).
   let chunkSegments: UnsafeMutablePointer<Int32>
   private let tunCount: Int
 
-  init(tunBufferCount tunCount: Int, splitting: Bool) {
+  init(tunBufferCount tunCount: Int, splitting: Bool, sealing: Bool = false) {
     self.tunCount = tunCount
+    sealAreas =
+      splitting && sealing
+      ? .allocate(byteCount: tunCount * Self.sealAreaSize, alignment: 64) : nil
     runs = SegmentRuns(capacity: tunCount)
     splitAreas =
       splitting ? .allocate(byteCount: tunCount * Self.splitAreaSize, alignment: 64) : nil
@@ -40,6 +50,7 @@ final class TunToUDPBuffers {
   deinit {
     splitAreas?.deallocate()
     splitVectors?.deallocate()
+    sealAreas?.deallocate()
     pendingSends.deallocate()
     chunkSegments.deallocate()
   }

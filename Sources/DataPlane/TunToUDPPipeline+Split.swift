@@ -15,9 +15,12 @@ extension TunToUDPPipeline {
   @inline(__always)
   func superPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
-    _ destination: sockaddr_in
+    _ destination: sockaddr_in, routeIndex: Int
   ) {
     bank.add(.tunSuperPackets)
+    if let tunnel {
+      return sealedSuperPacketRead(id, virtio, packet, length, destination, tunnel, routeIndex)
+    }
     // Offloads went off at run time and this one was already queued: TCP resends it.
     guard offloads.state.splitsSuperPackets, let areas = state.splitAreas,
       let allVectors = state.splitVectors
@@ -37,6 +40,60 @@ extension TunToUDPPipeline {
     bank.add(.tunSplitPackets, UInt64(segments.count))
     flush()  // packets read before this one go first
     sendChunks(id, segments, vectors, destination)
+    if state.pendingSends[id] == 0 { intents.append(.recycleTun(id)) }
+  }
+
+  /// With the WireGuard step: the segments are cut and sealed into the buffer's seal area,
+  /// one transport message after another at a fixed stride (all but the last of equal
+  /// length), and sent as one UDP GSO send per ≤ 64 messages — a message per segment on the
+  /// wire, as the protocol requires.
+  @inline(__always)
+  private func sealedSuperPacketRead(
+    _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
+    _ destination: sockaddr_in, _ tunnel: TunnelCodec, _ routeIndex: Int
+  ) {
+    guard offloads.state.splitsSuperPackets, let areas = state.sealAreas,
+      let allVectors = state.splitVectors
+    else { return drop(id, .dropOffload) }
+    let area = areas + id &* TunToUDPBuffers.sealAreaSize
+    let sealed = tunnel.sealSegments(
+      virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
+      capacity: TunToUDPBuffers.sealAreaSize, routeIndex: routeIndex)
+    guard sealed.count > 0 else {
+      intents.append(.recycleTun(id))  // dropped and counted by the tunnel
+      return
+    }
+    if let decision = offloads.state.superPacketTooLong(segmentLength: sealed.stride) {
+      // As for plain segments: GSO sends of datagrams this long were refused.
+      intents.append(.offloadsOff(decision, after: .splitSend, errno: EMSGSIZE))
+      return drop(id, .dropOffload)
+    }
+    bank.add(.tunSplitPackets, UInt64(sealed.count))
+    flush()  // packets read before this one go first
+    let perSend = max(
+      1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / sealed.stride))
+    let vectors = allVectors + id &* TunToUDPBuffers.splitVectorCount
+    var chunk = 0
+    var sent = 0
+    while sent < sealed.count {
+      guard chunk < TunToUDPBuffers.chunksPerSplit else {
+        bank.add(.dropSendError, UInt64(sealed.count &- sent))
+        break
+      }
+      let count = min(perSend, sealed.count &- sent)
+      let start = sent &* sealed.stride
+      let end = min(start &+ count &* sealed.stride, sealed.bytes)
+      vectors[chunk] = iovec(iov_base: area + start, iov_len: end &- start)
+      let slot = state.splitSlot(buffer: id, chunk: chunk)
+      let header = headers.prepareSplitSend(
+        slot: slot, vectors: vectors + chunk, vectorCount: 1, segments: count,
+        segmentSize: sealed.stride, to: destination)
+      intents.append(.send(header, .splitSend, id: slot))
+      state.chunkSegments[state.chunkIndex(ofSlot: slot)] = Int32(truncatingIfNeeded: count)
+      state.pendingSends[id] &+= 1
+      sent &+= count
+      chunk &+= 1
+    }
     if state.pendingSends[id] == 0 { intents.append(.recycleTun(id)) }
   }
 

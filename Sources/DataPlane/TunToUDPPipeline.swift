@@ -69,9 +69,7 @@ final class TunToUDPPipeline {
     let nextHop = routes.nextHop(at: routeIndex)
     guard IPv4Packet.decrementTTL(packet) == .forward else { return drop(id, .dropTTL) }
     if virtio.gsoType != VirtioNetHeader.gsoNone {
-      // The tunnel seals plain packets only (its TUN is opened without TSO/USO).
-      guard tunnel == nil else { return drop(id, .dropOffload) }
-      superPacketRead(id, virtio, packet, length, nextHop.pointee)
+      superPacketRead(id, virtio, packet, length, nextHop.pointee, routeIndex: routeIndex)
       return
     }
     if let tunnel {

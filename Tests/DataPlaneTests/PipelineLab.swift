@@ -51,7 +51,8 @@ final class PipelineLab {
     headers = MessageHeaders(
       count: TunToUDPBuffers.sendHeaders(tunBufferCount: Self.count, splitting: true))
     tunToUDP = TunToUDPPipeline(
-      tun: tun, state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true),
+      tun: tun,
+      state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true, sealing: tunnel != nil),
       headers: headers, offloads: offloads, bank: bank, intents: intents,
       virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00, tunnel: tunnel)
     udpToTun = UDPToTunPipeline(

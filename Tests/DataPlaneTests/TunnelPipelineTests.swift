@@ -25,7 +25,7 @@ final class TunnelPair {
   let sessionA: TunnelSession
   let sessionB: TunnelSession
 
-  init() throws {
+  init(virtioHeader: Bool = false) throws {
     let identityA = StaticIdentity(privateKey: try X25519.newPrivateKey())
     let identityB = StaticIdentity(privateKey: try X25519.newPrivateKey())
     let handshakeA = try PeerHandshake(identity: identityA, remoteStatic: identityB.publicKey)
@@ -52,7 +52,7 @@ final class TunnelPair {
     let bankB = CounterBank()
     codecA = TunnelCodec(exchange: exchangeA, inbox: inboxA, bank: bankA, mtu: Self.mtu)
     codecB = TunnelCodec(exchange: exchangeB, inbox: inboxB, bank: bankB, mtu: Self.mtu)
-    a = PipelineLab(tunnel: codecA, bank: bankA)
+    a = PipelineLab(virtioHeader: virtioHeader, tunnel: codecA, bank: bankA)
     b = PipelineLab(tunnel: codecB, bank: bankB)
     exchangeA.publish(
       TunnelSnapshot([
@@ -233,6 +233,45 @@ final class TunnelPair {
     #expect(pair.b.counter(.tunnelHandshakesQueued) == UInt64(HandshakeInbox.capacity))
     #expect(pair.b.counter(.tunnelHandshakesDropped) == 3)
     #expect(pair.inboxB.drain().count == HandshakeInbox.capacity)
+  }
+
+  @Test func aTSOSuperPacketIsSealedIntoOneMessagePerSegment() throws {
+    let pair = try TunnelPair(virtioHeader: true)
+    var tcp = TCPSegmentFields(payload: (0..<3000).map { UInt8(truncatingIfNeeded: $0) })
+    tcp.flags = 0x18
+    let packet = tcp.bytes
+    let virtio = VirtioNetHeader(
+      flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4, headerLength: 40,
+      gsoSize: 1000, checksumStart: 20, checksumOffset: 16)
+    let routes = pair.codecA.refresh(now: MonotonicClock.nanoseconds())
+    pair.a.read(packet, into: 4, virtio: virtio, routes: routes)
+    let intents = pair.a.take()
+    guard intents.count == 1, case .send(let header, .splitSend, let slot) = intents.first else {
+      Issue.record("expected one split send, got \(intents)")
+      return
+    }
+    // 1040-byte packets padded to 1040 (a multiple of 16), 16 + 1040 + 16 each, one iovec.
+    let view = SendHeaderView(header)
+    #expect(view.lengths == [3 * 1072])
+    #expect(view.segmentSize == 1072)
+    let vector = header.pointee.msg_iov[0]
+    let bytes = Array(UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len))
+    var payloads: [UInt8] = []
+    for i in 0..<3 {
+      let message = Array(bytes[(i * 1072)..<((i + 1) * 1072)])
+      #expect(message[8] == UInt8(i), "counters 0, 1, 2")
+      let written = try #require(pair.receiveOnB(message, into: i))
+      #expect(written.count == 1040)
+      #expect(
+        tcpChecksum(written) == UInt16(written[36]) << 8 | UInt16(written[37]),
+        "segment \(i) carries its TCP checksum")
+      payloads += written[40...]
+    }
+    #expect(payloads == Array(packet[40...]))
+    pair.a.tunToUDP.splitSendCompleted(slot, Int32(3 * 1072))
+    #expect(pair.a.take() == [.recycleTun(4)])
+    #expect(pair.a.counter(.udpPacketsSent) == 3)
+    #expect(pair.peerB.activity.bytesSent == 3 * 1040)
   }
 
   @Test func receiverIndexSteeringSpreadsSessionsOverWorkers() {

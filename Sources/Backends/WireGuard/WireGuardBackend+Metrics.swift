@@ -12,6 +12,18 @@ extension WireGuardBackend {
       + Self.metrics(peers: loop?.status ?? [], counters: loop?.counters)
   }
 
+  /// `/debug/wireguard`: what `wg show flannel-wg` would print.
+  public func debugPages() -> [String: @Sendable () -> String] {
+    ["/debug/wireguard": { [self] in wgShow() }]
+  }
+
+  func wgShow() -> String {
+    let loop = state.withLock { $0.loop }
+    return WireGuardShowText.render(
+      .init(name: "flannel-wg", publicKey: publicKey, listenPort: Int(config.listenPort)),
+      peers: loop?.status ?? [])
+  }
+
   static func metrics(peers: [WireGuardPeerStatus], counters: HandshakeCounters?)
     -> [BackendMetric]
   {

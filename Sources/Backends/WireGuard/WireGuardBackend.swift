@@ -49,9 +49,8 @@ public final class WireGuardBackend: Backend {
     state = Mutex(State(table: WireGuardPeerTable(defaultPort: config.listenPort)))
   }
 
-  /// The TUN offloads the tunnel uses: checksums left to us and receive coalescing; not
-  /// TSO/USO, whose super-packets it does not seal.
-  static let tunOffloads: TunOffloads = [.checksum, .receiveCoalescing]
+  /// The TUN offloads the tunnel uses: all of the udp backend's.
+  static let tunOffloads: TunOffloads = .tunSide
 
   /// Our public key as the lease carries it.
   public var publicKey: String { identity.publicKey.base64Text }
@@ -70,10 +69,10 @@ public final class WireGuardBackend: Backend {
     stopRunning()
     let inbox = try HandshakeInbox()
     var configuration = ForwarderConfiguration(tunAddress: ownLease.subnet.address.value)
-    // The tunnel seals plain packets (the TUN hands over no TSO/USO super-packets) and sends
-    // every worker's messages from the listen port; UDP GSO and GRO as the udp backend uses
-    // them, and received packets of one flow are written into the TUN as one super-packet
-    // (`-udp-offloads` switches these as for the udp backend).
+    // The udp backend's offloads (`-udp-offloads` switches them alike): TSO/USO super-packets
+    // from the TUN are cut and sealed into one transport message per packet, sent dozens per
+    // syscall (UDP GSO); received trains (UDP GRO) are opened and a flow's packets written
+    // into the TUN as one super-packet. Every worker sends from the listen port.
     configuration.tunnel = TunnelSettings(mtu: mtu, inbox: inbox)
     let tunOffloads = context.udp.offloads.intersection(Self.tunOffloads)
     configuration.tunOffloads = tunOffloads

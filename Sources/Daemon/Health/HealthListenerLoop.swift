@@ -216,7 +216,7 @@ final class HealthListenerLoop {
       connection.phase = .answering
       connection.idleSince = nil
       connection.deadline = nil
-      if request.path == "/metrics" {
+      if HealthRoutes.rendersOffThread(request.path) {
         render(request, for: connection)
         return
       }

@@ -37,9 +37,10 @@ public final class HealthServer: Sendable {
   /// Binds and listens at once, so a busy port fails startup rather than a later thread;
   /// connections wait in the backlog until `start()`.
   /// `metrics` renders the `/metrics` body (e.g. `registry.render`); nil leaves it 404.
+  /// `debugPage` answers paths under /debug/ (nil from it: 404).
   public init(
     ip: String, port: Int, metrics: (@Sendable () -> String)? = nil,
-    limits: HealthServerLimits = .init()
+    debugPage: (@Sendable (String) -> String?)? = nil, limits: HealthServerLimits = .init()
   ) throws(HealthServerError) {
     let host = ip.isEmpty ? "0.0.0.0" : ip
     var v4 = sockaddr_in()
@@ -97,7 +98,7 @@ public final class HealthServer: Sendable {
     self.listenerFD = fd
     self.listener = Mutex(owned)
     self.limits = limits
-    self.routes = HealthRoutes(metrics: metrics)
+    self.routes = HealthRoutes(metrics: metrics, debugPage: debugPage)
   }
 
   /// `/readyz` answers 200 from now on (stock: once the rules are in place and subnet.env is

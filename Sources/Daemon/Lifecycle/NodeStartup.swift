@@ -18,6 +18,7 @@ struct NodeStartup: Sendable {
   let previousSubnet: IPv4Network?
   let waiter: NetworkConfigWaiter
   let metrics = FlannelMetrics()
+  let debugPages = DebugPages()
 
   init(options: FlanneldOptions, environment: [String: String], logger: Logger) throws {
     self.options = options
@@ -57,7 +58,8 @@ struct NodeStartup: Sendable {
     if options.healthzPort > 0 {
       do {
         health = try HealthServer(
-          ip: options.healthzIP, port: options.healthzPort, metrics: metrics.registry.render)
+          ip: options.healthzIP, port: options.healthzPort, metrics: metrics.registry.render,
+          debugPage: debugPages.page)
       } catch {
         logger.critical("\(error)")
         return 1
@@ -205,6 +207,7 @@ struct NodeStartup: Sendable {
   private func observeBackend(_ backend: any Backend) {
     let metrics = self.metrics
     metrics.registry.onScrape { metrics.update(backend: backend.metrics()) }
+    debugPages.set(backend.debugPages())
   }
 
   /// sd_notify READY=1 once subnet.env is written (also when writing it failed, as stock).

@@ -139,6 +139,90 @@ final class TunnelCodec {
     return TransportLayout.headerSize &+ sealedLength &+ TransportLayout.tagSize
   }
 
+  /// What `sealSegments` produced: `count` transport messages `stride` bytes apart, all
+  /// `stride` long but the last; `bytes` from the first's start to the last's end.
+  struct SealedSegments {
+    var count: Int
+    var stride: Int
+    var bytes: Int
+  }
+
+  /// Cuts a TSO/USO super-packet into the packets the kernel would have sent (as
+  /// `SuperPacket.split` does) and seals each into a transport message for the peer of route
+  /// `routeIndex`, one after another from `area`. Count 0: dropped and counted (no session,
+  /// a refused super-packet, no room).
+  @inline(__always)
+  func sealSegments(
+    _ virtio: VirtioNetHeader, packet: UnsafeRawPointer, length: Int,
+    into area: UnsafeMutableRawPointer, capacity: Int, routeIndex: Int
+  ) -> SealedSegments {
+    let none = SealedSegments(count: 0, stride: 0, bytes: 0)
+    let layout: SuperPacket.Layout
+    switch SuperPacket.Layout.of(virtio, packet: packet, length: length) {
+    case .success(let accepted): layout = accepted
+    case .failure:
+      bank.add(.dropOffload)
+      return none
+    }
+    let position = snapshot.peer(ofRoute: routeIndex)
+    guard position >= 0 else {
+      bank.add(.dropNoRoute)
+      return none
+    }
+    guard let sessionReference = snapshot.sending[position], let sealer = sealers[position]
+    else {
+      _ = noSession(position)
+      return none
+    }
+    let session = sessionReference.takeUnretainedValue()
+    guard now < session.rejectAfter else {
+      bank.add(.tunnelExpired)
+      _ = noSession(position)
+      return none
+    }
+    let full = layout.headerLength &+ min(layout.gsoSize, layout.payload)
+    let stride =
+      TransportLayout.minimumSize &+ full
+      &+ TransportPadding.paddingLength(plaintextLength: full, mtu: mtu)
+    guard layout.count &* stride <= capacity else {
+      bank.add(.dropOffload)
+      return none
+    }
+    let first = session.nextCounter.wrappingAdd(UInt64(layout.count), ordering: .relaxed).oldValue
+    guard first &+ UInt64(layout.count) < Limits.rejectAfterMessages else {
+      _ = noSession(position)
+      return none
+    }
+    let fixed = SuperPacket.FixedSums(packet, isTCP: layout.isTCP)
+    var end = 0
+    var plaintextBytes = 0
+    for i in 0..<layout.count {
+      let message = area + i &* stride
+      let plaintext = message + TransportLayout.headerSize
+      let written = SuperPacket.writeSegment(
+        i, of: packet, layout, fixed, to: plaintext, gather: nil)
+      let padding = TransportPadding.paddingLength(plaintextLength: written, mtu: mtu)
+      if padding > 0 {
+        (plaintext + written).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
+      }
+      let counter = first &+ UInt64(i)
+      TransportMessage.writeHeader(
+        into: UnsafeMutableRawBufferPointer(start: message, count: TransportLayout.headerSize),
+        receiverIndex: session.keys.remoteIndex, counter: counter)
+      let ok = sealer._withUnsafeGuaranteedRef {
+        $0.seal(plaintext, length: written &+ padding, counter: counter)
+      }
+      guard ok else {
+        bank.add(.dropSendError, UInt64(layout.count))
+        return none
+      }
+      end = i &* stride &+ TransportLayout.minimumSize &+ written &+ padding
+      plaintextBytes &+= written
+    }
+    session.peer.sealed(at: now, bytes: plaintextBytes)
+    return SealedSegments(count: layout.count, stride: stride, bytes: end)
+  }
+
   /// Records that the peer at `position` needs a session; wakes the handshake thread once.
   @inline(never)
   private func noSession(_ position: Int, counting: Bool = true) -> Int {
