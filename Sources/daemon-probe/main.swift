@@ -3,6 +3,7 @@
 // tests never setns themselves). Not installed; not a product.
 //
 //   daemon-probe select [flanneld flags]            prints the chosen external interface
+//   daemon-probe select6 [flanneld flags]           the same for a dual-stack network
 //   daemon-probe iptables NETWORK SUBNET [flags]    ensures the rules, then resyncs until killed
 //   daemon-probe iptables-update N S N2 S2 [flags]  ensures for N/S, then for a new lease N2/S2
 import Daemon
@@ -39,14 +40,18 @@ let arguments = CommandLine.arguments
 guard arguments.count >= 2 else { fail("usage: daemon-probe select|iptables ...") }
 
 switch arguments[1] {
-case "select":
+case "select", "select6":
   let parsed = options(arguments.dropFirst(2))
   do {
-    let chosen = try InterfaceSelector.select(options: parsed) { line in
+    let chosen = try InterfaceSelector.select(
+      options: parsed, dualStack: arguments[1] == "select6"
+    ) { line in
       FileHandle.standardError.write(Data("\(line)\n".utf8))
     }
     say(
       "name=\(chosen.name) index=\(chosen.index) address=\(chosen.address) public=\(chosen.publicIP) mtu=\(chosen.mtu)"
+        + (chosen.ipv6Address.map { " address6=\($0)" } ?? "")
+        + (chosen.publicIPv6.map { " public6=\($0)" } ?? "")
     )
   } catch {
     fail("\(error)")
