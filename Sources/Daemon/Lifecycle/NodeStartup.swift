@@ -146,8 +146,20 @@ struct NodeStartup: Sendable {
     }
     observeBackend(backend)
 
-    // iptables before subnet.env (HEAD): rules are in place when Docker starts.
-    let keeper = await startIPTables(network: config.network, subnet: configured.subnet)
+    // iptables before subnet.env (HEAD): rules are in place when Docker starts. A dual-stack
+    // network gets the same rules through ip6tables.
+    let ipv4Subnet = configured.subnet
+    let keeper = await startIPTables("iptables") { () throws(IPTablesError) in
+      try IPTablesKeeper.forFlanneld(
+        options: options, network: config.network, subnet: ipv4Subnet, logger: logger)
+    }
+    var keeper6: (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) = (nil, nil)
+    if let ipv6 = config.ipv6, let ipv6Subnet = configured.ipv6Subnet {
+      keeper6 = await startIPTables("ip6tables") { () throws(IPTablesError) in
+        try IPTablesKeeper.forFlanneldIPv6(
+          options: options, network: ipv6.network, subnet: ipv6Subnet, logger: logger)
+      }
+    }
     var written = writeSubnetFile(config: config, lease: configured, mtu: attributes.mtu)
     health?.markReady()
     notifySystemd()
@@ -158,6 +170,9 @@ struct NodeStartup: Sendable {
           try await backend.configure(ownLease: own)
           configured = own
           await keeper.keeper?.update(network: config.network, subnet: own.subnet)
+          if let ipv6 = config.ipv6, let ipv6Subnet = own.ipv6Subnet {
+            await keeper6.keeper?.update(network: ipv6.network, subnet: ipv6Subnet)
+          }
         } catch {
           logger.error(
             "Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
@@ -177,29 +192,30 @@ struct NodeStartup: Sendable {
     }
     // SIGTERM/SIGINT: stop loops; kernel state and iptables rules stay (stock ≥ v0.9).
     keeper.loop?.cancel()
+    keeper6.loop?.cancel()
     await backend.stop()
     await manager.stop()
     return 0
   }
 
-  /// -ip-masq and the FORWARD rules: one pass now, then a repair loop every -iptables-resync
-  /// seconds. Failures (no iptables binary, …) are logged; the node keeps running.
-  private func startIPTables(network: IPv4Network, subnet: IPv4Network) async -> (
-    keeper: IPTablesKeeper?, loop: Task<Void, Never>?
-  ) {
+  /// -ip-masq and the FORWARD rules of one family (`label`: iptables or ip6tables): one pass
+  /// now, then a repair loop every -iptables-resync seconds. Failures (no binary, …) are
+  /// logged; the node keeps running.
+  private func startIPTables(
+    _ label: String, make: () throws(IPTablesError) -> IPTablesKeeper?
+  ) async -> (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) {
     let keeper: IPTablesKeeper?
     do {
-      keeper = try IPTablesKeeper.forFlanneld(
-        options: options, network: network, subnet: subnet, logger: logger)
+      keeper = try make()
     } catch {
-      logger.error("iptables: \(error)")
+      logger.error("\(label): \(error)")
       return (nil, nil)
     }
     guard let keeper else { return (nil, nil) }
     do {
       _ = try await keeper.ensure()
     } catch {
-      logger.error("iptables: \(error)")
+      logger.error("\(label): \(error)")
     }
     let period = Duration.seconds(max(options.iptablesResync, 1))
     return (keeper, Task { await keeper.run(every: period) })
