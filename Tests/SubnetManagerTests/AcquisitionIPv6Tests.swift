@@ -77,4 +77,28 @@ import Testing
     #expect(keys.first?.contains("&fd10:") == true)
     await node.stop()
   }
+
+  /// Renewal writes the dual-stack key again (never a second, IPv4-only one), and a deleted
+  /// key is taken back with both subnets.
+  @Test(arguments: [EtcdAPIChoice.v3, .v2])
+  func renewalAndReacquisitionKeepTheDualStackKey(api: EtcdAPIChoice) async throws {
+    let cluster = try await TestCluster(api: api, config: Self.config)
+    defer { cluster.etcd.stop() }
+    let node = try cluster.node(
+      "192.168.1.1", ttl: 3, renewMargin: .milliseconds(2_500), ipv6: "fd00::1")
+    let lease = try await node.start()
+    let key = SubnetKey.format(lease.subnets)
+    func keys() async throws -> [String] {
+      try await cluster.registry().listLeases().leases.map { SubnetKey.format($0.subnets) }
+    }
+    #expect(await eventually(within: .seconds(5)) { await node.stats.renewals >= 1 })
+    #expect(try await keys() == [key])
+    #expect(try await Self.value(cluster, lease)?.contains(#""PublicIPv6":"fd00::1""#) == true)
+
+    try await cluster.registry().deleteLease(lease.subnets)
+    #expect(await eventually { await node.stats.reacquisitions == 1 })
+    #expect(await node.ownLease?.subnets == lease.subnets)
+    #expect(try await keys() == [key])
+    await node.stop()
+  }
 }
