@@ -103,7 +103,10 @@ struct NodeStartup: Sendable {
         logger.critical("\(error)")
         return 1
       }
-      if let ipv6 = external.ipv6Address, let publicIPv6 = external.publicIPv6 {
+      if external.name != self.external.name || external.address != self.external.address {
+        // -public-ipv6 alone picks the interface that holds it.
+        InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
+      } else if let ipv6 = external.ipv6Address, let publicIPv6 = external.publicIPv6 {
         logger.info("Using interface with name \(external.name) and v6 address \(ipv6)")
         logger.info("Using \(publicIPv6) as external v6 address")
       }
