@@ -43,13 +43,14 @@ let package = Package(
       dependencies: ["FlannelCore", "Etcd", .product(name: "Logging", package: "swift-log")]),
     .target(name: "Netlink", dependencies: ["CLibMnl", "FlannelCore", "SystemCalls"]),
     .target(
-      name: "DataPlane", dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls"]),
+      name: "DataPlane",
+      dependencies: ["CChecksum", "CLibURing", "CSystemShims", "SystemCalls", "WireGuard"]),
     // The WireGuard protocol: handshake, cookies, timers, replay window, in-place seal/open.
     .target(name: "WireGuard", dependencies: ["CCrypto"]),
     .target(
       name: "Backends",
       dependencies: [
-        "FlannelCore", "SubnetManager", "Netlink", "DataPlane",
+        "FlannelCore", "SubnetManager", "Netlink", "DataPlane", "WireGuard",
         .product(name: "Logging", package: "swift-log"),
       ]),
     .target(
@@ -86,10 +87,11 @@ let package = Package(
       name: "SubnetManagerTests",
       dependencies: ["SubnetManager", "FlannelCore", "Etcd", "TestSupport"]),
     .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "TestSupport"]),
-    .testTarget(name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport"]),
+    .testTarget(
+      name: "DataPlaneTests", dependencies: ["CChecksum", "DataPlane", "TestSupport", "WireGuard"]),
     .testTarget(
       name: "BackendsTests",
-      dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport"]),
+      dependencies: ["Backends", "FlannelCore", "SubnetManager", "TestSupport", "WireGuard"]),
     .testTarget(
       name: "DaemonTests",
       dependencies: [

@@ -13,6 +13,10 @@
 #                    TUN offloads and receive coalescing on, one worker per two cores, 200 µs polls)
 #   flannel-vxlan    our flanneld --backend vxlan
 #   flannel-host-gw  our flanneld --backend host-gw
+#   wireguard        our flanneld --backend wireguard (user-space WireGuard on the io_uring
+#                    forwarders, TUN flannel-wg, port 51820)
+#   wireguard-go     Debian's wireguard-go set up as stock's wireguard backend sets up its
+#                    kernel device (not available without wireguard-go and wireguard-tools)
 #   udp-ref          as udp, with the flanneld binary in REF_FLANNELD (an earlier build) and/or
 #                    the extra flags in REF_FLANNELD_ARGS: a before/after comparison in one run
 #                    (not in the default list)
@@ -53,7 +57,7 @@ export LC_ALL=C
 
 usage() { sed -n '/^# Usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-ALL_ARMS=underlay,vxlan,host-gw,baseline,udp-plain,udp,flannel-vxlan,flannel-host-gw
+ALL_ARMS=underlay,vxlan,host-gw,baseline,udp-plain,udp,flannel-vxlan,flannel-host-gw,wireguard,wireguard-go
 arms=$ALL_ARMS
 quick=
 latency=
@@ -109,7 +113,7 @@ done
 # flanneld only when a flanneld arm runs; a failed build makes those arms "not available".
 BENCH_FLANNELD=
 BENCH_FLANNELD_WHY=
-if [[ ",$arms," =~ ,(udp|udp-plain|udp-ref|flannel-vxlan|flannel-host-gw), ]]; then
+if [[ ",$arms," =~ ,(udp|udp-plain|udp-ref|flannel-vxlan|flannel-host-gw|wireguard), ]]; then
   if [ -n "${FLANNELD_BINARY:-}" ]; then
     BENCH_FLANNELD=$(realpath "$FLANNELD_BINARY")
   elif ! BENCH_FLANNELD=$(Scripts/build-release.sh 2>"$BENCH_OUT/build.log" | tail -1) ||

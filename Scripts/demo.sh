@@ -4,7 +4,7 @@
 # machine (as root): it installs what is missing, builds flanneld in release, runs, prints what
 # happens, and tears everything down (also on Ctrl-C or failure).
 #
-# Usage: Scripts/demo.sh [--backend udp|vxlan|host-gw] [--config-via etcdctl|curl] [--hosts N]
+# Usage: Scripts/demo.sh [--backend udp|vxlan|host-gw|wireguard] [--config-via etcdctl|curl] [--hosts N]
 #                        [--keep]   (--keep: stay up until Ctrl-C, to look around)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-case $BACKEND in udp | vxlan | host-gw) ;; *) echo "--backend: udp, vxlan or host-gw" >&2; exit 2 ;; esac
+case $BACKEND in udp | vxlan | host-gw | wireguard) ;; *) echo "--backend: udp, vxlan, host-gw or wireguard" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "the demo creates network namespaces: run it as root" >&2; exit 1; }
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -59,7 +59,9 @@ for i in $(seq "$N"); do
   args=(-etcd-endpoints=http://192.168.77.11:2379 -etcd-prefix=$PREFIX -iface=eth0 -ip-masq
     -subnet-file="$LAB_DIR/h$i/subnet.env")
   echo "host $i: flanneld ${args[*]}"
-  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" "${args[@]}"
+  # wireguard: each host its own private key (generated on first start; the hosts here share
+  # one filesystem, a real node keeps it in /run/flannel/wgkey).
+  WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" "${args[@]}"
 done
 for i in $(seq "$N"); do
   lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env"

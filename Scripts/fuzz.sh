@@ -28,6 +28,10 @@
 #   wgreplay    WireGuard ReplayWindow against a model (a set of seen counters + the window rule)
 #   wgconfig    wireguard Backend config, lease BackendData and key text: round trips, every
 #               refusal names its field
+#   wgdevice    WireGuard HandshakeDevice driven by input scripts (arbitrary and shaped datagrams,
+#               real and bit-flipped handshakes, ticks, reports, config changes): every datagram
+#               accounted for, garbage changes no session, sent messages well-formed, session
+#               sets consistent, deadlines move past tick, real handshakes complete
 # Fails on a crash or failed property (the input is kept in .build-fuzz/<target>/) and when
 # a target's round trips never ran. Targets run two at a time; the time of each is printed.
 # Usage: Scripts/fuzz.sh [--runs N] [--seed S] [--target NAME]
@@ -38,7 +42,7 @@ runs=1000000
 seed=1
 only=""
 parser_targets=(json netconfig lease subnetkey subnetenv v2time v2response v3watch flags http
-  wghandshake wgmessage wgreplay wgconfig)
+  wghandshake wgmessage wgreplay wgconfig wgdevice)
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -126,7 +130,7 @@ build_module() {
     -c "$@" -o "$out/$name.o"
 }
 harness=(Fuzz/Parsers/*.swift Fuzz/Common/*.swift Fuzz/{JSON,NetworkConfig,Lease,SubnetKey,SubnetEnv,V2Time,V2Response,V3Watch,Flags,HTTP}/*.swift
-  Fuzz/{WireGuardHandshake,WGMessage,WGReplay,WGConfig}/*.swift)
+  Fuzz/{WireGuardHandshake,WGMessage,WGReplay,WGConfig,WGDevice}/*.swift)
 build_parsers() {
   stale "$out/fuzz-parsers" "${harness[@]}" "$out"/{FlannelCore,Etcd,Daemon,WireGuard}.o || return 0
   compile "$out/build-parsers.log" "${swiftc_parsers[@]}" -module-name FlannelParserFuzz \
@@ -194,6 +198,7 @@ max_len() {
     subnetenv | flags) echo 192 ;;
     http) echo 512 ;;
     wghandshake) echo 160 ;;
+    wgdevice) echo 256 ;;
     wgreplay | wgconfig) echo 512 ;;
     wgmessage) echo 256 ;;
     *) echo 128 ;;
@@ -201,10 +206,12 @@ max_len() {
 }
 
 # Runs per target: --runs, but a tenth for wghandshake, whose runs each do X25519 and
-# BLAKE2s work (≈ 0.5 ms: 10^6 runs would add 9 minutes to CI).
+# BLAKE2s work (≈ 0.5 ms: 10^6 runs would add 9 minutes to CI), and a 25th for wgdevice,
+# whose runs are scripts of up to 48 such steps (≈ 1.5 ms).
 runs_for() {
   case "$1" in
     wghandshake) echo $(((runs + 9) / 10)) ;;
+    wgdevice) echo $(((runs + 24) / 25)) ;;
     *) echo "$runs" ;;
   esac
 }

@@ -14,7 +14,8 @@
 # inside the lab's namespaces), the config EnableIPv6 with IPv6Network fd10::/56, and every
 # check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, one `ip -6 route`
 # per remote via its PublicIPv6, no change across the restart, deletion and repair).
-# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp] [--dual-stack] [path/to/flanneld]
+# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [--dual-stack]
+#        [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=vxlan
@@ -64,8 +65,10 @@ declare -a PIDS
 start_node() { # I
   local i=$1
   mkdir -p "$LAB_DIR/h$i"
-  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX \
-    -iface=eth0 -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+  # Each host its own WireGuard key (the namespaces share one /run/flannel).
+  WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+    -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX -iface=eth0 \
+    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
   PIDS[$i]=$LAB_LAST_PID
 }
 stop_node() { # I [SIGNAL]
@@ -150,6 +153,8 @@ kernel_state() { # I: a canonical dump of what flannel owns on host I
       fi ;;
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -c 'map({dst})' ;;
+    wireguard)
+      ip -n "$ns" -j route show dev flannel-wg | jq -c 'map({dst})' ;;
   esac
 }
 check_reference_state() { # I
@@ -186,6 +191,14 @@ check_reference_state() { # I
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel0"
       ip -n "$ns" -j link show flannel0 | jq -e '.[0].mtu == 1472' >/dev/null || fail "host $i: flannel0 MTU" ;;
+    wireguard)
+      # Stock's layout: <lease network>/32, MTU external − 80, <Network> dev flannel-wg; the
+      # lease carries our public key and listen port.
+      ip -n "$ns" -j route show dev flannel-wg | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel-wg"
+      ip -n "$ns" -j link show flannel-wg | jq -e '.[0].mtu == 1420' >/dev/null || fail "host $i: flannel-wg MTU"
+      ip -n "$ns" -j addr show dev flannel-wg | jq -e --arg a "$(gw_of "$i")" '[.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"] == ["\($a)/32"]' >/dev/null || fail "host $i: flannel-wg address is not $(gw_of "$i")/32"
+      local lease; lease=$(ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl get --print-value-only "$PREFIX/subnets/$(gw_of "$i")-24")
+      jq -e '.BackendType == "wireguard" and .BackendData.Port == 51820 and (.BackendData.PublicKey | length) == 44' <<<"$lease" >/dev/null || fail "host $i: lease $lease" ;;
   esac
 }
 for i in $(seq $N); do check_reference_state "$i"; done
@@ -218,7 +231,7 @@ if [ -n "$P6" ]; then
   lab_log "continuous IPv6 ping across it: $(sent "$LAB_DIR/ping6-1.txt") sent, loss $(lost "$LAB_DIR/ping6-1.txt")%"
   [ "$(lost "$LAB_DIR/ping6-1.txt")" = 0 ] || fail "IPv6 packets lost across a daemon restart"
 fi
-if [ "$BACKEND" != udp ]; then
+if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
   [ "$(lost "$LAB_DIR/ping-1.txt")" = 0 ] && [ "$(lost "$LAB_DIR/ping-3.txt")" = 0 ] || fail "packets lost across a daemon restart"
   [ "$before" = "$(kernel_state 2)" ] || { diff <(echo "$before") <(kernel_state 2) || true; fail "the restart changed kernel entries"; }
   lab_log "ok: no packet lost, no kernel entry changed by the restart"
@@ -235,7 +248,7 @@ fi
 deleted_at=$EPOCHREALTIME
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl del "$key" >/dev/null
 for i in 1 2; do
-  if [ "$BACKEND" != udp ]; then
+  if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
     lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
   fi
   if [ "$DUAL_STACK" = yes ]; then

@@ -16,7 +16,7 @@ export FLANNELD_BINARY="$(swift build --show-bin-path)/flanneld"
 echo "== seed check (flanneld in a network namespace, config via etcdctl v3 and curl v2)"
 Scripts/seed-check.sh "$FLANNELD_BINARY"
 
-for backend in vxlan host-gw udp; do
+for backend in vxlan host-gw udp wireguard; do
   echo "== multihost check: $backend (3 hosts with containers in network namespaces)"
   Scripts/multihost-check.sh --backend "$backend" "$FLANNELD_BINARY"
 done
@@ -30,6 +30,11 @@ done
 
 echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
 Scripts/udp-check.sh "$FLANNELD_BINARY"
+
+for psk in "" --psk; do
+  echo "== wireguard check ${psk:+(with a PSK) }(2 of our nodes and Debian's wireguard-go from the leases: handshakes both ways, 200 MB TCP both ways, capture, replays, a flipped bit, an initiation flood, restarts)"
+  Scripts/wireguard-check.sh $psk "$FLANNELD_BINARY"
+done
 
 echo "== offload check (udp backend TUN offloads: host A all + host B none, then both all; TCP/UDP intact, every underlay datagram one valid packet)"
 Scripts/offload-check.sh "$FLANNELD_BINARY"

@@ -8,7 +8,7 @@ nonisolated(unsafe) let parserTargets: [any ParserTarget.Type] = [
   JSONTarget.self, NetworkConfigTarget.self, LeaseTarget.self, SubnetKeyTarget.self,
   SubnetEnvTarget.self, V2TimeTarget.self, V2ResponseTarget.self, V3WatchTarget.self,
   FlagsTarget.self, HTTPTarget.self, WireGuardHandshakeTarget.self, WGMessageTarget.self,
-  WGReplayTarget.self, WGConfigTarget.self,
+  WGReplayTarget.self, WGConfigTarget.self, WGDeviceTarget.self,
 ]
 
 /// What every target provides: its name, the checks that must have run at least once for a

@@ -33,6 +33,7 @@ bench_reset_hosts() {
     host=$(lab_host "$i")
     ip -n "$host" link del flannel.1 2>/dev/null || true
     ip -n "$host" link del flannel0 2>/dev/null || true
+    ip -n "$host" link del flannel-wg 2>/dev/null || true
     ip -n "$host" route flush root "$BENCH_NETWORK" 2>/dev/null || true
     lab_container_detach "$i"
   done
@@ -162,7 +163,8 @@ bench_flanneld_up() {
     host=$(lab_host "$i")
     env="$LAB_DIR/$BENCH_ARM-h$i-r$BENCH_REPEAT.env"
     rm -f "$env" "$LAB_DIR/h$i.counters"
-    FLANNELD="$BENCH_FLANNELD" \
+    # Each host its own WireGuard key (the namespaces share /run/flannel).
+    FLANNELD="$BENCH_FLANNELD" WIREGUARD_KEY_FILE="$LAB_DIR/wgkey-h$i" \
       lab_flanneld "$host" "$BENCH_ARM-h$i-r$BENCH_REPEAT" \
       -etcd-endpoints="http://$(bench_host_ip 1):2379" -iface=eth0 -subnet-file="$env" \
       --backend "$backend" "${extra[@]}"
@@ -269,3 +271,66 @@ arm_flannel_host_gw_setup() {
   bench_flanneld_up host-gw "{\"Network\":\"$BENCH_NETWORK\",\"Backend\":{\"Type\":\"host-gw\"}}" ""
 }
 arm_flannel_host_gw_teardown() { bench_flanneld_down; }
+
+# --- wireguard: our wireguard backend; wireguard-go: Debian's, configured as stock's backend
+# configures the kernel device (flannel-behaviour §6b). Both arms first wait for a ping each
+# way, so that the handshakes are done before anything is measured.
+bench_wireguard_handshakes() {
+  local deadline=$((SECONDS + BENCH_FLANNEL_WAIT))
+  until ip netns exec "$(lab_container 1)" ping -q -c 1 -W 1 "$(lab_container_ip 2)" >/dev/null &&
+    ip netns exec "$(lab_container 2)" ping -q -c 1 -W 1 "$(lab_container_ip 1)" >/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      ARM_UNAVAILABLE="no ping through the tunnel ${BENCH_FLANNEL_WAIT}s after it was set up"
+      return 1
+    fi
+  done
+}
+
+arm_wireguard_setup() {
+  bench_flanneld_up wireguard \
+    "{\"Network\":\"$BENCH_NETWORK\",\"Backend\":{\"Type\":\"wireguard\"}}" flannel-wg || return 1
+  ARM_KIND=user
+  ARM_FWD_PIDS=("${BENCH_FLANNELD_PIDS[@]}")
+  bench_wireguard_handshakes
+}
+arm_wireguard_teardown() { bench_flanneld_down; }
+
+arm_wireguard_go_setup() {
+  local i j host dev
+  if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
+    ARM_UNAVAILABLE="wireguard-go and wg (Debian's wireguard-go, wireguard-tools) not installed"
+    return 1
+  fi
+  ARM_KIND=user
+  for i in 1 2; do
+    wg genkey >"$LAB_DIR/wg-go-h$i.key"
+    wg pubkey <"$LAB_DIR/wg-go-h$i.key" >"$LAB_DIR/wg-go-h$i.pub"
+  done
+  for i in 1 2; do
+    host=$(lab_host "$i")
+    j=$(bench_peer "$i")
+    # Control sockets (/var/run/wireguard/<name>) are shared by every namespace: names of
+    # this lab only.
+    dev="wg${LAB_ID}h$i"
+    WG_PROCESS_FOREGROUND=1 lab_spawn "$host" "$LAB_DIR/wireguard-go-h$i-r$BENCH_REPEAT.log" \
+      wireguard-go -f "$dev"
+    ARM_FWD_PIDS+=("$LAB_LAST_PID")
+    lab_wait 10 "wireguard-go's $dev on host $i" ip -n "$host" link show "$dev"
+    ip netns exec "$host" wg set "$dev" private-key "$LAB_DIR/wg-go-h$i.key" listen-port 51820 \
+      peer "$(cat "$LAB_DIR/wg-go-h$j.pub")" endpoint "$(bench_host_ip "$j"):51820" \
+      allowed-ips "10.1.$j.0/24"
+    ip -n "$host" addr add "10.1.$i.0/32" dev "$dev"
+    ip -n "$host" link set "$dev" mtu $((BENCH_EXT_MTU - 80)) up
+    ip -n "$host" route replace "$BENCH_NETWORK" dev "$dev"
+    lab_container_attach "$i" "10.1.$i.0/24" $((BENCH_EXT_MTU - 80))
+  done
+  ARM_DST_IP=$(lab_container_ip 2)
+  ARM_NOTE="Debian's wireguard-go $(wireguard-go --version 2>/dev/null | head -1 | awk '{print $2}') as stock's wireguard backend sets up flannel-wg (MTU $((BENCH_EXT_MTU - 80)), port 51820)"
+  bench_wireguard_handshakes
+}
+arm_wireguard_go_teardown() {
+  local pid
+  for pid in ${ARM_FWD_PIDS[@]+"${ARM_FWD_PIDS[@]}"}; do lab_kill "$pid"; done
+  ARM_FWD_PIDS=()
+  bench_reset_hosts
+}

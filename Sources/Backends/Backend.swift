@@ -1,6 +1,7 @@
 import FlannelCore
 import Logging
 import SubnetManager
+import WireGuard
 
 /// One way of moving packets between nodes (udp, vxlan, host-gw). The daemon drives it:
 ///
@@ -63,11 +64,16 @@ public struct BackendContext: Sendable {
   /// them (linear instead of quadratic to program thousands, see `Nexthop`); false: plain
   /// routes, as stock programs them (the tests run both).
   public var routeNexthops: Bool
+  /// wireguard: the node's private key, loaded (or generated) by the daemon from the key
+  /// file before the backend is made; nil for the other backends.
+  public var wireGuardPrivateKey: SecretKey?
 
   public init(
     external: ExternalInterface, network: NetworkConfig, logger: Logger, portOverride: Int = 0,
-    udp: UDPBackend.Options = UDPBackend.Options(), routeNexthops: Bool = true
+    udp: UDPBackend.Options = UDPBackend.Options(), routeNexthops: Bool = true,
+    wireGuardPrivateKey: SecretKey? = nil
   ) {
+    self.wireGuardPrivateKey = wireGuardPrivateKey
     self.external = external
     self.network = network
     self.logger = logger

@@ -3,7 +3,7 @@ import FlannelCore
 /// Backends by type name, as flannel looks them up: the config's `Backend.Type`, lower-cased
 /// (or `-backend`).
 public enum BackendRegistry {
-  public static let knownTypes = ["udp", "vxlan", "host-gw"]
+  public static let knownTypes = ["udp", "vxlan", "host-gw", "wireguard"]
 
   /// Checks what a backend reads from the config before anything is set up, so that a bad
   /// `Backend` member is reported and the config read again, as a bad `Network` is.
@@ -15,6 +15,8 @@ public enum BackendRegistry {
       _ = try VXLANOptions(config.backend, portOverride: portOverride)
     case "host-gw":
       break
+    case "wireguard":
+      _ = try WireGuardBackendConfig(config.backend)
     default:
       throw UnknownBackend(type: type)
     }
@@ -28,6 +30,8 @@ public enum BackendRegistry {
       return try VXLANBackend(context: context)
     case "host-gw":
       return try HostGWBackend(context: context)
+    case "wireguard":
+      return try WireGuardBackend(context: context)
     default:
       throw UnknownBackend(type: type)
     }

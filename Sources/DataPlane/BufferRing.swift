@@ -17,6 +17,9 @@ final class BufferRing {
   let count: Int
   /// Bytes the kernel may fill per buffer.
   let bufferSize: Int
+  /// Bytes before each buffer the kernel never writes: room to put a header in front of what
+  /// it filled in (a WireGuard transport header before a packet read from the TUN).
+  let headroom: Int
   /// Distance between buffers: the buffer, caller scratch space behind it, and a skew so that
   /// consecutive buffers do not start on the same cache set.
   let stride: Int
@@ -31,10 +34,11 @@ final class BufferRing {
   private let descriptors: UnsafeMutablePointer<io_uring_buf_ring>
 
   /// Registers a ring of `count` buffers (a power of two, ≤ 32768) of `bufferSize` bytes, each
-  /// followed by `scratchSize` bytes the kernel never writes, and gives all of them to the
-  /// kernel.
+  /// preceded by `headroom` and followed by `scratchSize` bytes the kernel never writes, and
+  /// gives all of them to the kernel.
   init(
-    ring: Ring, group: UInt16, count: Int, bufferSize: Int, scratchSize: Int = 0
+    ring: Ring, group: UInt16, count: Int, bufferSize: Int, scratchSize: Int = 0,
+    headroom: Int = 0
   ) throws(DataPlaneError) {
     guard count > 0, count <= 32768, count & (count - 1) == 0 else {
       throw DataPlaneError("buffer ring \(group) with \(count) buffers", errno: EINVAL)
@@ -43,7 +47,8 @@ final class BufferRing {
     self.count = count
     self.bufferSize = bufferSize
     self.scratchSize = scratchSize
-    stride = ((bufferSize + scratchSize + 63) & ~63) + 64
+    self.headroom = headroom
+    stride = ((headroom + bufferSize + scratchSize + 63) & ~63) + 64
     self.ring = ring
     var error: Int32 = 0
     guard
@@ -63,10 +68,12 @@ final class BufferRing {
   }
 
   @inline(__always)
-  func buffer(_ id: Int) -> UnsafeMutableRawPointer { memory + id &* stride }
+  func buffer(_ id: Int) -> UnsafeMutableRawPointer { memory + (id &* stride &+ headroom) }
 
   /// Where the buffers lie, for code that reads packets without the ring.
-  var layout: PacketBuffers { PacketBuffers(base: memory, stride: stride, bufferSize: bufferSize) }
+  var layout: PacketBuffers {
+    PacketBuffers(base: memory + headroom, stride: stride, bufferSize: bufferSize)
+  }
 
   @inline(__always)
   func scratch(_ id: Int) -> UnsafeMutableRawPointer { buffer(id) + bufferSize }

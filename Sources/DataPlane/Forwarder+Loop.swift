@@ -57,10 +57,15 @@ extension Forwarder {
         break
       }
       bank.add(.sqesSubmitted, UInt64(submitted))
-      let latest = self.routes.acquire(cached: cachedRoutes)
-      if latest != cachedRoutes {
-        cachedRoutes = latest
-        routes = self.routes.snapshot(latest)
+      if let tunnel = loop.tunnel {
+        // The tunnel's snapshot carries its own routes (to its peers' endpoints).
+        routes = tunnel.refresh(now: MonotonicClock.nanoseconds())
+      } else {
+        let latest = self.routes.acquire(cached: cachedRoutes)
+        if latest != cachedRoutes {
+          cachedRoutes = latest
+          routes = self.routes.snapshot(latest)
+        }
       }
       let handled = reap(ring, cqes) { complete($0, $1, $2, loop, routes) }
       active = handled > 0
@@ -92,7 +97,8 @@ extension Forwarder {
     let tun = try TunQueue(
       ring: ring, fd: tunFD, bufferCount: configuration.tunBufferCount,
       packetSize: LoopParts.packetSize, virtioHeaderSize: virtioHeaderSize,
-      multishot: multishot, readDepth: configuration.tunReadDepth)
+      multishot: multishot, readDepth: configuration.tunReadDepth,
+      headroom: configuration.tunnel == nil ? 0 : TunnelCodec.headroom)
     let udp = try UDPPort(
       ring: ring, fd: socketFD, sendFD: sendFD, bufferCount: configuration.udpBufferCount,
       packetSize: LoopParts.packetSize,
@@ -108,6 +114,9 @@ extension Forwarder {
       ].compactMap { $0 }
     }
     let intents = LoopIntents()
+    let tunnel = configuration.tunnel.map {
+      TunnelCodec(exchange: tunnelSessions, inbox: $0.inbox, bank: bank, mtu: $0.mtu)
+    }
     return LoopParts(
       submitter: RingSubmitter(ring: ring, bank: bank, fixedFiles: fixedFiles), tun: tun,
       udp: udp,
@@ -116,15 +125,16 @@ extension Forwarder {
         state: TunToUDPBuffers(
           tunBufferCount: configuration.tunBufferCount, splitting: splitting),
         headers: udp.headers, offloads: offloadState, bank: bank, intents: intents,
-        virtioHeaderSize: virtioHeaderSize, tunAddress: configuration.tunAddress),
+        virtioHeaderSize: virtioHeaderSize, tunAddress: configuration.tunAddress,
+        tunnel: tunnel),
       udpToTun: UDPToTunPipeline(
         udp: udp.buffers.layout,
         state: UDPToTunBuffers(
           udpBufferCount: configuration.udpBufferCount, virtioHeaderSize: virtioHeaderSize),
         offloads: offloadState, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
         maxDatagramSize: configuration.maxDatagramSize,
-        acceptAnySource: configuration.acceptAnySource),
-      intents: intents)
+        acceptAnySource: configuration.acceptAnySource, tunnel: tunnel),
+      intents: intents, tunnel: tunnel)
   }
 
   /// Submits what the last batch produced and waits for at least one completion. With a poll

@@ -24,6 +24,8 @@ public final class Forwarder: @unchecked Sendable {
   public let configuration: ForwarderConfiguration
 
   let routes: RouteExchange
+  /// WireGuard sessions (only with `configuration.tunnel`).
+  let tunnelSessions = SnapshotExchange<TunnelSnapshot>(.empty)
   let bank = CounterBank()
   let stopRequested = Atomic<Bool>(false)
   let failureBox = Mutex<DataPlaneError?>(nil)
@@ -77,6 +79,12 @@ public final class Forwarder: @unchecked Sendable {
   /// on the forwarder's side.
   public func update(routes snapshot: RouteSnapshot) {
     routes.publish(snapshot)
+  }
+
+  /// Replaces the WireGuard tables (with `configuration.tunnel`); used from the next batch
+  /// on. Any thread; no lock on the forwarder's side.
+  public func update(tunnel snapshot: TunnelSnapshot) {
+    tunnelSessions.publish(snapshot)
   }
 
   /// Counters as of the forwarder's last completed batch. Any thread, never blocks the loop.

@@ -42,6 +42,8 @@ public struct ForwarderConfiguration: Sendable {
   /// Longest poll of the ring before sleeping, after a batch that moved packets (µs; 0 = never
   /// poll): see `PollWindow`.
   public var pollMicroseconds: Int = 0
+  /// WireGuard between the TUN and the socket (the wireguard backend); nil: plain udp.
+  public var tunnel: TunnelSettings?
 
   public init(
     tunAddress: UInt32, acceptAnySource: Bool = false,
@@ -65,5 +67,18 @@ public struct ForwarderConfiguration: Sendable {
     var p = 1
     while p < n && p < limit { p <<= 1 }
     return p
+  }
+}
+
+/// What a forwarder needs to be a WireGuard data path: the tunnel MTU (plaintexts are padded
+/// up to it) and where handshake messages and wake-ups go. The sessions come later, as
+/// `TunnelSnapshot`s (`Forwarder.update(tunnel:)`).
+public struct TunnelSettings: Sendable {
+  public var mtu: Int
+  public var inbox: HandshakeInbox
+
+  public init(mtu: Int, inbox: HandshakeInbox) {
+    self.mtu = mtu
+    self.inbox = inbox
   }
 }

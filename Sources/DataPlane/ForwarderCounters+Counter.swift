@@ -15,6 +15,9 @@ public enum Counter: Int, CaseIterable, Sendable {
   case tunSuperPackets, tunSplitPackets, dropOffload, offloadsDisabled
   case tunCoalescedWrites, tunCoalescedPackets, tunCoalescedUDPWrites, tunCoalescedUDPPackets
   case submissions, sqesSubmitted, completions, batches, pollHits, pollMisses
+  case tunnelNoSession, tunnelHandshakesQueued, tunnelHandshakesDropped, tunnelBadMessage
+  case tunnelUnknownIndex, tunnelDecryptFailed, tunnelReplayed, tunnelExpired
+  case tunnelWrongSource, tunnelKeepalivesReceived
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -153,6 +156,52 @@ public enum Counter: Int, CaseIterable, Sendable {
         "poll_hits", "Polls of the ring before sleeping that found completions (-udp-poll-usecs).")
     case .pollMisses:
       CounterInfo("poll_misses", "Polls of the ring that found nothing and ended in a sleep.")
+    case .tunnelNoSession:
+      CounterInfo(
+        "tunnel_no_session",
+        "WireGuard: packets to a peer with no session that may send (a handshake is started).",
+        .drop("no_session"))
+    case .tunnelHandshakesQueued:
+      CounterInfo(
+        "tunnel_handshakes_queued",
+        "WireGuard: handshake messages (types 1-3) handed to the handshake thread.")
+    case .tunnelHandshakesDropped:
+      CounterInfo(
+        "tunnel_handshakes_dropped",
+        "WireGuard: handshake messages dropped because the handshake thread's queue was full.",
+        .drop("handshake_queue_full"))
+    case .tunnelBadMessage:
+      CounterInfo(
+        "tunnel_bad_message",
+        "WireGuard: datagrams that are no WireGuard message (type, size or reserved bytes).",
+        .drop("bad_message"))
+    case .tunnelUnknownIndex:
+      CounterInfo(
+        "tunnel_unknown_index",
+        "WireGuard: transport messages whose receiver index names no session.",
+        .drop("unknown_index"))
+    case .tunnelDecryptFailed:
+      CounterInfo(
+        "tunnel_decrypt_failed",
+        "WireGuard: transport messages whose authentication tag did not verify.",
+        .drop("decrypt_failed"))
+    case .tunnelReplayed:
+      CounterInfo(
+        "tunnel_replayed",
+        "WireGuard: transport messages with a counter already seen or below the window.",
+        .drop("replayed"))
+    case .tunnelExpired:
+      CounterInfo(
+        "tunnel_expired",
+        "WireGuard: messages on a session past REJECT_AFTER_TIME (neither sealed nor opened).",
+        .drop("session_expired"))
+    case .tunnelWrongSource:
+      CounterInfo(
+        "tunnel_wrong_source",
+        "WireGuard: opened packets whose inner source is not the sending peer's subnet.",
+        .drop("wrong_source"))
+    case .tunnelKeepalivesReceived:
+      CounterInfo("tunnel_keepalives_received", "WireGuard: keepalives (empty messages) opened.")
     }
   }
 
@@ -161,7 +210,7 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .short: .dropShort
     case .notIPv4: .dropNotIPv4
     case .badHeader: .dropBadHeader
-    case .ttlExpired, .forward: .dropTTL
+    case .ttlExpired, .forward, .consumed: .dropTTL
     }
   }
 }

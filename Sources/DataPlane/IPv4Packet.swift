@@ -13,6 +13,9 @@ public enum PacketVerdict: Equatable, Sendable {
   case badHeader
   /// TTL reached zero after the decrement (stock flannel drops silently, no time-exceeded).
   case ttlExpired
+  /// Not a packet for the TUN, already handled and counted where it was found (a WireGuard
+  /// handshake message or keepalive, or a message the tunnel dropped).
+  case consumed
 }
 
 /// Pure operations on an IPv4 packet held in caller memory. Nothing here allocates, throws or

@@ -12,6 +12,8 @@ final class LoopParts {
   let udp: UDPPort
   let tunToUDP: TunToUDPPipeline
   let udpToTun: UDPToTunPipeline
+  /// The WireGuard step both pipelines share, when the forwarder has one.
+  let tunnel: TunnelCodec?
   /// Filled by the pipelines, emptied by `Forwarder.submit` after every completion.
   let intents: LoopIntents
   /// 8-byte target of the eventfd READ that wakes the loop to stop.
@@ -19,13 +21,14 @@ final class LoopParts {
 
   init(
     submitter: RingSubmitter, tun: TunQueue, udp: UDPPort, tunToUDP: TunToUDPPipeline,
-    udpToTun: UDPToTunPipeline, intents: LoopIntents
+    udpToTun: UDPToTunPipeline, intents: LoopIntents, tunnel: TunnelCodec?
   ) {
     self.submitter = submitter
     self.tun = tun
     self.udp = udp
     self.tunToUDP = tunToUDP
     self.udpToTun = udpToTun
+    self.tunnel = tunnel
     self.intents = intents
     wakeBuffer = .allocate(capacity: 1)
     wakeBuffer.initialize(to: 0)

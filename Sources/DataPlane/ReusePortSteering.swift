@@ -19,7 +19,16 @@ extension UDPSocket {
   /// socket's position in the group (bind order). Throws the kernel's refusal; then the
   /// kernel keeps hashing the outer addresses and ports.
   public func steerByInnerFlow(groupSize: Int) throws(SystemCallError) {
-    let program = ReusePortSteering.program(groupSize: groupSize)
+    try attachSteering(ReusePortSteering.program(groupSize: groupSize))
+  }
+
+  /// The same for WireGuard messages: the receiver index picks the socket
+  /// (`ReusePortSteering.receiverIndexProgram`).
+  public func steerByReceiverIndex(groupSize: Int) throws(SystemCallError) {
+    try attachSteering(ReusePortSteering.receiverIndexProgram(groupSize: groupSize))
+  }
+
+  private func attachSteering(_ program: [SocketFilterInstruction]) throws(SystemCallError) {
     let result = program.withUnsafeBufferPointer { instructions in
       // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
       var fprog = SocketFilterProgram(
@@ -132,6 +141,34 @@ enum ReusePortSteering {
       /* 28 */ .init(code: shiftRight, k: 16),
       /* 29 */ .init(code: returnA, k: 0),
     ]
+  }
+
+  /// For WireGuard datagrams: h = the word at bytes 4…7 (a transport message's receiver
+  /// index: our local index of the session), hashed and mapped as above. Every message of a
+  /// session reaches one socket, so one worker keeps the session's replay window, however
+  /// the sender varies its port (a replay from another port meets the same window). Handshake
+  /// messages land on some socket by the same word; any worker queues them. A datagram
+  /// shorter than 8 bytes goes to socket 0, whose worker drops and counts it.
+  static func receiverIndexProgram(groupSize: Int) -> [SocketFilterInstruction] {
+    [
+      /* 0 */ .init(code: loadWordAbsolute, k: 4),
+      /* 1 */ .init(code: copyAToX, k: 0),
+      /* 2 */ .init(code: shiftRight, k: 16),
+      /* 3 */ .init(code: xorX, k: 0),
+      /* 4 */ .init(code: multiply, k: multiplier),
+      /* 5 */ .init(code: shiftRight, k: 16),
+      /* 6 */ .init(code: multiply, k: UInt32(max(groupSize, 1))),
+      /* 7 */ .init(code: shiftRight, k: 16),
+      /* 8 */ .init(code: returnA, k: 0),
+    ]
+  }
+
+  /// `receiverIndexProgram`'s answer, computed in Swift: the worker that receives the
+  /// messages for local index `index` (written little-endian on the wire).
+  static func worker(forReceiverIndex index: UInt32, groupSize: Int) -> Int {
+    let word = index.byteSwapped  // the program loads the four bytes big-endian
+    let hash = ((word ^ word >> 16) &* multiplier) >> 16
+    return Int((hash &* UInt32(max(groupSize, 1))) >> 16)
   }
 
   /// The program's answer for one payload, computed the same way in Swift (for tests).

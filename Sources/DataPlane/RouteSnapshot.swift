@@ -177,6 +177,10 @@ public final class RouteSnapshot: @unchecked Sendable {
     return i < 0 ? nil : UnsafePointer(addresses + i)
   }
 
+  /// The ready socket address of route `index` (from `index(for:)`, ≥ 0).
+  @inline(__always)
+  func nextHop(at index: Int) -> UnsafePointer<sockaddr_in> { UnsafePointer(addresses + index) }
+
   /// The route a destination takes, for tests and diagnostics.
   public func route(for destination: UInt32) -> Route? {
     let i = index(for: destination)

@@ -31,7 +31,7 @@ final class TunQueue {
 
   init(
     ring: Ring, fd: Int32, bufferCount: Int, packetSize: Int, virtioHeaderSize: Int,
-    multishot: Bool, readDepth: Int
+    multishot: Bool, readDepth: Int, headroom: Int = 0
   ) throws(DataPlaneError) {
     self.fd = fd
     self.virtioHeaderSize = virtioHeaderSize
@@ -39,7 +39,8 @@ final class TunQueue {
     self.readDepth = readDepth
     buffers = try BufferRing(
       ring: ring, group: Self.group, count: bufferCount,
-      bufferSize: packetSize + virtioHeaderSize, scratchSize: Self.scratchSize)
+      bufferSize: packetSize + virtioHeaderSize, scratchSize: Self.scratchSize,
+      headroom: headroom)
   }
 
   /// A read's final completion arrived (the multishot one ended, or a one-shot one).

@@ -18,11 +18,16 @@ final class TunToUDPPipeline {
   let virtioHeaderSize: Int
   /// Source of the ICMP replies: the lease's network address (stock's tun_ip).
   let tunAddress: UInt32
+  /// The WireGuard step (nil for the udp backend): each packet is sealed in place into a
+  /// transport message that starts `TransportLayout.headerSize` bytes before it.
+  let tunnel: TunnelCodec?
+  /// Where a datagram starts in its buffer: the packet, or the transport header before it.
+  let sendOffset: Int
 
   init(
     tun: PacketBuffers, state: TunToUDPBuffers, headers: MessageHeaders,
     offloads: SharedOffloadState, bank: CounterBank, intents: LoopIntents,
-    virtioHeaderSize: Int, tunAddress: UInt32
+    virtioHeaderSize: Int, tunAddress: UInt32, tunnel: TunnelCodec? = nil
   ) {
     self.tun = tun
     self.state = state
@@ -32,6 +37,8 @@ final class TunToUDPPipeline {
     self.intents = intents
     self.virtioHeaderSize = virtioHeaderSize
     self.tunAddress = tunAddress
+    self.tunnel = tunnel
+    sendOffset = virtioHeaderSize &- (tunnel == nil ? 0 : TunnelCodec.headroom)
   }
 
   /// TUN buffer `id` holds `result` bytes (virtio header included), or the read failed.
@@ -42,7 +49,7 @@ final class TunToUDPPipeline {
       intents.append(.recycleTun(id))
       return
     }
-    let length = Int(result) &- virtioHeaderSize
+    var length = Int(result) &- virtioHeaderSize
     bank.add(.tunPacketsRead)
     bank.add(.tunBytesRead, UInt64(max(length, 0)))
     let packet = tun.buffer(id) + virtioHeaderSize
@@ -53,16 +60,28 @@ final class TunToUDPPipeline {
     }
     let verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     guard verdict == .forward else { return drop(id, Counter.drop(for: verdict)) }
-    guard let nextHop = routes.nextHop(for: IPv4Packet.destination(UnsafeRawPointer(packet)))
-    else {
+    let routeIndex = routes.index(for: IPv4Packet.destination(UnsafeRawPointer(packet)))
+    guard routeIndex >= 0 else {
       bank.add(.dropNoRoute)
       replyNetUnreachable(id, packet, length)
       return
     }
+    let nextHop = routes.nextHop(at: routeIndex)
     guard IPv4Packet.decrementTTL(packet) == .forward else { return drop(id, .dropTTL) }
     if virtio.gsoType != VirtioNetHeader.gsoNone {
+      // The tunnel seals plain packets only (its TUN is opened without TSO/USO).
+      guard tunnel == nil else { return drop(id, .dropOffload) }
       superPacketRead(id, virtio, packet, length, nextHop.pointee)
       return
+    }
+    if let tunnel {
+      length = tunnel.seal(
+        packet, length: length, room: tun.bufferSize &- virtioHeaderSize,
+        routeIndex: routeIndex)
+      guard length > 0 else {
+        intents.append(.recycleTun(id))
+        return
+      }
     }
     let destination =
       UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
@@ -114,7 +133,7 @@ final class TunToUDPPipeline {
     guard let run = state.runs.take() else { return }
     let header = headers.prepareSend(
       head: run.head, count: run.count, segmentSize: run.segmentSize, runs: state.runs,
-      buffers: tun, packetOffset: virtioHeaderSize, to: state.runDestination)
+      buffers: tun, packetOffset: sendOffset, to: state.runDestination)
     intents.append(.send(header, .udpSend, id: run.head))
   }
 

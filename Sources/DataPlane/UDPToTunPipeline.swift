@@ -1,4 +1,5 @@
 import CLibURing
+import WireGuard
 
 #if canImport(Glibc)
   import Glibc
@@ -21,10 +22,14 @@ final class UDPToTunPipeline {
   let maxDatagramSize: Int
   /// Take datagrams from any sender, not only from a lease's PublicIP.
   let acceptAnySource: Bool
+  /// The WireGuard step (nil for the udp backend): every datagram is a WireGuard message,
+  /// opened in place (authenticated: no source-address check), its packet 16 bytes in.
+  let tunnel: TunnelCodec?
 
   init(
     udp: PacketBuffers, state: UDPToTunBuffers, offloads: SharedOffloadState, bank: CounterBank,
-    intents: LoopIntents, virtioHeaderSize: Int, maxDatagramSize: Int, acceptAnySource: Bool
+    intents: LoopIntents, virtioHeaderSize: Int, maxDatagramSize: Int, acceptAnySource: Bool,
+    tunnel: TunnelCodec? = nil
   ) {
     self.udp = udp
     self.state = state
@@ -34,6 +39,7 @@ final class UDPToTunPipeline {
     self.virtioHeaderSize = virtioHeaderSize
     self.maxDatagramSize = maxDatagramSize
     self.acceptAnySource = acceptAnySource
+    self.tunnel = tunnel
   }
 
   /// udp buffer `id` holds a received datagram (layout: `ReceivedDatagram`), or the receive
@@ -56,18 +62,18 @@ final class UDPToTunPipeline {
     guard segment <= maxDatagramSize,
       ReceivedDatagram.flags(UnsafeRawPointer(buffer)) & Int32(MSG_TRUNC) == 0
     else { return drop(id, .dropTruncated, packets) }
-    if !acceptAnySource {
-      let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
+    let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
+    if !acceptAnySource && tunnel == nil {
       guard routes.isKnownSource(address: from.address) else {
         return drop(id, .dropUnknownSource, packets)
       }
     }
     let writes: Int32
     if var train = state.train(for: id) {
-      writeTrain(id, buffer, total: total, segment: segment, &train)
+      writeTrain(id, buffer, total: total, segment: segment, from, &train)
       writes = train.writes
     } else {
-      writes = writePlain(id, buffer, total: total, segment: segment)
+      writes = writePlain(id, buffer, total: total, segment: segment, from)
     }
     if writes == 0 {
       intents.append(.recycleUDP(id))
@@ -87,16 +93,16 @@ final class UDPToTunPipeline {
   @inline(__always)
   private func writeTrain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ train: inout TrainWrites
+    _ from: (address: UInt32, port: UInt16), _ train: inout TrainWrites
   ) {
     let coalescing = offloads.state.coalescesTCP
     let coalescingUDP = offloads.state.coalescesUDP
     var offset = 0
     repeat {
-      let (packet, length, verdict) = Self.trainPacket(
-        buffer, total: total, segment: segment, offset: &offset)
+      let (packet, length, verdict) = trainPacket(
+        buffer, total: total, segment: segment, offset: &offset, from)
       guard verdict == .forward else {
-        bank.add(Counter.drop(for: verdict))
+        countDrop(verdict)
         continue
       }
       if coalescing,
@@ -179,15 +185,16 @@ final class UDPToTunPipeline {
   /// Without a virtio header: one WRITE per packet of the train; returns how many.
   @inline(__always)
   private func writePlain(
-    _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int
+    _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
+    _ from: (address: UInt32, port: UInt16)
   ) -> Int32 {
     var writes: Int32 = 0
     var offset = 0
     repeat {
-      let (packet, length, verdict) = Self.trainPacket(
-        buffer, total: total, segment: segment, offset: &offset)
+      let (packet, length, verdict) = trainPacket(
+        buffer, total: total, segment: segment, offset: &offset, from)
       guard verdict == .forward else {
-        bank.add(Counter.drop(for: verdict))
+        countDrop(verdict)
         continue
       }
       intents.append(.write(packet, length: length, .tunWrite, id: id))
@@ -197,17 +204,31 @@ final class UDPToTunPipeline {
   }
 
   /// The packet of a received train at `offset` (which moves to the next one), checked and,
-  /// when it may be forwarded, with its TTL decremented.
+  /// when it may be forwarded, with its TTL decremented. With the tunnel, each datagram is a
+  /// WireGuard message: opened first, and `.consumed` when it held no packet for the TUN.
   @inline(__always)
-  static func trainPacket(
-    _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int
+  func trainPacket(
+    _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int,
+    _ from: (address: UInt32, port: UInt16)
   ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
-    let length = min(segment, total &- offset)
-    let packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+    var length = min(segment, total &- offset)
+    var packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
     offset &+= segment
+    if let tunnel {
+      length = tunnel.open(
+        packet, length: length, sourceAddress: from.address, sourcePort: from.port)
+      guard length > 0 else { return (packet, 0, .consumed) }
+      packet += TransportLayout.headerSize
+    }
     var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
     return (packet, length, verdict)
+  }
+
+  /// Counts a packet not forwarded (the tunnel counted its own).
+  @inline(__always)
+  private func countDrop(_ verdict: PacketVerdict) {
+    if verdict != .consumed { bank.add(Counter.drop(for: verdict)) }
   }
 
   /// A TUN write from udp buffer `id` completed (or, `submitted` false, never left: no SQE);

@@ -21,22 +21,31 @@ final class PipelineLab {
   let udpMemory: UnsafeMutableRawPointer
   let tun: PacketBuffers
   let udp: PacketBuffers
-  let bank = CounterBank()
+  let bank: CounterBank
   let intents = LoopIntents()
   let offloads: SharedOffloadState
   let headers: MessageHeaders
   let tunToUDP: TunToUDPPipeline
   let udpToTun: UDPToTunPipeline
 
-  init(virtioHeader: Bool = false, offloads active: TunOffloads = .all) {
+  /// Room before TUN buffer 0 (the tunnel writes its header there), as the ring keeps it.
+  static let headroom = 64
+
+  init(
+    virtioHeader: Bool = false, offloads active: TunOffloads = .all, tunnel: TunnelCodec? = nil,
+    bank: CounterBank = CounterBank()
+  ) {
+    self.bank = bank
     virtioHeaderSize = virtioHeader ? VirtioNetHeader.size : 0
-    let tunStride = Self.packetSize + TunQueue.scratchSize + 64
+    let tunStride = Self.headroom + Self.packetSize + TunQueue.scratchSize + 64
     let udpStride = ReceivedDatagram.payloadOffset + Self.packetSize + 64
-    tunMemory = .allocate(byteCount: Self.count * tunStride, alignment: 4096)
+    tunMemory = .allocate(byteCount: Self.headroom + Self.count * tunStride, alignment: 4096)
     udpMemory = .allocate(byteCount: Self.count * udpStride, alignment: 4096)
-    tunMemory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.count * tunStride)
+    tunMemory.initializeMemory(
+      as: UInt8.self, repeating: 0, count: Self.headroom + Self.count * tunStride)
     udpMemory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.count * udpStride)
-    tun = PacketBuffers(base: tunMemory, stride: tunStride, bufferSize: Self.packetSize)
+    tun = PacketBuffers(
+      base: tunMemory + Self.headroom, stride: tunStride, bufferSize: Self.packetSize)
     udp = PacketBuffers(base: udpMemory, stride: udpStride, bufferSize: Self.packetSize)
     offloads = SharedOffloadState(OffloadState(active: active))
     headers = MessageHeaders(
@@ -44,12 +53,12 @@ final class PipelineLab {
     tunToUDP = TunToUDPPipeline(
       tun: tun, state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true),
       headers: headers, offloads: offloads, bank: bank, intents: intents,
-      virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00)
+      virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00, tunnel: tunnel)
     udpToTun = UDPToTunPipeline(
       udp: udp,
       state: UDPToTunBuffers(udpBufferCount: Self.count, virtioHeaderSize: virtioHeaderSize),
       offloads: offloads, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
-      maxDatagramSize: 65535, acceptAnySource: false)
+      maxDatagramSize: 65535, acceptAnySource: false, tunnel: tunnel)
   }
 
   deinit {
@@ -59,20 +68,23 @@ final class PipelineLab {
 
   /// Puts `packet` into TUN buffer `id` (after a virtio header when the lab has one) and hands
   /// it to the pipeline as a read of that many bytes.
-  func read(_ packet: [UInt8], into id: Int, virtio: VirtioNetHeader = VirtioNetHeader()) {
+  func read(
+    _ packet: [UInt8], into id: Int, virtio: VirtioNetHeader = VirtioNetHeader(),
+    routes: RouteSnapshot = PipelineLab.routes
+  ) {
     let buffer = tun.buffer(id)
     if virtioHeaderSize > 0 { virtio.store(buffer) }
     packet.withUnsafeBytes {
       (buffer + virtioHeaderSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
     }
-    tunToUDP.packetRead(id, Int32(packet.count + virtioHeaderSize), Self.routes)
+    tunToUDP.packetRead(id, Int32(packet.count + virtioHeaderSize), routes)
   }
 
   /// Lays a received datagram (or, with `segmentSize`, a GRO train) into udp buffer `id` as a
   /// multishot RECVMSG leaves it, and hands it to the pipeline.
   func receive(
     _ payload: [UInt8], into id: Int, from address: UInt32 = peer, segmentSize: Int? = nil,
-    truncated: Bool = false
+    truncated: Bool = false, routes: RouteSnapshot = PipelineLab.routes
   ) {
     let buffer = udp.buffer(id)
     var header = io_uring_recvmsg_out()
@@ -100,7 +112,7 @@ final class PipelineLab {
       (buffer + ReceivedDatagram.payloadOffset).copyMemory(
         from: $0.baseAddress!, byteCount: $0.count)
     }
-    udpToTun.datagramReceived(id, Int32(payload.count), Self.routes)
+    udpToTun.datagramReceived(id, Int32(payload.count), routes)
   }
 
   /// Two 100-byte packets to the peer read into buffers 0 and 1 and sent as one GSO run (the

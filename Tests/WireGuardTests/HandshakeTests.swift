@@ -239,6 +239,28 @@ import Testing
     }
   }
 
+  @Test func changedPresharedKeyAppliesToTheNextHandshakeAndDropsTheOneInProgress() throws {
+    let psk = HandshakeFixture.key(String(repeating: "ab", count: 32))
+    let fixture = try HandshakeFixture(initiatorPSK: nil, responderPSK: psk)
+    _ = try HandshakeFixture.initiation(from: fixture.initiator)
+    #expect(fixture.initiator.initiationPending)
+    fixture.initiator.setPresharedKey(psk)
+    #expect(!fixture.initiator.initiationPending)
+    let (initiatorKeys, responderKeys) = try fixture.completeHandshake()
+    #expect(keyBytes(initiatorKeys.sendingKey) == keyBytes(responderKeys.receivingKey))
+    // Back to none: the responder's psk no longer matches.
+    fixture.initiator.setPresharedKey(nil)
+    let initiation = try HandshakeFixture.initiation(
+      from: fixture.initiator, timestamp: TAI64N(unixSeconds: 1_800_000_001, nanoseconds: 0),
+      now: .seconds(1001))
+    try fixture.responder.consumeInitiation(
+      try HandshakeFixture.decrypt(initiation, by: fixture.responderIdentity), now: .seconds(1001))
+    let (response, _) = try HandshakeFixture.response(from: fixture.responder)
+    #expect(throws: HandshakeError.decryptionFailed("response (wrong key or psk)")) {
+      try HandshakeFixture.consume(response, by: fixture.initiator)
+    }
+  }
+
   @Test func responsesThatDoNotFitAreRefused() throws {
     let fixture = try HandshakeFixture()
     let initiation = try HandshakeFixture.initiation(from: fixture.initiator, index: 1)

@@ -316,3 +316,26 @@ import WireGuard
     #expect(Limits.zeroKeysAfter == .seconds(540))
   }
 }
+
+/// Changing the persistent keepalive of a running peer (`setPersistentKeepalive`).
+@Suite struct PeerTimersKeepaliveChangeTests {
+  @Test func turningItOnAsksForAKeepaliveAtOnceAndArmsTheInterval() {
+    var timers = PeerTimers()
+    #expect(timers.setPersistentKeepalive(.seconds(25), at: .seconds(1)) == .sendKeepalive)
+    #expect(timers.persistentKeepalive == .seconds(25))
+    _ = timers.handle(.transportSent(keepalive: true, counter: 0, jitter: .zero), at: .seconds(1))
+    #expect(timers.nextDeadline == .seconds(26))
+    // A new non-zero interval: no extra keepalive, an earlier one is honoured.
+    #expect(timers.setPersistentKeepalive(.seconds(10), at: .seconds(2)).isEmpty)
+    #expect(timers.nextDeadline == .seconds(12))
+  }
+
+  @Test func turningItOffCancelsThePendingKeepalive() {
+    var timers = PeerTimers(persistentKeepalive: .seconds(25))
+    _ = timers.handle(.transportSent(keepalive: true, counter: 0, jitter: .zero), at: .seconds(1))
+    #expect(timers.nextDeadline == .seconds(26))
+    #expect(timers.setPersistentKeepalive(.zero, at: .seconds(2)).isEmpty)
+    #expect(timers.nextDeadline == nil)
+    #expect(timers.tick(.seconds(30)).isEmpty)
+  }
+}

@@ -23,10 +23,20 @@ final class UDPWorkers: Sendable {
   /// Which offload notices `newNotices()` already handed out.
   private let noticeCursor: Mutex<NoticeCursor>
 
+  /// How the receive sockets of several workers share the datagrams.
+  enum Steering {
+    /// By the inner packet's flow (udp backend), each worker i ≥ 1 sending from a port of
+    /// its own.
+    case innerFlow
+    /// By the WireGuard receiver index (wireguard backend), every worker sending from the
+    /// backend port: a WireGuard peer takes the source of what it receives as our endpoint.
+    case receiverIndex
+  }
+
   /// Opens the TUN queues and the sockets and builds (does not start) the forwarders.
   init(
     count: Int, tunName: String, virtioHeader: Bool, address: UInt32, port: UInt16,
-    configuration: ForwarderConfiguration
+    configuration: ForwarderConfiguration, steering: Steering = .innerFlow
   ) throws {
     // SO_REUSEPORT would let a second daemon on this address and port join the group
     // silently and take part of the traffic: a plain bind first fails with EADDRINUSE then,
@@ -43,7 +53,7 @@ final class UDPWorkers: Sendable {
         let receive = try UDPSocket(address: address, port: port, reusePort: count > 1)
         sockets.append(receive)
         var send: UDPSocket?
-        if index > 0 {
+        if index > 0 && steering == .innerFlow {
           send = try UDPSocket(address: address, port: 0)
           sockets.append(send!)
         }
@@ -57,7 +67,12 @@ final class UDPWorkers: Sendable {
       throw error
     }
     do throws(DataPlaneError) {
-      if count > 1 { try forwarders[0].socket.steerByInnerFlow(groupSize: count) }
+      if count > 1 {
+        switch steering {
+        case .innerFlow: try forwarders[0].socket.steerByInnerFlow(groupSize: count)
+        case .receiverIndex: try forwarders[0].socket.steerByReceiverIndex(groupSize: count)
+        }
+      }
       steeringError = nil
     } catch {
       steeringError = error

@@ -5,6 +5,7 @@ import FlannelCore
 import Foundation
 import Logging
 import SubnetManager
+import WireGuard
 
 /// One node from config to running backend, in stock HEAD's startup order (§8.1): interface,
 /// health server, network config (retried until usable), backend devices, lease, backend
@@ -114,9 +115,26 @@ struct NodeStartup: Sendable {
     logger.info(
       "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(type)"
     )
+    var wireGuardKey: SecretKey?
+    if type == "wireguard" {
+      let path = WireGuardKeyFile.path(environment: environment)
+      do {
+        let (key, created) = try WireGuardKeyStore.loadOrCreate(path: path)
+        logger.info(
+          created
+            ? "Created a WireGuard private key in \(path)"
+            : "Using the WireGuard private key in \(path)")
+        wireGuardKey = key
+      } catch {
+        logger.critical(
+          "Failed to set up the wireguard backend: WireGuard private key file \(path): \(error) (remove the file to have a new key generated, or set \(WireGuardKeyFile.environmentVariable) to another path)"
+        )
+        return 1
+      }
+    }
     let context = BackendContext(
       external: external, network: config, logger: logger, portOverride: options.port,
-      udp: options.udp)
+      udp: options.udp, wireGuardPrivateKey: wireGuardKey)
     let backend: any Backend
     let attributes: BackendLeaseAttributes
     do {

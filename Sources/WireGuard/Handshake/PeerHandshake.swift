@@ -17,7 +17,7 @@ public final class PeerHandshake {
   public let remoteStatic: PublicKey
   /// mac1/mac2 for the messages we send this peer, and the cookies it sends us.
   public let cookies: CookieGenerator
-  private let presharedKey: SecretKey
+  private var presharedKey: SecretKey
   /// DH(our static, peer's static): fixed for the pair, so computed once.
   private let staticStatic: SecretKey
 
@@ -47,6 +47,13 @@ public final class PeerHandshake {
   }
 
   deinit { noise?.wipe() }
+
+  /// Replaces the preshared key (a configuration change; nil: none). Handshakes from now on
+  /// use it; one in progress is dropped, since its messages were made with the old key.
+  public func setPresharedKey(_ key: SecretKey?) {
+    presharedKey = key ?? SecretKey.zero()
+    reset()
+  }
 
   /// Whether an initiation we sent awaits its response.
   public var initiationPending: Bool {

@@ -36,7 +36,8 @@ public struct PeerTimers: Sendable, Equatable {
     public var isInitiator: Bool
   }
 
-  public let persistentKeepalive: Duration
+  /// The persistent keepalive interval, `.zero` for none (`setPersistentKeepalive`).
+  public private(set) var persistentKeepalive: Duration
   public private(set) var session: Session?
   /// Retransmissions of the pending initiation so far.
   public private(set) var handshakeRetries = 0
@@ -53,6 +54,24 @@ public struct PeerTimers: Sendable, Equatable {
   /// `persistentKeepalive`: the interval, `.zero` for none.
   public init(persistentKeepalive: Duration = .zero) {
     self.persistentKeepalive = max(persistentKeepalive, .zero)
+  }
+
+  /// Changes the persistent keepalive interval of a running peer (a configuration update).
+  /// Turning it on from off asks for a keepalive at once, as adding a peer with one does (and
+  /// wireguard-go on a configuration change); turning it off cancels the pending one; a new
+  /// non-zero interval counts from the next authenticated packet.
+  public mutating func setPersistentKeepalive(_ interval: Duration, at now: Duration)
+    -> PeerTimerActions
+  {
+    let interval = max(interval, .zero)
+    let wasOff = persistentKeepalive == .zero
+    persistentKeepalive = interval
+    guard interval > .zero else {
+      persistentKeepaliveAt = nil
+      return []
+    }
+    if let at = persistentKeepaliveAt { persistentKeepaliveAt = min(at, now + interval) }
+    return wasOff ? .sendKeepalive : []
   }
 
   /// Records `event` at `now` and returns what is to be done at once.

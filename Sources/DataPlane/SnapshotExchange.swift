@@ -1,9 +1,13 @@
 import Synchronization
 
-/// Hands route snapshots from the control plane to one forwarder thread without a lock on the
-/// forwarder's side: an atomic pointer plus a one-slot hazard pointer.
+/// The route table's exchange.
+typealias RouteExchange = SnapshotExchange<RouteSnapshot>
+
+/// Hands immutable snapshots (route tables, WireGuard session tables) from the control plane
+/// to ONE forwarder thread without a lock on the forwarder's side: an atomic pointer plus a
+/// one-slot hazard pointer (one reader: each forwarder has its own exchange).
 ///
-/// - `current` holds a +1 retained RouteSnapshot (as an opaque pointer).
+/// - `current` holds a +1 retained snapshot (as an opaque pointer).
 /// - The forwarder announces the snapshot it uses in `hazard`, then re-reads `current`; if it
 ///   changed in between it announces the newer one (classic hazard-pointer protocol, all
 ///   sequentially consistent so the control plane either sees the announcement or the
@@ -11,12 +15,12 @@ import Synchronization
 /// - `publish` swaps in the new snapshot and parks the old one in `retired`; retired snapshots
 ///   are released once they are no longer the hazard. At most one stays parked for as long as
 ///   the forwarder has not run a batch since.
-final class RouteExchange: Sendable {
+final class SnapshotExchange<Snapshot: AnyObject & Sendable>: Sendable {
   private let current: Atomic<UInt>
   private let hazard = Atomic<UInt>(0)
   private let retired = Mutex<[UInt]>([])
 
-  init(_ initial: RouteSnapshot) {
+  init(_ initial: Snapshot) {
     current = Atomic(UInt(bitPattern: Unmanaged.passRetained(initial).toOpaque()))
   }
 
@@ -29,7 +33,7 @@ final class RouteExchange: Sendable {
   }
 
   /// Control plane, any thread.
-  func publish(_ snapshot: RouteSnapshot) {
+  func publish(_ snapshot: Snapshot) {
     let new = UInt(bitPattern: Unmanaged.passRetained(snapshot).toOpaque())
     retired.withLock { list in
       list.append(current.exchange(new, ordering: .sequentiallyConsistent))
@@ -57,18 +61,18 @@ final class RouteExchange: Sendable {
   }
 
   /// The snapshot currently published (control plane side, for diagnostics).
-  func latest() -> RouteSnapshot {
+  func latest() -> Snapshot {
     retired.withLock { _ in snapshot(current.load(ordering: .sequentiallyConsistent)) }
   }
 
   @inline(__always)
-  func snapshot(_ pointer: UInt) -> RouteSnapshot {
-    Unmanaged<RouteSnapshot>.fromOpaque(UnsafeRawPointer(bitPattern: pointer)!)
+  func snapshot(_ pointer: UInt) -> Snapshot {
+    Unmanaged<Snapshot>.fromOpaque(UnsafeRawPointer(bitPattern: pointer)!)
       .takeUnretainedValue()
   }
 
   private func release(_ pointer: UInt) {
     guard let raw = UnsafeRawPointer(bitPattern: pointer) else { return }
-    Unmanaged<RouteSnapshot>.fromOpaque(raw).release()
+    Unmanaged<Snapshot>.fromOpaque(raw).release()
   }
 }

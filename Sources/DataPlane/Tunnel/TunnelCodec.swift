@@ -1,0 +1,251 @@
+import WireGuard
+
+/// The WireGuard step of one forwarder's pipelines: seals a packet read from the TUN into a
+/// transport message in place (header in the buffer's headroom, padding and tag behind the
+/// packet) and opens a received transport message in place; hands handshake messages to the
+/// handshake thread. Forwarder thread only.
+///
+/// Cipher contexts are per forwarder (`ChaCha20Poly1305Key` is not Sendable): made when a
+/// snapshot brings a session, kept while snapshots keep it. Per packet: no allocation, no
+/// lock, no retain (the contexts and sessions are reached through unretained references the
+/// snapshot and `contexts` keep alive).
+final class TunnelCodec {
+  /// Bytes the TUN buffers keep free before each packet for the transport header.
+  static let headroom = TransportLayout.headerSize
+  let exchange: SnapshotExchange<TunnelSnapshot>
+  let inbox: HandshakeInbox
+  let bank: CounterBank
+  /// The tunnel's MTU: plaintexts are padded to a multiple of 16, never past it.
+  let mtu: Int
+  /// This batch's CLOCK_MONOTONIC time.
+  var now: UInt64 = 0
+  private var cached: UInt = 0
+  private(set) var snapshot = TunnelSnapshot.empty
+  private struct Contexts {
+    let sealer: ChaCha20Poly1305Key
+    let opener: ChaCha20Poly1305Key
+  }
+  /// By session: this forwarder's contexts for the sessions the current snapshot has.
+  private var contexts: [ObjectIdentifier: Contexts] = [:]
+  /// Per peer position (sealers) and per receive entry (openers) of the current snapshot.
+  private var sealers: UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>?>
+  private var openers: UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>>
+
+  init(
+    exchange: SnapshotExchange<TunnelSnapshot>, inbox: HandshakeInbox, bank: CounterBank, mtu: Int
+  ) {
+    self.exchange = exchange
+    self.inbox = inbox
+    self.bank = bank
+    self.mtu = mtu
+    sealers = .allocate(capacity: 1)
+    openers = .allocate(capacity: 1)
+  }
+
+  deinit {
+    sealers.deallocate()
+    openers.deallocate()
+  }
+
+  /// Once per batch: the time, and the newest snapshot (its routes are what this batch routes
+  /// with). Contexts are made here when sessions appear, never per packet.
+  @inline(__always)
+  func refresh(now: UInt64) -> RouteSnapshot {
+    self.now = now
+    let latest = exchange.acquire(cached: cached)
+    if latest != cached {
+      cached = latest
+      adopt(exchange.snapshot(latest))
+    }
+    return snapshot.routes
+  }
+
+  @inline(never)
+  private func adopt(_ next: TunnelSnapshot) {
+    var kept: [ObjectIdentifier: Contexts] = [:]
+    func made(for session: TunnelSession) -> Contexts {
+      let key = ObjectIdentifier(session)
+      if let found = kept[key] { return found }
+      let found =
+        contexts[key]
+        ?? Contexts(sealer: session.keys.makeSealer(), opener: session.keys.makeOpener())
+      kept[key] = found
+      return found
+    }
+    let newSealers = UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>?>.allocate(
+      capacity: max(next.peers.count, 1))
+    for position in next.peers.indices {
+      newSealers[position] = next.peers[position].sending.map {
+        Unmanaged.passUnretained(made(for: $0).sealer)
+      }
+    }
+    let newOpeners = UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>>.allocate(
+      capacity: max(next.receiveCount, 1))
+    for entry in 0..<next.receiveCount {
+      let session = next.receiveSessions[entry].takeUnretainedValue()
+      newOpeners[entry] = Unmanaged.passUnretained(made(for: session).opener)
+    }
+    sealers.deallocate()
+    openers.deallocate()
+    sealers = newSealers
+    openers = newOpeners
+    contexts = kept
+    snapshot = next
+  }
+
+  /// Seals the `length`-byte packet at `packet` for the peer of route `routeIndex`: the
+  /// transport header goes into the 16 bytes before it, zero padding and the tag after it
+  /// (`room` bytes from `packet` on are ours). Returns the message length (it starts 16 bytes
+  /// before `packet`), or 0 when the packet was dropped and counted — no session that may
+  /// send (the handshake thread is asked for one) or no room.
+  @inline(__always)
+  func seal(_ packet: UnsafeMutableRawPointer, length: Int, room: Int, routeIndex: Int) -> Int {
+    let position = snapshot.peer(ofRoute: routeIndex)
+    guard position >= 0 else {
+      bank.add(.dropNoRoute)
+      return 0
+    }
+    guard let sessionReference = snapshot.sending[position],
+      let sealer = sealers[position]
+    else { return noSession(position) }
+    let session = sessionReference.takeUnretainedValue()
+    guard now < session.rejectAfter else {
+      bank.add(.tunnelExpired)
+      return noSession(position)
+    }
+    let padding = TransportPadding.paddingLength(plaintextLength: length, mtu: mtu)
+    let sealedLength = length &+ padding
+    guard sealedLength &+ TransportLayout.tagSize <= room else {
+      bank.add(.dropOffload)
+      return 0
+    }
+    let counter = session.nextCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+    guard counter < Limits.rejectAfterMessages else { return noSession(position) }
+    if padding > 0 {
+      (packet + length).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
+    }
+    let header = packet - TransportLayout.headerSize
+    TransportMessage.writeHeader(
+      into: UnsafeMutableRawBufferPointer(start: header, count: TransportLayout.headerSize),
+      receiverIndex: session.keys.remoteIndex, counter: counter)
+    let sealed = sealer._withUnsafeGuaranteedRef {
+      $0.seal(packet, length: sealedLength, counter: counter)
+    }
+    guard sealed else {
+      bank.add(.dropSendError)
+      return 0
+    }
+    session.peer.sealed(at: now, bytes: length)
+    return TransportLayout.headerSize &+ sealedLength &+ TransportLayout.tagSize
+  }
+
+  /// Records that the peer at `position` needs a session; wakes the handshake thread once.
+  @inline(never)
+  private func noSession(_ position: Int, counting: Bool = true) -> Int {
+    if counting { bank.add(.tunnelNoSession) }
+    let peer = snapshot.peerObject(position)
+    if !peer.sessionWanted.load(ordering: .relaxed),
+      !peer.sessionWanted.exchange(true, ordering: .acquiringAndReleasing)
+    {
+      inbox.signal()
+    }
+    return 0
+  }
+
+  /// A transport message for no session we hold. From a peer's endpoint it usually means we
+  /// restarted (or dropped the session) and the peer still seals with the old one: asking for
+  /// a handshake now (the timers allow one per REKEY_TIMEOUT) heals within a round trip,
+  /// where the protocol alone would wait for the peer's "no answer" timer (15 s). The
+  /// initiation is authenticated like any other, so a forged message gains nothing.
+  @inline(never)
+  private func unknownIndex(from sourceAddress: UInt32) {
+    bank.add(.tunnelUnknownIndex)
+    let position = snapshot.peer(atEndpoint: sourceAddress)
+    if position >= 0 { _ = noSession(position, counting: false) }
+  }
+
+  /// Handles the `length`-byte datagram at `message` from `source` (host order): a transport
+  /// message is opened in place and checked, and its inner packet (at `message + 16`) has the
+  /// returned length; 0 when there is nothing for the TUN — a handshake message (queued for
+  /// the handshake thread), a keepalive, or a drop (counted).
+  @inline(__always)
+  func open(
+    _ message: UnsafeMutableRawPointer, length: Int, sourceAddress: UInt32, sourcePort: UInt16
+  ) -> Int {
+    switch MessageType.classify(UnsafeRawBufferPointer(start: message, count: length)) {
+    case .message(.transportData):
+      return openTransport(message, length: length, sourceAddress: sourceAddress)
+    case .message:
+      let queued = inbox.push(
+        message, length: length, sourceAddress: sourceAddress, sourcePort: sourcePort)
+      bank.add(queued ? .tunnelHandshakesQueued : .tunnelHandshakesDropped)
+      return 0
+    case .drop:
+      bank.add(.tunnelBadMessage)
+      return 0
+    }
+  }
+
+  @inline(__always)
+  private func openTransport(
+    _ message: UnsafeMutableRawPointer, length: Int, sourceAddress: UInt32
+  ) -> Int {
+    let receiverIndex = UInt32(
+      littleEndian: message.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+    let counter = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    let entry = snapshot.receiveEntry(receiverIndex)
+    guard entry >= 0 else {
+      unknownIndex(from: sourceAddress)
+      return 0
+    }
+    let session = snapshot.receiveSessions[entry].takeUnretainedValue()
+    guard now < session.rejectAfter else {
+      bank.add(.tunnelExpired)
+      return 0
+    }
+    let payload = message + TransportLayout.headerSize
+    let sealedLength = length &- TransportLayout.headerSize
+    let opened = openers[entry]._withUnsafeGuaranteedRef {
+      $0.open(payload, length: sealedLength, counter: counter)
+    }
+    guard opened else {
+      bank.add(.tunnelDecryptFailed)
+      return 0
+    }
+    // Only an authenticated counter may move the window.
+    guard session.replay.pointee.accept(counter) else {
+      bank.add(.tunnelReplayed)
+      return 0
+    }
+    if !session.received.load(ordering: .relaxed) {
+      session.received.store(true, ordering: .releasing)
+      inbox.signal()  // a responder's session is confirmed: it may send now
+    }
+    let plaintext = sealedLength &- TransportLayout.tagSize
+    let position = snapshot.receivePeer(entry)
+    guard plaintext > 0 else {
+      session.peer.opened(at: now, bytes: 0)
+      bank.add(.tunnelKeepalivesReceived)
+      return 0
+    }
+    // The padded plaintext's packet: its own total length says where it ends (IPv4 only).
+    guard plaintext >= IPv4Packet.minimumHeaderLength,
+      payload.load(as: UInt8.self) >> 4 == 4
+    else {
+      bank.add(plaintext < IPv4Packet.minimumHeaderLength ? .dropShort : .dropNotIPv4)
+      return 0
+    }
+    let total = Int(UnsafeRawPointer(payload).loadBigEndian16(at: 2))
+    guard total >= IPv4Packet.minimumHeaderLength, total <= plaintext else {
+      bank.add(.dropBadHeader)
+      return 0
+    }
+    let source = UnsafeRawPointer(payload).loadBigEndian32(at: 12)
+    guard snapshot.allows(source, fromPeer: position) else {
+      bank.add(.tunnelWrongSource)
+      return 0
+    }
+    session.peer.opened(at: now, bytes: total)
+    return total
+  }
+}
