@@ -3,7 +3,9 @@
 #
 # Drop-in for the script shipped with flannel: same flags, same output file format, so that
 # distribution unit files (e.g. ExecStartPost=mk-docker-opts.sh -k DOCKER_NETWORK_OPTIONS
-# -d /run/flannel/docker) work unchanged. POSIX sh only.
+# -d /run/flannel/docker) work unchanged. POSIX sh only. A dual-stack subnet.env's
+# FLANNEL_IPV6_NETWORK / FLANNEL_IPV6_SUBNET give no option, as with flannel's script (it has
+# none for IPv6 at any version): Docker's --ipv6 / --fixed-cidr-v6 stay the operator's choice.
 
 print_usage() {
 	cat >&2 <<USAGE

@@ -10,12 +10,27 @@
 #   - a lease deleted in etcd (its daemon stopped) leaves every other host within 2 s;
 #   - host-gw: a route deleted by hand is back within 11 s; vxlan: flannel.1 deleted by hand is
 #     recreated and the mesh recovers.
-# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [path/to/flanneld]
+# --dual-stack (host-gw only so far): the hosts get IPv6 underlay addresses too (fd00:77::/64,
+# inside the lab's namespaces), the config EnableIPv6 with IPv6Network fd10::/56, and every
+# check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, one `ip -6 route`
+# per remote via its PublicIPv6, no change across the restart, deletion and repair).
+# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [--dual-stack]
+#        [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=vxlan
-if [ "${1:-}" = "--backend" ]; then BACKEND=$2; shift 2; fi
+DUAL_STACK=no
+while [ $# -gt 0 ]; do
+  case $1 in
+    --backend) BACKEND=$2; shift 2 ;;
+    --dual-stack) DUAL_STACK=yes; shift ;;
+    *) break ;;
+  esac
+done
 source Scripts/lib/lab.sh
+if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" != host-gw ]; then
+  lab_fail "--dual-stack: only the host-gw backend carries IPv6 so far"
+fi
 lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
 
@@ -26,9 +41,23 @@ case $BACKEND in
   udp) CONFIG='{"Network":"10.1.0.0/16","Backend":{"Type":"udp","Port":7890}}' ;;
   *) CONFIG="{\"Network\":\"10.1.0.0/16\",\"Backend\":{\"Type\":\"$BACKEND\"}}" ;;
 esac
+IPV6_NETWORK=fd10::/56
+if [ "$DUAL_STACK" = yes ]; then
+  CONFIG="{\"Network\":\"10.1.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"$IPV6_NETWORK\",\"Backend\":{\"Type\":\"$BACKEND\"}}"
+fi
 
 lab_underlay $N
 lab_containers $N
+if [ "$DUAL_STACK" = yes ]; then
+  # IPv6 underlay: fd00:77::1 on the bridge, fd00:77::(10+i) on host i (no DAD: usable at
+  # once), an IPv6 default route like the IPv4 one, and IPv6 forwarding in the hosts.
+  ip -n "${LAB_ID}ul" -6 addr add fd00:77::1/64 dev br0 nodad
+  for i in $(seq $N); do
+    ip -n "$(lab_host "$i")" -6 addr add "fd00:77::$((10 + i))/64" dev eth0 nodad
+    ip -n "$(lab_host "$i")" -6 route add default via fd00:77::1
+    ip netns exec "$(lab_host "$i")" sysctl -qw net.ipv6.conf.all.forwarding=1
+  done
+fi
 lab_etcd "$(lab_host 1)"
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl put $PREFIX/config "$CONFIG" >/dev/null
 
@@ -52,14 +81,41 @@ node_log() { cat "$LAB_DIR/flanneld-h$1.log"; }
 fail() { for i in $(seq $N); do echo "--- flanneld h$i"; tail -30 "$LAB_DIR/flanneld-h$i.log" || true; done; lab_fail "$*"; }
 
 for i in $(seq $N); do start_node "$i"; done
+# Dual-stack: the IPv6 half of a lease from FLANNEL_IPV6_SUBNET (fd10:0:0:xx::1/64).
+prefix6_of() { sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$LAB_DIR/h$1/subnet.env"; }
+subnet6_of() { echo "$(prefix6_of "$1")::/64"; }
+public6_of() { echo "fd00:77::$((10 + $1))"; }
+container6_ip() { echo "$(prefix6_of "$1")::2"; }
+attach6() { # I: host i's veth gets <subnet>::1, container i <subnet>::2 and a default via it
+  local i=$1 p; p=$(prefix6_of "$i")
+  [ -n "$p" ] || fail "no FLANNEL_IPV6_SUBNET on host $i"
+  # lab_container_attach flushed the link-local addresses too; the kernel sends a neighbour
+  # solicitation for a forwarded packet only from a link-local address, so both ends get one.
+  ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
+  ip -n "$(lab_host "$i")" -6 addr add "$p::1/64" dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add "$p::2/64" dev eth0 nodad
+  ip -n "$(lab_container "$i")" -6 route replace default via "$p::1" dev eth0
+}
+check_subnet_env() { # I: stock's lines in stock's order
+  local f="$LAB_DIR/h$1/subnet.env"
+  [ "$(sed -n 1p "$f")" = "FLANNEL_NETWORK=10.1.0.0/16" ] || fail "host $1: subnet.env line 1"
+  sed -n 2p "$f" | grep -qx 'FLANNEL_SUBNET=10\.1\.[0-9]*\.1/24' || fail "host $1: subnet.env line 2"
+  [ "$(sed -n 3p "$f")" = "FLANNEL_IPV6_NETWORK=$IPV6_NETWORK" ] || fail "host $1: subnet.env line 3"
+  sed -n 4p "$f" | grep -qx 'FLANNEL_IPV6_SUBNET=fd10:0:0:[0-9a-f]*::1/64' || fail "host $1: subnet.env line 4"
+  [ "$(sed -n '5,$p' "$f")" = "$(printf 'FLANNEL_MTU=1500\nFLANNEL_IPMASQ=false')" ] || fail "host $1: subnet.env lines 5-6"
+}
+
 for i in $(seq $N); do
   lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env" || fail "no subnet.env on host $i"
   lab_container_attach_env "$i" "$LAB_DIR/h$i/subnet.env"
+  if [ "$DUAL_STACK" = yes ]; then check_subnet_env "$i"; attach6 "$i"; fi
 done
 subnet_of() { sed -n 's/^FLANNEL_SUBNET=\(.*\)\.1\/24$/\1.0\/24/p' "$LAB_DIR/h$1/subnet.env"; }
 gw_of() { sed -n 's/^FLANNEL_SUBNET=\(.*\)\.1\/24$/\1.0/p' "$LAB_DIR/h$1/subnet.env"; }
 public_of() { echo "192.168.77.$((10 + $1))"; }
-lab_log "$BACKEND: leases $(for i in $(seq $N); do printf '%s ' "$(subnet_of "$i")"; done)"
+lab_log "$BACKEND: leases $(for i in $(seq $N); do printf '%s ' "$(subnet_of "$i")"; [ "$DUAL_STACK" = no ] || printf '%s ' "$(subnet6_of "$i")"; done)"
+[ "$DUAL_STACK" = no ] || lab_log "ok: subnet.env with stock's IPv6 lines on every host"
 
 ping_mesh() { # all pairs, a few packets each; returns non-zero on the first failure
   local i j
@@ -67,6 +123,9 @@ ping_mesh() { # all pairs, a few packets each; returns non-zero on the first fai
     for j in $(seq $N); do
       [ "$i" = "$j" ] && continue
       ip netns exec "$(lab_container "$i")" ping -q -c 2 -i 0.2 -W 2 "$(lab_container_ip "$j")" >/dev/null || return 1
+      if [ "$DUAL_STACK" = yes ]; then
+        ip netns exec "$(lab_container "$i")" ping -6 -q -c 2 -i 0.2 -W 2 "$(container6_ip "$j")" >/dev/null || return 1
+      fi
     done
   done
 }
@@ -75,7 +134,7 @@ mesh_ok() { # wait up to SECONDS for a full mesh
   until ping_mesh; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
 }
 mesh_ok 20 || fail "$BACKEND: container ping mesh incomplete"
-lab_log "ok: full ping mesh ($((N * (N - 1))) pairs)"
+lab_log "ok: full ping mesh ($((N * (N - 1))) pairs$([ "$DUAL_STACK" = no ] || echo ", IPv4 and IPv6"))"
 
 # Kernel state, exactly as the reference specifies (read back with ip/bridge).
 kernel_state() { # I: a canonical dump of what flannel owns on host I
@@ -88,7 +147,10 @@ kernel_state() { # I: a canonical dump of what flannel owns on host I
       bridge -n "$ns" -j fdb show dev flannel.1 | jq -c 'map(select(.dst != null)) | sort_by(.mac) | map({mac, dst, flags, state})'
       ip -n "$ns" -j route show dev flannel.1 | jq -c 'sort_by(.dst) | map({dst, gateway, flags})' ;;
     host-gw)
-      ip -n "$ns" -j route show | jq -c 'map(select(.dst | startswith("10.1."))) | sort_by(.dst) | map({dst, gateway, dev})' ;;
+      ip -n "$ns" -j route show | jq -c 'map(select(.dst | startswith("10.1."))) | sort_by(.dst) | map({dst, gateway, dev})'
+      if [ "$DUAL_STACK" = yes ]; then
+        ip -n "$ns" -6 -j route show | jq -c 'map(select(.dst | startswith("fd10:"))) | sort_by(.dst) | map({dst, gateway, dev})'
+      fi ;;
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -c 'map({dst})' ;;
     wireguard)
@@ -119,7 +181,13 @@ check_reference_state() { # I
       for j in $(seq $N); do
         [ "$i" = "$j" ] && continue
         ip -n "$ns" -j route show | jq -e --arg s "$(subnet_of "$j")" --arg p "$(public_of "$j")" 'any(.[]; .dst==$s and .gateway==$p and .dev=="eth0")' >/dev/null || fail "host $i: route to host $j"
-      done ;;
+        if [ "$DUAL_STACK" = yes ]; then
+          ip -n "$ns" -6 -j route show | jq -e --arg s "$(subnet6_of "$j")" --arg p "$(public6_of "$j")" 'any(.[]; .dst==$s and .gateway==$p and .dev=="eth0")' >/dev/null || fail "host $i: IPv6 route to host $j"
+        fi
+      done
+      if [ "$DUAL_STACK" = yes ]; then
+        [ "$(ip -n "$ns" -6 -j route show | jq '[.[] | select((.dst | startswith("fd10:")) and .dev == "eth0")] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 routes"
+      fi ;;
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel0"
       ip -n "$ns" -j link show flannel0 | jq -e '.[0].mtu == 1472' >/dev/null || fail "host $i: flannel0 MTU" ;;
@@ -143,6 +211,11 @@ ip netns exec "$(lab_container 1)" ping -i 0.05 -W 1 "$c2" >"$LAB_DIR/ping-1.txt
 P1=$!; LAB_PIDS+=("$P1")
 ip netns exec "$(lab_container 3)" ping -i 0.05 -W 1 "$c2" >"$LAB_DIR/ping-3.txt" 2>&1 &
 P3=$!; LAB_PIDS+=("$P3")
+P6=""
+if [ "$DUAL_STACK" = yes ]; then
+  ip netns exec "$(lab_container 1)" ping -6 -i 0.05 -W 1 "$(container6_ip 2)" >"$LAB_DIR/ping6-1.txt" 2>&1 &
+  P6=$!; LAB_PIDS+=("$P6")
+fi
 sleep 1 # pings flowing before the kill: a duration of the scenario, not a synchronization
 stop_node 2 KILL
 restart_at=$SECONDS
@@ -150,10 +223,14 @@ start_node 2
 lab_wait 30 "host 2 back" grep -q "Synced" "$LAB_DIR/flanneld-h2.log"
 mesh_ok 10 || fail "mesh after restart"
 sleep 1
-kill -INT "$P1" "$P3"; wait "$P1" "$P3" 2>/dev/null || true
+kill -INT "$P1" "$P3" $P6; wait "$P1" "$P3" $P6 2>/dev/null || true
 lost() { sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$1"; }
 sent() { sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1"; }
 lab_log "continuous ping across SIGKILL+restart: $(sent "$LAB_DIR/ping-1.txt") and $(sent "$LAB_DIR/ping-3.txt") sent, loss $(lost "$LAB_DIR/ping-1.txt")% and $(lost "$LAB_DIR/ping-3.txt")%"
+if [ -n "$P6" ]; then
+  lab_log "continuous IPv6 ping across it: $(sent "$LAB_DIR/ping6-1.txt") sent, loss $(lost "$LAB_DIR/ping6-1.txt")%"
+  [ "$(lost "$LAB_DIR/ping6-1.txt")" = 0 ] || fail "IPv6 packets lost across a daemon restart"
+fi
 if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
   [ "$(lost "$LAB_DIR/ping-1.txt")" = 0 ] && [ "$(lost "$LAB_DIR/ping-3.txt")" = 0 ] || fail "packets lost across a daemon restart"
   [ "$before" = "$(kernel_state 2)" ] || { diff <(echo "$before") <(kernel_state 2) || true; fail "the restart changed kernel entries"; }
@@ -164,14 +241,21 @@ fi
 stop_node 3 TERM
 gone=$(subnet_of 3)
 key="$PREFIX/subnets/${gone%/*}-24"
+if [ "$DUAL_STACK" = yes ]; then
+  gone6=$(subnet6_of 3)
+  key="$key&${gone6%/*}-64" # stock's dual-stack key
+fi
 deleted_at=$EPOCHREALTIME
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl del "$key" >/dev/null
 for i in 1 2; do
   if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
     lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
   fi
+  if [ "$DUAL_STACK" = yes ]; then
+    lab_wait 2 "host $i to drop $gone6" bash -c "! ip -n $(lab_host "$i") -6 -j route show | jq -e --arg s $gone6 'any(.[]; .dst==\$s)' >/dev/null"
+  fi
 done
-lab_log "ok: lease $gone deleted in etcd left hosts 1 and 2 within $(awk -v a="$deleted_at" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}') s"
+lab_log "ok: lease $gone$([ "$DUAL_STACK" = no ] || echo "&$gone6") deleted in etcd left hosts 1 and 2 within $(awk -v a="$deleted_at" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}') s"
 if [ "$BACKEND" = vxlan ]; then
   mac3=$(ip -n "$(lab_host 3)" -j link show flannel.1 | jq -r '.[0].address')
   ip -n "$(lab_host 1)" -j neigh show dev flannel.1 | jq -e --arg d "${gone%/*}" 'any(.[]; .dst==$d) | not' >/dev/null || fail "neighbour of the deleted lease left"
@@ -183,7 +267,13 @@ case $BACKEND in
     target=$(subnet_of 2)
     ip -n "$(lab_host 1)" route del "$target"
     lab_wait 11 "host-gw to restore $target" bash -c "ip -n $(lab_host 1) -j route show | jq -e --arg s $target 'any(.[]; .dst==\$s)' >/dev/null"
-    lab_log "ok: a route deleted by hand was restored" ;;
+    lab_log "ok: a route deleted by hand was restored"
+    if [ "$DUAL_STACK" = yes ]; then
+      target6=$(subnet6_of 2)
+      ip -n "$(lab_host 1)" -6 route del "$target6"
+      lab_wait 11 "host-gw to restore $target6" bash -c "ip -n $(lab_host 1) -6 -j route show | jq -e --arg s $target6 'any(.[]; .dst==\$s)' >/dev/null"
+      lab_log "ok: an IPv6 route deleted by hand was restored"
+    fi ;;
   vxlan)
     ip -n "$(lab_host 1)" link del flannel.1
     lab_wait 30 "flannel.1 recreated on host 1" ip -n "$(lab_host 1)" link show flannel.1
@@ -196,4 +286,4 @@ case $BACKEND in
     lab_log "ok: flannel.1 deleted by hand was recreated and traffic recovered" ;;
 esac
 for i in 1 2; do stop_node "$i" TERM; done
-lab_log "multihost check ok: $BACKEND"
+lab_log "multihost check ok: $BACKEND$([ "$DUAL_STACK" = no ] || echo " dual-stack")"

@@ -20,6 +20,8 @@ for backend in vxlan host-gw udp wireguard; do
   echo "== multihost check: $backend (3 hosts with containers in network namespaces)"
   Scripts/multihost-check.sh --backend "$backend" "$FLANNELD_BINARY"
 done
+echo "== multihost check: host-gw --dual-stack (IPv4 and IPv6 underlay, EnableIPv6, both meshes)"
+Scripts/multihost-check.sh --backend host-gw --dual-stack "$FLANNELD_BINARY"
 
 for backend in udp vxlan; do
   echo "== nat check: $backend (a node behind NAT with -public-ip)"

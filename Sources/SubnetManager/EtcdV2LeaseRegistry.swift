@@ -44,12 +44,12 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
     return listing
   }
 
-  public func createLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+  public func createLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws
     -> LeaseCreation
   {
     do {
       let response = try await client.set(
-        keys.subnet(subnet), value: attrs.json(style: .v010), ttl: ttl > 0 ? ttl : nil,
+        keys.subnet(subnets), value: attrs.json(style: .v010), ttl: ttl > 0 ? ttl : nil,
         prevExist: false)
       return .created(expiration: response.node?.expiration)
     } catch let EtcdError.v2(error) where error.errorCode == EtcdV2Error.nodeExists {
@@ -57,11 +57,11 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
     }
   }
 
-  public func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+  public func updateLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws
     -> Date?
   {
     let response = try await client.set(
-      keys.subnet(subnet), value: attrs.json(style: .v010), ttl: ttl > 0 ? ttl : nil)
+      keys.subnet(subnets), value: attrs.json(style: .v010), ttl: ttl > 0 ? ttl : nil)
     return response.node?.expiration
   }
 

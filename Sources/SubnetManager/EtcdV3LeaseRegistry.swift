@@ -38,11 +38,11 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
     return listing
   }
 
-  public func createLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+  public func createLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws
     -> LeaseCreation
   {
     let value = attrs.json(style: .head)
-    let key = keys.subnet(subnet)
+    let key = keys.subnet(subnets)
     guard ttl > 0 else {
       return try await client.createIfAbsent(key, value: value)
         ? .created(expiration: nil) : .exists
@@ -56,11 +56,11 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
     return .exists
   }
 
-  public func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+  public func updateLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws
     -> Date?
   {
     let value = attrs.json(style: .head)
-    let key = keys.subnet(subnet)
+    let key = keys.subnet(subnets)
     guard ttl > 0 else {
       try await client.put(key, value: value)
       return nil

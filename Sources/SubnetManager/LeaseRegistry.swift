@@ -14,11 +14,12 @@ public protocol LeaseRegistry: Sendable {
   func networkConfig() async throws -> String?
   /// Every lease under `<prefix>/subnets`, and the cursor a watch resumes after.
   func listLeases() async throws -> LeaseListing
-  /// Creates the lease only when nobody holds the key.
-  func createLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+  /// Creates the lease only when nobody holds the key (`<v4>-<len>`, or `<v4>-<len>&<v6>-<len>`
+  /// when `subnets` has an IPv6 part).
+  func createLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws
     -> LeaseCreation
   /// Writes the lease unconditionally; ttl 0 keeps it a reservation. Returns the expiration.
-  func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws -> Date?
+  func updateLease(_ subnets: LeaseSubnets, attrs: LeaseAttrs, ttl: Int64) async throws -> Date?
   /// Deletes the key of `subnets` (a stock dual-stack key names both halves).
   func deleteLease(_ subnets: LeaseSubnets) async throws
   /// Changes under `<prefix>/subnets` after `cursor`. The stream throws
@@ -87,15 +88,26 @@ struct LeaseKeys: Sendable {
 
   var config: String { prefix + "/config" }
   var subnetsDirectory: String { prefix + "/subnets" }
-  func subnet(_ subnet: IPv4Network) -> String {
-    subnetsDirectory + "/" + SubnetKey.format(subnet)
-  }
   func subnet(_ subnets: LeaseSubnets) -> String {
     subnetsDirectory + "/" + SubnetKey.format(subnets)
   }
 }
 
 extension LeaseRegistry {
+  /// Creates the IPv4-only key of `subnet`.
+  public func createLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+    -> LeaseCreation
+  {
+    try await createLease(LeaseSubnets(ipv4: subnet), attrs: attrs, ttl: ttl)
+  }
+
+  /// Writes the IPv4-only key of `subnet`.
+  public func updateLease(_ subnet: IPv4Network, attrs: LeaseAttrs, ttl: Int64) async throws
+    -> Date?
+  {
+    try await updateLease(LeaseSubnets(ipv4: subnet), attrs: attrs, ttl: ttl)
+  }
+
   /// Deletes the IPv4-only key of `subnet`.
   public func deleteLease(_ subnet: IPv4Network) async throws {
     try await deleteLease(LeaseSubnets(ipv4: subnet))

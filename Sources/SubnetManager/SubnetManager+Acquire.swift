@@ -2,57 +2,65 @@ import FlannelCore
 import Foundation
 
 extension SubnetManager {
-  /// flannel-behaviour §2.5: reuse the lease holding our PublicIP; else the previous subnet
-  /// when nobody holds it; else a random pick among the first 100 free subnets. The create
-  /// is conditional, so two nodes racing for one subnet cannot both win it.
-  func acquire(previousSubnet: IPv4Network?) async throws -> Lease {
-    try await acquireWithListing(previousSubnet: previousSubnet).lease
+  /// flannel-behaviour §2.5: reuse the lease holding our PublicIP; else the previous subnets
+  /// when nobody holds them; else a random pick among the first 100 free subnets (of each
+  /// family on a dual-stack network, the key then naming both). The create is conditional,
+  /// so two nodes racing for one subnet cannot both win it.
+  func acquire(previous: LeaseSubnets?) async throws -> Lease {
+    try await acquireWithListing(previous: previous).lease
   }
 
   /// Acquires, and returns the listing the decision was made on: taken before our own write,
   /// so a watch from its cursor misses nothing (our own write shows up as our own put).
-  func acquireWithListing(previousSubnet: IPv4Network?) async throws -> (
+  func acquireWithListing(previous: LeaseSubnets?) async throws -> (
     lease: Lease, listing: LeaseListing
   ) {
     var rng = SystemRandomNumberGenerator()
     let attrs = configuration.attrs
     let attempts = max(configuration.maxAcquireAttempts, 1)
+    // On an IPv4 network only the IPv4 half of a previous subnet.env counts.
+    let previous = network.ipv6 == nil ? previous.map { LeaseSubnets(ipv4: $0.ipv4) } : previous
     for _ in 1...attempts {
       let listing = try await registry.listLeases()
       listing.skipped.forEach(warnSkipped)
-      // The dual-stack plan with this IPv4-only config: a lease of ours whose key also names
-      // an IPv6 subnet (left by stock with EnableIPv6) no longer fits, and is deleted under
-      // its full key, as stock does, rather than reused under a second, IPv4-only key.
+      // With an IPv4-only config a lease of ours whose key also names an IPv6 subnet (left by
+      // stock with EnableIPv6) no longer fits, and is deleted under its full key, as stock
+      // does, rather than reused under a second, IPv4-only key; with EnableIPv6 an IPv4-only
+      // lease of ours no longer fits either.
       let plan = try SubnetAllocator.planSubnets(
         config: network, existing: listing.leases, publicIP: configuration.publicIP,
-        publicIPv6: nil, previous: previousSubnet.map { LeaseSubnets(ipv4: $0) }, using: &rng)
+        publicIPv6: configuration.publicIPv6, previous: previous, using: &rng)
       for stale in plan.staleLeases {
         logger.warning(
           "Deleting lease \(stale) of this node's IP \(configuration.publicIP): it no longer fits the network config"
         )
         try await registry.deleteLease(stale)
       }
-      let subnet: IPv4Network
+      let subnets: LeaseSubnets
       switch plan.decision {
       case .reuse(let found):
         let ttl = listing.reservations.contains(found.subnet) ? 0 : configuration.leaseTTL
-        let expiration = try await registry.updateLease(found.subnet, attrs: attrs, ttl: ttl)
+        let expiration = try await registry.updateLease(found.subnets, attrs: attrs, ttl: ttl)
         logger.info(
-          "Found lease (\(found.subnet)) for current IP (\(configuration.publicIP)), reusing")
-        return (adopt(Lease(subnet: found.subnet, attrs: attrs, expiration: expiration)), listing)
+          "Found lease (\(found.subnets)) for current IP (\(configuration.publicIP)), reusing")
+        let lease = Lease(
+          subnet: found.subnet, ipv6Subnet: found.ipv6Subnet, attrs: attrs, expiration: expiration)
+        return (adopt(lease), listing)
       case .previous(let s):
-        subnet = s.ipv4
+        subnets = s
       case .fresh(let s):
-        subnet = s.ipv4
+        subnets = s
       }
-      switch try await registry.createLease(subnet, attrs: attrs, ttl: configuration.leaseTTL) {
+      switch try await registry.createLease(subnets, attrs: attrs, ttl: configuration.leaseTTL) {
       case .created(let expiration):
         logger.info(
-          "Allocated lease (\(subnet)) to current node (\(configuration.publicIP)) through etcd \(registry.apiName)"
+          "Allocated lease (\(subnets)) to current node (\(configuration.publicIP)) through etcd \(registry.apiName)"
         )
-        return (adopt(Lease(subnet: subnet, attrs: attrs, expiration: expiration)), listing)
+        let lease = Lease(
+          subnet: subnets.ipv4, ipv6Subnet: subnets.ipv6, attrs: attrs, expiration: expiration)
+        return (adopt(lease), listing)
       case .exists:
-        logger.debug("Subnet \(subnet) was taken by another node meanwhile; trying again")
+        logger.debug("Subnet \(subnets) was taken by another node meanwhile; trying again")
       }
     }
     throw SubnetManagerError.maxRetriesReached(attempts: attempts)
@@ -76,7 +84,7 @@ extension SubnetManager {
     var backoff = Backoff(initial: configuration.backoffInitial, max: configuration.backoffMax)
     while !Task.isCancelled {
       do {
-        let lease = try await acquire(previousSubnet: lost?.subnet)
+        let lease = try await acquire(previous: lost?.subnets)
         stats.reacquisitions += 1
         if lease.subnet == lost?.subnet {
           logger.warning("Lease \(lease.subnet) re-acquired")

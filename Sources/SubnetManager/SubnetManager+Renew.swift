@@ -19,7 +19,7 @@ extension SubnetManager {
       }
       do {
         let renewed = try await registry.updateLease(
-          lease.subnet, attrs: lease.attrs, ttl: configuration.leaseTTL)
+          lease.subnets, attrs: lease.attrs, ttl: configuration.leaseTTL)
         guard ownLease?.subnet == lease.subnet else { return }
         ownLease?.expiration = renewed
         stats.renewals += 1

@@ -140,7 +140,7 @@ extension SubnetManager {
   /// Equal as far as routing goes: expiration alone changing (a renewal) is not an event.
   func sameLease(_ a: Lease?, _ b: Lease) -> Bool {
     guard let a else { return false }
-    return a.subnet == b.subnet && a.attrs == b.attrs
+    return a.subnet == b.subnet && a.ipv6Subnet == b.ipv6Subnet && a.attrs == b.attrs
   }
 
   func log(_ event: LeaseEvent, quietly: Bool) {
@@ -148,11 +148,18 @@ extension SubnetManager {
     case .added(let lease):
       let text =
         "Subnet added: \(lease.subnet) via \(lease.attrs.publicIP)"
+        + ipv6Text(lease)
         + (lease.attrs.backendType.isEmpty ? "" : " (\(lease.attrs.backendType))")
       quietly ? logger.debug("\(text)") : logger.info("\(text)")
     case .removed(let lease):
-      let text = "Subnet removed: \(lease.subnet) via \(lease.attrs.publicIP)"
+      let text = "Subnet removed: \(lease.subnet) via \(lease.attrs.publicIP)" + ipv6Text(lease)
       quietly ? logger.debug("\(text)") : logger.info("\(text)")
     }
+  }
+
+  /// ", <IPv6 subnet> via <PublicIPv6>" for a dual-stack lease.
+  private func ipv6Text(_ lease: Lease) -> String {
+    guard let subnet = lease.ipv6Subnet else { return "" }
+    return ", \(subnet) via \(lease.attrs.publicIPv6.map { "\($0)" } ?? "-")"
   }
 }

@@ -50,7 +50,8 @@ public actor SubnetManager {
   public func start() async throws -> Lease {
     let started = ContinuousClock.now
     let (lease, listing) = try await acquireWithListing(
-      previousSubnet: configuration.previousSubnet)
+      previous: configuration.previous(
+        ipv4: configuration.previousSubnet, ipv6: configuration.previousIPv6Subnet))
     // The listing the allocation was decided on is the first table, too: one listing at
     // startup instead of two (with thousands of nodes, that halves the time to a full table).
     let events = replaceTable(with: listing)

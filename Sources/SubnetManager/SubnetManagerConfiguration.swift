@@ -4,11 +4,17 @@ import FlannelCore
 public struct SubnetManagerConfiguration: Sendable {
   /// The address other nodes reach this node at (the lease's PublicIP).
   public var publicIP: IPv4Address
+  /// The lease's PublicIPv6 on a dual-stack network (stock's ExtV6Addr); nil otherwise.
+  public var publicIPv6: IPv6Address?
   /// Backend type and data written into the lease.
   public var backendType: String
   public var backendData: JSONValue?
+  /// BackendV6Data: the backend's IPv6 data on a dual-stack network (none for host-gw).
+  public var backendV6Data: JSONValue?
   /// FLANNEL_SUBNET from the previous subnet.env, if any.
   public var previousSubnet: IPv4Network?
+  /// FLANNEL_IPV6_SUBNET from the previous subnet.env, if any (read on dual-stack networks).
+  public var previousIPv6Subnet: IPv6Network?
   /// Lease lifetime in seconds: 24 h, not configurable in stock.
   public var leaseTTL: Int64 = 86_400
   /// Renew this long before the lease expires (`-subnet-lease-renew-margin`).
@@ -32,6 +38,14 @@ public struct SubnetManagerConfiguration: Sendable {
   }
 
   var attrs: LeaseAttrs {
-    LeaseAttrs(publicIP: publicIP, backendType: backendType, backendData: backendData)
+    LeaseAttrs(
+      publicIP: publicIP, backendType: backendType, backendData: backendData,
+      publicIPv6: publicIPv6, backendV6Data: backendV6Data)
+  }
+
+  /// The previous subnets as the allocator weighs them: nil without an IPv4 one (stock
+  /// needs FLANNEL_SUBNET on a network with IPv4).
+  func previous(ipv4: IPv4Network?, ipv6: IPv6Network?) -> LeaseSubnets? {
+    ipv4.map { LeaseSubnets(ipv4: $0, ipv6: ipv6) }
   }
 }

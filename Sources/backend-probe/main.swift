@@ -6,14 +6,17 @@
 // Commands on stdin, one JSON line each on stdout ({"ok":…} or {"error":"…"}), log records
 // as {"log":"…"} lines:
 //   prepare                      → {"backendType":…,"backendData":…,"mtu":…}
-//   configure SUBNET             our lease (public IP = the interface address)
-//   apply [SUBNET,IP,TYPE[,MAC]]…  the whole lease table (MAC → {"VNI":1,"VtepMAC":MAC})
+//   configure SUBNET [SUBNET6]   our lease (public IP = the interface address)
+//   apply [SUBNET,IP,TYPE[,MAC]]…  the whole lease table (MAC → {"VNI":1,"VtepMAC":MAC});
+//                                a lease word may end in ,v6=SUBNET6,ip6=IPV6 (dual-stack)
 //   add SUBNET,IP,TYPE[,MAC]…    one update of `added` events (a delta)
 //   remove SUBNET,IP,TYPE[,MAC]… one update of `removed` events (a delta)
 //   relist [SUBNET,IP,TYPE[,MAC]]…  the table after a re-list: the difference to the table
 //                                the probe holds as events, with `reconcile` (lost history)
 //   dump                         the kernel state read back through the Netlink module
 // PROBE_PLAIN_ROUTES=1 makes the backend program plain routes instead of nexthop objects.
+// PROBE_IPV6_NETWORK=<IPv6 CIDR> makes the network dual-stack (EnableIPv6, that IPv6Network);
+// the node's IPv6 address is the interface's first global one.
 //   hold SECONDS                 let the backend's loops run (device recreation, route check)
 //   stop
 
@@ -39,11 +42,18 @@ do {
   guard let link = try socket.link(named: arguments[2]),
     let address = try socket.addresses(linkIndex: link.index).first?.address
   else { fail("no interface \(arguments[2]) with an IPv4 address") }
-  let external = ExternalInterface(
+  var external = ExternalInterface(
     name: link.name, index: link.index, address: address,
     publicIP: arguments.count > 5 ? IPv4Address(arguments[5]) ?? address : address, mtu: link.mtu)
+  var ipv6Members = ""
+  if let ipv6Network = ProcessInfo.processInfo.environment["PROBE_IPV6_NETWORK"] {
+    ipv6Members = #","EnableIPv6":true,"IPv6Network":"\#(ipv6Network)""#
+    external.ipv6Address = try socket.ipv6Addresses(linkIndex: link.index)
+      .first { !$0.address.description.hasPrefix("fe80:") }?.address
+    external.publicIPv6 = external.ipv6Address
+  }
   let network = try NetworkConfig.parse(
-    #"{"Network":"\#(arguments[3])","Backend":\#(arguments[4])}"#)
+    #"{"Network":"\#(arguments[3])"\#(ipv6Members),"Backend":\#(arguments[4])}"#)
   // PROBE_PLAIN_ROUTES=1: routes as stock programs them, without nexthop objects.
   let context = BackendContext(
     external: external, network: network, logger: Logger(label: "backend-probe"),
@@ -55,16 +65,27 @@ do {
   fail("\(error)")
 }
 
-/// Reads `SUBNET,IP,TYPE[,MAC]`.
+/// Reads `SUBNET,IP,TYPE[,MAC][,v6=SUBNET6][,ip6=IPV6]`.
 func lease(_ word: String) throws -> Lease {
   let parts = word.split(separator: ",").map(String.init)
   guard parts.count >= 3, let subnet = IPv4Network(parts[0]), let ip = IPv4Address(parts[1])
   else { throw ProbeError(description: "bad lease \(word)") }
-  let data: JSONValue? =
-    parts.count > 3
-    ? .object([JSONMember("VNI", .int(1)), JSONMember("VtepMAC", .string(parts[3]))]) : nil
+  var data: JSONValue? = nil
+  var ipv6Subnet: IPv6Network? = nil
+  var publicIPv6: IPv6Address? = nil
+  for part in parts.dropFirst(3) {
+    if part.hasPrefix("v6=") {
+      ipv6Subnet = IPv6Network(String(part.dropFirst(3)))
+    } else if part.hasPrefix("ip6=") {
+      publicIPv6 = IPv6Address(String(part.dropFirst(4)))
+    } else {
+      data = .object([JSONMember("VNI", .int(1)), JSONMember("VtepMAC", .string(part))])
+    }
+  }
   return Lease(
-    subnet: subnet, attrs: LeaseAttrs(publicIP: ip, backendType: parts[2], backendData: data),
+    subnet: subnet, ipv6Subnet: ipv6Subnet,
+    attrs: LeaseAttrs(
+      publicIP: ip, backendType: parts[2], backendData: data, publicIPv6: publicIPv6),
     expiration: nil)
 }
 
@@ -102,11 +123,12 @@ while let line = readLine() {
         JSONMember("mtu", .int(Int64(attributes.mtu))),
       ])
     case "configure":
-      guard words.count == 2, let subnet = IPv4Network(words[1]) else {
-        throw ProbeError(description: "configure SUBNET")
+      guard (2...3).contains(words.count), let subnet = IPv4Network(words[1]) else {
+        throw ProbeError(description: "configure SUBNET [SUBNET6]")
       }
       let own = Lease(
-        subnet: subnet, attrs: LeaseAttrs(publicIP: IPv4Address(0)), expiration: nil)
+        subnet: subnet, ipv6Subnet: words.count == 3 ? IPv6Network(words[2]) : nil,
+        attrs: LeaseAttrs(publicIP: IPv4Address(0)), expiration: nil)
       try await backend.configure(ownLease: own)
     case "apply":
       let table = LeaseTable(try words.dropFirst().map(lease))

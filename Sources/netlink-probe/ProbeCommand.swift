@@ -50,12 +50,16 @@ struct ProbeCommand {
     case "fdb-del": try socket.deleteFDB(try fdbEntry())
     case "fdb-list":
       return .array(try socket.fdbEntries(linkIndex: try index(arg(1))).map(ProbeJSON.fdb))
-    default: throw ProbeUsageError(description: "unknown command \(verb)")
+    default:
+      guard let answer = try runIPv6(verb) else {
+        throw ProbeUsageError(description: "unknown command \(verb)")
+      }
+      return answer
     }
     return .null
   }
 
-  private func arg(_ position: Int) throws -> String {
+  func arg(_ position: Int) throws -> String {
     guard position < words.count else {
       throw ProbeUsageError(description: "\(words.joined(separator: " ")): missing argument")
     }
@@ -81,7 +85,7 @@ struct ProbeCommand {
     return value
   }
 
-  private func index(_ name: String) throws -> Int {
+  func index(_ name: String) throws -> Int {
     guard let link = try socket.link(named: name) else {
       throw ProbeUsageError(description: "no link \(name)")
     }

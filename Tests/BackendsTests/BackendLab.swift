@@ -11,6 +11,10 @@ struct BackendLab {
   init(_ prefix: String) throws {
     ns = try ScratchNamespace(prefix)
     try ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth0p")
+    // No IPv6 link-local addresses: one finishing duplicate address detection a second
+    // after the link comes up would show among the kernel changes a test watches.
+    try ns.ip("link", "set", "eth0", "addrgenmode", "none")
+    try ns.ip("link", "set", "eth0p", "addrgenmode", "none")
     try ns.ip("link", "set", "eth0p", "up")
     try ns.ip("link", "set", "eth0", "up")
     try ns.ip("addr", "add", "192.168.100.1/24", "dev", "eth0")
@@ -23,11 +27,12 @@ struct BackendLab {
 
   /// Runs a whole script; returns answers ({"ok"}/{"error"}) and log lines separately.
   /// `plainRoutes`: the backend programs plain routes instead of nexthop objects.
+  /// `extra`: more PROBE_* variables (PROBE_IPV6_NETWORK for a dual-stack network).
   func run(
     _ type: String, backend: String = #"{"Type":"vxlan"}"#, publicIP: String? = nil,
-    plainRoutes: Bool = false, _ lines: [String]
+    plainRoutes: Bool = false, extra: [String: String] = [:], _ lines: [String]
   ) throws -> (answers: [[String: Any]], logs: [String], raw: String) {
-    var environment = ProcessInfo.processInfo.environment
+    var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
     if plainRoutes { environment["PROBE_PLAIN_ROUTES"] = "1" }
     let output = try Shell.run(
       "/usr/sbin/ip", arguments(type, backend, publicIP: publicIP), environment: environment,
@@ -42,12 +47,19 @@ struct BackendLab {
   }
 
   /// Starts the probe and leaves it running (for the loops that react to outside changes).
-  func start(_ type: String, backend: String = #"{"Type":"vxlan"}"#, _ lines: [String]) throws
-    -> LineProcess
-  {
-    try LineProcess(
-      "/usr/sbin/ip", arguments(type, backend, publicIP: nil),
-      input: lines.joined(separator: "\n") + "\n")
+  func start(
+    _ type: String, backend: String = #"{"Type":"vxlan"}"#, extra: [String: String] = [:],
+    _ lines: [String]
+  ) throws -> LineProcess {
+    var arguments = arguments(type, backend, publicIP: nil)
+    if !extra.isEmpty {
+      // ip netns exec NS /usr/bin/env K=V… probe …
+      arguments.insert(
+        contentsOf: ["/usr/bin/env"] + extra.sorted { $0.key < $1.key }.map { "\($0)=\($1)" },
+        at: 3)
+    }
+    return try LineProcess(
+      "/usr/sbin/ip", arguments, input: lines.joined(separator: "\n") + "\n")
   }
 
   /// Kernel state as `ip`/`bridge` print it, each a set of comparable strings.

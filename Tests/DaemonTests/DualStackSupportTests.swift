@@ -3,36 +3,52 @@ import Testing
 
 @testable import Daemon
 
-/// Until IPv6 is carried, a config we cannot honour is refused or warned about, never
-/// silently half-applied.
+/// A config this node cannot honour is refused or warned about, never silently half-applied:
+/// dual-stack runs on host-gw only, IPv6-only not at all yet.
 @Suite struct DualStackSupportTests {
-  @Test func ipv4OnlyConfigIsNeitherRefusedNorWarned() throws {
+  static let dualStack =
+    #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#
+
+  @Test(arguments: ["udp", "vxlan", "host-gw", "wireguard"])
+  func ipv4OnlyConfigIsNeitherRefusedNorWarned(type: String) throws {
     let config = try NetworkConfig.parse(#"{"Network":"10.1.0.0/16"}"#)
-    #expect(DualStackSupport.refusal(of: config) == nil)
-    #expect(DualStackSupport.warnings(publicIPv6: "").isEmpty)
+    #expect(DualStackSupport.refusal(of: config, backendType: type) == nil)
+    #expect(DualStackSupport.warnings(publicIPv6: "", config: config).isEmpty)
+  }
+
+  @Test func dualStackRunsOnHostGW() throws {
+    let config = try NetworkConfig.parse(Self.dualStack)
+    #expect(DualStackSupport.refusal(of: config, backendType: "host-gw") == nil)
+    #expect(DualStackSupport.warnings(publicIPv6: "fd00::2", config: config).isEmpty)
   }
 
   /// An IPv4-only lease in a dual-stack network leaves stock nodes unable to allocate.
-  @Test func dualStackIsRefusedWithTheFix() throws {
-    let config = try NetworkConfig.parse(
-      #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
-    let refusal = try #require(DualStackSupport.refusal(of: config))
-    #expect(refusal.description.hasPrefix("EnableIPv6 is set (IPv6Network fc00::/48)"))
+  @Test(arguments: ["udp", "vxlan", "wireguard"])
+  func dualStackOnAnotherBackendIsRefusedWithTheFix(type: String) throws {
+    let config = try NetworkConfig.parse(Self.dualStack)
+    let refusal = try #require(DualStackSupport.refusal(of: config, backendType: type))
+    #expect(
+      refusal.description.hasPrefix(
+        "EnableIPv6 is set (IPv6Network fc00::/48), but the \(type) backend of this flanneld carries IPv4 only so far (host-gw carries both)"
+      ))
+    #expect(refusal.description.contains(#"use "Backend": {"Type": "host-gw"}"#))
     #expect(refusal.description.contains(#"remove "EnableIPv6""#))
   }
 
-  @Test func ipv6OnlyIsRefusedWithTheFix() throws {
+  @Test(arguments: ["host-gw", "vxlan"])
+  func ipv6OnlyIsRefusedWithTheFix(type: String) throws {
     let config = try NetworkConfig.parse(
       #"{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
-    let refusal = try #require(DualStackSupport.refusal(of: config))
+    let refusal = try #require(DualStackSupport.refusal(of: config, backendType: type))
     #expect(refusal.description.hasPrefix("EnableIPv4 is false (an IPv6-only network)"))
     #expect(refusal.description.contains(#"set "EnableIPv4": true"#))
   }
 
-  @Test func publicIPv6IsWarnedAbout() {
+  @Test func publicIPv6OnAnIPv4NetworkIsWarnedAbout() throws {
+    let config = try NetworkConfig.parse(#"{"Network":"10.1.0.0/16"}"#)
     #expect(
-      DualStackSupport.warnings(publicIPv6: "fd00::2") == [
-        "-public-ipv6=fd00::2 is ignored: this flanneld carries IPv4 only so far"
+      DualStackSupport.warnings(publicIPv6: "fd00::2", config: config) == [
+        #"-public-ipv6=fd00::2 is ignored: the network config does not enable IPv6 ("EnableIPv6": true)"#
       ])
   }
 }

@@ -32,6 +32,30 @@ import Testing
         == Self.masqLines.map { $0.replacingOccurrences(of: " --random-fully", with: "") })
   }
 
+  /// Stock's masqIP6Rules and forwardRules over the IPv6Network: the same chains, ff00::/8
+  /// as the multicast range.
+  @Test func ipv6RulesAreHEADs() {
+    let network = IPv6Network("fd10::/56")!
+    let subnet = IPv6Network("fd10:0:0:f::/64")!
+    let sets = FlannelIPTablesRules.chainSets(
+      network: network, subnet: subnet, ipMasq: true, forwardRules: true, randomFully: true)
+    #expect(sets.map(\.chain) == ["FLANNEL-POSTRTG", "FLANNEL-FWD"])
+    #expect(
+      sets[0].rules.map(IPTablesChainSet.text) == [
+        "-m mark --mark 0x4000/0x4000 -m comment --comment \"flanneld masq\" -j RETURN",
+        "-s fd10:0:0:f::/64 -d fd10::/56 -m comment --comment \"flanneld masq\" -j RETURN",
+        "-s fd10::/56 -d fd10:0:0:f::/64 -m comment --comment \"flanneld masq\" -j RETURN",
+        "! -s fd10::/56 -d fd10:0:0:f::/64 -m comment --comment \"flanneld masq\" -j RETURN",
+        "-s fd10::/56 ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully",
+        "! -s fd10::/56 -d fd10::/56 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully",
+      ])
+    #expect(
+      sets[1].rules.map(IPTablesChainSet.text) == [
+        "-s fd10::/56 -m comment --comment \"flanneld forward\" -j ACCEPT",
+        "-d fd10::/56 -m comment --comment \"flanneld forward\" -j ACCEPT",
+      ])
+  }
+
   @Test func forwardRulesAreHEADs() {
     let set = FlannelIPTablesRules.forward(network: Self.network)
     #expect(set.table == "filter" && set.chain == "FLANNEL-FWD" && set.hook == "FORWARD")

@@ -48,11 +48,14 @@ struct TestCluster {
   /// A node with fast retries, so outage tests finish in seconds.
   func node(
     _ ip: String, previous: String? = nil, ttl: Int64 = 86_400,
-    renewMargin: Duration = .seconds(3_600), reconnectAfter: Duration? = nil
+    renewMargin: Duration = .seconds(3_600), reconnectAfter: Duration? = nil,
+    ipv6: String? = nil, previousIPv6: String? = nil
   ) throws -> SubnetManager {
     let registry = try registry()
     var configuration = SubnetManagerConfiguration(
       publicIP: IPv4Address(ip)!, previousSubnet: previous.flatMap { IPv4Network($0) })
+    configuration.publicIPv6 = ipv6.flatMap { IPv6Address($0) }
+    configuration.previousIPv6Subnet = previousIPv6.flatMap { IPv6Network($0) }
     configuration.leaseTTL = ttl
     configuration.renewMargin = renewMargin
     configuration.renewRetryInterval = .milliseconds(500)

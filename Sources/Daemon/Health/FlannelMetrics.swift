@@ -21,7 +21,8 @@ public final class FlannelMetrics: Sendable {
   public init(registry: MetricsRegistry = MetricsRegistry()) {
     self.registry = registry
     leaseInfo = registry.gauge(
-      "flannel_lease_info", help: "This node's lease: 1 for the current subnet and public IP.")
+      "flannel_lease_info",
+      help: "This node's lease: 1 for the current subnet and public IP (and IPv6 ones).")
     leaseExpiry = registry.gauge(
       "flannel_lease_expiry_timestamp_seconds",
       help: "When this node's lease expires, in Unix seconds (absent when unknown).")
@@ -52,9 +53,13 @@ public final class FlannelMetrics: Sendable {
     leaseInfo.reset()
     leaseExpiry.reset()
     guard let lease else { return }
-    leaseInfo.set(
-      1,
-      labels: ["subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description])
+    var labels = [
+      "subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description,
+    ]
+    // Dual-stack: the IPv6 half too.
+    if let ipv6 = lease.ipv6Subnet { labels["ipv6_subnet"] = ipv6.description }
+    if let publicIPv6 = lease.attrs.publicIPv6 { labels["public_ipv6"] = publicIPv6.description }
+    leaseInfo.set(1, labels: labels)
     if let expiration = lease.expiration {
       leaseExpiry.set(expiration.timeIntervalSince1970.rounded())
     }

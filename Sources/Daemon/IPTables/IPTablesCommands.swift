@@ -21,6 +21,12 @@ public struct IPTablesCommands: Sendable {
     self.searchPath = searchPath
   }
 
+  /// ip6tables, ip6tables-save, ip6tables-restore: the IPv6 rules of a dual-stack network.
+  public static var ipv6: IPTablesCommands {
+    IPTablesCommands(
+      iptables: "ip6tables", save: "ip6tables-save", restore: "ip6tables-restore")
+  }
+
   public func version() throws(IPTablesError) -> IPTablesVersion? {
     IPTablesVersion(parsing: try run(iptables, ["--version"]))
   }

@@ -60,6 +60,37 @@ public actor IPTablesKeeper {
       commands: commands, logger: logger)
   }
 
+  /// The keeper of the IPv6 rules (ip6tables) on a dual-stack network: the same options,
+  /// chains and rules over the IPv6Network and the lease's IPv6 subnet (stock keeps both
+  /// families with -ip-masq and -iptables-forward-rules; there is no separate switch).
+  public static func forFlanneldIPv6(
+    options: FlanneldOptions, network: IPv6Network, subnet: IPv6Network,
+    commands: IPTablesCommands = .ipv6, logger: Logger
+  ) throws(IPTablesError) -> IPTablesKeeper? {
+    guard options.ipMasq || options.iptablesForwardRules else { return nil }
+    var randomFully = false
+    if options.ipMasq && !options.ipMasqFullyRandomDisable {
+      randomFully = try commands.version()?.supportsRandomFully ?? false
+    }
+    let sets = FlannelIPTablesRules.chainSets(
+      network: network, subnet: subnet, ipMasq: options.ipMasq,
+      forwardRules: options.iptablesForwardRules, randomFully: randomFully)
+    return IPTablesKeeper(
+      chainSets: sets,
+      flags: Flags(
+        ipMasq: options.ipMasq, forwardRules: options.iptablesForwardRules,
+        randomFully: randomFully),
+      commands: commands, logger: logger)
+  }
+
+  /// A new IPv6 lease subnet (or network) for a keeper made by `forFlanneldIPv6`.
+  public func update(network: IPv6Network, subnet: IPv6Network) {
+    guard let flags else { return }
+    chainSets = FlannelIPTablesRules.chainSets(
+      network: network, subnet: subnet, ipMasq: flags.ipMasq, forwardRules: flags.forwardRules,
+      randomFully: flags.randomFully)
+  }
+
   /// A new lease subnet (or network) for a keeper made by `forFlanneld`; the next pass
   /// replaces the old rules.
   public func update(network: IPv4Network, subnet: IPv4Network) {

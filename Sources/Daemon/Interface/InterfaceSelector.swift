@@ -17,6 +17,8 @@ public struct InterfaceSelectionError: Error, CustomStringConvertible {
 public struct InterfaceEnvironment: Sendable {
   public var interfaces: @Sendable () throws -> [LocalInterface]
   public var defaultRouteInterface: @Sendable () throws -> String?
+  /// The device of the first IPv6 default route; asked only for a dual-stack network.
+  public var ipv6DefaultRouteInterface: @Sendable () throws -> String?
   public var sourceAddress: @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>
   public var mtu: @Sendable (String) throws -> Int
 
@@ -24,10 +26,12 @@ public struct InterfaceEnvironment: Sendable {
     interfaces: @escaping @Sendable () throws -> [LocalInterface],
     defaultRouteInterface: @escaping @Sendable () throws -> String?,
     sourceAddress: @escaping @Sendable (IPv4Address) -> Result<IPv4Address, RouteProbe.Failure>,
-    mtu: @escaping @Sendable (String) throws -> Int
+    mtu: @escaping @Sendable (String) throws -> Int,
+    ipv6DefaultRouteInterface: @escaping @Sendable () throws -> String? = { nil }
   ) {
     self.interfaces = interfaces
     self.defaultRouteInterface = defaultRouteInterface
+    self.ipv6DefaultRouteInterface = ipv6DefaultRouteInterface
     self.sourceAddress = sourceAddress
     self.mtu = mtu
   }
@@ -37,7 +41,10 @@ public struct InterfaceEnvironment: Sendable {
     interfaces: { try LocalInterfaces.list(through: NetlinkSocket()) },
     defaultRouteInterface: { try LocalInterfaces.defaultRouteInterface(through: NetlinkSocket()) },
     sourceAddress: RouteProbe.sourceAddress(toward:),
-    mtu: { try LocalInterfaces.mtu(of: $0, through: NetlinkSocket()) })
+    mtu: { try LocalInterfaces.mtu(of: $0, through: NetlinkSocket()) },
+    ipv6DefaultRouteInterface: {
+      try LocalInterfaces.ipv6DefaultRouteInterface(through: NetlinkSocket())
+    })
 }
 
 /// Stock flanneld's external interface selection (flannel-behaviour §1.3, HEAD order):
@@ -45,23 +52,27 @@ public struct InterfaceEnvironment: Sendable {
 /// default route's; otherwise each -iface (IP or name) in order, then each -iface-regex
 /// (addresses of all interfaces first, then names), then -iface-can-reach.
 public enum InterfaceSelector {
-  /// The selection options of `FlanneldOptions`.
+  /// The selection options of `FlanneldOptions`; `dualStack` for a network with EnableIPv6
+  /// (the IPv6 address is chosen too, and -public-ipv6 is read).
   public static func select(
-    options: FlanneldOptions, environment: InterfaceEnvironment = .live,
-    onAttemptFailed: (String) -> Void = { _ in }
+    options: FlanneldOptions, dualStack: Bool = false,
+    environment: InterfaceEnvironment = .live, onAttemptFailed: (String) -> Void = { _ in }
   ) throws -> ExternalInterface {
     try select(
       ifaces: options.iface, ifaceRegexes: options.ifaceRegex,
       ifaceCanReach: options.ifaceCanReach.isEmpty ? nil : options.ifaceCanReach,
-      publicIP: options.publicIP.isEmpty ? nil : options.publicIP, environment: environment,
+      publicIP: options.publicIP.isEmpty ? nil : options.publicIP,
+      ipv6: dualStack ? .init(publicIPv6: options.publicIPv6) : nil, environment: environment,
       onAttemptFailed: onAttemptFailed)
   }
 
   /// `onAttemptFailed` receives one line per -iface/-iface-regex/-iface-can-reach value that
   /// matched nothing (stock logs them at info as "Could not find valid interface matching …").
+  /// `ipv6`: also choose the node's IPv6 address (dual-stack), as stock's LookupExtIface
+  /// does for its dual stack; nil: IPv4 only.
   public static func select(
     ifaces: [String], ifaceRegexes: [String] = [], ifaceCanReach: String? = nil,
-    publicIP: String?, environment: InterfaceEnvironment = .live,
+    publicIP: String?, ipv6: IPv6Request? = nil, environment: InterfaceEnvironment = .live,
     onAttemptFailed: (String) -> Void = { _ in }
   ) throws -> ExternalInterface {
     var advertised: IPv4Address? = nil
@@ -71,6 +82,7 @@ public enum InterfaceSelector {
       }
       advertised = parsed
     }
+    let stack = try ipv6.map { try Stack.dual(publicIPv6: $0.parsedPublicIPv6()) } ?? .ipv4
     let interfaces: [LocalInterface]
     do {
       interfaces = try environment.interfaces()
@@ -80,7 +92,7 @@ public enum InterfaceSelector {
     let found: Match
     if ifaces.isEmpty && ifaceRegexes.isEmpty && ifaceCanReach == nil {
       do {
-        found = try byDefault(publicIP: advertised, interfaces, environment)
+        found = try byDefault(publicIP: advertised, stack, interfaces, environment)
       } catch {
         throw InterfaceSelectionError("Failed to find any valid interface to use: \(error)")
       }
@@ -89,14 +101,15 @@ public enum InterfaceSelector {
       // -iface-can-reach.
       var candidates: [(label: String, find: () throws -> Match)] = []
       for wanted in ifaces {
-        candidates.append((wanted, { try byNameOrAddress(wanted, interfaces) }))
+        candidates.append((wanted, { try byNameOrAddress(wanted, stack, interfaces) }))
       }
       for pattern in ifaceRegexes {
-        candidates.append((pattern, { try byRegex(pattern, interfaces) }))
+        candidates.append((pattern, { try byRegex(pattern, stack, interfaces) }))
       }
       if let ifaceCanReach {
         let label = "ifaceCanReach: \(ifaceCanReach)"
-        candidates.append((label, { try byReachability(ifaceCanReach, interfaces, environment) }))
+        candidates.append(
+          (label, { try byReachability(ifaceCanReach, stack, interfaces, environment) }))
       }
       var failures: [String] = []
       var matched: Match? = nil
@@ -128,26 +141,40 @@ public enum InterfaceSelector {
     guard mtu > 0 else {
       throw InterfaceSelectionError("failed to determine MTU for \(found.interface.name) interface")
     }
-    return ExternalInterface(
+    var chosen = ExternalInterface(
       name: found.interface.name, index: found.interface.index, address: found.address,
       publicIP: advertised ?? found.address, mtu: mtu)
+    if case .dual(let publicIPv6) = stack {
+      chosen.ipv6Address = found.ipv6Address
+      chosen.publicIPv6 = publicIPv6 ?? found.ipv6Address
+    }
+    return chosen
   }
 
-  /// The two startup log lines of stock flanneld for the chosen interface.
+  /// The startup log lines of stock flanneld for the chosen interface (the IPv6 ones when
+  /// the node is dual-stack).
   public static func startupLogLines(_ chosen: ExternalInterface) -> [String] {
-    [
-      "Using interface with name \(chosen.name) and address \(chosen.address)",
-      "Using \(chosen.publicIP) as external address",
-    ]
+    var lines = ["Using interface with name \(chosen.name) and address \(chosen.address)"]
+    if let ipv6 = chosen.ipv6Address {
+      lines.append("Using interface with name \(chosen.name) and v6 address \(ipv6)")
+    }
+    lines.append("Using \(chosen.publicIP) as external address")
+    if let publicIPv6 = chosen.publicIPv6 {
+      lines.append("Using \(publicIPv6) as external address")
+    }
+    return lines
   }
 
   struct Match: Equatable {
     var interface: LocalInterface
     var address: IPv4Address
+    /// Dual-stack only: the interface's IPv6 address (IfaceV6Addr).
+    var ipv6Address: IPv6Address? = nil
   }
 
   static func byDefault(
-    publicIP: IPv4Address?, _ interfaces: [LocalInterface], _ environment: InterfaceEnvironment
+    publicIP: IPv4Address?, _ stack: Stack, _ interfaces: [LocalInterface],
+    _ environment: InterfaceEnvironment
   ) throws -> Match {
     if let publicIP {
       // ≥v0.12: -public-ip alone selects the interface that owns it (a NAT'd public IP
@@ -157,7 +184,11 @@ public enum InterfaceSelector {
           "no local interface has the -public-ip address \(publicIP); if it is a NAT address, name the local interface with -iface=<name or IP>"
         )
       }
-      return Match(interface: owner, address: publicIP)
+      return try withIPv6(Match(interface: owner, address: publicIP), stack, interfaces)
+    }
+    if case .dual(let publicIPv6?) = stack {
+      // Stock: -public-ipv6 alone selects the interface that owns it.
+      return try byIPv6Address(publicIPv6, interfaces)
     }
     guard let name = try environment.defaultRouteInterface() else {
       throw InterfaceSelectionError(
@@ -168,31 +199,55 @@ public enum InterfaceSelector {
     else {
       throw InterfaceSelectionError("failed to get default interface: no such interface \(name)")
     }
-    return try withPreferredAddress(interface)
+    let match = try withPreferredAddress(interface)
+    guard case .dual = stack else { return match }
+    guard let ipv6Name = try environment.ipv6DefaultRouteInterface() else {
+      throw InterfaceSelectionError(
+        "failed to get default v6 interface: unable to find default v6 route; add an IPv6 default route, or name the interface with -iface=<name or IP> or its IPv6 address with -public-ipv6"
+      )
+    }
+    guard ipv6Name == name else {
+      throw InterfaceSelectionError(
+        "v6 default route interface \(ipv6Name) must be the same with v4 default route interface \(name)"
+      )
+    }
+    return try withIPv6(match, stack, interfaces, publicIPv6Applies: false)
   }
 
-  static func byNameOrAddress(_ wanted: String, _ interfaces: [LocalInterface]) throws -> Match {
+  static func byNameOrAddress(
+    _ wanted: String, _ stack: Stack, _ interfaces: [LocalInterface]
+  ) throws -> Match {
     if let address = IPv4Address(wanted) {
       guard let owner = interfaces.first(where: { $0.addresses.contains(address) }) else {
         throw InterfaceSelectionError(
           "error looking up interface \(wanted): no interface has this address")
       }
-      return Match(interface: owner, address: address)
+      return try withIPv6(Match(interface: owner, address: address), stack, interfaces)
+    }
+    if case .dual = stack, wanted.contains(":"), let address = IPv6Address(wanted),
+      address.ipv4Mapped == nil
+    {
+      return try byIPv6Address(address, interfaces)
     }
     guard let interface = interfaces.first(where: { $0.name == wanted }) else {
       throw InterfaceSelectionError(
         "error looking up interface \(wanted): no such network interface")
     }
-    return try withPreferredAddress(interface)
+    // By name, -public-ipv6 is only what the lease advertises (as stock).
+    return try withIPv6(
+      withPreferredAddress(interface), stack, interfaces, publicIPv6Applies: false)
   }
 
-  static func byRegex(_ pattern: String, _ interfaces: [LocalInterface]) throws -> Match {
+  static func byRegex(
+    _ pattern: String, _ stack: Stack, _ interfaces: [LocalInterface]
+  ) throws -> Match {
     let regex: Regex<AnyRegexOutput>
     do {
       regex = try Regex(pattern)
     } catch {
       throw InterfaceSelectionError("invalid regex \(pattern): \(error)")
     }
+    if case .dual = stack { return try byRegexDualStack(pattern, regex, interfaces) }
     // Unanchored search, like Go's regexp.MatchString: every address of every interface
     // first (HEAD; v0.10 only looked at one address per interface, issue #981) ...
     for interface in interfaces {
@@ -215,7 +270,8 @@ public enum InterfaceSelector {
   /// address. The two differ only for a route whose `src` lives on another device, and for
   /// a local target (stock: `lo`; ours: the interface holding that address).
   static func byReachability(
-    _ target: String, _ interfaces: [LocalInterface], _ environment: InterfaceEnvironment
+    _ target: String, _ stack: Stack, _ interfaces: [LocalInterface],
+    _ environment: InterfaceEnvironment
   ) throws -> Match {
     guard let destination = IPv4Address(target) else {
       throw InterfaceSelectionError("invalid -iface-can-reach address \(target)")
@@ -228,7 +284,8 @@ public enum InterfaceSelector {
         throw InterfaceSelectionError(
           "the route to \(target) uses source address \(source), which no interface holds")
       }
-      return Match(interface: owner, address: source)
+      return try withIPv6(
+        Match(interface: owner, address: source), stack, interfaces, publicIPv6Applies: false)
     }
   }
 
@@ -243,7 +300,7 @@ public enum InterfaceSelector {
     interfaces.isEmpty
       ? "none"
       : interfaces.map {
-        "\($0.name) [\($0.addresses.map(\.description).joined(separator: " "))]"
+        "\($0.name) [\(($0.addresses.map(\.description) + $0.ipv6Addresses.map { "\($0.address)" }).joined(separator: " "))]"
       }.joined(separator: ", ")
   }
 }

@@ -16,6 +16,8 @@ struct NodeStartup: Sendable {
   let logger: Logger
   let external: ExternalInterface
   let previousSubnet: IPv4Network?
+  /// FLANNEL_IPV6_SUBNET of the previous subnet.env (used on dual-stack networks).
+  let previousIPv6Subnet: IPv6Network?
   let waiter: NetworkConfigWaiter
   let metrics = FlannelMetrics()
   let debugPages = DebugPages()
@@ -28,6 +30,7 @@ struct NodeStartup: Sendable {
     InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
     let previousText = try? AtomicFile.read(options.subnetFile)
     previousSubnet = previousText.flatMap(SubnetEnv.previousSubnet(in:))
+    previousIPv6Subnet = previousText.flatMap(SubnetEnv.previousIPv6Subnet(in:))
     if let previousSubnet {
       logger.info("Previous subnet from \(options.subnetFile): \(previousSubnet)")
     }
@@ -48,7 +51,7 @@ struct NodeStartup: Sendable {
         let type = backendOverride.isEmpty ? config.backend.type : backendOverride.lowercased()
         guard BackendRegistry.knownTypes.contains(type) else { throw UnknownBackend(type: type) }
         try BackendRegistry.validate(type: type, config: config, portOverride: portOverride)
-        if let refusal = DualStackSupport.refusal(of: config) { throw refusal }
+        if let refusal = DualStackSupport.refusal(of: config, backendType: type) { throw refusal }
       })
   }
 
@@ -88,8 +91,28 @@ struct NodeStartup: Sendable {
         "-backend \(options.backend) overrides the config's backend \(config.backend.type): every node of the cluster must use the same backend"
       )
     }
-    for warning in DualStackSupport.warnings(publicIPv6: options.publicIPv6) {
+    for warning in DualStackSupport.warnings(publicIPv6: options.publicIPv6, config: config) {
       logger.warning("\(warning)")
+    }
+    // A dual-stack network: choose again, now for both families (stock selects after reading
+    // the config; the IPv4-only choice was made at startup).
+    var external = self.external
+    if config.ipv6 != nil {
+      do {
+        external = try InterfaceSelector.select(options: options, dualStack: true) {
+          logger.info("\($0)")
+        }
+      } catch {
+        logger.critical("\(error)")
+        return 1
+      }
+      if external.name != self.external.name || external.address != self.external.address {
+        // -public-ipv6 alone picks the interface that holds it.
+        InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
+      } else if let ipv6 = external.ipv6Address, let publicIPv6 = external.publicIPv6 {
+        logger.info("Using interface with name \(external.name) and v6 address \(ipv6)")
+        logger.info("Using \(publicIPv6) as external v6 address")
+      }
     }
     logger.info(
       "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(type)"
@@ -127,6 +150,10 @@ struct NodeStartup: Sendable {
       publicIP: external.publicIP, backendType: attributes.backendType,
       backendData: attributes.backendData, previousSubnet: previousSubnet)
     configuration.renewMargin = options.renewMargin
+    if config.ipv6 != nil {
+      configuration.publicIPv6 = external.publicIPv6
+      configuration.previousIPv6Subnet = previousIPv6Subnet
+    }
     let manager = SubnetManager(
       registry: ready.registry, network: config, configuration: configuration, logger: logger)
     var configured: Lease
@@ -142,26 +169,40 @@ struct NodeStartup: Sendable {
     }
     observeBackend(backend)
 
-    // iptables before subnet.env (HEAD): rules are in place when Docker starts.
-    let keeper = await startIPTables(network: config.network, subnet: configured.subnet)
-    var written = writeSubnetFile(
-      network: config.network, subnet: configured.subnet, mtu: attributes.mtu)
+    // iptables before subnet.env (HEAD): rules are in place when Docker starts. A dual-stack
+    // network gets the same rules through ip6tables.
+    let ipv4Subnet = configured.subnet
+    let keeper = await startIPTables("iptables") { () throws(IPTablesError) in
+      try IPTablesKeeper.forFlanneld(
+        options: options, network: config.network, subnet: ipv4Subnet, logger: logger)
+    }
+    var keeper6: (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) = (nil, nil)
+    if let ipv6 = config.ipv6, let ipv6Subnet = configured.ipv6Subnet {
+      keeper6 = await startIPTables("ip6tables") { () throws(IPTablesError) in
+        try IPTablesKeeper.forFlanneldIPv6(
+          options: options, network: ipv6.network, subnet: ipv6Subnet, logger: logger)
+      }
+    }
+    var written = writeSubnetFile(config: config, lease: configured, mtu: attributes.mtu)
     health?.markReady()
     notifySystemd()
 
     for await update in manager.updates() {
-      if let own = update.ownLease, own.subnet != configured.subnet {
+      if let own = update.ownLease, own.subnets != configured.subnets {
         do {
           try await backend.configure(ownLease: own)
           configured = own
           await keeper.keeper?.update(network: config.network, subnet: own.subnet)
+          if let ipv6 = config.ipv6, let ipv6Subnet = own.ipv6Subnet {
+            await keeper6.keeper?.update(network: ipv6.network, subnet: ipv6Subnet)
+          }
         } catch {
           logger.error(
             "Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
         }
       }
-      if let own = update.ownLease, own.subnet != written {
-        written = writeSubnetFile(network: config.network, subnet: own.subnet, mtu: attributes.mtu)
+      if let own = update.ownLease, own.subnets != written {
+        written = writeSubnetFile(config: config, lease: own, mtu: attributes.mtu)
       }
       await backend.apply(update)
       // A listing and a full reconcile leave megabytes of parsed JSON and netlink messages
@@ -174,29 +215,30 @@ struct NodeStartup: Sendable {
     }
     // SIGTERM/SIGINT: stop loops; kernel state and iptables rules stay (stock ≥ v0.9).
     keeper.loop?.cancel()
+    keeper6.loop?.cancel()
     await backend.stop()
     await manager.stop()
     return 0
   }
 
-  /// -ip-masq and the FORWARD rules: one pass now, then a repair loop every -iptables-resync
-  /// seconds. Failures (no iptables binary, …) are logged; the node keeps running.
-  private func startIPTables(network: IPv4Network, subnet: IPv4Network) async -> (
-    keeper: IPTablesKeeper?, loop: Task<Void, Never>?
-  ) {
+  /// -ip-masq and the FORWARD rules of one family (`label`: iptables or ip6tables): one pass
+  /// now, then a repair loop every -iptables-resync seconds. Failures (no binary, …) are
+  /// logged; the node keeps running.
+  private func startIPTables(
+    _ label: String, make: () throws(IPTablesError) -> IPTablesKeeper?
+  ) async -> (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) {
     let keeper: IPTablesKeeper?
     do {
-      keeper = try IPTablesKeeper.forFlanneld(
-        options: options, network: network, subnet: subnet, logger: logger)
+      keeper = try make()
     } catch {
-      logger.error("iptables: \(error)")
+      logger.error("\(label): \(error)")
       return (nil, nil)
     }
     guard let keeper else { return (nil, nil) }
     do {
       _ = try await keeper.ensure()
     } catch {
-      logger.error("iptables: \(error)")
+      logger.error("\(label): \(error)")
     }
     let period = Duration.seconds(max(options.iptablesResync, 1))
     return (keeper, Task { await keeper.run(every: period) })
@@ -221,14 +263,19 @@ struct NodeStartup: Sendable {
     }
   }
 
-  /// A write failure is a warning only (stock): the node keeps running.
+  /// A write failure is a warning only (stock): the node keeps running. Returns the subnets
+  /// written.
   @discardableResult
-  func writeSubnetFile(network: IPv4Network, subnet: IPv4Network, mtu: Int) -> IPv4Network? {
-    let env = SubnetEnv(network: network, subnet: subnet, mtu: mtu, ipMasq: options.ipMasq)
+  func writeSubnetFile(config: NetworkConfig, lease: Lease, mtu: Int) -> LeaseSubnets? {
+    let env = SubnetEnv(
+      network: config.network, subnet: lease.subnet, mtu: mtu, ipMasq: options.ipMasq,
+      enableIPv4: config.enableIPv4, ipv6Network: config.ipv6?.network,
+      ipv6Subnet: config.ipv6 != nil ? lease.ipv6Subnet : nil)
     do {
       try AtomicFile.write(env.rendered(), to: options.subnetFile)
-      logger.info("Wrote \(options.subnetFile): FLANNEL_SUBNET for \(subnet), MTU \(mtu)")
-      return subnet
+      logger.info(
+        "Wrote \(options.subnetFile): FLANNEL_SUBNET for \(lease.subnets), MTU \(mtu)")
+      return lease.subnets
     } catch {
       logger.warning("Failed to write subnet file: \(error)")
       return nil
