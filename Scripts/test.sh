@@ -31,9 +31,9 @@ done
 echo "== udp check (2 hosts: wire format, 200 MB TCP, ICMP, drops, restart, READY=1, /metrics, iptables)"
 Scripts/udp-check.sh "$FLANNELD_BINARY"
 
-for psk in "" --psk; do
-  echo "== wireguard check ${psk:+(with a PSK) }(2 of our nodes and Debian's wireguard-go from the leases: handshakes both ways, 200 MB TCP both ways, capture, replays, a flipped bit, an initiation flood, restarts)"
-  Scripts/wireguard-check.sh $psk "$FLANNELD_BINARY"
+for variant in "" "--psk --workers 2"; do
+  echo "== wireguard check ${variant:+($variant) }(2 of our nodes and Debian's wireguard-go from the leases: handshakes both ways, 200 MB TCP both ways, capture, replays, a flipped bit, an initiation flood, restarts)"
+  Scripts/wireguard-check.sh $variant "$FLANNELD_BINARY"
 done
 
 echo "== offload check (udp backend TUN offloads: host A all + host B none, then both all; TCP/UDP intact, every underlay datagram one valid packet)"

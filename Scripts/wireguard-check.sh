@@ -14,13 +14,16 @@
 #     existing session keeps forwarding (no ping lost);
 #   - a SIGKILL and restart of our daemon, and a restart of wireguard-go: traffic flows again
 #     within 2 s of the restarted side being up.
-# With --psk every node uses one preshared key (Backend.PSK; `wg set … preshared-key`).
+# With --psk every node uses one preshared key (Backend.PSK; `wg set … preshared-key`); with
+# --workers N our daemons run N forwarders each (-udp-workers; the socket group steered by
+# receiver index, each session's messages opened by one worker).
 # Needs root, etcd, iproute2, jq, tcpdump, python3, wireguard-go and wireguard-tools.
-# Usage: Scripts/wireguard-check.sh [--psk] [path/to/flanneld]
+# Usage: Scripts/wireguard-check.sh [--psk] [--workers N] [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PSK=""
+PSK="" WORKERS=1
 if [ "${1:-}" = "--psk" ]; then PSK=$(wg genpsk); shift; fi
+if [ "${1:-}" = "--workers" ]; then WORKERS=$2; shift 2; fi
 source Scripts/lib/lab.sh
 lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
@@ -60,7 +63,7 @@ start_node() { # I
   mkdir -p "$LAB_DIR/h$i"
   WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX -iface=eth0 -healthz-ip=127.0.0.1 \
-    -healthz-port=10256 -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+    -healthz-port=10256 -subnet-file="$LAB_DIR/h$i/subnet.env" -udp-workers="$WORKERS" -v=1
   PIDS[$i]=$LAB_LAST_PID
 }
 node_log() { cat "$LAB_DIR/flanneld-h$1.log"; }
@@ -105,7 +108,8 @@ start_go() {
   done
 }
 start_go
-lab_log "leases: ours $(subnet_of 1) $(subnet_of 2), wireguard-go's $GO_SUBNET${PSK:+ (with a PSK)}"
+lab_log "leases: ours $(subnet_of 1) $(subnet_of 2), wireguard-go's $GO_SUBNET${PSK:+ (with a PSK)}, $WORKERS worker(s) per daemon"
+grep -q "wireguard backend: .*, $WORKERS worker(s)" "$LAB_DIR/flanneld-h1.log" || fail "host 1 does not run $WORKERS worker(s)"
 
 c() { lab_container "$1"; }
 ip1=$(lab_container_ip 1); ip2=$(lab_container_ip 2); ip3=$(lab_container_ip 3)
@@ -192,6 +196,8 @@ overflows="socket receive buffer overflows: host 1 $(($(rcvbuf 1) - before1)), h
 # keep forwarding: at least 95 % of the pings answered, and no new handshake needed.
 awk -v l="$loss" 'BEGIN { exit !(l <= 5) }' || fail "pings lost during the flood of $flood initiations ($cookies cookie replies): $loss%; $overflows"
 [ "$(handshakes 1 initiation_received)" = "$initiations" ] || fail "the flood started a handshake"
+wrong=$(metric 1 flannel_udp_forwarder_tunnel_wrong_worker_total)
+[ "$wrong" = 0 ] || fail "host 1 dropped $wrong messages that reached another worker than their session's"
 lab_log "ok: $flood initiations flooded: $cookies cookie replies, the session kept forwarding ($loss% of 150 pings lost; $overflows)"
 
 # Restarts: ours (SIGKILL), then wireguard-go. Traffic both ways must flow again within 2 s of

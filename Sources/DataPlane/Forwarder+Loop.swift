@@ -115,7 +115,9 @@ extension Forwarder {
     }
     let intents = LoopIntents()
     let tunnel = configuration.tunnel.map {
-      TunnelCodec(exchange: tunnelSessions, inbox: $0.inbox, bank: bank, mtu: $0.mtu)
+      TunnelCodec(
+        exchange: tunnelSessions, inbox: $0.inbox, bank: bank, mtu: $0.mtu, worker: $0.worker,
+        workers: $0.workers)
     }
     return LoopParts(
       submitter: RingSubmitter(ring: ring, bank: bank, fixedFiles: fixedFiles), tun: tun,

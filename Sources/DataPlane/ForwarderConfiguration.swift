@@ -76,6 +76,12 @@ public struct ForwarderConfiguration: Sendable {
 public struct TunnelSettings: Sendable {
   public var mtu: Int
   public var inbox: HandshakeInbox
+  /// This forwarder's place in its socket group and the group's size: a session's messages
+  /// are opened only by the worker its local index steers to
+  /// (`ReusePortSteering.worker(forReceiverIndex:groupSize:)`), the one writer of its replay
+  /// window.
+  public var worker = 0
+  public var workers = 1
 
   public init(mtu: Int, inbox: HandshakeInbox) {
     self.mtu = mtu

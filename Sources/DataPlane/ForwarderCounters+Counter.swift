@@ -17,7 +17,7 @@ public enum Counter: Int, CaseIterable, Sendable {
   case submissions, sqesSubmitted, completions, batches, pollHits, pollMisses
   case tunnelNoSession, tunnelHandshakesQueued, tunnelHandshakesDropped, tunnelBadMessage
   case tunnelUnknownIndex, tunnelDecryptFailed, tunnelReplayed, tunnelExpired
-  case tunnelWrongSource, tunnelKeepalivesReceived
+  case tunnelWrongSource, tunnelKeepalivesReceived, tunnelWrongWorker
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -202,6 +202,11 @@ public enum Counter: Int, CaseIterable, Sendable {
         .drop("wrong_source"))
     case .tunnelKeepalivesReceived:
       CounterInfo("tunnel_keepalives_received", "WireGuard: keepalives (empty messages) opened.")
+    case .tunnelWrongWorker:
+      CounterInfo(
+        "tunnel_wrong_worker",
+        "WireGuard: transport messages that reached a worker other than their session's (a UDP GRO train mixing sessions): dropped unopened.",
+        .drop("wrong_worker"))
     }
   }
 

@@ -58,7 +58,7 @@ struct SocketFilterProgram {
   var filter: UnsafePointer<SocketFilterInstruction>
 }
 
-enum ReusePortSteering {
+public enum ReusePortSteering {
   // Classic BPF opcodes, composed from <linux/bpf_common.h>'s parts as C programs do.
   static func opcode(_ parts: Int...) -> UInt16 { UInt16(parts.reduce(0, |)) }
   /// A = payload[k…k+3]
@@ -165,7 +165,7 @@ enum ReusePortSteering {
 
   /// `receiverIndexProgram`'s answer, computed in Swift: the worker that receives the
   /// messages for local index `index` (written little-endian on the wire).
-  static func worker(forReceiverIndex index: UInt32, groupSize: Int) -> Int {
+  public static func worker(forReceiverIndex index: UInt32, groupSize: Int) -> Int {
     let word = index.byteSwapped  // the program loads the four bytes big-endian
     let hash = ((word ^ word >> 16) &* multiplier) >> 16
     return Int((hash &* UInt32(max(groupSize, 1))) >> 16)

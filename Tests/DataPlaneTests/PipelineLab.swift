@@ -28,8 +28,9 @@ final class PipelineLab {
   let tunToUDP: TunToUDPPipeline
   let udpToTun: UDPToTunPipeline
 
-  /// Room before TUN buffer 0 (the tunnel writes its header there), as the ring keeps it.
-  static let headroom = 64
+  /// Room before each TUN buffer (the tunnel writes its header there), as the ring keeps it
+  /// for a tunnel: a header written further back would corrupt the buffer before.
+  static let headroom = TunnelCodec.headroom
 
   init(
     virtioHeader: Bool = false, offloads active: TunOffloads = .all, tunnel: TunnelCodec? = nil,

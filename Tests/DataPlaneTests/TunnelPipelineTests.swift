@@ -25,13 +25,17 @@ final class TunnelPair {
   let sessionA: TunnelSession
   let sessionB: TunnelSession
 
-  init(virtioHeader: Bool = false) throws {
+  /// `age`: how long ago the handshake completed (REJECT_AFTER_TIME counts from then).
+  /// `workersB`/`workerB`: B's place in a socket group of that size.
+  init(
+    virtioHeader: Bool = false, age: Duration = .zero, workersB: Int = 1, workerB: Int = 0
+  ) throws {
     let identityA = StaticIdentity(privateKey: try X25519.newPrivateKey())
     let identityB = StaticIdentity(privateKey: try X25519.newPrivateKey())
     let handshakeA = try PeerHandshake(identity: identityA, remoteStatic: identityB.publicKey)
     let handshakeB = try PeerHandshake(identity: identityB, remoteStatic: identityA.publicKey)
     // Session ages are on the forwarders' clock.
-    let now = MonotonicClock.now()
+    let now = MonotonicClock.now() - age
     var initiation = [UInt8](repeating: 0, count: InitiationLayout.size)
     try initiation.withUnsafeMutableBytes {
       try handshakeA.createInitiation(into: $0, localIndex: 0x0a0a_0a0a, now: now)
@@ -51,7 +55,9 @@ final class TunnelPair {
     let bankA = CounterBank()
     let bankB = CounterBank()
     codecA = TunnelCodec(exchange: exchangeA, inbox: inboxA, bank: bankA, mtu: Self.mtu)
-    codecB = TunnelCodec(exchange: exchangeB, inbox: inboxB, bank: bankB, mtu: Self.mtu)
+    codecB = TunnelCodec(
+      exchange: exchangeB, inbox: inboxB, bank: bankB, mtu: Self.mtu, worker: workerB,
+      workers: workersB)
     a = PipelineLab(virtioHeader: virtioHeader, tunnel: codecA, bank: bankA)
     b = PipelineLab(tunnel: codecB, bank: bankB)
     exchangeA.publish(
@@ -91,12 +97,17 @@ final class TunnelPair {
 
   /// B receives `datagram` from A; the packet it writes into its TUN (nil: none).
   func receiveOnB(_ datagram: [UInt8], into id: Int = 0) -> [UInt8]? {
+    receiveTrainOnB(datagram, into: id).last
+  }
+
+  /// B receives `train` (with `segmentSize`, a UDP GRO train); the packets it writes.
+  func receiveTrainOnB(_ train: [UInt8], into id: Int = 0, segmentSize: Int? = nil) -> [[UInt8]] {
     let routes = codecB.refresh(now: MonotonicClock.nanoseconds())
-    b.receive(datagram, into: id, from: Self.addressA, routes: routes)
-    var written: [UInt8]?
+    b.receive(train, into: id, from: Self.addressA, segmentSize: segmentSize, routes: routes)
+    var written: [[UInt8]] = []
     for intent in b.take() {
       if case .write(let bytes, let length, _, let writeID) = intent {
-        written = Array(UnsafeRawBufferPointer(start: bytes, count: length))
+        written.append(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
         b.udpToTun.writeCompleted(writeID, Int32(length), coalesced: false)
       }
     }
@@ -272,6 +283,71 @@ final class TunnelPair {
     #expect(pair.a.take() == [.recycleTun(4)])
     #expect(pair.a.counter(.udpPacketsSent) == 3)
     #expect(pair.peerB.activity.bytesSent == 3 * 1040)
+  }
+
+  @Test func withAVirtioHeaderTheHeaderGoesIntoTheHeadroom() throws {
+    let pair = try TunnelPair(virtioHeader: true)
+    let packet = TunnelPair.packet(size: 200)
+    let datagram = try #require(pair.sendFromA(packet))
+    #expect(datagram.count == 16 + 208 + 16)
+    #expect(Array(datagram[0..<4]) == [4, 0, 0, 0])
+    let written = try #require(pair.receiveOnB(datagram))
+    #expect(Array(written[20...]) == Array(packet[20...]))
+  }
+
+  @Test func aGROTrainOfMessagesIsOpenedMessageByMessage() throws {
+    let pair = try TunnelPair()
+    var train: [UInt8] = []
+    for _ in 0..<3 {
+      let datagram = try #require(pair.sendFromA(TunnelPair.packet()))
+      pair.a.tunToUDP.sendCompleted(0, Int32(datagram.count))
+      _ = pair.a.take()
+      train += datagram
+    }
+    let written = pair.receiveTrainOnB(train, segmentSize: 144)
+    #expect(written.count == 3)
+    #expect(written.allSatisfy { Array($0[20...]) == Array(TunnelPair.packet()[20...]) })
+  }
+
+  @Test func aSessionOfAnotherWorkerIsNotOpenedHere() throws {
+    // B's local index 0x0b0b0b0b steers to one worker of two; B is the other one.
+    let owner = ReusePortSteering.worker(forReceiverIndex: 0x0b0b_0b0b, groupSize: 2)
+    let pair = try TunnelPair(workersB: 2, workerB: 1 - owner)
+    let datagram = try #require(pair.sendFromA(TunnelPair.packet()))
+    #expect(pair.receiveOnB(datagram) == nil)
+    #expect(pair.b.counter(.tunnelWrongWorker) == 1)
+    #expect(!pair.sessionB.hasReceived, "not opened, the window untouched")
+    let ownerPair = try TunnelPair(workersB: 2, workerB: owner)
+    #expect(ownerPair.receiveOnB(try #require(ownerPair.sendFromA(TunnelPair.packet()))) != nil)
+  }
+
+  @Test func anExpiredSessionNeitherSealsNorOpens() throws {
+    let pair = try TunnelPair(age: Limits.rejectAfterTime + .seconds(1))
+    #expect(pair.sendFromA(TunnelPair.packet()) == nil)
+    #expect(pair.a.counter(.tunnelExpired) == 1)
+    #expect(pair.peerB.takeSessionWanted(), "a new handshake is asked for")
+    let fresh = try TunnelPair()
+    let datagram = try #require(fresh.sendFromA(TunnelPair.packet()))
+    // The same bytes to a B whose session is expired: dropped unopened.
+    let old = try TunnelPair(age: Limits.rejectAfterTime + .seconds(1))
+    #expect(old.receiveOnB(datagram) == nil)
+  }
+
+  @Test func anUnknownIndexAsksForAHandshakeOnlyWhenTheSessionLooksGone() throws {
+    let pair = try TunnelPair()
+    pair.publishB(confirmed: true)
+    var datagram = try #require(pair.sendFromA(TunnelPair.packet()))
+    #expect(pair.receiveOnB(datagram) != nil)
+    // B holds a session that may send and just heard from A: a message for an unknown index
+    // (forged, or a stray) starts nothing.
+    datagram[4] ^= 0xff
+    #expect(pair.receiveOnB(datagram) == nil)
+    #expect(!pair.peerA.takeSessionWanted())
+    // Without a session that may send (B restarted, A still seals with the old one): it does.
+    pair.publishB(confirmed: false)
+    #expect(pair.receiveOnB(datagram) == nil)
+    #expect(pair.peerA.takeSessionWanted())
+    #expect(pair.b.counter(.tunnelUnknownIndex) == 2)
   }
 
   @Test func receiverIndexSteeringSpreadsSessionsOverWorkers() {

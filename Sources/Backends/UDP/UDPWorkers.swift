@@ -57,9 +57,11 @@ final class UDPWorkers: Sendable {
           send = try UDPSocket(address: address, port: 0)
           sockets.append(send!)
         }
+        var own = configuration
+        own.tunnel?.worker = index
+        own.tunnel?.workers = count
         forwarders.append(
-          try Forwarder(
-            tun: queue, socket: receive, sendSocket: send, configuration: configuration))
+          try Forwarder(tun: queue, socket: receive, sendSocket: send, configuration: own))
       }
     } catch {
       for socket in sockets { socket.close() }

@@ -76,9 +76,27 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
     self.presharedKey = presharedKey
     self.persistentKeepalive = persistentKeepalive
     self.logger = logger
-    // Any index will do: the receive steering sends a session's messages to one worker,
-    // whichever it is.
-    device = HandshakeDevice(identity: identity, sources: .system())
+    device = HandshakeDevice(
+      identity: identity, sources: Self.sources(workers: forwarders.count))
+  }
+
+  /// The system's randomness, with local indices chosen so that all of a peer's sessions
+  /// steer to one worker: a UDP GRO train from the peer (one flow, whatever sessions its
+  /// messages belong to) then lands where every one of them is opened.
+  static func sources(workers: Int) -> HandshakeDeviceSources {
+    var sources = HandshakeDeviceSources.system()
+    guard workers > 1 else { return sources }
+    sources.index = { peer in
+      let preferred = Int(peer.bytes[0]) % workers
+      var generator = SystemRandomNumberGenerator()
+      while true {
+        let index = UInt32.random(in: .min ... .max, using: &generator)
+        if ReusePortSteering.worker(forReceiverIndex: index, groupSize: workers) == preferred {
+          return index
+        }
+      }
+    }
+    return sources
   }
 
   /// Starts the thread.
@@ -161,8 +179,9 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
     var next: [PublicKey: Peer] = [:]
     for lease in leases {
       if var peer = peers[lease.publicKey] {
+        // A roamed endpoint stays until the lease itself names another one.
+        if peer.lease.endpoint != lease.endpoint { peer.endpoint = lease.endpoint }
         peer.lease = lease
-        peer.endpoint = lease.endpoint
         next[lease.publicKey] = peer
       } else {
         next[lease.publicKey] = Peer(
@@ -171,6 +190,7 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
       }
     }
     peers = next
+    prune()
     snapshotDirty = true
     return device.setPeers(
       leases.map {
@@ -261,19 +281,24 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
       peer.confirmed.insert(sending.keys.localIndex)
     }
     peers[key] = peer
+    prune()
+    snapshotDirty = true
+  }
+
+  /// Drops the sessions (and this thread's sealers: key material) no peer holds any more.
+  private func prune() {
     let referenced = Set(
       peers.values.flatMap { $0.receiving + ($0.sending.map { [$0] } ?? []) }.map {
         ObjectIdentifier($0.keys)
       })
     sessions = sessions.filter { referenced.contains($0.key) }
     sealers = sealers.filter { referenced.contains($0.key) }
-    snapshotDirty = true
   }
 
   /// An empty transport message on the peer's current session, sealed here.
   private func sendKeepalive(to key: PublicKey, now: Duration) {
     guard let peer = peers[key], let session = peer.sending,
-      let counter = session.reserveCounter()
+      session.maySend(now: MonotonicClock.nanoseconds()), let counter = session.reserveCounter()
     else { return }
     let id = ObjectIdentifier(session.keys)
     let sealer = sealers[id] ?? session.keys.makeSealer()
@@ -290,8 +315,8 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
     peer.tunnel.recordSent(at: MonotonicClock.nanoseconds(), bytes: 0)
     handle(
       device.transportSent(peer: key, keepalive: true, counter: counter, now: now), now: now)
-    // The forwarders' record of the send is ours: do not report it again.
-    peers[key]?.seen = peer.tunnel.activity
+    // This send is reported already; what the forwarders recorded meanwhile is still to be.
+    peers[key]?.seen.lastSent = peer.tunnel.activity.lastSent
   }
 
   private func send(_ bytes: [UInt8], to endpoint: Endpoint) {

@@ -17,6 +17,9 @@ final class TunnelCodec {
   let bank: CounterBank
   /// The tunnel's MTU: plaintexts are padded to a multiple of 16, never past it.
   let mtu: Int
+  /// This forwarder's place in the socket group, and the group's size (`TunnelSettings`).
+  let worker: Int
+  let workers: Int
   /// This batch's CLOCK_MONOTONIC time.
   var now: UInt64 = 0
   private var cached: UInt = 0
@@ -30,21 +33,32 @@ final class TunnelCodec {
   /// Per peer position (sealers) and per receive entry (openers) of the current snapshot.
   private var sealers: UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>?>
   private var openers: UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>>
+  /// Per receive entry: whether this worker keeps the session's replay window (its local
+  /// index steers here). The reuseport program sees only the first datagram of a UDP GRO
+  /// train, so a train that mixes sessions (a peer's burst across a rekey, or a forged one)
+  /// can bring another worker's session here: its messages are dropped, never opened, so
+  /// that each replay window has one writer.
+  private var owned: UnsafeMutablePointer<Bool>
 
   init(
-    exchange: SnapshotExchange<TunnelSnapshot>, inbox: HandshakeInbox, bank: CounterBank, mtu: Int
+    exchange: SnapshotExchange<TunnelSnapshot>, inbox: HandshakeInbox, bank: CounterBank,
+    mtu: Int, worker: Int = 0, workers: Int = 1
   ) {
     self.exchange = exchange
     self.inbox = inbox
     self.bank = bank
     self.mtu = mtu
+    self.worker = worker
+    self.workers = workers
     sealers = .allocate(capacity: 1)
     openers = .allocate(capacity: 1)
+    owned = .allocate(capacity: 1)
   }
 
   deinit {
     sealers.deallocate()
     openers.deallocate()
+    owned.deallocate()
   }
 
   /// Once per batch: the time, and the newest snapshot (its routes are what this batch routes
@@ -81,14 +95,21 @@ final class TunnelCodec {
     }
     let newOpeners = UnsafeMutablePointer<Unmanaged<ChaCha20Poly1305Key>>.allocate(
       capacity: max(next.receiveCount, 1))
+    let newOwned = UnsafeMutablePointer<Bool>.allocate(capacity: max(next.receiveCount, 1))
     for entry in 0..<next.receiveCount {
       let session = next.receiveSessions[entry].takeUnretainedValue()
       newOpeners[entry] = Unmanaged.passUnretained(made(for: session).opener)
+      newOwned[entry] =
+        workers <= 1
+        || ReusePortSteering.worker(
+          forReceiverIndex: session.keys.localIndex, groupSize: workers) == worker
     }
     sealers.deallocate()
     openers.deallocate()
+    owned.deallocate()
     sealers = newSealers
     openers = newOpeners
+    owned = newOwned
     contexts = kept
     snapshot = next
   }
@@ -189,7 +210,9 @@ final class TunnelCodec {
       return none
     }
     let first = session.nextCounter.wrappingAdd(UInt64(layout.count), ordering: .relaxed).oldValue
-    guard first &+ UInt64(layout.count) < Limits.rejectAfterMessages else {
+    guard first < Limits.rejectAfterMessages,
+      UInt64(layout.count) < Limits.rejectAfterMessages - first
+    else {
       _ = noSession(position)
       return none
     }
@@ -245,8 +268,18 @@ final class TunnelCodec {
   private func unknownIndex(from sourceAddress: UInt32) {
     bank.add(.tunnelUnknownIndex)
     let position = snapshot.peer(atEndpoint: sourceAddress)
-    if position >= 0 { _ = noSession(position, counting: false) }
+    guard position >= 0 else { return }
+    // Only when that looks like a restart: no session that may send, or nothing opened from
+    // the peer for REKEY_TIMEOUT. Otherwise a forged message (32 bytes, any index, the
+    // peer's address) would buy a handshake every REKEY_TIMEOUT.
+    let quiet = now &- snapshot.peerObject(position).lastReceived.load(ordering: .relaxed)
+    if snapshot.sending[position] == nil || quiet > Self.restartSilence {
+      _ = noSession(position, counting: false)
+    }
   }
+
+  /// REKEY_TIMEOUT in nanoseconds.
+  static let restartSilence = UInt64(Limits.rekeyTimeout.components.seconds) * 1_000_000_000
 
   /// Handles the `length`-byte datagram at `message` from `source` (host order): a transport
   /// message is opened in place and checked, and its inner packet (at `message + 16`) has the
@@ -280,6 +313,10 @@ final class TunnelCodec {
     let entry = snapshot.receiveEntry(receiverIndex)
     guard entry >= 0 else {
       unknownIndex(from: sourceAddress)
+      return 0
+    }
+    guard owned[entry] else {
+      bank.add(.tunnelWrongWorker)
       return 0
     }
     let session = snapshot.receiveSessions[entry].takeUnretainedValue()

@@ -46,6 +46,9 @@ public final class TunnelSession: @unchecked Sendable {
   /// Messages sealed so far (the next counter).
   public var messagesSent: UInt64 { nextCounter.load(ordering: .relaxed) }
 
+  /// Whether the session may still seal at `now` (CLOCK_MONOTONIC ns): REJECT_AFTER_TIME.
+  public func maySend(now: UInt64) -> Bool { now < rejectAfter }
+
   /// Whether a message from the peer has opened with this session.
   public var hasReceived: Bool { received.load(ordering: .acquiring) }
 
