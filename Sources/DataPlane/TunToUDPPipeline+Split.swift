@@ -39,7 +39,9 @@ extension TunToUDPPipeline {
     }
     bank.add(.tunSplitPackets, UInt64(segments.count))
     flush()  // packets read before this one go first
-    sendChunks(id, segments, vectors, destination)
+    sendChunks(
+      id, count: segments.count, segmentSize: segments.segmentLength, vectors: vectors,
+      vectorsPerSegment: 2, destination)
     if state.pendingSends[id] == 0 { intents.append(.recycleTun(id)) }
   }
 
@@ -70,53 +72,39 @@ extension TunToUDPPipeline {
     }
     bank.add(.tunSplitPackets, UInt64(sealed.count))
     flush()  // packets read before this one go first
-    let perSend = max(
-      1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / sealed.stride))
+    // One iovec per message: the chunks are runs of them.
     let vectors = allVectors + id &* TunToUDPBuffers.splitVectorCount
-    var chunk = 0
-    var sent = 0
-    while sent < sealed.count {
-      guard chunk < TunToUDPBuffers.chunksPerSplit else {
-        bank.add(.dropSendError, UInt64(sealed.count &- sent))
-        break
-      }
-      let count = min(perSend, sealed.count &- sent)
-      let start = sent &* sealed.stride
-      let end = min(start &+ count &* sealed.stride, sealed.bytes)
-      vectors[chunk] = iovec(iov_base: area + start, iov_len: end &- start)
-      let slot = state.splitSlot(buffer: id, chunk: chunk)
-      let header = headers.prepareSplitSend(
-        slot: slot, vectors: vectors + chunk, vectorCount: 1, segments: count,
-        segmentSize: sealed.stride, to: destination)
-      intents.append(.send(header, .splitSend, id: slot))
-      state.chunkSegments[state.chunkIndex(ofSlot: slot)] = Int32(truncatingIfNeeded: count)
-      state.pendingSends[id] &+= 1
-      sent &+= count
-      chunk &+= 1
+    for i in 0..<sealed.count {
+      let start = i &* sealed.stride
+      vectors[i] = iovec(iov_base: area + start, iov_len: min(sealed.stride, sealed.bytes &- start))
     }
+    sendChunks(
+      id, count: sealed.count, segmentSize: sealed.stride, vectors: vectors, vectorsPerSegment: 1,
+      destination)
     if state.pendingSends[id] == 0 { intents.append(.recycleTun(id)) }
   }
 
   /// One UDP GSO send per ≤ 64 segments and ≤ 65507 bytes (one UDP payload): 44 at MTU 1472.
+  /// Segment i is gathered by `vectorsPerSegment` iovecs from `vectors + i × that`.
   @inline(__always)
   private func sendChunks(
-    _ id: Int, _ segments: SuperPacket.Segments, _ vectors: UnsafeMutablePointer<iovec>,
-    _ destination: sockaddr_in
+    _ id: Int, count total: Int, segmentSize: Int, vectors: UnsafeMutablePointer<iovec>,
+    vectorsPerSegment: Int, _ destination: sockaddr_in
   ) {
-    let perSend = max(
-      1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segments.segmentLength))
+    let perSend = max(1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segmentSize))
     var chunk = 0
     var sent = 0
-    while sent < segments.count {
+    while sent < total {
       guard chunk < TunToUDPBuffers.chunksPerSplit else {
-        bank.add(.dropSendError, UInt64(segments.count &- sent))
+        bank.add(.dropSendError, UInt64(total &- sent))
         break
       }
-      let count = min(perSend, segments.count &- sent)
+      let count = min(perSend, total &- sent)
       let slot = state.splitSlot(buffer: id, chunk: chunk)
       let header = headers.prepareSplitSend(
-        slot: slot, vectors: vectors + 2 &* sent, vectorCount: 2 &* count, segments: count,
-        segmentSize: segments.segmentLength, to: destination)
+        slot: slot, vectors: vectors + vectorsPerSegment &* sent,
+        vectorCount: vectorsPerSegment &* count, segments: count, segmentSize: segmentSize,
+        to: destination)
       intents.append(.send(header, .splitSend, id: slot))
       state.chunkSegments[state.chunkIndex(ofSlot: slot)] = Int32(truncatingIfNeeded: count)
       state.pendingSends[id] &+= 1

@@ -246,43 +246,62 @@ final class TunnelPair {
     #expect(pair.inboxB.drain().count == HandshakeInbox.capacity)
   }
 
-  @Test func aTSOSuperPacketIsSealedIntoOneMessagePerSegment() throws {
+  /// Payload and gso_size: even segments; a short last one (its own padding); 65 segments,
+  /// two GSO sends.
+  @Test(arguments: [(3000, 1000), (2500, 1000), (6500, 100)])
+  func aTSOSuperPacketIsSealedIntoOneMessagePerSegment(payload: Int, gsoSize: Int) throws {
     let pair = try TunnelPair(virtioHeader: true)
-    var tcp = TCPSegmentFields(payload: (0..<3000).map { UInt8(truncatingIfNeeded: $0) })
+    var tcp = TCPSegmentFields(payload: (0..<payload).map { UInt8(truncatingIfNeeded: $0) })
     tcp.flags = 0x18
     let packet = tcp.bytes
     let virtio = VirtioNetHeader(
       flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4, headerLength: 40,
-      gsoSize: 1000, checksumStart: 20, checksumOffset: 16)
+      gsoSize: UInt16(gsoSize), checksumStart: 20, checksumOffset: 16)
     let routes = pair.codecA.refresh(now: MonotonicClock.nanoseconds())
     pair.a.read(packet, into: 4, virtio: virtio, routes: routes)
-    let intents = pair.a.take()
-    guard intents.count == 1, case .send(let header, .splitSend, let slot) = intents.first else {
-      Issue.record("expected one split send, got \(intents)")
-      return
+    let sends = pair.a.take().compactMap { intent -> (UnsafeMutablePointer<msghdr>, Int)? in
+      if case .send(let header, .splitSend, let slot) = intent { return (header, slot) }
+      return nil
     }
-    // 1040-byte packets padded to 1040 (a multiple of 16), 16 + 1040 + 16 each, one iovec.
-    let view = SendHeaderView(header)
-    #expect(view.lengths == [3 * 1072])
-    #expect(view.segmentSize == 1072)
-    let vector = header.pointee.msg_iov[0]
-    let bytes = Array(UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len))
+    let segments = (payload + gsoSize - 1) / gsoSize
+    #expect(sends.count == (segments + 63) / 64, "≤ 64 messages per GSO send")
+    // Each segment: 40 header bytes and its payload, padded to 16, between header and tag.
+    func sealedLength(_ plaintext: Int) -> Int { 32 + (plaintext + 15) / 16 * 16 }
+    let stride = sealedLength(40 + gsoSize)
+    var messages: [[UInt8]] = []
+    for (header, _) in sends {
+      // A send of one message is a plain datagram (no UDP_SEGMENT).
+      #expect(SendHeaderView(header).segmentSize == (header.pointee.msg_iovlen > 1 ? stride : nil))
+      for v in 0..<header.pointee.msg_iovlen {
+        let vector = header.pointee.msg_iov[v]
+        messages.append(
+          Array(UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len)))
+      }
+    }
+    #expect(messages.count == segments)
+    let last = payload - (segments - 1) * gsoSize
+    #expect(messages.dropLast().allSatisfy { $0.count == stride })
+    #expect(messages.last?.count == sealedLength(40 + last))
     var payloads: [UInt8] = []
-    for i in 0..<3 {
-      let message = Array(bytes[(i * 1072)..<((i + 1) * 1072)])
-      #expect(message[8] == UInt8(i), "counters 0, 1, 2")
-      let written = try #require(pair.receiveOnB(message, into: i))
-      #expect(written.count == 1040)
+    for (i, message) in messages.enumerated() {
+      #expect(message[8] == UInt8(i), "counters in order")
+      let written = try #require(pair.receiveOnB(message, into: i % PipelineLab.count))
+      #expect(written.count == 40 + (i == segments - 1 ? last : gsoSize))
       #expect(
         tcpChecksum(written) == UInt16(written[36]) << 8 | UInt16(written[37]),
         "segment \(i) carries its TCP checksum")
       payloads += written[40...]
     }
     #expect(payloads == Array(packet[40...]))
-    pair.a.tunToUDP.splitSendCompleted(slot, Int32(3 * 1072))
+    for (header, slot) in sends {
+      let bytes = (0..<header.pointee.msg_iovlen).reduce(0) {
+        $0 + header.pointee.msg_iov[$1].iov_len
+      }
+      pair.a.tunToUDP.splitSendCompleted(slot, Int32(bytes))
+    }
     #expect(pair.a.take() == [.recycleTun(4)])
-    #expect(pair.a.counter(.udpPacketsSent) == 3)
-    #expect(pair.peerB.activity.bytesSent == 3 * 1040)
+    #expect(pair.a.counter(.udpPacketsSent) == UInt64(segments))
+    #expect(pair.peerB.activity.bytesSent == UInt64(segments * 40 + payload))
   }
 
   @Test func withAVirtioHeaderTheHeaderGoesIntoTheHeadroom() throws {

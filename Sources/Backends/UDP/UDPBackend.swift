@@ -76,20 +76,8 @@ public final class UDPBackend: Backend {
       configuration: configuration)
     let tun = workers.device
     do {
-      try tun.setMTU(mtu)
-      // Stock leaves 500; a UDP burst overflows that (perf-notes §7).
-      try tun.setTxQueueLength(2_000)
-      try tun.setUp()
-      guard let link = try netlink.link(named: tun.name) else {
-        throw NetlinkError(operation: "link get", object: tun.name, errno: ENODEV)
-      }
-      let address = InterfaceAddress(
-        linkIndex: link.index, address: ownLease.subnet.address, prefixLength: 32)
-      if try !netlink.addresses(linkIndex: link.index).contains(address) {
-        try netlink.addAddress(address)
-      }
-      try netlink.replaceRoute(
-        Netlink.Route(destination: context.network.network, outputIndex: link.index))
+      try TunDeviceSetup.configure(
+        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink)
       // The forwarder's "net unreachable" replies come from the lease network address, which
       // is flannel0's own: without accept_local the kernel drops them as martians (stock
       // flanneld never set it, so its replies never arrived).

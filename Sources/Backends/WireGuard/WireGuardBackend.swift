@@ -103,19 +103,8 @@ public final class WireGuardBackend: Backend {
       persistentKeepalive: .seconds(config.persistentKeepaliveInterval), logger: context.logger)
     let tun = workers.device
     do {
-      try tun.setMTU(mtu)
-      try tun.setTxQueueLength(2_000)
-      try tun.setUp()
-      guard let link = try netlink.link(named: tun.name) else {
-        throw NetlinkError(operation: "link get", object: tun.name, errno: ENODEV)
-      }
-      let address = InterfaceAddress(
-        linkIndex: link.index, address: ownLease.subnet.address, prefixLength: 32)
-      if try !netlink.addresses(linkIndex: link.index).contains(address) {
-        try netlink.addAddress(address)
-      }
-      try netlink.replaceRoute(
-        Netlink.Route(destination: context.network.network, outputIndex: link.index))
+      try TunDeviceSetup.configure(
+        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink)
       let peers = state.withLock { s -> [WireGuardLeasePeer] in
         s.workers = workers
         s.loop = loop
