@@ -174,7 +174,8 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
     }
   }
 
-  /// Tells the device the new peer set; keeps each remaining peer's data-path object.
+  /// Tells the device what changed in the peer set; keeps each remaining peer's data-path
+  /// object.
   private func configure(_ leases: [WireGuardLeasePeer], now: Duration) -> [HandshakeOutput] {
     var next: [PublicKey: Peer] = [:]
     for lease in leases {
@@ -189,15 +190,23 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
           endpoint: lease.endpoint)
       }
     }
+    let previous = peers
     peers = next
     prune()
     snapshotDirty = true
-    return device.setPeers(
-      leases.map {
+    // The device hears of the changes only: one lease event costs it one peer's work, not
+    // the whole table's.
+    var outputs: [HandshakeOutput] = []
+    for key in previous.keys where next[key] == nil {
+      outputs += device.removePeer(key)
+    }
+    for lease in leases where previous[lease.publicKey]?.lease != lease {
+      outputs += device.addOrUpdatePeer(
         WireGuardPeerConfig(
-          publicKey: $0.publicKey, presharedKey: presharedKey, endpoint: $0.endpoint,
-          persistentKeepalive: persistentKeepalive)
-      }, now: now)
+          publicKey: lease.publicKey, presharedKey: presharedKey, endpoint: lease.endpoint,
+          persistentKeepalive: persistentKeepalive), now: now)
+    }
+    return outputs
   }
 
   /// What the forwarders recorded since the last pass, as the device's events.
