@@ -22,3 +22,16 @@ public struct Lease: Sendable, Equatable {
   /// Both subnets, as the lease key names them.
   public var subnets: LeaseSubnets { LeaseSubnets(ipv4: subnet, ipv6: ipv6Subnet) }
 }
+
+extension Lease {
+  /// By IPv4 subnet, then IPv6 subnet (IPv6-only leases, all at 0.0.0.0/0, first, by their
+  /// IPv6 subnet; a lease without an IPv6 subnet before one with).
+  public static func subnetOrder(_ a: Lease, _ b: Lease) -> Bool {
+    if a.subnet != b.subnet { return a.subnet < b.subnet }
+    switch (a.ipv6Subnet, b.ipv6Subnet) {
+    case (nil, .some): return true
+    case (.some(let x), .some(let y)): return x < y
+    default: return false
+    }
+  }
+}

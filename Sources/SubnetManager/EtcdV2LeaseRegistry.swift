@@ -36,7 +36,7 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
       switch decodeLease(key: node.key, value: node.value ?? "", expiration: node.expiration) {
       case .success(let lease):
         listing.leases.append(lease)
-        if node.ttl == nil && node.expiration == nil { listing.reservations.insert(lease.subnet) }
+        if node.ttl == nil && node.expiration == nil { listing.reservations.insert(lease.subnets) }
       case .failure(let skipped):
         listing.skipped.append(skipped)
       }
@@ -93,7 +93,7 @@ public struct EtcdV2LeaseRegistry: LeaseRegistry {
             if !node.dir {
               switch response.action {
               case "delete", "expire", "compareAndDelete":
-                if let subnet = deletedSubnet(key: node.key) { changes.append(.deleted(subnet)) }
+                if let subnets = deletedSubnets(key: node.key) { changes.append(.deleted(subnets)) }
               default:
                 switch decodeLease(
                   key: node.key, value: node.value ?? "", expiration: node.expiration)

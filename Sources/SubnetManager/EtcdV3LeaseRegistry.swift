@@ -30,7 +30,7 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
       switch decodeLease(key: kv.key, value: kv.value, expiration: nil) {
       case .success(let lease):
         listing.leases.append(lease)
-        if kv.lease == 0 { listing.reservations.insert(lease.subnet) }
+        if kv.lease == 0 { listing.reservations.insert(lease.subnets) }
       case .failure(let skipped):
         listing.skipped.append(skipped)
       }
@@ -91,8 +91,8 @@ public struct EtcdV3LeaseRegistry: LeaseRegistry {
                 case .failure(let skipped): changes.append(.skipped(skipped))
                 }
               case .delete:
-                if let subnet = deletedSubnet(key: event.kv.key) {
-                  changes.append(.deleted(subnet))
+                if let subnets = deletedSubnets(key: event.kv.key) {
+                  changes.append(.deleted(subnets))
                 }
               }
             }

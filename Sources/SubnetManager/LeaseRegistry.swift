@@ -38,8 +38,8 @@ public enum LeaseCreation: Sendable, Equatable {
 /// A snapshot of the leases in etcd.
 public struct LeaseListing: Sendable {
   public var leases: [Lease]
-  /// Subnets whose key carries no TTL (v2) or no etcd lease (v3): operator reservations.
-  public var reservations: Set<IPv4Network>
+  /// Keys without TTL (v2) or etcd lease (v3): operator reservations.
+  public var reservations: Set<LeaseSubnets>
   /// v3: the header revision; v2: X-Etcd-Index.
   public var cursor: Int64
   /// Keys whose name or value did not parse, with why.
@@ -54,7 +54,7 @@ public struct SkippedKey: Error, Sendable, Equatable {
 /// What changed, in etcd's order.
 public enum LeaseChange: Sendable, Equatable {
   case put(Lease)
-  case deleted(IPv4Network)
+  case deleted(LeaseSubnets)
   case skipped(SkippedKey)
 }
 
@@ -114,11 +114,10 @@ extension LeaseRegistry {
   }
 }
 
-/// The subnet a deleted key held, as the table knows it; nil for keys `decodeLease` skips
-/// (not a subnet, or an IPv6-only lease).
-func deletedSubnet(key: String) -> IPv4Network? {
-  guard let subnets = SubnetKey.parseSubnets(key), !subnets.ipv4IsEmpty else { return nil }
-  return subnets.ipv4
+/// The subnets a deleted key held, as the table knows them; nil for keys that are not a
+/// subnet.
+func deletedSubnets(key: String) -> LeaseSubnets? {
+  SubnetKey.parseSubnets(key)
 }
 
 /// Decodes one key/value pair into a lease, or says why it is skipped.
@@ -126,15 +125,11 @@ func decodeLease(key: String, value: String, expiration: Date?) -> Result<Lease,
   guard let subnets = SubnetKey.parseSubnets(key) else {
     return .failure(SkippedKey(key: key, reason: "the key is not a subnet (want a.b.c.d-len)"))
   }
-  // An IPv6-only lease's key (0.0.0.0-0&<v6>-<len>): its IPv4 part would read as 0.0.0.0/0,
-  // a route for everything to that node.
-  guard !subnets.ipv4IsEmpty else {
+  // An IPv6-only lease's key (0.0.0.0-0&<v6>-<len>) is read as it is; the subnet manager
+  // keeps leases of the families its network lacks out of the table (`LeaseFamilies`).
+  guard !subnets.ipv4IsEmpty || subnets.ipv6 != nil else {
     return .failure(
-      SkippedKey(
-        key: key,
-        reason:
-          "its IPv4 part is 0.0.0.0/0 (an IPv6-only lease; this flanneld carries IPv4 only so far)")
-    )
+      SkippedKey(key: key, reason: "it names neither an IPv4 nor an IPv6 subnet"))
   }
   let subnet = subnets.ipv4
   do {

@@ -39,7 +39,7 @@ extension SubnetManager {
       let subnets: LeaseSubnets
       switch plan.decision {
       case .reuse(let found):
-        let ttl = listing.reservations.contains(found.subnet) ? 0 : configuration.leaseTTL
+        let ttl = listing.reservations.contains(found.subnets) ? 0 : configuration.leaseTTL
         let expiration = try await registry.updateLease(found.subnets, attrs: attrs, ttl: ttl)
         logger.info(
           "Found lease (\(found.subnets)) for current IP (\(configuration.publicIP)), reusing")
@@ -70,7 +70,7 @@ extension SubnetManager {
   /// publication).
   private func adopt(_ lease: Lease) -> Lease {
     ownLease = lease
-    displaced = known(lease.subnet)
+    displaced = known(lease.subnets)
     return lease
   }
 
@@ -79,18 +79,18 @@ extension SubnetManager {
   func reacquire(reason: String) async {
     let lost = ownLease
     logger.warning(
-      "Lease \(lost.map { "\($0.subnet)" } ?? "-") lost (\(reason)); acquiring a lease again")
+      "Lease \(lost.map { "\($0.subnets)" } ?? "-") lost (\(reason)); acquiring a lease again")
     renewTask?.cancel()
     var backoff = Backoff(initial: configuration.backoffInitial, max: configuration.backoffMax)
     while !Task.isCancelled {
       do {
         let lease = try await acquire(previous: lost?.subnets)
         stats.reacquisitions += 1
-        if lease.subnet == lost?.subnet {
-          logger.warning("Lease \(lease.subnet) re-acquired")
+        if lease.subnets == lost?.subnets {
+          logger.warning("Lease \(lease.subnets) re-acquired")
         } else {
           logger.warning(
-            "Lease moved from \(lost.map { "\($0.subnet)" } ?? "-") to \(lease.subnet): containers on this node need the new subnet"
+            "Lease moved from \(lost.map { "\($0.subnets)" } ?? "-") to \(lease.subnets): containers on this node need the new subnet"
           )
         }
         // A stale lease of another node on the subnet we now hold leaves the table; another
@@ -98,7 +98,7 @@ extension SubnetManager {
         // while that subnet was ours.
         var events = displaced.map { [LeaseEvent.removed($0)] } ?? []
         displaced = nil
-        if let old = lost?.subnet, old != lease.subnet, let other = known(old) {
+        if let old = lost?.subnets, old != lease.subnets, let other = known(old) {
           events.append(.added(other))
         }
         publish(events: events, ownLeaseChanged: true)

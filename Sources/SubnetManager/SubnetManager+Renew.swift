@@ -14,13 +14,13 @@ extension SubnetManager {
       guard let lease = ownLease, let expiration = lease.expiration else { return }
       let wait = expiration.timeIntervalSinceNow - configuration.renewMargin.seconds
       if wait > 0 {
-        logger.debug("Waiting \(Int(wait)) s to renew lease \(lease.subnet)")
+        logger.debug("Waiting \(Int(wait)) s to renew lease \(lease.subnets)")
         do { try await Task.sleep(for: .seconds(wait)) } catch { return }
       }
       do {
         let renewed = try await registry.updateLease(
           lease.subnets, attrs: lease.attrs, ttl: configuration.leaseTTL)
-        guard ownLease?.subnet == lease.subnet else { return }
+        guard ownLease?.subnets == lease.subnets else { return }
         ownLease?.expiration = renewed
         stats.renewals += 1
         logger.info(

@@ -73,26 +73,39 @@ extension SubnetManager {
     publish(events: events, ownLeaseChanged: false, reconcile: true)
     guard let own = ownLease else { return false }
     // Missing, or held by another node now (its write over ours went by unseen).
-    return !listing.leases.contains {
-      $0.subnet == own.subnet && $0.attrs.publicIP == configuration.publicIP
-    }
+    return !listing.leases.contains { $0.subnets == own.subnets && isOwnAddress($0) }
   }
 
-  /// What makes the table equal to a listing (without our own subnet); publishing the
+  /// The lease names this node's address: PublicIP, or on an IPv6-only network (where every
+  /// node writes PublicIP 0.0.0.0) PublicIPv6.
+  func isOwnAddress(_ lease: Lease) -> Bool {
+    network.enableIPv4
+      ? lease.attrs.publicIP == configuration.publicIP
+      : lease.attrs.publicIPv6 == configuration.publicIPv6
+  }
+
+  /// True when `lease` may enter the table; else warns once (per key) and says no.
+  private func admits(_ lease: Lease) -> Bool {
+    guard let reason = LeaseFamilies(network: network).refusal(of: lease) else { return true }
+    warnSkipped(SkippedKey(key: SubnetKey.format(lease.subnets), reason: reason))
+    return false
+  }
+
+  /// What makes the table equal to a listing (without our own lease); publishing the
   /// events applies them.
   func replaceTable(with listing: LeaseListing) -> [LeaseEvent] {
     listing.skipped.forEach(warnSkipped)
-    var fresh: [IPv4Network: Lease] = [:]
+    var fresh: [LeaseSubnets: Lease] = [:]
     fresh.reserveCapacity(listing.leases.count)
-    for lease in listing.leases where lease.subnet != ownLease?.subnet {
-      fresh[lease.subnet] = lease
+    for lease in listing.leases where lease.subnets != ownLease?.subnets && admits(lease) {
+      fresh[lease.subnets] = lease
     }
     return broadcaster.withTable { table in
       var events: [LeaseEvent] = []
       table.forEach { old in
-        if fresh[old.subnet] == nil { events.append(.removed(old)) }
+        if fresh[old.subnets] == nil { events.append(.removed(old)) }
       }
-      for (subnet, lease) in fresh where !sameLease(table[subnet], lease) {
+      for (subnets, lease) in fresh where !sameLease(table[subnets], lease) {
         events.append(.added(lease))
       }
       return events
@@ -103,30 +116,38 @@ extension SubnetManager {
   func apply(_ changes: [LeaseChange]) async {
     var events: [LeaseEvent] = []
     // What the earlier changes of this batch did (the table takes them when published).
-    var pending: [IPv4Network: Lease?] = [:]
-    func current(_ subnet: IPv4Network) -> Lease? { pending[subnet] ?? known(subnet) }
+    var pending: [LeaseSubnets: Lease?] = [:]
+    func current(_ subnets: LeaseSubnets) -> Lease? { pending[subnets] ?? known(subnets) }
+    func remove(_ subnets: LeaseSubnets) {
+      guard let old = current(subnets) else { return }
+      pending[subnets] = .some(nil)
+      events.append(.removed(old))
+    }
     var lostReason: String? = nil
     for change in changes {
       switch change {
       case .put(let lease):
-        if let own = ownLease, lease.subnet == own.subnet {
-          if lease.attrs.publicIP == configuration.publicIP {
+        if let own = ownLease, lease.subnets == own.subnets {
+          if isOwnAddress(lease) {
             // Our own write (or a renewal echo): keep the freshest expiration we know.
             if let expiration = lease.expiration { ownLease?.expiration = expiration }
             continue
           }
           lostReason = "\(lease.attrs.publicIP) wrote its own lease over our key"
         }
-        if !sameLease(current(lease.subnet), lease) {
-          pending[lease.subnet] = .some(lease)
+        guard admits(lease) else {
+          remove(lease.subnets)
+          continue
+        }
+        if !sameLease(current(lease.subnets), lease) {
+          pending[lease.subnets] = .some(lease)
           events.append(.added(lease))
         }
-      case .deleted(let subnet):
-        if subnet == ownLease?.subnet {
+      case .deleted(let subnets):
+        if subnets == ownLease?.subnets {
           lostReason = "its key was deleted or expired"
-        } else if let old = current(subnet) {
-          pending[subnet] = .some(nil)
-          events.append(.removed(old))
+        } else {
+          remove(subnets)
         }
       case .skipped(let skipped):
         warnSkipped(skipped)
@@ -147,19 +168,21 @@ extension SubnetManager {
     switch event {
     case .added(let lease):
       let text =
-        "Subnet added: \(lease.subnet) via \(lease.attrs.publicIP)"
-        + ipv6Text(lease)
+        "Subnet added: \(routeText(lease))"
         + (lease.attrs.backendType.isEmpty ? "" : " (\(lease.attrs.backendType))")
       quietly ? logger.debug("\(text)") : logger.info("\(text)")
     case .removed(let lease):
-      let text = "Subnet removed: \(lease.subnet) via \(lease.attrs.publicIP)" + ipv6Text(lease)
+      let text = "Subnet removed: \(routeText(lease))"
       quietly ? logger.debug("\(text)") : logger.info("\(text)")
     }
   }
 
-  /// ", <IPv6 subnet> via <PublicIPv6>" for a dual-stack lease.
-  private func ipv6Text(_ lease: Lease) -> String {
-    guard let subnet = lease.ipv6Subnet else { return "" }
-    return ", \(subnet) via \(lease.attrs.publicIPv6.map { "\($0)" } ?? "-")"
+  /// "<subnet> via <PublicIP>", then ", <IPv6 subnet> via <PublicIPv6>" for a dual-stack
+  /// lease; the IPv6 part only for an IPv6-only one.
+  private func routeText(_ lease: Lease) -> String {
+    let ipv4 = "\(lease.subnet) via \(lease.attrs.publicIP)"
+    guard let subnet = lease.ipv6Subnet else { return ipv4 }
+    let ipv6 = "\(subnet) via \(lease.attrs.publicIPv6.map { "\($0)" } ?? "-")"
+    return lease.subnets.ipv4IsEmpty ? ipv6 : "\(ipv4), \(ipv6)"
   }
 }

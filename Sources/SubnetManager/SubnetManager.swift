@@ -88,7 +88,7 @@ public actor SubnetManager {
   /// only copy: the actor reads it, and changes it only by publishing events.
   var leaseCount: Int { broadcaster.withTable { $0.count } }
 
-  func known(_ subnet: IPv4Network) -> Lease? { broadcaster.withTable { $0[subnet] } }
+  func known(_ subnets: LeaseSubnets) -> Lease? { broadcaster.withTable { $0[subnets] } }
 
   func warnSkipped(_ skipped: SkippedKey) {
     guard warnedKeys.insert(skipped.key).inserted else { return }

@@ -26,7 +26,7 @@ final class UpdateBroadcaster: Sendable {
       for event in events {
         switch event {
         case .added(let lease): s.table.insert(lease)
-        case .removed(let lease): s.table.remove(lease.subnet)
+        case .removed(let lease): s.table.remove(lease.subnets)
         }
       }
       s.ownLease = ownLease

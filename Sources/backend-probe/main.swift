@@ -100,7 +100,7 @@ var known = LeaseTable()
   for event in events {
     switch event {
     case .added(let lease): known.insert(lease)
-    case .removed(let lease): known.remove(lease.subnet)
+    case .removed(let lease): known.remove(lease.subnets)
     }
   }
   await backend.apply(
@@ -144,10 +144,10 @@ while let line = readLine() {
       await update(try words.dropFirst().map { .removed(try lease($0)) })
     case "relist":
       let fresh = LeaseTable(try words.dropFirst().map(lease))
-      var events: [LeaseEvent] = known.leases.filter { fresh[$0.subnet] == nil }.map {
+      var events: [LeaseEvent] = known.leases.filter { fresh[$0.subnets] == nil }.map {
         .removed($0)
       }
-      events += fresh.leases.filter { known[$0.subnet] != $0 }.map { .added($0) }
+      events += fresh.leases.filter { known[$0.subnets] != $0 }.map { .added($0) }
       await update(events, reconcile: true)
     case "dump":
       result = try KernelDump.read(deviceName: arguments[1] == "vxlan" ? "flannel.1" : nil)

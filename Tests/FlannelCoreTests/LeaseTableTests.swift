@@ -26,8 +26,10 @@ import Testing
   }
 
   @Test func exactSubscript() {
-    #expect(Self.table[IPv4Network("10.1.15.0/24")!]?.attrs.publicIP == IPv4Address("192.168.0.1"))
-    #expect(Self.table[IPv4Network("10.1.15.0/25")!] == nil)
+    #expect(
+      Self.table[LeaseSubnets(ipv4: IPv4Network("10.1.15.0/24")!)]?.attrs.publicIP
+        == IPv4Address("192.168.0.1"))
+    #expect(Self.table[LeaseSubnets(ipv4: IPv4Network("10.1.15.0/25")!)] == nil)
   }
 
   @Test func laterLeaseForSameSubnetWins() {
@@ -35,15 +37,19 @@ import Testing
       Self.lease("10.1.15.0/24", "192.168.0.1"), Self.lease("10.1.15.0/24", "192.168.0.7"),
     ])
     #expect(table.count == 1)
-    #expect(table[IPv4Network("10.1.15.0/24")!]?.attrs.publicIP == IPv4Address("192.168.0.7"))
+    #expect(
+      table[LeaseSubnets(ipv4: IPv4Network("10.1.15.0/24")!)]?.attrs.publicIP
+        == IPv4Address("192.168.0.7"))
   }
 
   @Test func assigningLeasesRebuildsIndex() {
     var table = Self.table
     table.leases = [Self.lease("10.9.0.0/24", "192.168.0.5")]
     #expect(table.count == 1)
-    #expect(table[IPv4Network("10.9.0.0/24")!]?.attrs.publicIP == IPv4Address("192.168.0.5"))
-    #expect(table[IPv4Network("10.1.15.0/24")!] == nil)
-    #expect(LeaseTable([])[IPv4Network("10.1.15.0/24")!] == nil)
+    #expect(
+      table[LeaseSubnets(ipv4: IPv4Network("10.9.0.0/24")!)]?.attrs.publicIP
+        == IPv4Address("192.168.0.5"))
+    #expect(table[LeaseSubnets(ipv4: IPv4Network("10.1.15.0/24")!)] == nil)
+    #expect(LeaseTable([])[LeaseSubnets(ipv4: IPv4Network("10.1.15.0/24")!)] == nil)
   }
 }

@@ -38,7 +38,7 @@ import Testing
     #expect(stored == #"{"PublicIP":"192.168.1.1","PublicIPv6":"fd00::1"}"#)
     // B sees A with both subnets.
     #expect(
-      await eventually { b.table[leaseA.subnet]?.ipv6Subnet == ipv6A },
+      await eventually { b.table[leaseA.subnets]?.ipv6Subnet == ipv6A },
       "the watching node's table carries the IPv6 subnet")
     await a.stop()
 

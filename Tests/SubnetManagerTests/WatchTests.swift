@@ -178,7 +178,7 @@ import Testing
           }
         }
       })
-    #expect(a.table[first.subnet]?.attrs.publicIP == intruder.publicIP)
+    #expect(a.table[first.subnets]?.attrs.publicIP == intruder.publicIP)
     await a.stop()
   }
 }

@@ -15,7 +15,7 @@ public actor HostGWBackend: Backend {
   private let nexthops: Bool
   private var logger: Logger { context.logger }
   /// The routes each remote host-gw lease asks for, by subnet.
-  private var routes = PeerIndex<HostGWPeer>()
+  private var routes = PeerIndex<LeaseSubnets, HostGWPeer>()
   /// False until the first update: reconciling against an empty table would delete the
   /// routes a previous run left (the restart must not change a single one).
   private var synced = false
@@ -61,8 +61,8 @@ public actor HostGWBackend: Backend {
   }
 
   public func configure(ownLease: Lease) async throws {
-    remote.ownSubnet = ownLease.subnet
-    _ = routes.remove(ownLease.subnet)
+    remote.own = ownLease.subnets
+    _ = routes.remove(ownLease)
     sync()
     if loop == nil {
       loop = periodicTask(every: Self.routeCheckInterval) { [weak self] in await self?.sync() }
@@ -72,7 +72,7 @@ public actor HostGWBackend: Backend {
   /// Each event changes only its own subnet's route; the first update and a re-list after
   /// lost history reconcile the whole table against the kernel.
   public func apply(_ update: LeaseUpdate) async {
-    var changes: [PeerIndex<HostGWPeer>.Change] = []
+    var changes: [PeerIndex<LeaseSubnets, HostGWPeer>.Change] = []
     for event in update.events {
       if let change = routes.apply(event, make: peer(for:)) { changes.append(change) }
     }
@@ -107,10 +107,13 @@ public actor HostGWBackend: Backend {
   /// reached over IPv4 only); nil when not a remote host-gw lease.
   private func peer(for lease: Lease) -> HostGWPeer? {
     guard remote.accepts(lease, logger: logger) else { return nil }
-    let route = Route(
-      destination: lease.subnet, gateway: lease.attrs.publicIP,
-      outputIndex: context.external.index,
-      nexthopID: nexthops && lease.subnet.address.value != 0 ? lease.subnet.address.value : nil)
+    var route: Route? = nil
+    if context.network.enableIPv4 && !lease.subnets.ipv4IsEmpty {
+      route = Route(
+        destination: lease.subnet, gateway: lease.attrs.publicIP,
+        outputIndex: context.external.index,
+        nexthopID: nexthops && lease.subnet.address.value != 0 ? lease.subnet.address.value : nil)
+    }
     var ipv6Route: IPv6Route? = nil
     if let network = context.network.ipv6?.network, let subnet = lease.ipv6Subnet,
       let gateway = lease.attrs.publicIPv6, network.contains(subnet)
@@ -118,6 +121,7 @@ public actor HostGWBackend: Backend {
       ipv6Route = IPv6Route(
         destination: subnet, gateway: gateway, outputIndex: context.external.index)
     }
+    guard route != nil || ipv6Route != nil else { return nil }
     return HostGWPeer(route: route, ipv6Route: ipv6Route)
   }
 
@@ -139,7 +143,13 @@ public actor HostGWBackend: Backend {
   /// The full reconcile (also the 10 s check that restores routes somebody deleted).
   private func sync() {
     guard synced, !stopped else { return }
-    routeSync.reconcile(routes.peers.mapValues(\.route))
+    if context.network.enableIPv4 {
+      var wanted: [IPv4Network: Route] = [:]
+      for peer in routes.peers.values {
+        if let route = peer.route { wanted[route.destination] = route }
+      }
+      routeSync.reconcile(wanted)
+    }
     if let ipv6RouteSync {
       var wanted: [IPv6Network: IPv6Route] = [:]
       for peer in routes.peers.values {

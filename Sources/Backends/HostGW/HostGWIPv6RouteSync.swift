@@ -60,7 +60,7 @@ struct HostGWIPv6RouteSync {
     report(batch, added: added)
   }
 
-  func applyDelta(_ changes: [IPv6RouteChange]) {
+  func applyDelta(_ changes: [RouteChange<IPv6Route>]) {
     var added: [IPv6Route] = []
     let batch = socket.batch { (batch: NetlinkBatch<IPv6Route?>) in
       for change in changes {

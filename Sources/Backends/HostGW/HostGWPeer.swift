@@ -1,30 +1,32 @@
 import FlannelCore
 import Netlink
 
-/// What host-gw programs for one remote lease: the IPv4 route and, on a dual-stack network
-/// for a lease with an IPv6 subnet and a PublicIPv6, the IPv6 route
-/// `<IPv6 subnet> via <PublicIPv6> dev <external interface>` (stock's GetV6Route).
+/// What host-gw programs for one remote lease: the IPv4 route (none on an IPv6-only
+/// network) and, on a network with IPv6 for a lease with an IPv6 subnet and a PublicIPv6,
+/// the IPv6 route `<IPv6 subnet> via <PublicIPv6> dev <external interface>` (stock's
+/// GetV6Route).
 struct HostGWPeer: Equatable {
-  var route: Route
+  var route: Route?
   var ipv6Route: IPv6Route?
 }
 
-/// One subnet's IPv6 route change: programmed before (nil: none), wanted now (nil: none).
-struct IPv6RouteChange {
-  let old: IPv6Route?
-  let new: IPv6Route?
+/// One lease's route change of one family: programmed before (nil: none), wanted now (nil:
+/// none).
+struct RouteChange<R> {
+  let old: R?
+  let new: R?
 }
 
-extension PeerIndex<HostGWPeer>.Change {
+extension PeerIndex<LeaseSubnets, HostGWPeer>.Change {
   /// The IPv4 half, nil when that route did not change.
-  var ipv4: PeerIndex<Route>.Change? {
+  var ipv4: RouteChange<Route>? {
     guard old?.route != new?.route else { return nil }
-    return PeerIndex<Route>.Change(subnet: subnet, old: old?.route, new: new?.route)
+    return RouteChange(old: old?.route, new: new?.route)
   }
 
   /// The IPv6 half, nil when that route did not change.
-  var ipv6: IPv6RouteChange? {
+  var ipv6: RouteChange<IPv6Route>? {
     guard old?.ipv6Route != new?.ipv6Route else { return nil }
-    return IPv6RouteChange(old: old?.ipv6Route, new: new?.ipv6Route)
+    return RouteChange(old: old?.ipv6Route, new: new?.ipv6Route)
   }
 }

@@ -76,7 +76,7 @@ struct HostGWRouteSync {
   }
 
   /// `changes`: per subnet the route programmed before (nil: none) and the one wanted now.
-  func applyDelta(_ changes: [PeerIndex<Route>.Change]) {
+  func applyDelta(_ changes: [RouteChange<Route>]) {
     var added: [Route] = []
     let batch = socket.batch { (batch: NetlinkBatch<Route?>) in
       for change in changes {

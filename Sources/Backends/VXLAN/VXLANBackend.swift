@@ -20,7 +20,7 @@ public actor VXLANBackend: Backend {
   private var deviceIndex: Int?
   private var ownLease: Lease?
   /// The peers the lease table asks for, by subnet; the kernel follows it.
-  private var peers = PeerIndex<VXLANPeer>()
+  private var peers = PeerIndex<IPv4Network, VXLANPeer>()
   /// How many peers use each FDB entry (kept with `peers`).
   private var fdbUsers: [VXLANPeer.FDBKey: Int] = [:]
   /// False until the first update: reconciling against an empty table would delete every
@@ -69,8 +69,8 @@ public actor VXLANBackend: Backend {
 
   public func configure(ownLease: Lease) async throws {
     self.ownLease = ownLease
-    remote.ownSubnet = ownLease.subnet
-    count(peers.remove(ownLease.subnet), -1)
+    remote.own = ownLease.subnets
+    count(peers.remove(ownLease), -1)
     guard let device = deviceIndex else { throw VXLANBackendError("configure before prepare") }
     try ensureAddress(device: device, lease: ownLease)
     sync()
@@ -83,7 +83,7 @@ public actor VXLANBackend: Backend {
   /// Each event changes only its own subnet's entries; the first update and a re-list after
   /// lost history reconcile the whole table against the kernel.
   public func apply(_ update: LeaseUpdate) async {
-    var changes: [PeerIndex<VXLANPeer>.Change] = []
+    var changes: [PeerIndex<IPv4Network, VXLANPeer>.Change] = []
     for event in update.events {
       if let change = peers.apply(event, make: peer(for:)) {
         count(change.old, -1)
@@ -197,7 +197,7 @@ public actor VXLANBackend: Backend {
   }
 
   /// Exactly the entries of the subnets that changed, in one netlink batch.
-  private func applyDelta(_ changes: [PeerIndex<VXLANPeer>.Change]) {
+  private func applyDelta(_ changes: [PeerIndex<IPv4Network, VXLANPeer>.Change]) {
     guard let device = deviceIndex, !stopped, !recreating else { return }
     let entries = VXLANPeerChanges(
       socket: socket, device: device, nexthops: nexthops, fdbUsers: fdbUsers)

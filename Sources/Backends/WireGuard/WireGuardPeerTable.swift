@@ -16,10 +16,11 @@ struct WireGuardPeerTable {
     self.defaultPort = defaultPort
   }
 
+  /// IPv4 only: the backend carries no IPv6.
   var ownSubnet: IPv4Network? {
-    get { remote.ownSubnet }
+    get { remote.own?.ipv4 }
     set {
-      remote.ownSubnet = newValue
+      remote.own = newValue.map { LeaseSubnets(ipv4: $0) }
       if let newValue { peers[newValue] = nil }
     }
   }
