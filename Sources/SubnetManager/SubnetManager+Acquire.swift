@@ -32,7 +32,7 @@ extension SubnetManager {
         publicIPv6: configuration.publicIPv6, previous: previous, using: &rng)
       for stale in plan.staleLeases {
         logger.warning(
-          "Deleting lease \(stale) of this node's IP \(configuration.publicIP): it no longer fits the network config"
+          "Deleting lease \(stale) of this node's IP \(nodeAddress): it no longer fits the network config"
         )
         try await registry.deleteLease(stale)
       }
@@ -42,7 +42,7 @@ extension SubnetManager {
         let ttl = listing.reservations.contains(found.subnets) ? 0 : configuration.leaseTTL
         let expiration = try await registry.updateLease(found.subnets, attrs: attrs, ttl: ttl)
         logger.info(
-          "Found lease (\(found.subnets)) for current IP (\(configuration.publicIP)), reusing")
+          "Found lease (\(found.subnets)) for current IP (\(nodeAddress)), reusing")
         let lease = Lease(
           subnet: found.subnet, ipv6Subnet: found.ipv6Subnet, attrs: attrs, expiration: expiration)
         return (adopt(lease), listing)
@@ -54,7 +54,7 @@ extension SubnetManager {
       switch try await registry.createLease(subnets, attrs: attrs, ttl: configuration.leaseTTL) {
       case .created(let expiration):
         logger.info(
-          "Allocated lease (\(subnets)) to current node (\(configuration.publicIP)) through etcd \(registry.apiName)"
+          "Allocated lease (\(subnets)) to current node (\(nodeAddress)) through etcd \(registry.apiName)"
         )
         let lease = Lease(
           subnet: subnets.ipv4, ipv6Subnet: subnets.ipv6, attrs: attrs, expiration: expiration)
@@ -64,6 +64,12 @@ extension SubnetManager {
       }
     }
     throw SubnetManagerError.maxRetriesReached(attempts: attempts)
+  }
+
+  /// The address that makes a lease ours (`isOwnAddress`), for log lines.
+  private var nodeAddress: String {
+    network.enableIPv4
+      ? "\(configuration.publicIP)" : configuration.publicIPv6.map { "\($0)" } ?? "-"
   }
 
   /// Makes `lease` ours: the own subnet leaves the table of other nodes (with the next

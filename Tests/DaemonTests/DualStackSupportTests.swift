@@ -4,7 +4,7 @@ import Testing
 @testable import Daemon
 
 /// A config this node cannot honour is refused or warned about, never silently half-applied:
-/// dual-stack runs on host-gw only, IPv6-only not at all yet.
+/// dual-stack and IPv6-only run on host-gw only so far.
 @Suite struct DualStackSupportTests {
   static let dualStack =
     #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#
@@ -35,12 +35,21 @@ import Testing
     #expect(refusal.description.contains(#"remove "EnableIPv6""#))
   }
 
-  @Test(arguments: ["host-gw", "vxlan"])
-  func ipv6OnlyIsRefusedWithTheFix(type: String) throws {
-    let config = try NetworkConfig.parse(
-      #"{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fc00::/48"}"#)
+  static let ipv6Only = #"{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fc00::/48"}"#
+
+  @Test func ipv6OnlyRunsOnHostGW() throws {
+    let config = try NetworkConfig.parse(Self.ipv6Only)
+    #expect(DualStackSupport.refusal(of: config, backendType: "host-gw") == nil)
+  }
+
+  @Test(arguments: ["udp", "vxlan", "wireguard"])
+  func ipv6OnlyOnAnotherBackendIsRefusedWithTheFix(type: String) throws {
+    let config = try NetworkConfig.parse(Self.ipv6Only)
     let refusal = try #require(DualStackSupport.refusal(of: config, backendType: type))
-    #expect(refusal.description.hasPrefix("EnableIPv4 is false (an IPv6-only network)"))
+    #expect(
+      refusal.description.hasPrefix(
+        "EnableIPv4 is false (an IPv6-only network), but the \(type) backend"))
+    #expect(refusal.description.contains(#"use "Backend": {"Type": "host-gw"}"#))
     #expect(refusal.description.contains(#"set "EnableIPv4": true"#))
   }
 

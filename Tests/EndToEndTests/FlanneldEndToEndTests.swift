@@ -83,8 +83,8 @@ import Testing
     #expect(await node.terminate() == 0)
   }
 
-  /// An IPv6-only config, and a dual-stack one on a backend that carries IPv4 only (vxlan;
-  /// host-gw carries both), are refused with the reason and read again; once the config is
+  /// An IPv6-only config on a backend that does not run one (wireguard), and a dual-stack one
+  /// on a backend that carries IPv4 only (vxlan; host-gw carries both), are refused with the reason and read again; once the config is
   /// one the node runs, it comes up.
   @Test func dualStackAndIPv6OnlyConfigsAreRefusedAndRetried() async throws {
     let etcd = try await offPool { try EtcdServer() }
@@ -94,10 +94,12 @@ import Testing
     let subnetFile = dir.appendingPathComponent("subnet.env")
     try etcd.etcdctl([
       "put", "/v6/network/config",
-      #"{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "host-gw"}}"#,
+      #"{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "wireguard"}}"#,
     ])
     let node = try FlanneldProcess(arguments(etcd, prefix: "/v6/network", subnetFile: subnetFile))
-    #expect(await node.waitForLog("EnableIPv4 is false (an IPv6-only network)"))
+    #expect(
+      await node.waitForLog(
+        "EnableIPv4 is false (an IPv6-only network), but the wireguard backend"))
     try etcd.etcdctl([
       "put", "/v6/network/config",
       #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "vxlan"}}"#,

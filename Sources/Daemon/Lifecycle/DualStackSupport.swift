@@ -1,9 +1,9 @@
 import FlannelCore
 
-/// Which dual-stack configs this flanneld runs: EnableIPv6 with the host-gw backend (IPv6
-/// routes via each peer's PublicIPv6, ip6tables masquerade, the IPv6 lines of subnet.env).
-/// Every other combination is refused with the reason, and the config is read again like any
-/// bad config. Joining a dual-stack network as an IPv4-only node is not harmless: stock's
+/// Which dual-stack and IPv6-only configs this flanneld runs: EnableIPv6 with the host-gw
+/// backend (IPv6 routes via each peer's PublicIPv6, ip6tables masquerade, the IPv6 lines of
+/// subnet.env), also without IPv4 (`"EnableIPv4": false`). Every other combination is refused
+/// with the reason, and the config is read again like any bad config. Joining a dual-stack network as an IPv4-only node is not harmless: stock's
 /// IPv6 allocation compares every lease's IPv6 subnet, and a lease without one leaves a
 /// stock node unable to allocate (out of subnets, or worse).
 enum DualStackSupport {
@@ -11,16 +11,19 @@ enum DualStackSupport {
     let description: String
   }
 
-  /// The backends that carry IPv6.
+  /// The backends that carry IPv6 beside IPv4.
   static let ipv6Backends: Set<String> = ["host-gw"]
+  /// The backends that run an IPv6-only network.
+  static let ipv6OnlyBackends: Set<String> = ["host-gw"]
 
   /// The refusal of a config this node cannot run with backend `type`, or nil.
   static func refusal(of config: NetworkConfig, backendType type: String) -> Refusal? {
-    if !config.enableIPv4 {
+    if !config.enableIPv4 && !ipv6OnlyBackends.contains(type) {
       return Refusal(
         description:
-          "EnableIPv4 is false (an IPv6-only network): this flanneld runs IPv4 and dual-stack "
-          + "networks only so far; set \"EnableIPv4\": true (or leave it out) with an IPv4 "
+          "EnableIPv4 is false (an IPv6-only network), but the \(type) backend of this flanneld "
+          + "does not run IPv6-only networks so far (\(ipv6OnlyBackends.sorted().joined(separator: ", ")) does): "
+          + "use \"Backend\": {\"Type\": \"host-gw\"}, set \"EnableIPv4\": true with an IPv4 "
           + "\"Network\", or run stock flanneld on IPv6-only nodes")
     }
     if let ipv6 = config.ipv6, !ipv6Backends.contains(type) {

@@ -14,7 +14,11 @@ struct NodeStartup: Sendable {
   let options: FlanneldOptions
   let environment: [String: String]
   let logger: Logger
-  let external: ExternalInterface
+  /// The IPv4 choice made at startup, as stock logs it before reading the config; nil when
+  /// it failed (`startupSelectionError`): an IPv6-only network needs no IPv4 address, and the
+  /// node chooses again once the config says which families it has.
+  let external: ExternalInterface?
+  let startupSelectionError: (any Error)?
   let previousSubnet: IPv4Network?
   /// FLANNEL_IPV6_SUBNET of the previous subnet.env (used on dual-stack networks).
   let previousIPv6Subnet: IPv6Network?
@@ -26,8 +30,18 @@ struct NodeStartup: Sendable {
     self.options = options
     self.environment = environment
     self.logger = logger
-    external = try InterfaceSelector.select(options: options) { logger.info("\($0)") }
-    InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
+    do {
+      let chosen = try InterfaceSelector.select(options: options) { logger.info("\($0)") }
+      InterfaceSelector.startupLogLines(chosen).forEach { logger.info("\($0)") }
+      external = chosen
+      startupSelectionError = nil
+    } catch {
+      logger.warning(
+        "No IPv4 interface to use (\(error)); choosing once the network config is read: an IPv6-only network (\"EnableIPv4\": false) needs none"
+      )
+      external = nil
+      startupSelectionError = error
+    }
     let previousText = try? AtomicFile.read(options.subnetFile)
     previousSubnet = previousText.flatMap(SubnetEnv.previousSubnet(in:))
     previousIPv6Subnet = previousText.flatMap(SubnetEnv.previousIPv6Subnet(in:))
@@ -94,28 +108,15 @@ struct NodeStartup: Sendable {
     for warning in DualStackSupport.warnings(publicIPv6: options.publicIPv6, config: config) {
       logger.warning("\(warning)")
     }
-    // A dual-stack network: choose again, now for both families (stock selects after reading
-    // the config; the IPv4-only choice was made at startup).
-    var external = self.external
-    if config.ipv6 != nil {
-      do {
-        external = try InterfaceSelector.select(options: options, dualStack: true) {
-          logger.info("\($0)")
-        }
-      } catch {
-        logger.critical("\(error)")
-        return 1
-      }
-      if external.name != self.external.name || external.address != self.external.address {
-        // -public-ipv6 alone picks the interface that holds it.
-        InterfaceSelector.startupLogLines(external).forEach { logger.info("\($0)") }
-      } else if let ipv6 = external.ipv6Address, let publicIPv6 = external.publicIPv6 {
-        logger.info("Using interface with name \(external.name) and v6 address \(ipv6)")
-        logger.info("Using \(publicIPv6) as external v6 address")
-      }
+    let external: ExternalInterface
+    do {
+      external = try chooseExternal(for: config)
+    } catch {
+      logger.critical("\(error)")
+      return 1
     }
     logger.info(
-      "Network config through etcd \(ready.registry.apiName): Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), backend \(type)"
+      "Network config through etcd \(ready.registry.apiName): \(config.enableIPv4 ? "Network \(config.network), SubnetLen \(config.subnetLen), SubnetMin \(config.subnetMin), SubnetMax \(config.subnetMax), " : "")\(config.ipv6.map { "IPv6Network \($0.network), IPv6SubnetLen \($0.subnetLen), " } ?? "")backend \(type)"
     )
     var wireGuardKey: SecretKey?
     if type == "wireguard" {
@@ -172,9 +173,12 @@ struct NodeStartup: Sendable {
     // iptables before subnet.env (HEAD): rules are in place when Docker starts. A dual-stack
     // network gets the same rules through ip6tables.
     let ipv4Subnet = configured.subnet
-    let keeper = await startIPTables("iptables") { () throws(IPTablesError) in
-      try IPTablesKeeper.forFlanneld(
-        options: options, network: config.network, subnet: ipv4Subnet, logger: logger)
+    var keeper: (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) = (nil, nil)
+    if config.enableIPv4 {
+      keeper = await startIPTables("iptables") { () throws(IPTablesError) in
+        try IPTablesKeeper.forFlanneld(
+          options: options, network: config.network, subnet: ipv4Subnet, logger: logger)
+      }
     }
     var keeper6: (keeper: IPTablesKeeper?, loop: Task<Void, Never>?) = (nil, nil)
     if let ipv6 = config.ipv6, let ipv6Subnet = configured.ipv6Subnet {
@@ -219,6 +223,34 @@ struct NodeStartup: Sendable {
     await backend.stop()
     await manager.stop()
     return 0
+  }
+
+  /// The interface for `config`'s families: the startup choice on an IPv4 network; chosen
+  /// again for both families on a dual-stack one (stock selects after reading the config)
+  /// and for IPv6 alone on an IPv6-only one.
+  private func chooseExternal(for config: NetworkConfig) throws -> ExternalInterface {
+    if !config.enableIPv4 {
+      let chosen = try InterfaceSelector.selectIPv6Only(options: options) {
+        logger.info("\($0)")
+      }
+      InterfaceSelector.ipv6OnlyLogLines(chosen).forEach { logger.info("\($0)") }
+      return chosen
+    }
+    guard let startup = self.external else {
+      throw startupSelectionError ?? InterfaceSelectionError("no interface to use")
+    }
+    guard config.ipv6 != nil else { return startup }
+    let chosen = try InterfaceSelector.select(options: options, dualStack: true) {
+      logger.info("\($0)")
+    }
+    if chosen.name != startup.name || chosen.address != startup.address {
+      // -public-ipv6 alone picks the interface that holds it.
+      InterfaceSelector.startupLogLines(chosen).forEach { logger.info("\($0)") }
+    } else if let ipv6 = chosen.ipv6Address, let publicIPv6 = chosen.publicIPv6 {
+      logger.info("Using interface with name \(chosen.name) and v6 address \(ipv6)")
+      logger.info("Using \(publicIPv6) as external v6 address")
+    }
+    return chosen
   }
 
   /// -ip-masq and the FORWARD rules of one family (`label`: iptables or ip6tables): one pass

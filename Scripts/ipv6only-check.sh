@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# An IPv6-only network ("EnableIPv4": false) on IPv6-only nodes: three hosts whose underlay
+# has no IPv4 address at all (fd00:77::/64 inside the lab's namespaces), etcd reached over
+# IPv6, the host-gw backend, an IPv6-only container behind each host. Checks:
+#   - the nodes come up without any IPv4 address (the interface is chosen for IPv6 alone:
+#     -iface=eth0 on hosts 1 and 2, the IPv6 default route on host 3);
+#   - the leases are stock's IPv6-only ones: key 0.0.0.0-0&<v6>-64, PublicIP 0.0.0.0,
+#     PublicIPv6 the node's address;
+#   - subnet.env holds the IPv6 lines only; -ip-masq installs ip6tables rules and no
+#     iptables ones;
+#   - the full IPv6 container ping mesh and one `ip -6 route` per remote via its PublicIPv6;
+#   - a SIGKILL and restart loses no ping and changes no route;
+#   - a lease deleted in etcd leaves the others within 2 s; a route deleted by hand is back
+#     within 11 s.
+# Usage: Scripts/ipv6only-check.sh [path/to/flanneld]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/lib/lab.sh
+lab_use_flanneld "${1:-}"
+trap lab_cleanup EXIT
+
+N=3
+PREFIX=/coreos.com/network
+IPV6_NETWORK=fd10::/56
+CONFIG="{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"$IPV6_NETWORK\",\"Backend\":{\"Type\":\"host-gw\"}}"
+ETCD6=fd00:77::11
+
+lab_underlay $N
+lab_containers $N
+ip -n "${LAB_ID}ul" -6 addr add fd00:77::1/64 dev br0 nodad
+public6_of() { echo "fd00:77::$((10 + $1))"; }
+for i in $(seq $N); do
+  ns=$(lab_host "$i")
+  # No IPv4 on the node: the lab's underlay address and default route go.
+  ip -n "$ns" -4 addr flush dev eth0
+  ip -n "$ns" -6 addr add "$(public6_of "$i")/64" dev eth0 nodad
+  ip -n "$ns" -6 route add default via fd00:77::1
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+done
+ip netns exec "$(lab_host 1)" ip -4 addr show | grep -q 'inet 192' && lab_fail "host 1 still has IPv4"
+
+# etcd on host 1, on its loopback and its IPv6 underlay address only.
+lab_spawn "$(lab_host 1)" "$LAB_DIR/etcd.log" etcd --name lab --data-dir "$LAB_DIR/etcd" \
+  --listen-client-urls "http://127.0.0.1:2379,http://[$ETCD6]:2379" \
+  --advertise-client-urls "http://[$ETCD6]:2379" \
+  --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+  --initial-cluster lab=http://127.0.0.1:2380 --enable-v2=true --log-level error
+lab_wait 30 "etcd" ip netns exec "$(lab_host 1)" curl -sf http://127.0.0.1:2379/health
+etcdctl_() { ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl "$@"; }
+etcdctl_ put $PREFIX/config "$CONFIG" >/dev/null
+
+declare -a PIDS
+start_node() { # I
+  local i=$1 iface=(-iface=eth0)
+  [ "$i" = 3 ] && iface=() # host 3: the interface of the IPv6 default route
+  mkdir -p "$LAB_DIR/h$i"
+  lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
+    "-etcd-endpoints=http://[$ETCD6]:2379" -etcd-prefix=$PREFIX "${iface[@]}" -ip-masq \
+    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+  PIDS[$i]=$LAB_LAST_PID
+}
+stop_node() { # I [SIGNAL]
+  local i=$1 sig=${2:-TERM}
+  kill -"$sig" "${PIDS[$i]}"
+  wait "${PIDS[$i]}" 2>/dev/null || true
+  lab_forget_pid "${PIDS[$i]}" 2>/dev/null || true
+}
+fail() { for i in $(seq $N); do echo "--- flanneld h$i"; tail -30 "$LAB_DIR/flanneld-h$i.log" || true; done; lab_fail "$*"; }
+
+for i in $(seq $N); do start_node "$i"; done
+prefix6_of() { sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$LAB_DIR/h$1/subnet.env"; }
+subnet6_of() { echo "$(prefix6_of "$1")::/64"; }
+container6_ip() { echo "$(prefix6_of "$1")::2"; }
+for i in $(seq $N); do
+  lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env" || fail "no subnet.env on host $i"
+  f="$LAB_DIR/h$i/subnet.env"
+  [ "$(sed -n 1p "$f")" = "FLANNEL_IPV6_NETWORK=$IPV6_NETWORK" ] || fail "host $i: subnet.env line 1: $(cat "$f")"
+  sed -n 2p "$f" | grep -qx 'FLANNEL_IPV6_SUBNET=fd10:0:0:[0-9a-f]*::1/64' || fail "host $i: subnet.env line 2"
+  [ "$(sed -n '3,$p' "$f")" = "$(printf 'FLANNEL_MTU=1500\nFLANNEL_IPMASQ=true')" ] || fail "host $i: subnet.env lines 3-4"
+  # The container: IPv6 only, <subnet>::2 behind <subnet>::1 on the host's veth (link-local
+  # addresses on both ends: the kernel solicits neighbours for forwarded packets from one).
+  p=$(prefix6_of "$i")
+  ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
+  ip -n "$(lab_host "$i")" -6 addr add "$p::1/64" dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add "$p::2/64" dev eth0 nodad
+  ip -n "$(lab_container "$i")" -6 route replace default via "$p::1" dev eth0
+done
+grep -q "No IPv4 interface to use" "$LAB_DIR/flanneld-h3.log" || fail "host 3 did not note the missing IPv4 interface"
+grep -q "Using interface with name eth0 and v6 address $(public6_of 3)" "$LAB_DIR/flanneld-h3.log" || fail "host 3 did not choose eth0 by its IPv6 default route"
+lab_log "host-gw IPv6-only: leases $(for i in $(seq $N); do printf '%s ' "$(subnet6_of "$i")"; done)"
+lab_log "ok: subnet.env with the IPv6 lines only on every host"
+
+# The leases as stock writes them on an IPv6-only network.
+for i in $(seq $N); do
+  key="$PREFIX/subnets/0.0.0.0-0&$(prefix6_of "$i")::-64"
+  value=$(etcdctl_ get --print-value-only "$key")
+  jq -e --arg p "$(public6_of "$i")" '.PublicIP == "0.0.0.0" and .PublicIPv6 == $p and .BackendType == "host-gw"' <<<"$value" >/dev/null || fail "host $i: lease $key = $value"
+done
+[ "$(etcdctl_ get --prefix --keys-only "$PREFIX/subnets/" | grep -c .)" = $N ] || fail "not exactly $N lease keys"
+lab_log "ok: stock's IPv6-only leases (0.0.0.0-0&<v6>-64, PublicIP 0.0.0.0)"
+
+# -ip-masq: ip6tables rules, no iptables ones.
+for i in $(seq $N); do
+  ns=$(lab_host "$i")
+  lab_wait 10 "ip6tables rules on host $i" bash -c "ip netns exec $ns ip6tables -t nat -S | grep -q FLANNEL-POSTRTG" || fail "host $i: no ip6tables masquerade chain"
+  if ip netns exec "$ns" iptables -t nat -S 2>/dev/null | grep -q FLANNEL; then fail "host $i: iptables (IPv4) rules on an IPv6-only network"; fi
+done
+lab_log "ok: ip6tables masquerade and forward rules, no iptables ones"
+
+ping_mesh() {
+  local i j
+  for i in $(seq $N); do
+    for j in $(seq $N); do
+      [ "$i" = "$j" ] && continue
+      ip netns exec "$(lab_container "$i")" ping -6 -q -c 2 -i 0.2 -W 2 "$(container6_ip "$j")" >/dev/null || return 1
+    done
+  done
+}
+mesh_ok() {
+  local deadline=$((SECONDS + $1))
+  until ping_mesh; do [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.2; done
+}
+mesh_ok 20 || fail "IPv6 container ping mesh incomplete"
+lab_log "ok: full IPv6 ping mesh ($((N * (N - 1))) pairs)"
+
+routes6() { ip -n "$(lab_host "$1")" -6 -j route show | jq -c 'map(select(.dst | startswith("fd10:"))) | sort_by(.dst) | map({dst, gateway, dev})'; }
+for i in $(seq $N); do
+  ns=$(lab_host "$i")
+  for j in $(seq $N); do
+    [ "$i" = "$j" ] && continue
+    ip -n "$ns" -6 -j route show | jq -e --arg s "$(subnet6_of "$j")" --arg p "$(public6_of "$j")" 'any(.[]; .dst==$s and .gateway==$p and .dev=="eth0")' >/dev/null || fail "host $i: IPv6 route to host $j"
+  done
+  [ "$(routes6 "$i" | jq '[.[] | select(.dev == "eth0")] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 routes: $(routes6 "$i")"
+  [ "$(ip -n "$ns" -4 -j route show | jq length)" = 0 ] || fail "host $i: IPv4 routes on an IPv6-only node: $(ip -n "$ns" -4 route show)"
+done
+lab_log "ok: one IPv6 route per remote via its PublicIPv6, no IPv4 route"
+
+# SIGKILL and restart host 2's daemon under a continuous ping from container 1.
+before=$(routes6 2)
+ip netns exec "$(lab_container 1)" ping -6 -i 0.05 -W 1 "$(container6_ip 2)" >"$LAB_DIR/ping.txt" 2>&1 &
+P1=$!; LAB_PIDS+=("$P1")
+sleep 1 # pings flowing before the kill: a duration of the scenario, not a synchronization
+stop_node 2 KILL
+start_node 2
+lab_wait 30 "host 2 back" grep -q "Synced" "$LAB_DIR/flanneld-h2.log"
+mesh_ok 10 || fail "mesh after restart"
+sleep 1
+kill -INT "$P1"; wait "$P1" 2>/dev/null || true
+lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$LAB_DIR/ping.txt")
+lab_log "continuous IPv6 ping across SIGKILL+restart: $(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping.txt") sent, loss $lost%"
+[ "$lost" = 0 ] || fail "packets lost across a daemon restart"
+[ "$before" = "$(routes6 2)" ] || { diff <(echo "$before") <(routes6 2) || true; fail "the restart changed routes"; }
+lab_log "ok: no packet lost, no route changed by the restart"
+
+# A lease deleted in etcd (its daemon stopped first, so it does not re-acquire it).
+stop_node 3 TERM
+gone=$(subnet6_of 3)
+deleted_at=$EPOCHREALTIME
+etcdctl_ del "$PREFIX/subnets/0.0.0.0-0&${gone%/*}-64" >/dev/null
+for i in 1 2; do
+  lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -6 -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
+done
+lab_log "ok: lease $gone deleted in etcd left hosts 1 and 2 within $(awk -v a="$deleted_at" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}') s"
+[ "$(routes6 1 | jq '[.[] | select(.dev == "eth0")] | length')" = 1 ] || fail "host 1 lost more than the deleted lease's route: $(routes6 1)"
+
+target=$(subnet6_of 2)
+ip -n "$(lab_host 1)" -6 route del "$target"
+lab_wait 11 "host-gw to restore $target" bash -c "ip -n $(lab_host 1) -6 -j route show | jq -e --arg s $target 'any(.[]; .dst==\$s)' >/dev/null"
+lab_log "ok: an IPv6 route deleted by hand was restored"
+for i in 1 2; do stop_node "$i" TERM; done
+lab_log "ipv6-only check ok: host-gw"
