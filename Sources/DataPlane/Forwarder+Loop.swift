@@ -144,7 +144,7 @@ extension Forwarder {
   /// window (`-udp-poll-usecs`) and after a batch that handled completions, first polls: runs
   /// the deferred task work (`getEvents`) until completions appear or the window passes, yielding
   /// the CPU between polls to any other runnable task. Every sleep's length (from the end of
-  /// the batch) adapts the window (`PollWindow`). Every io_uring_enter counts as a submission
+  /// the batch) and every poll that caught a completion adapt the window (`PollWindow`). Every io_uring_enter counts as a submission
   /// (the submit only when it had SQEs: liburing enters the kernel only then). Returns the
   /// SQEs submitted, or -errno.
   @inline(__always)
@@ -165,6 +165,7 @@ extension Forwarder {
         bank.add(.submissions)
         if ring.completionsReady > 0 {
           bank.add(.pollHits)
+          window.caught()
           return submitted
         }
       } while monotonicNanoseconds() &- start < window.current

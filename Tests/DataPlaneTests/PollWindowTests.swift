@@ -48,4 +48,26 @@ import Testing
     window.slept(80_000)
     #expect(window.current == 80_000)
   }
+
+  /// Pings every 10 ms through a forwarder: each answer is caught by a poll, each pause
+  /// between pings ends a long sleep. The window stays open (a caught answer grows it as a
+  /// short sleep would); counting the long sleeps alone closed it within four pings.
+  @Test func caughtAnswersKeepItOpenBetweenSparseRequests() {
+    var window = PollWindow(maximumNanoseconds: 200_000)
+    for _ in 0..<100 {
+      window.caught()
+      window.slept(10_000_000)
+      #expect(window.current >= 100_000)
+    }
+    #expect(window.shouldPoll(afterActiveBatch: true))
+    // Without answers (one-way traffic every 10 ms) it still closes.
+    for _ in 0..<3 { window.slept(10_000_000) }
+    #expect(window.current == 0)
+    // And a caught completion reopens a closed window at a quarter.
+    window.caught()
+    #expect(window.current == 50_000)
+    var off = PollWindow(maximumNanoseconds: 0)
+    off.caught()
+    #expect(off.current == 0)
+  }
 }
