@@ -30,8 +30,8 @@
 # interleaved (repeat 1 of every arm, then repeat 2, …) so that slow drift of a shared
 # machine hits all arms alike; a quiet moment (idle CPU) is awaited before each measurement.
 #
-# Usage: Scripts/bench.sh [--quick] [--latency] [--hops] [--ping-only] [--arms a,b,c] [--repeat N]
-#          [--out DIR]
+# Usage: Scripts/bench.sh [--quick] [--latency] [--hops] [--ping-only] [--family 4|6]
+#          [--arms a,b,c] [--repeat N] [--out DIR]
 #   --quick     2 s runs, 1 repeat, 50 pings, 5 s idle CPU (for CI; a few minutes)
 #   --latency   2,000 pings at 10 ms per arm and repeat (instead of 200): p50 and p99 from
 #               enough samples, and the RTT histogram of every arm (pings.csv, table.txt)
@@ -39,7 +39,12 @@
 #               six points: the round trip hop by hop, ours and the kernel's (hops.txt)
 #   --ping-only no iperf3 runs and no idle CPU window: pings (and --hops) only, for quick
 #               latency comparisons
-#   --arms      comma-separated subset (default: all of the above)
+#   --family 6  the containers talk IPv6 (Scripts/lib/bench-arms6.sh): kernel vxlan and
+#               host-gw by hand over an IPv6 underlay, flanneld's vxlan and host-gw on a
+#               dual-stack network (IPv6 underlay), our udp backend carrying IPv6 over IPv4;
+#               the baseline stays IPv4 (stock's design carries nothing else). No --hops.
+#   --arms      comma-separated subset (default: all of the above; with --family 6 the
+#               arms that carry IPv6, and the baseline)
 #   --repeat N  repeats per arm (default 3; 1 with --quick)
 #   --out DIR   where summary.csv, runs.csv, pings.csv, status.csv, table.txt, chart.png go
 #               (default ./bench-results/)
@@ -64,6 +69,7 @@ latency=
 BENCH_HOPS=
 BENCH_PING_ONLY=
 BENCH_HOP_PINGS=500
+BENCH_FAMILY=4
 repeats=
 out=./bench-results
 while [ $# -gt 0 ]; do
@@ -72,6 +78,8 @@ while [ $# -gt 0 ]; do
     --latency) latency=1; shift ;;
     --hops) BENCH_HOPS=1; shift ;;
     --ping-only) BENCH_PING_ONLY=1; shift ;;
+    --family) [ $# -ge 2 ] || { usage >&2; exit 2; }; BENCH_FAMILY=$2; shift 2 ;;
+    --family=*) BENCH_FAMILY=${1#*=}; shift ;;
     --arms) [ $# -ge 2 ] || { usage >&2; exit 2; }; arms=$2; shift 2 ;;
     --arms=*) arms=${1#*=}; shift ;;
     --repeat) [ $# -ge 2 ] || { usage >&2; exit 2; }; repeats=$2; shift 2 ;;
@@ -82,10 +90,22 @@ while [ $# -gt 0 ]; do
     *) printf 'unknown argument: %s\n' "$1" >&2; usage >&2; exit 2 ;;
   esac
 done
+case $BENCH_FAMILY in
+  4) ;;
+  6)
+    [ -z "$BENCH_HOPS" ] || { echo "--hops captures IPv4 only; not with --family 6" >&2; exit 2; }
+    # The default arms of --family 6: those that carry IPv6, and the IPv4 baseline.
+    [ "$arms" = "$ALL_ARMS" ] && arms=underlay,vxlan,host-gw,baseline,udp,flannel-vxlan,flannel-host-gw ;;
+  *) echo "--family wants 4 or 6" >&2; exit 2 ;;
+esac
 IFS=, read -r -a BENCH_ARMS <<<"$arms"
 for a in "${BENCH_ARMS[@]}"; do
   [[ ",$ALL_ARMS,udp-ref," == *",$a,"* ]] ||
     { echo "unknown arm: $a (arms: $ALL_ARMS, udp-ref)" >&2; exit 2; }
+  if [ "$BENCH_FAMILY" = 6 ] && [[ ",underlay,vxlan,host-gw,baseline,udp,udp-ref,flannel-vxlan,flannel-host-gw," != *",$a,"* ]]; then
+    echo "arm $a carries IPv4 only; --family 6 runs underlay, vxlan, host-gw, baseline (IPv4), udp, udp-ref, flannel-vxlan, flannel-host-gw" >&2
+    exit 2
+  fi
 done
 if [ -n "$quick" ]; then
   BENCH_SECONDS=2; BENCH_PINGS=50; BENCH_QUIET_TIMEOUT=5; BENCH_IDLE_SECONDS=5
@@ -127,6 +147,7 @@ source Scripts/lib/lab.sh
 source Scripts/lib/bench-arms.sh
 source Scripts/lib/bench-measure.sh
 source Scripts/lib/bench-report.sh
+[ "$BENCH_FAMILY" = 4 ] || source Scripts/lib/bench-arms6.sh
 
 BENCH_ARM=
 BENCH_TEARDOWN=
@@ -148,9 +169,10 @@ rm -f "$BENCH_OUT/hops.txt"
 echo "arm,status,note" >"$BENCH_OUT/status.csv"
 declare -A BENCH_STATUS=() BENCH_NOTE=()
 
-lab_log "lab: 2 hosts + 2 containers (LAB_ID=$LAB_ID, dir $LAB_DIR); arms: $arms; ${BENCH_REPEATS}x ${BENCH_SECONDS}s"
+lab_log "lab: 2 hosts + 2 containers (LAB_ID=$LAB_ID, dir $LAB_DIR); arms: $arms; ${BENCH_REPEATS}x ${BENCH_SECONDS}s; IPv$BENCH_FAMILY"
 lab_underlay 2
 lab_containers 2
+[ "$BENCH_FAMILY" = 4 ] || bench_underlay6
 
 # ping until the path works or BENCH_FLANNEL_WAIT seconds pass.
 bench_reachable() {
