@@ -48,36 +48,9 @@ extension InterfaceSelector {
             }
           ))
       }
-      var failures: [String] = []
-      var matched: (LocalInterface, IPv6Address)? = nil
-      for candidate in candidates {
-        do {
-          matched = try candidate.find()
-          break
-        } catch {
-          let line = "Could not find valid interface matching \(candidate.label): \(error)"
-          failures.append(line)
-          onAttemptFailed(line)
-        }
-      }
-      guard let hit = matched else {
-        throw InterfaceSelectionError(
-          "Failed to find interface to use that matches the interfaces and/or regexes provided ("
-            + failures.joined(separator: "; ") + "); local interfaces: "
-            + describe(interfaces))
-      }
-      found = hit
+      found = try firstMatch(candidates, interfaces, onAttemptFailed: onAttemptFailed)
     }
-    let mtu: Int
-    do {
-      mtu = try environment.mtu(found.interface.name)
-    } catch {
-      throw InterfaceSelectionError(
-        "failed to determine MTU for \(found.interface.name) interface: \(error)")
-    }
-    guard mtu > 0 else {
-      throw InterfaceSelectionError("failed to determine MTU for \(found.interface.name) interface")
-    }
+    let mtu = try checkedMTU(of: found.interface.name, environment)
     return ExternalInterface(
       name: found.interface.name, index: found.interface.index, address: IPv4Address(0),
       publicIP: advertised, mtu: mtu, ipv6Address: found.address,

@@ -111,36 +111,9 @@ public enum InterfaceSelector {
         candidates.append(
           (label, { try byReachability(ifaceCanReach, stack, interfaces, environment) }))
       }
-      var failures: [String] = []
-      var matched: Match? = nil
-      for candidate in candidates {
-        do {
-          matched = try candidate.find()
-          break
-        } catch {
-          let line = "Could not find valid interface matching \(candidate.label): \(error)"
-          failures.append(line)
-          onAttemptFailed(line)
-        }
-      }
-      guard let hit = matched else {
-        throw InterfaceSelectionError(
-          "Failed to find interface to use that matches the interfaces and/or regexes provided ("
-            + failures.joined(separator: "; ") + "); local interfaces: "
-            + describe(interfaces))
-      }
-      found = hit
+      found = try firstMatch(candidates, interfaces, onAttemptFailed: onAttemptFailed)
     }
-    let mtu: Int
-    do {
-      mtu = try environment.mtu(found.interface.name)
-    } catch {
-      throw InterfaceSelectionError(
-        "failed to determine MTU for \(found.interface.name) interface: \(error)")
-    }
-    guard mtu > 0 else {
-      throw InterfaceSelectionError("failed to determine MTU for \(found.interface.name) interface")
-    }
+    let mtu = try checkedMTU(of: found.interface.name, environment)
     var chosen = ExternalInterface(
       name: found.interface.name, index: found.interface.index, address: found.address,
       publicIP: advertised ?? found.address, mtu: mtu)
@@ -163,6 +136,40 @@ public enum InterfaceSelector {
       lines.append("Using \(publicIPv6) as external address")
     }
     return lines
+  }
+
+  /// The first candidate that finds an interface; each that fails is reported through
+  /// `onAttemptFailed` and named in the error when none finds one.
+  static func firstMatch<Found>(
+    _ candidates: [(label: String, find: () throws -> Found)], _ interfaces: [LocalInterface],
+    onAttemptFailed: (String) -> Void
+  ) throws -> Found {
+    var failures: [String] = []
+    for candidate in candidates {
+      do {
+        return try candidate.find()
+      } catch {
+        let line = "Could not find valid interface matching \(candidate.label): \(error)"
+        failures.append(line)
+        onAttemptFailed(line)
+      }
+    }
+    throw InterfaceSelectionError(
+      "Failed to find interface to use that matches the interfaces and/or regexes provided ("
+        + failures.joined(separator: "; ") + "); local interfaces: " + describe(interfaces))
+  }
+
+  static func checkedMTU(of name: String, _ environment: InterfaceEnvironment) throws -> Int {
+    let mtu: Int
+    do {
+      mtu = try environment.mtu(name)
+    } catch {
+      throw InterfaceSelectionError("failed to determine MTU for \(name) interface: \(error)")
+    }
+    guard mtu > 0 else {
+      throw InterfaceSelectionError("failed to determine MTU for \(name) interface")
+    }
+    return mtu
   }
 
   struct Match: Equatable {
