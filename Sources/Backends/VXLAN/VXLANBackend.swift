@@ -20,9 +20,9 @@ public actor VXLANBackend: Backend {
   private var deviceIndex: Int?
   private var ownLease: Lease?
   /// The peers the lease table asks for, by subnet; the kernel follows it.
-  private var peers = PeerIndex<VXLANPeer>()
+  private var peers = PeerIndex<VXLANPeer<VXLANIPv4>>()
   /// How many peers use each FDB entry (kept with `peers`).
-  private var fdbUsers: [VXLANPeer.FDBKey: Int] = [:]
+  private var fdbUsers: [VXLANPeer<VXLANIPv4>.FDBKey: Int] = [:]
   /// False until the first update: reconciling against an empty table would delete every
   /// entry a previous run left (the restart must not change a single one).
   private var synced = false
@@ -83,7 +83,7 @@ public actor VXLANBackend: Backend {
   /// Each event changes only its own subnet's entries; the first update and a re-list after
   /// lost history reconcile the whole table against the kernel.
   public func apply(_ update: LeaseUpdate) async {
-    var changes: [PeerIndex<VXLANPeer>.Change] = []
+    var changes: [PeerIndex<VXLANPeer<VXLANIPv4>>.Change] = []
     for event in update.events {
       if let change = peers.apply(event, make: peer(for:)) {
         count(change.old, -1)
@@ -169,14 +169,14 @@ public actor VXLANBackend: Backend {
 
   // MARK: - entries
 
-  private func count(_ peer: VXLANPeer?, _ delta: Int) {
+  private func count(_ peer: VXLANPeer<VXLANIPv4>?, _ delta: Int) {
     guard let peer, !peer.direct else { return }
     let users = fdbUsers[peer.fdbKey, default: 0] + delta
     fdbUsers[peer.fdbKey] = users > 0 ? users : nil
   }
 
   /// What `lease` becomes in the kernel; nil when it is not a usable remote vxlan lease.
-  private func peer(for lease: Lease) -> VXLANPeer? {
+  private func peer(for lease: Lease) -> VXLANPeer<VXLANIPv4>? {
     guard remote.accepts(lease, logger: logger) else { return nil }
     guard var peer = VXLANPeer(lease) else {
       logger.warning("Ignoring subnet \(lease.subnet): no VtepMAC in its BackendData")
@@ -189,7 +189,7 @@ public actor VXLANBackend: Backend {
   /// The full reconcile: every peer against everything the kernel holds on the device.
   private func sync() {
     guard let device = deviceIndex, synced, !stopped else { return }
-    failed = VXLANReconciler(
+    failed = VXLANReconciler<VXLANIPv4>(
       socket: socket, device: device, deviceName: deviceName, network: context.network.network,
       directRouting: options.directRouting, nexthops: nexthops, fdbUsers: fdbUsers,
       logger: logger
@@ -197,12 +197,12 @@ public actor VXLANBackend: Backend {
   }
 
   /// Exactly the entries of the subnets that changed, in one netlink batch.
-  private func applyDelta(_ changes: [PeerIndex<VXLANPeer>.Change]) {
+  private func applyDelta(_ changes: [PeerIndex<VXLANPeer<VXLANIPv4>>.Change]) {
     guard let device = deviceIndex, !stopped, !recreating else { return }
-    let entries = VXLANPeerChanges(
+    let entries = VXLANPeerChanges<VXLANIPv4>(
       socket: socket, device: device, nexthops: nexthops, fdbUsers: fdbUsers)
-    var installing: [VXLANPeer] = []
-    let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
+    var installing: [VXLANPeer<VXLANIPv4>] = []
+    let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag<IPv4Network>>) in
       for change in changes {
         if let new = change.new {
           entries.replace(change.old, with: new, into: batch)
