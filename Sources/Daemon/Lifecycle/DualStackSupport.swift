@@ -1,7 +1,8 @@
 import FlannelCore
 
-/// Which dual-stack configs this flanneld runs: EnableIPv6 with the host-gw backend (IPv6
-/// routes via each peer's PublicIPv6, ip6tables masquerade, the IPv6 lines of subnet.env).
+/// Which dual-stack configs this flanneld runs: EnableIPv6 with a backend of `ipv6Backends`
+/// (host-gw: IPv6 routes via each peer's PublicIPv6; vxlan: `flannel-v6.<VNI>` over the IPv6
+/// underlay), with ip6tables masquerade and the IPv6 lines of subnet.env.
 /// Every other combination is refused with the reason, and the config is read again like any
 /// bad config. Joining a dual-stack network as an IPv4-only node is not harmless: stock's
 /// IPv6 allocation compares every lease's IPv6 subnet, and a lease without one leaves a
@@ -12,7 +13,7 @@ enum DualStackSupport {
   }
 
   /// The backends that carry IPv6.
-  static let ipv6Backends: Set<String> = ["host-gw"]
+  static let ipv6Backends: Set<String> = ["host-gw", "vxlan"]
 
   /// The refusal of a config this node cannot run with backend `type`, or nil.
   static func refusal(of config: NetworkConfig, backendType type: String) -> Refusal? {
@@ -24,10 +25,11 @@ enum DualStackSupport {
           + "\"Network\", or run stock flanneld on IPv6-only nodes")
     }
     if let ipv6 = config.ipv6, !ipv6Backends.contains(type) {
+      let carriers = ipv6Backends.sorted().joined(separator: " and ")
       return Refusal(
         description:
           "EnableIPv6 is set (IPv6Network \(ipv6.network)), but the \(type) backend of this "
-          + "flanneld carries IPv4 only so far (host-gw carries both): its lease would have no "
+          + "flanneld carries IPv4 only so far (\(carriers) carry both): its lease would have no "
           + "IPv6 subnet, which stock dual-stack nodes cannot allocate beside; use "
           + "\"Backend\": {\"Type\": \"host-gw\"}, remove \"EnableIPv6\" for an IPv4 network, "
           + "or run stock flanneld on dual-stack nodes")
