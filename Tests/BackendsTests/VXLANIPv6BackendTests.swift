@@ -182,6 +182,34 @@ import Testing
     #expect(try lab.snapshot().routes.contains("10.1.16.0/24 via 10.1.16.0 dev flannel.1 onlink"))
   }
 
+  /// DirectRouting (stock decides it for IPv6 as for IPv4): a peer whose PublicIPv6 is on
+  /// the underlay's subnet gets `S6 via P6` on eth0, no neighbour and no FDB entry; one
+  /// beyond it stays encapsulated. A restart keeps both as they are.
+  @Test func directRoutingForIPv6() throws {
+    let lab = try Self.lab("bk-vx6dr")
+    let backend = #"{"Type":"vxlan","DirectRouting":true}"#
+    let (answers, logs, _) = try lab.run(
+      "vxlan", backend: backend, extra: Self.extra, Self.startup)
+    #expect(answers.allSatisfy { $0.keys.contains("ok") }, "\(answers) \(logs)")
+    let s = try Self.state(lab)
+    #expect(
+      s.routes == [
+        "fd00:100::/64 dev eth0", "fd10:0:0:15:: dev flannel-v6.1",
+        "fd10:0:0:16::/64 via fd00:100::2 dev eth0",
+        "fd10:0:0:19::/64 via fd10:0:0:19:: dev flannel-v6.1 onlink",
+      ])
+    #expect(s.neighbours == ["fd10:0:0:19:: \(Self.mac6x19)"])
+    #expect(s.fdb == ["\(Self.mac6x19) dst fd00:200::5 permanent"])
+    #expect(logs.contains("info: Programmed v6 subnet fd10:0:0:16::/64 via fd00:100::2 (direct)"))
+
+    #expect(
+      try lab.waitUntil(seconds: 5) { try lab.ns.ip("-6", "addr", "show", "tentative").isEmpty })
+    let monitor = try KernelChangeMonitor(lab.ns)
+    _ = try lab.run("vxlan", backend: backend, extra: Self.extra, Self.startup)
+    #expect(try monitor.changes() == [])
+    #expect(try Self.state(lab) == s)
+  }
+
   @Test func aNodeWithoutIPv6IsRefusedWithTheFix() throws {
     let lab = try BackendLab("bk-vx6n")
     let (answers, _, _) = try lab.run("vxlan", extra: Self.extra, ["prepare"])
