@@ -124,12 +124,14 @@ while let line = readLine() {
     switch verb {
     case "prepare":
       let attributes = try await backend.prepare()
-      result = .object([
+      var members = [
         JSONMember("backendType", .string(attributes.backendType)),
         JSONMember("backendData", attributes.backendData ?? .null),
-        JSONMember("backendV6Data", attributes.backendV6Data ?? .null),
         JSONMember("mtu", .int(Int64(attributes.mtu))),
-      ])
+      ]
+      // Only on a dual-stack network, so IPv4 answers stay as they were.
+      if let data6 = attributes.backendV6Data { members.append(JSONMember("backendV6Data", data6)) }
+      result = .object(members)
     case "configure":
       guard (2...3).contains(words.count), let subnet = IPv4Network(words[1]) else {
         throw ProbeError(description: "configure SUBNET [SUBNET6]")
