@@ -83,8 +83,8 @@ import Testing
     #expect(await node.terminate() == 0)
   }
 
-  /// An IPv6-only config, and a dual-stack one on a backend that carries IPv4 only (vxlan;
-  /// host-gw carries both), are refused with the reason and read again; once the config is
+  /// An IPv6-only config, and a dual-stack one on a backend that carries IPv4 only
+  /// (wireguard; host-gw and vxlan carry both), are refused with the reason and read again; once the config is
   /// one the node runs, it comes up.
   @Test func dualStackAndIPv6OnlyConfigsAreRefusedAndRetried() async throws {
     let etcd = try await offPool { try EtcdServer() }
@@ -100,11 +100,11 @@ import Testing
     #expect(await node.waitForLog("EnableIPv4 is false (an IPv6-only network)"))
     try etcd.etcdctl([
       "put", "/v6/network/config",
-      #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "vxlan"}}"#,
+      #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "wireguard"}}"#,
     ])
     #expect(
       await node.waitForLog(
-        "EnableIPv6 is set (IPv6Network fc00::/48), but the vxlan backend of this flanneld"))
+        "EnableIPv6 is set (IPv6Network fc00::/48), but the wireguard backend of this flanneld"))
     #expect(node.process.isRunning, "a config we cannot honour is retried, not a crash")
     #expect(!FileManager.default.fileExists(atPath: subnetFile.path))
 
