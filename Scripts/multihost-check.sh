@@ -10,10 +10,13 @@
 #   - a lease deleted in etcd (its daemon stopped) leaves every other host within 2 s;
 #   - host-gw: a route deleted by hand is back within 11 s; vxlan: flannel.1 deleted by hand is
 #     recreated and the mesh recovers.
-# --dual-stack (host-gw only so far): the hosts get IPv6 underlay addresses too (fd00:77::/64,
+# --dual-stack (host-gw, vxlan): the hosts get IPv6 underlay addresses too (fd00:77::/64,
 # inside the lab's namespaces), the config EnableIPv6 with IPv6Network fd10::/56, and every
-# check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, one `ip -6 route`
-# per remote via its PublicIPv6, no change across the restart, deletion and repair).
+# check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, no change across
+# the restart, deletion and repair); host-gw: one `ip -6 route` per remote via its
+# PublicIPv6; vxlan: flannel-v6.1 over the IPv6 underlay with its /128, one IPv6 neighbour,
+# one FDB entry to the PublicIPv6 and one onlink route per remote, a 200 MB TCP transfer
+# over IPv6 intact, and flannel-v6.1 deleted by hand recreated with the IPv6 mesh back.
 # Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [--dual-stack]
 #        [path/to/flanneld]
 set -euo pipefail
@@ -28,9 +31,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 source Scripts/lib/lab.sh
-if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" != host-gw ]; then
-  lab_fail "--dual-stack: only the host-gw backend carries IPv6 so far"
-fi
+case "$DUAL_STACK $BACKEND" in
+  "yes host-gw" | "yes vxlan" | no\ *) ;;
+  *) lab_fail "--dual-stack: only the host-gw and vxlan backends carry IPv6 so far" ;;
+esac
 lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
 
@@ -103,7 +107,8 @@ check_subnet_env() { # I: stock's lines in stock's order
   sed -n 2p "$f" | grep -qx 'FLANNEL_SUBNET=10\.1\.[0-9]*\.1/24' || fail "host $1: subnet.env line 2"
   [ "$(sed -n 3p "$f")" = "FLANNEL_IPV6_NETWORK=$IPV6_NETWORK" ] || fail "host $1: subnet.env line 3"
   sed -n 4p "$f" | grep -qx 'FLANNEL_IPV6_SUBNET=fd10:0:0:[0-9a-f]*::1/64' || fail "host $1: subnet.env line 4"
-  [ "$(sed -n '5,$p' "$f")" = "$(printf 'FLANNEL_MTU=1500\nFLANNEL_IPMASQ=false')" ] || fail "host $1: subnet.env lines 5-6"
+  local mtu=1500; [ "$BACKEND" = vxlan ] && mtu=1450
+  [ "$(sed -n '5,$p' "$f")" = "$(printf 'FLANNEL_MTU=%s\nFLANNEL_IPMASQ=false' "$mtu")" ] || fail "host $1: subnet.env lines 5-6"
 }
 
 for i in $(seq $N); do
@@ -136,6 +141,37 @@ mesh_ok() { # wait up to SECONDS for a full mesh
 mesh_ok 20 || fail "$BACKEND: container ping mesh incomplete"
 lab_log "ok: full ping mesh ($((N * (N - 1))) pairs$([ "$DUAL_STACK" = no ] || echo ", IPv4 and IPv6"))"
 
+# vxlan dual-stack: flannel-v6.1 as stock lays it out.
+vxlan6_state() { # NS: a canonical dump of flannel-v6.1 and what flannel owns on it
+  local ns=$1
+  ip -n "$ns" -d -j link show flannel-v6.1 | jq -c '.[0] | {mtu, address, vni: .linkinfo.info_data.id, port: .linkinfo.info_data.port, local: .linkinfo.info_data.local6, learning: .linkinfo.info_data.learning}'
+  ip -n "$ns" -6 -j addr show dev flannel-v6.1 | jq -c '[.[0].addr_info[] | select(.scope=="global") | "\(.local)/\(.prefixlen)"]'
+  ip -n "$ns" -6 -j neigh show dev flannel-v6.1 | jq -c 'sort_by(.dst) | map({dst, lladdr, state})'
+  bridge -n "$ns" -j fdb show dev flannel-v6.1 | jq -c 'map(select(.dst != null)) | sort_by(.mac) | map({mac, dst, flags, state})'
+  ip -n "$ns" -6 -j route show dev flannel-v6.1 | jq -c 'map(select(.dst | startswith("fe80:") | not)) | sort_by(.dst) | map({dst, gateway, flags})'
+}
+check_vxlan6() { # I: device, /128, and per remote neighbour, FDB entry and onlink route
+  local i=$1 ns j link; ns=$(lab_host "$i")
+  link=$(ip -n "$ns" -d -j link show flannel-v6.1) || fail "host $i: no flannel-v6.1"
+  [ "$(jq -r '.[0].linkinfo.info_data.id' <<<"$link")" = 1 ] || fail "host $i: flannel-v6.1 VNI"
+  [ "$(jq -r '.[0].linkinfo.info_data.port' <<<"$link")" = 8472 ] || fail "host $i: flannel-v6.1 port"
+  [ "$(jq -r '.[0].linkinfo.info_data.local6' <<<"$link")" = "$(public6_of "$i")" ] || fail "host $i: flannel-v6.1 local"
+  [ "$(jq -r '.[0].linkinfo.info_data.learning' <<<"$link")" = false ] || fail "host $i: flannel-v6.1 learning on"
+  # Stock asks for 1500 − 50; the kernel clamps a device over eth0 to 1500 − 70 for IPv6.
+  [ "$(jq -r '.[0].mtu' <<<"$link")" = 1430 ] || fail "host $i: flannel-v6.1 MTU"
+  ip -n "$ns" -6 -j addr show dev flannel-v6.1 | jq -e --arg a "$(prefix6_of "$i")::" '[.[0].addr_info[] | select(.scope=="global") | "\(.local)/\(.prefixlen)"] == ["\($a)/128"]' >/dev/null || fail "host $i: flannel-v6.1 address is not $(prefix6_of "$i")::/128 alone"
+  for j in $(seq $N); do
+    [ "$i" = "$j" ] && continue
+    local mac; mac=$(ip -n "$(lab_host "$j")" -j link show flannel-v6.1 | jq -r '.[0].address')
+    ip -n "$ns" -6 -j neigh show dev flannel-v6.1 | jq -e --arg d "$(prefix6_of "$j")::" --arg m "$mac" 'any(.[]; .dst==$d and .lladdr==$m and (.state|index("PERMANENT")))' >/dev/null || fail "host $i: IPv6 neighbour for host $j"
+    bridge -n "$ns" -j fdb show dev flannel-v6.1 | jq -e --arg m "$mac" --arg p "$(public6_of "$j")" 'any(.[]; .mac==$m and .dst==$p and (.flags|index("self")) and .state=="permanent")' >/dev/null || fail "host $i: IPv6 fdb for host $j"
+    ip -n "$ns" -6 -j route show dev flannel-v6.1 | jq -e --arg s "$(subnet6_of "$j")" --arg g "$(prefix6_of "$j")::" 'any(.[]; .dst==$s and .gateway==$g and (.flags|index("onlink")))' >/dev/null || fail "host $i: IPv6 route to host $j"
+  done
+  [ "$(ip -n "$ns" -6 -j neigh show dev flannel-v6.1 | jq length)" = $((N - 1)) ] || fail "host $i: extra IPv6 neighbours: $(ip -n "$ns" -6 neigh show dev flannel-v6.1)"
+  [ "$(bridge -n "$ns" -j fdb show dev flannel-v6.1 | jq '[.[] | select(.dst != null)] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 fdb entries"
+  [ "$(ip -n "$ns" -6 -j route show dev flannel-v6.1 | jq '[.[] | select(.gateway != null)] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 routes"
+}
+
 # Kernel state, exactly as the reference specifies (read back with ip/bridge).
 kernel_state() { # I: a canonical dump of what flannel owns on host I
   local ns; ns=$(lab_host "$1")
@@ -145,7 +181,8 @@ kernel_state() { # I: a canonical dump of what flannel owns on host I
       ip -n "$ns" -j addr show dev flannel.1 | jq -c '[.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"]'
       ip -n "$ns" -j neigh show dev flannel.1 | jq -c 'sort_by(.dst) | map({dst, lladdr, state})'
       bridge -n "$ns" -j fdb show dev flannel.1 | jq -c 'map(select(.dst != null)) | sort_by(.mac) | map({mac, dst, flags, state})'
-      ip -n "$ns" -j route show dev flannel.1 | jq -c 'sort_by(.dst) | map({dst, gateway, flags})' ;;
+      ip -n "$ns" -j route show dev flannel.1 | jq -c 'sort_by(.dst) | map({dst, gateway, flags})'
+      [ "$DUAL_STACK" = no ] || vxlan6_state "$ns" ;;
     host-gw)
       ip -n "$ns" -j route show | jq -c 'map(select(.dst | startswith("10.1."))) | sort_by(.dst) | map({dst, gateway, dev})'
       if [ "$DUAL_STACK" = yes ]; then
@@ -176,7 +213,8 @@ check_reference_state() { # I
         ip -n "$ns" -j route show dev flannel.1 | jq -e --arg s "$(subnet_of "$j")" --arg g "$(gw_of "$j")" 'any(.[]; .dst==$s and .gateway==$g and (.flags|index("onlink")))' >/dev/null || fail "host $i: route to host $j"
       done
       [ "$(ip -n "$ns" -j neigh show dev flannel.1 | jq length)" = $((N - 1)) ] || fail "host $i: extra neighbours"
-      [ "$(ip -n "$ns" -j route show dev flannel.1 | jq length)" = $((N - 1)) ] || fail "host $i: extra routes" ;;
+      [ "$(ip -n "$ns" -j route show dev flannel.1 | jq length)" = $((N - 1)) ] || fail "host $i: extra routes"
+      [ "$DUAL_STACK" = no ] || check_vxlan6 "$i" ;;
     host-gw)
       for j in $(seq $N); do
         [ "$i" = "$j" ] && continue
@@ -202,7 +240,25 @@ check_reference_state() { # I
   esac
 }
 for i in $(seq $N); do check_reference_state "$i"; done
+[ "${MULTIHOST_SHOW_STATE:-}" != 1 ] || kernel_state 1 # the canonical dump, for a reader
 lab_log "ok: kernel objects as the reference specifies on every host"
+
+if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = vxlan ]; then
+  # 200 MB over TCP between containers 1 and 2 over IPv6, hashed on both ends.
+  transfer=Scripts/lib/dataplane_transfer.py
+  lab_spawn "$(lab_container 2)" "$LAB_DIR/recv6.txt" python3 "$transfer" tcp-recv 5301 ::
+  recv_pid=$LAB_LAST_PID
+  lab_wait 5 "receiver listening" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ."
+  tx_bytes() { ip -n "$(lab_host 1)" -s -j link show flannel-v6.1 | jq '.[0].stats64.tx.bytes'; }
+  tx_before=$(tx_bytes)
+  started=$EPOCHREALTIME
+  ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
+  wait "$recv_pid" 2>/dev/null || true
+  lab_forget_pid "$recv_pid"
+  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "IPv6 TCP transfer: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
+  [ $(($(tx_bytes) - tx_before)) -ge 200000000 ] || fail "the IPv6 transfer did not leave through flannel-v6.1 ($(($(tx_bytes) - tx_before)) bytes)"
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through flannel-v6.1) intact in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
+fi
 
 # SIGKILL and restart host 2's daemon under a continuous ping from containers 1 and 3.
 before=$(kernel_state 2)
@@ -260,6 +316,12 @@ if [ "$BACKEND" = vxlan ]; then
   mac3=$(ip -n "$(lab_host 3)" -j link show flannel.1 | jq -r '.[0].address')
   ip -n "$(lab_host 1)" -j neigh show dev flannel.1 | jq -e --arg d "${gone%/*}" 'any(.[]; .dst==$d) | not' >/dev/null || fail "neighbour of the deleted lease left"
   bridge -n "$(lab_host 1)" -j fdb show dev flannel.1 | jq -e --arg m "$mac3" 'any(.[]; .mac==$m and .dst != null) | not' >/dev/null || fail "fdb of the deleted lease left"
+  if [ "$DUAL_STACK" = yes ]; then
+    mac3v6=$(ip -n "$(lab_host 3)" -j link show flannel-v6.1 | jq -r '.[0].address')
+    ip -n "$(lab_host 1)" -6 -j neigh show dev flannel-v6.1 | jq -e --arg d "${gone6%/*}" 'any(.[]; .dst==$d) | not' >/dev/null || fail "IPv6 neighbour of the deleted lease left"
+    bridge -n "$(lab_host 1)" -j fdb show dev flannel-v6.1 | jq -e --arg m "$mac3v6" 'any(.[]; .mac==$m and .dst != null) | not' >/dev/null || fail "IPv6 fdb of the deleted lease left"
+    [ "$(ip -n "$(lab_host 1)" -6 -j route show dev flannel-v6.1 | jq '[.[] | select(.gateway != null)] | length')" = 1 ] || fail "host 1: IPv6 routes after the deletion"
+  fi
 fi
 
 case $BACKEND in
@@ -283,7 +345,18 @@ case $BACKEND in
       [ "$SECONDS" -lt "$deadline" ] || fail "mesh did not recover after flannel.1 was deleted"
       sleep 0.2
     done
-    lab_log "ok: flannel.1 deleted by hand was recreated and traffic recovered" ;;
+    lab_log "ok: flannel.1 deleted by hand was recreated and traffic recovered"
+    if [ "$DUAL_STACK" = yes ]; then
+      ip -n "$(lab_host 1)" link del flannel-v6.1
+      lab_wait 30 "flannel-v6.1 recreated on host 1" ip -n "$(lab_host 1)" link show flannel-v6.1
+      deadline=$((SECONDS + 30))
+      until ip netns exec "$(lab_container 1)" ping -6 -q -c 1 -W 1 "$(container6_ip 2)" >/dev/null &&
+        ip netns exec "$(lab_container 2)" ping -6 -q -c 1 -W 1 "$(container6_ip 1)" >/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "IPv6 mesh did not recover after flannel-v6.1 was deleted"
+        sleep 0.2
+      done
+      lab_log "ok: flannel-v6.1 deleted by hand was recreated and IPv6 traffic recovered"
+    fi ;;
 esac
 for i in 1 2; do stop_node "$i" TERM; done
 lab_log "multihost check ok: $BACKEND$([ "$DUAL_STACK" = no ] || echo " dual-stack")"

@@ -22,6 +22,8 @@ for backend in vxlan host-gw udp wireguard; do
 done
 echo "== multihost check: host-gw --dual-stack (IPv4 and IPv6 underlay, EnableIPv6, both meshes)"
 Scripts/multihost-check.sh --backend host-gw --dual-stack "$FLANNELD_BINARY"
+echo "== multihost check: vxlan --dual-stack (flannel-v6.1 over the IPv6 underlay, both meshes)"
+Scripts/multihost-check.sh --backend vxlan --dual-stack "$FLANNELD_BINARY"
 echo "== IPv6-only check: host-gw (3 hosts without any IPv4 address, EnableIPv4 false, stock's IPv6-only leases)"
 Scripts/ipv6only-check.sh "$FLANNELD_BINARY"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Moves deterministic bytes over TCP or UDP and prints their sha256, for the data-plane lab.
 
-  dataplane_transfer.py tcp-recv PORT            accept one connection, read to EOF
+  dataplane_transfer.py tcp-recv PORT [ADDRESS]  accept one connection, read to EOF (on
+                                                 ADDRESS, "::" for IPv6; 0.0.0.0 by default)
   dataplane_transfer.py tcp-send HOST PORT BYTES send BYTES pseudo-random bytes
   dataplane_transfer.py udp-recv PORT COUNT      read COUNT datagrams (stop after 3 s idle)
   dataplane_transfer.py udp-send HOST PORT COUNT SIZE
@@ -26,7 +27,9 @@ def main():
     h = hashlib.sha256()
     total = 0
     if mode == "tcp-recv":
-        s = socket.create_server(("0.0.0.0", int(sys.argv[2])))
+        address = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        s = socket.create_server((address, int(sys.argv[2])), family=family)
         c, _ = s.accept()
         while True:
             b = c.recv(1 << 16)

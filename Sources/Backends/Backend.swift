@@ -44,12 +44,17 @@ public struct BackendLeaseAttributes: Sendable, Equatable {
   /// BackendType in the lease ("" for udp, as stock writes none).
   public var backendType: String
   public var backendData: JSONValue?
+  /// BackendV6Data on a dual-stack network (vxlan's IPv6 device); nil: none written.
+  public var backendV6Data: JSONValue?
   /// FLANNEL_MTU.
   public var mtu: Int
 
-  public init(backendType: String, backendData: JSONValue? = nil, mtu: Int) {
+  public init(
+    backendType: String, backendData: JSONValue? = nil, backendV6Data: JSONValue? = nil, mtu: Int
+  ) {
     self.backendType = backendType
     self.backendData = backendData
+    self.backendV6Data = backendV6Data
     self.mtu = mtu
   }
 }

@@ -32,6 +32,8 @@ public struct VXLANAttributes: Sendable, Equatable {
   public var vni: UInt32
   /// Source address of encapsulated packets (IFLA_VXLAN_LOCAL); nil when unset.
   public var local: IPv4Address?
+  /// The IPv6 source address (IFLA_VXLAN_LOCAL6) of a device over an IPv6 underlay.
+  public var local6: IPv6Address?
   /// UDP destination port; 0 on creation means the kernel default (8472), which the kernel
   /// then reports.
   public var port: UInt16
@@ -42,10 +44,12 @@ public struct VXLANAttributes: Sendable, Equatable {
   public var gbp: Bool
 
   public init(
-    vni: UInt32, local: IPv4Address?, port: UInt16, linkIndex: Int?, learning: Bool, gbp: Bool
+    vni: UInt32, local: IPv4Address?, local6: IPv6Address? = nil, port: UInt16, linkIndex: Int?,
+    learning: Bool, gbp: Bool
   ) {
     self.vni = vni
     self.local = local
+    self.local6 = local6
     self.port = port
     self.linkIndex = linkIndex
     self.learning = learning

@@ -1,19 +1,19 @@
 import CLibMnl
 import FlannelCore
 
-/// An IPv4 neighbour (ARP) entry: `ip → mac` on a link.
-public struct Neighbour: Sendable, Hashable {
+/// A neighbour entry (ARP for IPv4, NDP for IPv6): `ip → mac` on a link.
+public struct NeighbourEntry<Address: NetlinkAddress>: Sendable, Hashable {
   public var linkIndex: Int
-  public var ip: IPv4Address
+  public var ip: Address
   /// nil for entries still being resolved (INCOMPLETE / FAILED).
   public var mac: MACAddress?
   /// NUD_* bits; NUD_PERMANENT is 0x80.
   public var state: UInt16
 
-  public static let permanent = UInt16(NUD_PERMANENT)
+  public static var permanent: UInt16 { UInt16(NUD_PERMANENT) }
 
   public init(
-    linkIndex: Int, ip: IPv4Address, mac: MACAddress?, state: UInt16 = Neighbour.permanent
+    linkIndex: Int, ip: Address, mac: MACAddress?, state: UInt16 = UInt16(NUD_PERMANENT)
   ) {
     self.linkIndex = linkIndex
     self.ip = ip
@@ -24,20 +24,23 @@ public struct Neighbour: Sendable, Hashable {
   public var isPermanent: Bool { state & Self.permanent != 0 }
 }
 
+public typealias Neighbour = NeighbourEntry<IPv4Address>
+public typealias IPv6Neighbour = NeighbourEntry<IPv6Address>
+
 /// A bridge forwarding entry on a vxlan device (`bridge fdb … self`): frames for `mac`
-/// are encapsulated to `destination`.
-public struct FDBEntry: Sendable, Hashable {
+/// are encapsulated to `destination`, a remote VTEP of the device's underlay family.
+public struct BridgeFDBEntry<Address: NetlinkAddress>: Sendable, Hashable {
   public var linkIndex: Int
   public var mac: MACAddress
-  /// NDA_DST, the remote VTEP; nil for entries without one.
-  public var destination: IPv4Address?
+  /// NDA_DST, the remote VTEP; nil for entries without one (or of the other family).
+  public var destination: Address?
   public var state: UInt16
   /// NTF_SELF: the entry belongs to the device itself, not to a bridge master.
   public var isSelf: Bool
 
   public init(
-    linkIndex: Int, mac: MACAddress, destination: IPv4Address?,
-    state: UInt16 = Neighbour.permanent, isSelf: Bool = true
+    linkIndex: Int, mac: MACAddress, destination: Address?,
+    state: UInt16 = UInt16(NUD_PERMANENT), isSelf: Bool = true
   ) {
     self.linkIndex = linkIndex
     self.mac = mac
@@ -46,5 +49,8 @@ public struct FDBEntry: Sendable, Hashable {
     self.isSelf = isSelf
   }
 
-  public var isPermanent: Bool { state & Neighbour.permanent != 0 }
+  public var isPermanent: Bool { state & UInt16(NUD_PERMANENT) != 0 }
 }
+
+public typealias FDBEntry = BridgeFDBEntry<IPv4Address>
+public typealias IPv6FDBEntry = BridgeFDBEntry<IPv6Address>

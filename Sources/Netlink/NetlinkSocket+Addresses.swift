@@ -27,26 +27,44 @@ extension NetlinkSocket {
 
   /// Adds an address (EEXIST when it is already there, as `ip addr add`).
   public func addAddress(_ address: InterfaceAddress) throws(NetlinkError) {
-    try changeAddress(address, type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, verb: "add")
+    try changeAddress(
+      address.address, prefixLength: address.prefixLength, linkIndex: address.linkIndex,
+      type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, verb: "add")
   }
 
   public func deleteAddress(_ address: InterfaceAddress) throws(NetlinkError) {
-    try changeAddress(address, type: RTM_DELADDR, flags: 0, verb: "delete")
+    try changeAddress(
+      address.address, prefixLength: address.prefixLength, linkIndex: address.linkIndex,
+      type: RTM_DELADDR, flags: 0, verb: "delete")
   }
 
-  private func changeAddress(
-    _ address: InterfaceAddress, type: Int, flags: Int32, verb: String
+  /// Adds an IPv6 address (EEXIST when it is already there); the kernel runs duplicate
+  /// address detection on it as `ip -6 addr add` does.
+  public func addIPv6Address(_ address: InterfaceIPv6Address) throws(NetlinkError) {
+    try changeAddress(
+      address.address, prefixLength: address.prefixLength, linkIndex: address.linkIndex,
+      type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, verb: "add")
+  }
+
+  public func deleteIPv6Address(_ address: InterfaceIPv6Address) throws(NetlinkError) {
+    try changeAddress(
+      address.address, prefixLength: address.prefixLength, linkIndex: address.linkIndex,
+      type: RTM_DELADDR, flags: 0, verb: "delete")
+  }
+
+  private func changeAddress<A: NetlinkAddress>(
+    _ ip: A, prefixLength: Int, linkIndex: Int, type: Int, flags: Int32, verb: String
   ) throws(NetlinkError) {
     let request = NetlinkRequest(type: type, flags: flags)
     request.putFamilyHeader(ifaddrmsg.self) {
-      $0.ifa_family = UInt8(AF_INET)
-      $0.ifa_prefixlen = UInt8(address.prefixLength)
-      $0.ifa_index = UInt32(address.linkIndex)
+      $0.ifa_family = UInt8(A.addressFamily)
+      $0.ifa_prefixlen = UInt8(prefixLength)
+      $0.ifa_index = UInt32(linkIndex)
     }
-    request.put(UInt16(IFA_LOCAL), ipv4: address.address)
-    request.put(UInt16(IFA_ADDRESS), ipv4: address.address)
+    request.put(UInt16(IFA_LOCAL), address: ip)
+    request.put(UInt16(IFA_ADDRESS), address: ip)
     _ = try execute(
       request, operation: "address \(verb)",
-      object: "\(address) dev \(linkName(address.linkIndex))")
+      object: "\(ip)/\(prefixLength) dev \(linkName(linkIndex))")
   }
 }

@@ -6,6 +6,7 @@ import FlannelCore
 #endif
 
 private let rtprotBoot = UInt8(RTPROT_BOOT)  // what `ip route` and Go's netlink library write
+private let rtnhFOnlink = UInt32(RTNH_F_ONLINK)
 
 extension NetlinkSocket {
   /// Unicast IPv6 routes of the main table (the kernel's fe80::/64 per link included;
@@ -23,6 +24,18 @@ extension NetlinkSocket {
   public func ipv6DefaultRoute() throws(NetlinkError) -> DefaultRoute? {
     try ipv6Routes().first(where: { $0.destination.prefixLength == 0 })
       .map { DefaultRoute(outputIndex: $0.outputIndex) }
+  }
+
+  /// What the kernel would use to reach `destination` (`ip -6 route get`).
+  public func ipv6RouteGet(_ destination: IPv6Address) throws(NetlinkError) -> IPv6Route? {
+    let request = NetlinkRequest(type: RTM_GETROUTE, flags: 0)
+    request.putFamilyHeader(rtmsg.self) {
+      $0.rtm_family = UInt8(AF_INET6)
+      $0.rtm_dst_len = 128
+    }
+    request.put(UInt16(RTA_DST.rawValue), ipv6: destination)
+    return try execute(request, operation: "route get", object: "\(destination)")
+      .lazy.compactMap(Self.parseIPv6Route).first
   }
 
   public func replaceIPv6Route(_ route: IPv6Route) throws(NetlinkError) {
@@ -56,6 +69,7 @@ extension NetlinkSocket {
         type == RTM_DELROUTE
         ? UInt8(RT_SCOPE_NOWHERE.rawValue) : UInt8(RT_SCOPE_UNIVERSE.rawValue)
       $0.rtm_type = UInt8(RTN_UNICAST)
+      $0.rtm_flags = route.onlink ? rtnhFOnlink : 0
     }
     if route.destination.prefixLength > 0 {
       request.put(UInt16(RTA_DST.rawValue), ipv6: route.destination.address)
@@ -71,6 +85,7 @@ extension NetlinkSocket {
     var text = "\(route.destination)"
     if let gateway = route.gateway { text += " via \(gateway)" }
     if let index = route.outputIndex { text += " dev \(linkName(index))" }
+    if route.onlink { text += " onlink" }
     return text
   }
 
@@ -86,6 +101,7 @@ extension NetlinkSocket {
       destination: IPv6Network(address: destination, prefixLength: Int(header.rtm_dst_len)),
       gateway: attributes.ipv6(UInt16(RTA_GATEWAY.rawValue)),
       outputIndex: attributes.u32(UInt16(RTA_OIF.rawValue)).map(Int.init),
+      onlink: header.rtm_flags & rtnhFOnlink != 0,
       table: attributes.u32(UInt16(RTA_TABLE.rawValue)) ?? UInt32(header.rtm_table))
   }
 }

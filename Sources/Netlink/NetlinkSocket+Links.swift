@@ -50,6 +50,7 @@ extension NetlinkSocket {
       vxlan = VXLANAttributes(
         vni: data.u32(UInt16(IFLA_VXLAN_ID)) ?? 0,
         local: data.ipv4(UInt16(IFLA_VXLAN_LOCAL)),
+        local6: data.ipv6(UInt16(IFLA_VXLAN_LOCAL6)),
         port: data.u16BigEndian(UInt16(IFLA_VXLAN_PORT)) ?? 0,
         linkIndex: data.u32(UInt16(IFLA_VXLAN_LINK)).map(Int.init),
         learning: (data.u8(UInt16(IFLA_VXLAN_LEARNING)) ?? 0) != 0,
@@ -80,6 +81,7 @@ extension NetlinkSocket {
       request.nest(UInt16(IFLA_INFO_DATA)) {
         request.put(UInt16(IFLA_VXLAN_ID), u32: vx.vni)
         if let local = vx.local { request.put(UInt16(IFLA_VXLAN_LOCAL), ipv4: local) }
+        if let local6 = vx.local6 { request.put(UInt16(IFLA_VXLAN_LOCAL6), ipv6: local6) }
         if let index = vx.linkIndex {
           request.put(UInt16(IFLA_VXLAN_LINK), u32: UInt32(index))
         }

@@ -10,36 +10,45 @@ private let ntfSelf = UInt8(NTF_SELF)
 extension NetlinkSocket {
   /// IPv4 neighbour entries of one link.
   public func neighbours(linkIndex: Int) throws(NetlinkError) -> [Neighbour] {
-    try neighbourDump(family: AF_INET, linkIndex: linkIndex).compactMap { message in
+    try neighbours(linkIndex: linkIndex, of: IPv4Address.self)
+  }
+
+  /// Neighbour entries of family `A` (ARP or NDP) of one link.
+  public func neighbours<A: NetlinkAddress>(linkIndex: Int, of _: A.Type) throws(NetlinkError)
+    -> [NeighbourEntry<A>]
+  {
+    try neighbourDump(family: A.addressFamily, linkIndex: linkIndex).compactMap { message in
       let header = message.header(ndmsg.self)
       let attributes = message.attributes(after: ndmsg.self)
-      guard let ip = attributes.ipv4(UInt16(NDA_DST)) else { return nil }
-      return Neighbour(
+      guard let ip = attributes.address(UInt16(NDA_DST), as: A.self) else { return nil }
+      return NeighbourEntry<A>(
         linkIndex: Int(header.ndm_ifindex), ip: ip,
         mac: attributes.mac(UInt16(NDA_LLADDR)), state: header.ndm_state)
     }
   }
 
   /// `ip neigh replace <ip> lladdr <mac> dev <link> nud permanent`.
-  public func replaceNeighbour(_ neighbour: Neighbour) throws(NetlinkError) {
+  public func replaceNeighbour(_ neighbour: NeighbourEntry<some NetlinkAddress>)
+    throws(NetlinkError)
+  {
     try apply(replaceNeighbourChange(neighbour))
   }
 
-  public func deleteNeighbour(ip: IPv4Address, linkIndex: Int) throws(NetlinkError) {
+  public func deleteNeighbour(ip: some NetlinkAddress, linkIndex: Int) throws(NetlinkError) {
     try apply(deleteNeighbourChange(ip: ip, linkIndex: linkIndex))
   }
 
   /// `replaceNeighbour` as a change, to send alone or in a batch.
-  public func replaceNeighbourChange(_ neighbour: Neighbour) -> NetlinkChange {
+  public func replaceNeighbourChange<A>(_ neighbour: NeighbourEntry<A>) -> NetlinkChange {
     let request = NetlinkRequest(
       type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE,
       capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
-      $0.ndm_family = UInt8(AF_INET)
+      $0.ndm_family = UInt8(A.addressFamily)
       $0.ndm_ifindex = Int32(neighbour.linkIndex)
       $0.ndm_state = neighbour.state
     }
-    request.put(UInt16(NDA_DST), ipv4: neighbour.ip)
+    request.put(UInt16(NDA_DST), address: neighbour.ip)
     if let mac = neighbour.mac { request.put(UInt16(NDA_LLADDR), mac: mac) }
     return NetlinkChange(request, operation: "neighbour replace") { [self] in
       "\(neighbour.ip) lladdr \(neighbour.mac.map { "\($0)" } ?? "none") "
@@ -48,59 +57,67 @@ extension NetlinkSocket {
   }
 
   /// `deleteNeighbour` as a change, to send alone or in a batch.
-  public func deleteNeighbourChange(ip: IPv4Address, linkIndex: Int) -> NetlinkChange {
+  public func deleteNeighbourChange<A: NetlinkAddress>(ip: A, linkIndex: Int) -> NetlinkChange {
     let request = NetlinkRequest(
       type: RTM_DELNEIGH, flags: 0, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
-      $0.ndm_family = UInt8(AF_INET)
+      $0.ndm_family = UInt8(A.addressFamily)
       $0.ndm_ifindex = Int32(linkIndex)
     }
-    request.put(UInt16(NDA_DST), ipv4: ip)
+    request.put(UInt16(NDA_DST), address: ip)
     return NetlinkChange(request, operation: "neighbour delete") { [self] in
       "\(ip) dev \(linkName(linkIndex))"
     }
   }
 
-  /// Bridge-family FDB entries of one link (vxlan remote entries and the like).
+  /// Bridge-family FDB entries of one link (vxlan remote entries and the like), with IPv4
+  /// destinations.
   public func fdbEntries(linkIndex: Int) throws(NetlinkError) -> [FDBEntry] {
+    try fdbEntries(linkIndex: linkIndex, of: IPv4Address.self)
+  }
+
+  /// Bridge-family FDB entries of one link; a destination of the other family reads as nil.
+  public func fdbEntries<A: NetlinkAddress>(linkIndex: Int, of _: A.Type) throws(NetlinkError)
+    -> [BridgeFDBEntry<A>]
+  {
     try neighbourDump(family: AF_BRIDGE, linkIndex: linkIndex).compactMap { message in
       let header = message.header(ndmsg.self)
       let attributes = message.attributes(after: ndmsg.self)
       guard let mac = attributes.mac(UInt16(NDA_LLADDR)) else { return nil }
-      return FDBEntry(
+      return BridgeFDBEntry<A>(
         linkIndex: Int(header.ndm_ifindex), mac: mac,
-        destination: attributes.ipv4(UInt16(NDA_DST)), state: header.ndm_state,
+        destination: attributes.address(UInt16(NDA_DST), as: A.self), state: header.ndm_state,
         isSelf: header.ndm_flags & ntfSelf != 0)
     }
   }
 
   /// `bridge fdb replace <mac> dev <link> dst <ip> self permanent`: one remote per MAC.
-  public func replaceFDB(_ entry: FDBEntry) throws(NetlinkError) {
+  public func replaceFDB(_ entry: BridgeFDBEntry<some NetlinkAddress>) throws(NetlinkError) {
     try apply(replaceFDBChange(entry))
   }
 
   /// `bridge fdb append …`: adds another remote for the same MAC (flooding lists).
-  public func appendFDB(_ entry: FDBEntry) throws(NetlinkError) {
+  public func appendFDB(_ entry: BridgeFDBEntry<some NetlinkAddress>) throws(NetlinkError) {
     try apply(
       fdbChange(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_APPEND, verb: "append"))
   }
 
-  public func deleteFDB(_ entry: FDBEntry) throws(NetlinkError) {
+  public func deleteFDB(_ entry: BridgeFDBEntry<some NetlinkAddress>) throws(NetlinkError) {
     try apply(deleteFDBChange(entry))
   }
 
   /// `replaceFDB` as a change, to send alone or in a batch.
-  public func replaceFDBChange(_ entry: FDBEntry) -> NetlinkChange {
+  public func replaceFDBChange(_ entry: BridgeFDBEntry<some NetlinkAddress>) -> NetlinkChange {
     fdbChange(entry, type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE, verb: "replace")
   }
 
   /// `deleteFDB` as a change, to send alone or in a batch.
-  public func deleteFDBChange(_ entry: FDBEntry) -> NetlinkChange {
+  public func deleteFDBChange(_ entry: BridgeFDBEntry<some NetlinkAddress>) -> NetlinkChange {
     fdbChange(entry, type: RTM_DELNEIGH, flags: 0, verb: "delete")
   }
 
   private func fdbChange(
-    _ entry: FDBEntry, type: Int, flags: Int32, verb: String
+    _ entry: BridgeFDBEntry<some NetlinkAddress>, type: Int, flags: Int32, verb: String
   ) -> NetlinkChange {
     let request = NetlinkRequest(type: type, flags: flags, capacity: NetlinkRequest.entryCapacity)
     request.putFamilyHeader(ndmsg.self) {
@@ -111,7 +128,7 @@ extension NetlinkSocket {
     }
     request.put(UInt16(NDA_LLADDR), mac: entry.mac)
     if let destination = entry.destination {
-      request.put(UInt16(NDA_DST), ipv4: destination)
+      request.put(UInt16(NDA_DST), address: destination)
     }
     return NetlinkChange(request, operation: "fdb \(verb)") { [self] in
       "\(entry.mac) dev \(linkName(entry.linkIndex))\(entry.destination.map { " dst \($0)" } ?? "")"

@@ -8,7 +8,8 @@
 //   prepare                      → {"backendType":…,"backendData":…,"mtu":…}
 //   configure SUBNET [SUBNET6]   our lease (public IP = the interface address)
 //   apply [SUBNET,IP,TYPE[,MAC]]…  the whole lease table (MAC → {"VNI":1,"VtepMAC":MAC});
-//                                a lease word may end in ,v6=SUBNET6,ip6=IPV6 (dual-stack)
+//                                a lease word may end in ,v6=SUBNET6,ip6=IPV6[,mac6=MAC]
+//                                (dual-stack; mac6 → BackendV6Data {"VNI":1,"VtepMAC":MAC})
 //   add SUBNET,IP,TYPE[,MAC]…    one update of `added` events (a delta)
 //   remove SUBNET,IP,TYPE[,MAC]… one update of `removed` events (a delta)
 //   relist [SUBNET,IP,TYPE[,MAC]]…  the table after a re-list: the difference to the table
@@ -73,8 +74,13 @@ func lease(_ word: String) throws -> Lease {
   var data: JSONValue? = nil
   var ipv6Subnet: IPv6Network? = nil
   var publicIPv6: IPv6Address? = nil
+  var data6: JSONValue? = nil
   for part in parts.dropFirst(3) {
-    if part.hasPrefix("v6=") {
+    if part.hasPrefix("mac6=") {
+      data6 = .object([
+        JSONMember("VNI", .int(1)), JSONMember("VtepMAC", .string(String(part.dropFirst(5)))),
+      ])
+    } else if part.hasPrefix("v6=") {
       ipv6Subnet = IPv6Network(String(part.dropFirst(3)))
     } else if part.hasPrefix("ip6=") {
       publicIPv6 = IPv6Address(String(part.dropFirst(4)))
@@ -85,7 +91,8 @@ func lease(_ word: String) throws -> Lease {
   return Lease(
     subnet: subnet, ipv6Subnet: ipv6Subnet,
     attrs: LeaseAttrs(
-      publicIP: ip, backendType: parts[2], backendData: data, publicIPv6: publicIPv6),
+      publicIP: ip, backendType: parts[2], backendData: data, publicIPv6: publicIPv6,
+      backendV6Data: data6),
     expiration: nil)
 }
 
@@ -117,11 +124,14 @@ while let line = readLine() {
     switch verb {
     case "prepare":
       let attributes = try await backend.prepare()
-      result = .object([
+      var members = [
         JSONMember("backendType", .string(attributes.backendType)),
         JSONMember("backendData", attributes.backendData ?? .null),
         JSONMember("mtu", .int(Int64(attributes.mtu))),
-      ])
+      ]
+      // Only on a dual-stack network, so IPv4 answers stay as they were.
+      if let data6 = attributes.backendV6Data { members.append(JSONMember("backendV6Data", data6)) }
+      result = .object(members)
     case "configure":
       guard (2...3).contains(words.count), let subnet = IPv4Network(words[1]) else {
         throw ProbeError(description: "configure SUBNET [SUBNET6]")

@@ -78,7 +78,7 @@ struct ProbeCommand {
     return value
   }
 
-  private func mac(_ text: String) throws -> MACAddress {
+  func mac(_ text: String) throws -> MACAddress {
     guard let value = MACAddress(text) else {
       throw ProbeUsageError(description: "bad MAC \(text)")
     }
@@ -112,6 +112,7 @@ struct ProbeCommand {
     let attributes = VXLANAttributes(
       vni: UInt32(try int(options["vni"] ?? "1")),
       local: try options["local"].map(ip),
+      local6: try options["local6"].map(ipv6),
       port: UInt16(try int(options["port"] ?? "0")),
       linkIndex: try options["dev"].map(index),
       learning: options["learning"] == "1",

@@ -19,6 +19,7 @@ enum ProbeJSON {
           .object([
             JSONMember("vni", .int(Int64(vx.vni))),
             JSONMember("local", vx.local.map { .string($0.description) } ?? .null),
+            JSONMember("local6", vx.local6.map { .string($0.description) } ?? .null),
             JSONMember("port", .int(Int64(vx.port))),
             JSONMember("link", vx.linkIndex.map { .int(Int64($0)) } ?? .null),
             JSONMember("learning", .bool(vx.learning)),
@@ -43,7 +44,7 @@ enum ProbeJSON {
     ])
   }
 
-  static func neighbour(_ neighbour: Neighbour) -> JSONValue {
+  static func neighbour(_ neighbour: NeighbourEntry<some NetlinkAddress>) -> JSONValue {
     .object([
       JSONMember("ip", .string(neighbour.ip.description)),
       JSONMember("mac", neighbour.mac.map { .string($0.description) } ?? .null),
@@ -51,7 +52,7 @@ enum ProbeJSON {
     ])
   }
 
-  static func fdb(_ entry: FDBEntry) -> JSONValue {
+  static func fdb(_ entry: BridgeFDBEntry<some NetlinkAddress>) -> JSONValue {
     .object([
       JSONMember("mac", .string(entry.mac.description)),
       JSONMember("dst", entry.destination.map { .string($0.description) } ?? .null),

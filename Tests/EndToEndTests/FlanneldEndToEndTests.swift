@@ -83,8 +83,9 @@ import Testing
     #expect(await node.terminate() == 0)
   }
 
-  /// An IPv6-only config on a backend that does not run one (wireguard), and a dual-stack one
-  /// on a backend that carries IPv4 only (vxlan; host-gw carries both), are refused with the reason and read again; once the config is
+  /// An IPv6-only config on a backend that does not run one, and a dual-stack one on a
+  /// backend that carries IPv4 only (wireguard both times; host-gw and vxlan carry both),
+  /// are refused with the reason and read again; once the config is
   /// one the node runs, it comes up.
   @Test func dualStackAndIPv6OnlyConfigsAreRefusedAndRetried() async throws {
     let etcd = try await offPool { try EtcdServer() }
@@ -102,11 +103,11 @@ import Testing
         "EnableIPv4 is false (an IPv6-only network), but the wireguard backend"))
     try etcd.etcdctl([
       "put", "/v6/network/config",
-      #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "vxlan"}}"#,
+      #"{"Network": "10.6.0.0/16", "EnableIPv6": true, "IPv6Network": "fc00::/48", "Backend": {"Type": "wireguard"}}"#,
     ])
     #expect(
       await node.waitForLog(
-        "EnableIPv6 is set (IPv6Network fc00::/48), but the vxlan backend of this flanneld"))
+        "EnableIPv6 is set (IPv6Network fc00::/48), but the wireguard backend of this flanneld"))
     #expect(node.process.isRunning, "a config we cannot honour is retried, not a crash")
     #expect(!FileManager.default.fileExists(atPath: subnetFile.path))
 

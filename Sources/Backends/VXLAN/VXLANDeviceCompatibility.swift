@@ -1,6 +1,6 @@
 import Netlink
 
-/// Why an existing `flannel.<VNI>` cannot be reused (stock's rules: VNI; VTEP device index,
+/// Why an existing `flannel.<VNI>` (or `flannel-v6.<VNI>`) cannot be reused (stock's rules: VNI; VTEP device index,
 /// local address and port when both sides set them; GBP); nil when it can. Learning is not
 /// compared, as stock does not.
 func vxlanIncompatibility(existing: Link, wanted: VXLANAttributes) -> String? {
@@ -12,6 +12,7 @@ func vxlanIncompatibility(existing: Link, wanted: VXLANAttributes) -> String? {
     return "vtep device index \(a) instead of \(b)"
   }
   if let a = have.local, let b = wanted.local, a != b { return "local \(a) instead of \(b)" }
+  if let a = have.local6, let b = wanted.local6, a != b { return "local \(a) instead of \(b)" }
   if have.port > 0 && wanted.port > 0 && have.port != wanted.port {
     return "port \(have.port) instead of \(wanted.port)"
   }

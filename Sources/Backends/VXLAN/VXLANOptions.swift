@@ -53,6 +53,19 @@ public struct VXLANOptions: Sendable, Equatable {
   }
 
   public var deviceName: String { "flannel.\(vni)" }
+
+  /// The IPv6 device of a dual-stack network.
+  public var ipv6DeviceName: String { "flannel-v6.\(vni)" }
+
+  /// MTU of `flannel.<VNI>` and FLANNEL_MTU: (Backend.MTU or the external MTU) − 50.
+  public func deviceMTU(externalMTU: Int) -> Int { (mtu ?? externalMTU) - 50 }
+
+  /// MTU of `flannel-v6.<VNI>` as stock ends up with it: stock asks for the IPv4 device's
+  /// value, and the kernel clamps a vxlan device on an underlay device to that device's MTU
+  /// less the IPv6 encapsulation (40 + 8 + 8 + 14 = 70 bytes).
+  public func ipv6DeviceMTU(externalMTU: Int) -> Int {
+    min(deviceMTU(externalMTU: externalMTU), externalMTU - 70)
+  }
 }
 
 public struct VXLANConfigError: Error, Equatable, CustomStringConvertible {

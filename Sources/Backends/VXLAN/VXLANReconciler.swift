@@ -2,52 +2,59 @@ import FlannelCore
 import Logging
 import Netlink
 
-/// Brings the kernel's entries on `flannel.<VNI>` in line with all remote peers: removes
+/// Brings the kernel's entries on `flannel.<VNI>` (or `flannel-v6.<VNI>`, the same over
+/// `Family`) in line with all remote peers: removes
 /// entries of leases that are gone, adds what is missing, and leaves correct entries
 /// untouched so that a restart or a resync never flaps a working path. The kernel's state is
 /// read once and indexed by destination; the changes go out as one netlink batch.
-struct VXLANReconciler {
+struct VXLANReconciler<Family: VXLANFamily> {
+  typealias Peer = VXLANPeer<Family>
+  typealias Tag = VXLANEntryTag<Family.Subnet>
   let socket: NetlinkSocket
   let device: Int
   let deviceName: String
   /// Direct routes are ours only inside the flannel Network and only with DirectRouting.
-  let network: IPv4Network
+  let network: Family.Subnet
   let directRouting: Bool
   /// Routes through nexthop objects (else plain routes).
   let nexthops: Bool
   /// Current peers per FDB entry (`VXLANPeerChanges.fdbUsers`).
-  let fdbUsers: [VXLANPeer.FDBKey: Int]
+  let fdbUsers: [Peer.FDBKey: Int]
   let logger: Logger
 
-  private typealias FDBKey = VXLANPeer.FDBKey
+  private typealias FDBKey = Peer.FDBKey
 
   /// Returns the subnets whose entries could not be installed (to retry later).
-  func sync(_ peers: [IPv4Network: VXLANPeer]) -> Set<IPv4Network> {
+  func sync(_ peers: [Family.Subnet: Peer]) -> Set<Family.Subnet> {
     let started = ContinuousClock.now
-    let routes: [Route]
-    let neighbours: [Neighbour]
-    let fdb: [FDBEntry]
+    let routes: [Family.KernelRoute]
+    let neighbours: [NeighbourEntry<Family.Address>]
+    let fdb: [BridgeFDBEntry<Family.Address>]
     let objects: [Nexthop]
     do {
-      routes = try socket.routes()
+      routes = try Family.routes(socket)
       objects = nexthops ? try socket.nexthops() : []
-      neighbours = try socket.neighbours(linkIndex: device).filter(\.isPermanent)
-      fdb = try socket.fdbEntries(linkIndex: device).filter { $0.destination != nil }
+      neighbours = try socket.neighbours(linkIndex: device, of: Family.Address.self)
+        .filter(\.isPermanent)
+      fdb = try socket.fdbEntries(linkIndex: device, of: Family.Address.self)
+        .filter { $0.destination != nil }
     } catch {
       logger.error("Failed to read the kernel state of \(deviceName): \(error)")
       return Set(peers.keys)
     }
     let read = ContinuousClock.now
-    var routesByDestination: [IPv4Network: [Route]] = [:]
-    for route in routes { routesByDestination[route.destination, default: []].append(route) }
+    var routesByDestination: [Family.Subnet: [Family.KernelRoute]] = [:]
+    for route in routes {
+      routesByDestination[Family.destination(of: route), default: []].append(route)
+    }
     let neighbourMACs = Dictionary(
       neighbours.map { ($0.ip, $0.mac) }, uniquingKeysWith: { first, _ in first })
     let fdbPairs = Set(fdb.map { FDBKey(mac: $0.mac, destination: $0.destination) })
 
     let changes = VXLANPeerChanges(
       socket: socket, device: device, nexthops: nexthops, fdbUsers: fdbUsers)
-    var installed: [VXLANPeer] = []
-    let batch = socket.batch { (batch: NetlinkBatch<VXLANEntryTag>) in
+    var installed: [Peer] = []
+    let batch = socket.batch { (batch: NetlinkBatch<Tag>) in
       removeStale(peers, routes: routes, neighbours: neighbours, fdb: fdb, into: batch)
       removeStale(peers, nexthops: objects, into: batch)
       for peer in peers.values {
@@ -67,21 +74,22 @@ struct VXLANReconciler {
     VXLANBatchOutcome.logInstalled(
       installed, failed: failed, logger: logger,
       timing:
-        " in \(done - started) (kernel state of \(routes.count) routes, \(neighbours.count) neighbours, \(fdb.count) FDB entries read in \(read - started); \(batch.sent) changes sent)"
+        " in \(done - started) (kernel state of \(deviceName): \(routes.count) routes, \(neighbours.count) neighbours, \(fdb.count) FDB entries read in \(read - started); \(batch.sent) changes sent)"
     )
     return failed
   }
 
   /// Deletes what belongs to no current peer. Each failure is only logged.
   private func removeStale(
-    _ peers: [IPv4Network: VXLANPeer], routes: [Route], neighbours: [Neighbour],
-    fdb: [FDBEntry], into batch: NetlinkBatch<VXLANEntryTag>
+    _ peers: [Family.Subnet: Peer], routes: [Family.KernelRoute],
+    neighbours: [NeighbourEntry<Family.Address>], fdb: [BridgeFDBEntry<Family.Address>],
+    into batch: NetlinkBatch<Tag>
   ) {
     for route in routes where isOurs(route) {
-      if let peer = peers[route.destination], matches(route, peer) { continue }
-      batch.add(socket.deleteRouteChange(route), tag: .removal(nil))
+      if let peer = peers[Family.destination(of: route)], matches(route, peer) { continue }
+      batch.add(Family.deleteRouteChange(socket, route), tag: .removal(nil))
     }
-    var wantedNeighbours: Set<IPv4Address> = []
+    var wantedNeighbours: Set<Family.Address> = []
     var wantedFDB: Set<FDBKey> = []
     for peer in peers.values where !peer.direct {
       wantedNeighbours.insert(peer.gatewayAddress)
@@ -97,30 +105,31 @@ struct VXLANReconciler {
     }
   }
 
-  /// Nexthop objects of ours (`VXLANPeer.nexthopID`: a lease's address inside the Network, via
-  /// that address on the device) that no peer uses (a lease gone while we were not running).
+  /// Nexthop objects of ours (`VXLANFamily.isOurs`) that no peer uses (a lease gone while
+  /// we were not running).
   private func removeStale(
-    _ peers: [IPv4Network: VXLANPeer], nexthops: [Nexthop], into batch: NetlinkBatch<VXLANEntryTag>
+    _ peers: [Family.Subnet: Peer], nexthops: [Nexthop], into batch: NetlinkBatch<Tag>
   ) {
     guard !nexthops.isEmpty else { return }
-    let wanted = Set(peers.values.filter { !$0.direct }.map(\.nexthopID))
+    let wanted = Set(peers.values.filter { !$0.direct }.compactMap(\.nexthopID))
     for object in nexthops
-    where network.contains(IPv4Address(object.id)) && object.outputIndex == device
-      && object.gateway == IPv4Address(object.id) && !wanted.contains(object.id)
-    {
+    where Family.isOurs(object, network: network, device: device) && !wanted.contains(object.id) {
       batch.add(socket.deleteNexthopChange(id: object.id), tag: .removal(nil))
     }
   }
 
-  private func isOurs(_ route: Route) -> Bool {
-    if route.outputIndex == device { return true }
-    return directRouting && route.gateway != nil && network.contains(route.destination)
+  private func isOurs(_ route: Family.KernelRoute) -> Bool {
+    if Family.outputIndex(of: route) == device { return true }
+    return directRouting && Family.gateway(of: route) != nil
+      && Family.contains(network, Family.destination(of: route))
   }
 
-  private func matches(_ route: Route, _ peer: VXLANPeer) -> Bool {
+  private func matches(_ route: Family.KernelRoute, _ peer: Peer) -> Bool {
     // Either form (plain route or through a nexthop object) forwards the same: a route left
     // by stock flanneld or an older version is kept, not flapped.
-    if peer.direct { return route.gateway == peer.publicIP && route.outputIndex != device }
-    return route.gateway == peer.gatewayAddress && route.outputIndex == device && route.onlink
+    let gateway = Family.gateway(of: route)
+    let output = Family.outputIndex(of: route)
+    if peer.direct { return gateway == peer.publicIP && output != device }
+    return gateway == peer.gatewayAddress && output == device && Family.isOnlink(route)
   }
 }

@@ -153,6 +153,7 @@ struct NodeStartup: Sendable {
     configuration.renewMargin = options.renewMargin
     if config.ipv6 != nil {
       configuration.publicIPv6 = external.publicIPv6
+      configuration.backendV6Data = attributes.backendV6Data
       configuration.previousIPv6Subnet = previousIPv6Subnet
     }
     let manager = SubnetManager(
