@@ -292,13 +292,8 @@ public actor VXLANBackend: Backend {
   /// Exactly the entries of the subnets that changed, one netlink batch per device.
   private func applyDelta(_ changes: [PeerIndex<LeaseSubnets, VXLANLeasePeers>.Change]) {
     guard !stopped, !recreating else { return }
-    let all = peers.peers.values
-    ipv4.applyDelta(
-      changes.compactMap(\.ipv4), peers: all.lazy.compactMap(\.ipv4), socket: socket,
-      logger: logger)
-    ipv6?.applyDelta(
-      changes.compactMap(\.ipv6), peers: all.lazy.compactMap(\.ipv6), socket: socket,
-      logger: logger)
+    ipv4.applyDelta(changes.compactMap(\.ipv4), socket: socket, logger: logger)
+    ipv6?.applyDelta(changes.compactMap(\.ipv6), socket: socket, logger: logger)
   }
 
   private func retry() {

@@ -15,10 +15,13 @@ struct VXLANBatchOutcome<Family: VXLANFamily> {
   let changes: VXLANPeerChanges<Family>
   let logger: Logger
 
-  /// `installing`: peers whose entries the batch added or replaced; `peers`: the index now.
+  /// `installing`: peers whose entries the batch added or replaced (a refused install is one
+  /// of them; nothing here reads the whole index, so an event's batch costs what it changed).
   /// Returns the subnets to retry.
-  func settle(installing: [Peer], peers: [Family.Subnet: Peer]) -> Set<Family.Subnet> {
+  func settle(installing: [Peer]) -> Set<Family.Subnet> {
     var failed: Set<Family.Subnet> = []
+    let peers = Dictionary(
+      installing.map { ($0.subnet, $0) }, uniquingKeysWith: { _, last in last })
     for (tag, error) in batch.failures {
       switch tag {
       case .install(let subnet):

@@ -43,11 +43,10 @@ struct VXLANDeviceEntries<Family: VXLANFamily> {
     ).sync(Self.bySubnet(peers))
   }
 
-  /// Exactly the entries of the peers that changed (old → new), in one netlink batch;
-  /// `peers` is every current peer of this device (for the rollback of a refused change).
+  /// Exactly the entries of the peers that changed (old → new), in one netlink batch: an
+  /// event costs what it changes, never a pass over every peer.
   mutating func applyDelta(
-    _ changes: [(old: Peer?, new: Peer?)], peers: some Sequence<Peer>, socket: NetlinkSocket,
-    logger: Logger
+    _ changes: [(old: Peer?, new: Peer?)], socket: NetlinkSocket, logger: Logger
   ) {
     guard let device = deviceIndex, !changes.isEmpty else { return }
     let entries = VXLANPeerChanges<Family>(
@@ -65,7 +64,7 @@ struct VXLANDeviceEntries<Family: VXLANFamily> {
       }
     }
     let failures = VXLANBatchOutcome(batch: batch, changes: entries, logger: logger)
-      .settle(installing: installing, peers: Self.bySubnet(peers))
+      .settle(installing: installing)
     VXLANBatchOutcome<Family>.logInstalled(installing, failed: failures, logger: logger)
     failed.formUnion(failures)
   }

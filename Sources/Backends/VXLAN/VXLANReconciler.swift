@@ -69,7 +69,7 @@ struct VXLANReconciler<Family: VXLANFamily> {
       }
     }
     let failed = VXLANBatchOutcome(batch: batch, changes: changes, logger: logger)
-      .settle(installing: installed, peers: peers)
+      .settle(installing: installed)
     let done = ContinuousClock.now
     VXLANBatchOutcome.logInstalled(
       installed, failed: failed, logger: logger,
