@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # An IPv6-only network ("EnableIPv4": false) on IPv6-only nodes: three hosts whose underlay
 # has no IPv4 address at all (fd00:77::/64 inside the lab's namespaces), etcd reached over
-# IPv6, the host-gw backend, an IPv6-only container behind each host. Checks:
+# IPv6, the host-gw or vxlan backend, an IPv6-only container behind each host. Checks:
 #   - the nodes come up without any IPv4 address (the interface is chosen for IPv6 alone:
 #     -iface=eth0 on hosts 1 and 2, the IPv6 default route on host 3);
 #   - the leases are stock's IPv6-only ones: key 0.0.0.0-0&<v6>-64, PublicIP 0.0.0.0,
 #     PublicIPv6 the node's address;
 #   - subnet.env holds the IPv6 lines only; -ip-masq installs ip6tables rules and no
 #     iptables ones;
-#   - the full IPv6 container ping mesh and one `ip -6 route` per remote via its PublicIPv6;
-#   - a SIGKILL and restart loses no ping and changes no route;
-#   - a lease deleted in etcd leaves the others within 2 s; a route deleted by hand is back
-#     within 11 s.
-# Usage: Scripts/ipv6only-check.sh [path/to/flanneld]
+#   - the full IPv6 container ping mesh and the kernel objects as stock's: host-gw one
+#     `ip -6 route` per remote via its PublicIPv6; vxlan `flannel-v6.1` alone (no
+#     flannel.1), its /128, per remote one neighbour, one FDB entry to its PublicIPv6 and one
+#     onlink route, the VtepMAC in the lease's BackendV6Data (no BackendData);
+#   - a SIGKILL and restart loses no ping and changes no kernel entry;
+#   - a lease deleted in etcd leaves the others within 2 s; host-gw: a route deleted by hand
+#     is back within 11 s; vxlan: flannel-v6.1 deleted by hand is recreated and the mesh
+#     recovers.
+# Usage: Scripts/ipv6only-check.sh [--backend host-gw|vxlan] [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BACKEND=host-gw
+if [ "${1:-}" = --backend ]; then BACKEND=$2; shift 2; fi
+case $BACKEND in host-gw | vxlan) ;; *) echo "--backend host-gw|vxlan" >&2; exit 2 ;; esac
 source Scripts/lib/lab.sh
 lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
@@ -22,7 +29,7 @@ trap lab_cleanup EXIT
 N=3
 PREFIX=/coreos.com/network
 IPV6_NETWORK=fd10::/56
-CONFIG="{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"$IPV6_NETWORK\",\"Backend\":{\"Type\":\"host-gw\"}}"
+CONFIG="{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"$IPV6_NETWORK\",\"Backend\":{\"Type\":\"$BACKEND\"}}"
 ETCD6=fd00:77::11
 
 lab_underlay $N
@@ -48,6 +55,9 @@ lab_spawn "$(lab_host 1)" "$LAB_DIR/etcd.log" etcd --name lab --data-dir "$LAB_D
 lab_wait 30 "etcd" ip netns exec "$(lab_host 1)" curl -sf http://127.0.0.1:2379/health
 etcdctl_() { ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl "$@"; }
 etcdctl_ put $PREFIX/config "$CONFIG" >/dev/null
+
+MTU=1500
+[ "$BACKEND" = vxlan ] && MTU=1450 # stock's FLANNEL_MTU: (MTU) − 50 whatever the family
 
 declare -a PIDS
 start_node() { # I
@@ -76,7 +86,7 @@ for i in $(seq $N); do
   f="$LAB_DIR/h$i/subnet.env"
   [ "$(sed -n 1p "$f")" = "FLANNEL_IPV6_NETWORK=$IPV6_NETWORK" ] || fail "host $i: subnet.env line 1: $(cat "$f")"
   sed -n 2p "$f" | grep -qx 'FLANNEL_IPV6_SUBNET=fd10:0:0:[0-9a-f]*::1/64' || fail "host $i: subnet.env line 2"
-  [ "$(sed -n '3,$p' "$f")" = "$(printf 'FLANNEL_MTU=1500\nFLANNEL_IPMASQ=true')" ] || fail "host $i: subnet.env lines 3-4"
+  [ "$(sed -n '3,$p' "$f")" = "$(printf 'FLANNEL_MTU=%s\nFLANNEL_IPMASQ=true' "$MTU")" ] || fail "host $i: subnet.env lines 3-4"
   # The container: IPv6 only, <subnet>::2 behind <subnet>::1 on the host's veth (link-local
   # addresses on both ends: the kernel solicits neighbours for forwarded packets from one).
   p=$(prefix6_of "$i")
@@ -88,14 +98,18 @@ for i in $(seq $N); do
 done
 grep -q "No IPv4 interface to use" "$LAB_DIR/flanneld-h3.log" || fail "host 3 did not note the missing IPv4 interface"
 grep -q "Using interface with name eth0 and v6 address $(public6_of 3)" "$LAB_DIR/flanneld-h3.log" || fail "host 3 did not choose eth0 by its IPv6 default route"
-lab_log "host-gw IPv6-only: leases $(for i in $(seq $N); do printf '%s ' "$(subnet6_of "$i")"; done)"
+lab_log "$BACKEND IPv6-only: leases $(for i in $(seq $N); do printf '%s ' "$(subnet6_of "$i")"; done)"
 lab_log "ok: subnet.env with the IPv6 lines only on every host"
 
 # The leases as stock writes them on an IPv6-only network.
 for i in $(seq $N); do
   key="$PREFIX/subnets/0.0.0.0-0&$(prefix6_of "$i")::-64"
   value=$(etcdctl_ get --print-value-only "$key")
-  jq -e --arg p "$(public6_of "$i")" '.PublicIP == "0.0.0.0" and .PublicIPv6 == $p and .BackendType == "host-gw"' <<<"$value" >/dev/null || fail "host $i: lease $key = $value"
+  jq -e --arg p "$(public6_of "$i")" --arg b "$BACKEND" '.PublicIP == "0.0.0.0" and .PublicIPv6 == $p and .BackendType == $b' <<<"$value" >/dev/null || fail "host $i: lease $key = $value"
+  if [ "$BACKEND" = vxlan ]; then
+    mac=$(ip -n "$(lab_host "$i")" -j link show flannel-v6.1 | jq -r '.[0].address')
+    jq -e --arg m "$mac" '.BackendV6Data == {"VNI": 1, "VtepMAC": $m} and (has("BackendData") | not)' <<<"$value" >/dev/null || fail "host $i: lease $key = $value (want BackendV6Data with $mac, no BackendData)"
+  fi
 done
 [ "$(etcdctl_ get --prefix --keys-only "$PREFIX/subnets/" | grep -c .)" = $N ] || fail "not exactly $N lease keys"
 lab_log "ok: stock's IPv6-only leases (0.0.0.0-0&<v6>-64, PublicIP 0.0.0.0)"
@@ -125,19 +139,41 @@ mesh_ok 20 || fail "IPv6 container ping mesh incomplete"
 lab_log "ok: full IPv6 ping mesh ($((N * (N - 1))) pairs)"
 
 routes6() { ip -n "$(lab_host "$1")" -6 -j route show | jq -c 'map(select(.dst | startswith("fd10:"))) | sort_by(.dst) | map({dst, gateway, dev})'; }
+gw6_of() { echo "$(prefix6_of "$1")::"; }
+kernel_state() { # I: what flannel owns on host I
+  local ns; ns=$(lab_host "$1")
+  routes6 "$1"
+  if [ "$BACKEND" = vxlan ]; then
+    ip -n "$ns" -j -6 neigh show dev flannel-v6.1 | jq -c 'map(select(.state | index("PERMANENT"))) | sort_by(.dst) | map({dst, lladdr})'
+    bridge -n "$ns" -j fdb show dev flannel-v6.1 | jq -c 'map(select(.dst != null)) | sort_by(.mac) | map({mac, dst})'
+  fi
+}
 for i in $(seq $N); do
   ns=$(lab_host "$i")
   for j in $(seq $N); do
     [ "$i" = "$j" ] && continue
-    ip -n "$ns" -6 -j route show | jq -e --arg s "$(subnet6_of "$j")" --arg p "$(public6_of "$j")" 'any(.[]; .dst==$s and .gateway==$p and .dev=="eth0")' >/dev/null || fail "host $i: IPv6 route to host $j"
+    case $BACKEND in
+      host-gw)
+        ip -n "$ns" -6 -j route show | jq -e --arg s "$(subnet6_of "$j")" --arg p "$(public6_of "$j")" 'any(.[]; .dst==$s and .gateway==$p and .dev=="eth0")' >/dev/null || fail "host $i: IPv6 route to host $j" ;;
+      vxlan)
+        mac=$(ip -n "$(lab_host "$j")" -j link show flannel-v6.1 | jq -r '.[0].address')
+        ip -n "$ns" -6 -j neigh show dev flannel-v6.1 | jq -e --arg d "$(gw6_of "$j")" --arg m "$mac" 'any(.[]; .dst==$d and .lladdr==$m and (.state|index("PERMANENT")))' >/dev/null || fail "host $i: IPv6 neighbour for host $j"
+        bridge -n "$ns" -j fdb show dev flannel-v6.1 | jq -e --arg m "$mac" --arg p "$(public6_of "$j")" 'any(.[]; .mac==$m and .dst==$p and (.flags|index("self")) and .state=="permanent")' >/dev/null || fail "host $i: fdb for host $j"
+        ip -n "$ns" -6 -j route show dev flannel-v6.1 | jq -e --arg s "$(subnet6_of "$j")" --arg g "$(gw6_of "$j")" 'any(.[]; .dst==$s and .gateway==$g and (.flags|index("onlink")))' >/dev/null || fail "host $i: IPv6 route to host $j" ;;
+    esac
   done
-  [ "$(routes6 "$i" | jq '[.[] | select(.dev == "eth0")] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 routes: $(routes6 "$i")"
+  if [ "$BACKEND" = vxlan ]; then
+    ! ip -n "$ns" link show flannel.1 >/dev/null 2>&1 || fail "host $i: flannel.1 exists on an IPv6-only network"
+    ip -n "$ns" -6 -j addr show dev flannel-v6.1 | jq -e --arg a "$(gw6_of "$i")" '[.[0].addr_info[] | select(.scope=="global") | "\(.local)/\(.prefixlen)"] == ["\($a)/128"]' >/dev/null || fail "host $i: flannel-v6.1 address is not $(gw6_of "$i")/128 alone"
+    [ "$(ip -n "$ns" -j link show flannel-v6.1 | jq '.[0].mtu')" = 1430 ] || fail "host $i: flannel-v6.1 MTU"
+  fi
+  [ "$(routes6 "$i" | jq --arg d "$([ "$BACKEND" = vxlan ] && echo flannel-v6.1 || echo eth0)" '[.[] | select(.dev == $d and .gateway != null)] | length')" = $((N - 1)) ] || fail "host $i: extra IPv6 routes: $(routes6 "$i")"
   [ "$(ip -n "$ns" -4 -j route show | jq length)" = 0 ] || fail "host $i: IPv4 routes on an IPv6-only node: $(ip -n "$ns" -4 route show)"
 done
-lab_log "ok: one IPv6 route per remote via its PublicIPv6, no IPv4 route"
+lab_log "ok: kernel objects as stock's on every host$([ "$BACKEND" = vxlan ] && echo " (flannel-v6.1 alone)"), no IPv4 route"
 
 # SIGKILL and restart host 2's daemon under a continuous ping from container 1.
-before=$(routes6 2)
+before=$(kernel_state 2)
 ip netns exec "$(lab_container 1)" ping -6 -i 0.05 -W 1 "$(container6_ip 2)" >"$LAB_DIR/ping.txt" 2>&1 &
 P1=$!; LAB_PIDS+=("$P1")
 sleep 1 # pings flowing before the kill: a duration of the scenario, not a synchronization
@@ -150,8 +186,8 @@ kill -INT "$P1"; wait "$P1" 2>/dev/null || true
 lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$LAB_DIR/ping.txt")
 lab_log "continuous IPv6 ping across SIGKILL+restart: $(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping.txt") sent, loss $lost%"
 [ "$lost" = 0 ] || fail "packets lost across a daemon restart"
-[ "$before" = "$(routes6 2)" ] || { diff <(echo "$before") <(routes6 2) || true; fail "the restart changed routes"; }
-lab_log "ok: no packet lost, no route changed by the restart"
+[ "$before" = "$(kernel_state 2)" ] || { diff <(echo "$before") <(kernel_state 2) || true; fail "the restart changed kernel entries"; }
+lab_log "ok: no packet lost, no kernel entry changed by the restart"
 
 # A lease deleted in etcd (its daemon stopped first, so it does not re-acquire it).
 stop_node 3 TERM
@@ -162,11 +198,24 @@ for i in 1 2; do
   lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -6 -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
 done
 lab_log "ok: lease $gone deleted in etcd left hosts 1 and 2 within $(awk -v a="$deleted_at" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}') s"
-[ "$(routes6 1 | jq '[.[] | select(.dev == "eth0")] | length')" = 1 ] || fail "host 1 lost more than the deleted lease's route: $(routes6 1)"
+[ "$(routes6 1 | jq '[.[] | select(.gateway != null)] | length')" = 1 ] || fail "host 1 lost more than the deleted lease's route: $(routes6 1)"
 
-target=$(subnet6_of 2)
-ip -n "$(lab_host 1)" -6 route del "$target"
-lab_wait 11 "host-gw to restore $target" bash -c "ip -n $(lab_host 1) -6 -j route show | jq -e --arg s $target 'any(.[]; .dst==\$s)' >/dev/null"
-lab_log "ok: an IPv6 route deleted by hand was restored"
+case $BACKEND in
+  host-gw)
+    target=$(subnet6_of 2)
+    ip -n "$(lab_host 1)" -6 route del "$target"
+    lab_wait 11 "host-gw to restore $target" bash -c "ip -n $(lab_host 1) -6 -j route show | jq -e --arg s $target 'any(.[]; .dst==\$s)' >/dev/null"
+    lab_log "ok: an IPv6 route deleted by hand was restored" ;;
+  vxlan)
+    ip -n "$(lab_host 1)" link del flannel-v6.1
+    lab_wait 30 "flannel-v6.1 recreated on host 1" ip -n "$(lab_host 1)" link show flannel-v6.1
+    deadline=$((SECONDS + 30))
+    until ip netns exec "$(lab_container 1)" ping -6 -q -c 1 -W 1 "$(container6_ip 2)" >/dev/null &&
+      ip netns exec "$(lab_container 2)" ping -6 -q -c 1 -W 1 "$(container6_ip 1)" >/dev/null; do
+      [ "$SECONDS" -lt "$deadline" ] || fail "mesh did not recover after flannel-v6.1 was deleted"
+      sleep 0.2
+    done
+    lab_log "ok: flannel-v6.1 deleted by hand was recreated and traffic recovered" ;;
+esac
 for i in 1 2; do stop_node "$i" TERM; done
-lab_log "ipv6-only check ok: host-gw"
+lab_log "ipv6-only check ok: $BACKEND"

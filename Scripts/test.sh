@@ -24,8 +24,10 @@ echo "== multihost check: host-gw --dual-stack (IPv4 and IPv6 underlay, EnableIP
 Scripts/multihost-check.sh --backend host-gw --dual-stack "$FLANNELD_BINARY"
 echo "== multihost check: vxlan --dual-stack (flannel-v6.1 over the IPv6 underlay, both meshes)"
 Scripts/multihost-check.sh --backend vxlan --dual-stack "$FLANNELD_BINARY"
-echo "== IPv6-only check: host-gw (3 hosts without any IPv4 address, EnableIPv4 false, stock's IPv6-only leases)"
-Scripts/ipv6only-check.sh "$FLANNELD_BINARY"
+for backend in host-gw vxlan; do
+  echo "== IPv6-only check: $backend (3 hosts without any IPv4 address, EnableIPv4 false, stock's IPv6-only leases)"
+  Scripts/ipv6only-check.sh --backend "$backend" "$FLANNELD_BINARY"
+done
 
 for backend in udp vxlan; do
   echo "== nat check: $backend (a node behind NAT with -public-ip)"

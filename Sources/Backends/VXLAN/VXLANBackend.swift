@@ -8,8 +8,8 @@ import SubnetManager
 /// packets; this actor keeps `flannel.<VNI>`, its `/32` address and one neighbour, one FDB
 /// entry and one route per remote node in line with the lease table — and on a dual-stack
 /// network (EnableIPv6) the same over the IPv6 underlay on `flannel-v6.<VNI>` with its
-/// `/128` address. Kernel state is never removed on stop, so a restarted daemon takes it
-/// over unchanged.
+/// `/128` address; on an IPv6-only network (`"EnableIPv4": false`) only the latter. Kernel
+/// state is never removed on stop, so a restarted daemon takes it over unchanged.
 public actor VXLANBackend: Backend {
   private let context: BackendContext
   private let options: VXLANOptions
@@ -18,7 +18,9 @@ public actor VXLANBackend: Backend {
   private let nexthops: Bool
   private var logger: Logger { context.logger }
 
-  private var ipv4: VXLANDeviceEntries<VXLANIPv4>
+  /// nil on an IPv6-only network (`"EnableIPv4": false`), where stock creates no
+  /// `flannel.<VNI>`.
+  private var ipv4: VXLANDeviceEntries<VXLANIPv4>?
   /// nil on an IPv4 network.
   private var ipv6: VXLANDeviceEntries<VXLANIPv6>?
   private var ownLease: Lease?
@@ -43,8 +45,11 @@ public actor VXLANBackend: Backend {
     let options = try VXLANOptions(context.network.backend, portOverride: context.portOverride)
     let socket = try NetlinkSocket()
     let nexthops = context.routeNexthops && socket.supportsNexthops
-    self.ipv4 = VXLANDeviceEntries(
-      deviceName: options.deviceName, network: context.network.network, nexthops: nexthops)
+    self.ipv4 =
+      context.network.enableIPv4
+      ? VXLANDeviceEntries(
+        deviceName: options.deviceName, network: context.network.network, nexthops: nexthops)
+      : nil
     self.ipv6 = context.network.ipv6.map {
       VXLANDeviceEntries(deviceName: options.ipv6DeviceName, network: $0.network, nexthops: false)
     }
@@ -63,7 +68,7 @@ public actor VXLANBackend: Backend {
     logger.info(
       "VXLAN config: VNI=\(options.vni) Port=\(options.port) GBP=\(options.gbp) Learning=\(options.learning) DirectRouting=\(options.directRouting)"
     )
-    let link = try ensureIPv4Device()
+    let link = ipv4 == nil ? nil : try ensureIPv4Device()
     var ipv6Data: JSONValue? = nil
     if let network = context.network.ipv6?.network {
       guard context.external.publicIPv6 != nil else {
@@ -78,7 +83,8 @@ public actor VXLANBackend: Backend {
       "vxlan: \(nexthops ? "routes through one nexthop object per lease" : "plain routes (the kernel has no nexthop objects)")"
     )
     return BackendLeaseAttributes(
-      backendType: "vxlan", backendData: leaseData(mac: link.mac), backendV6Data: ipv6Data,
+      backendType: "vxlan", backendData: link.map { leaseData(mac: $0.mac) },
+      backendV6Data: ipv6Data,
       mtu: mtu)
   }
 
@@ -125,7 +131,7 @@ public actor VXLANBackend: Backend {
   /// first update or a re-list does: for callers that hold a table (the tests' probe).
   public func apply(table: LeaseTable) {
     peers = PeerIndex()
-    ipv4.fdbUsers = [:]
+    ipv4?.fdbUsers = [:]
     ipv6?.fdbUsers = [:]
     for lease in table.leases {
       count(peers.apply(.added(lease), make: peer(for:))?.new, +1)
@@ -145,14 +151,18 @@ public actor VXLANBackend: Backend {
   // MARK: - devices
 
   private func ensureIPv4Device() throws -> Link {
+    guard var entries = ipv4 else {
+      throw VXLANBackendError("the IPv4 device of an IPv6-only network")
+    }
     let external = context.external
     let link = try ensureDevice(
-      name: ipv4.deviceName, mac: ipv4.vtepMAC, mtu: mtu,
+      name: entries.deviceName, mac: entries.vtepMAC, mtu: mtu,
       wanted: VXLANAttributes(
         vni: options.vni, local: external.address, port: options.port,
         linkIndex: external.index, learning: options.learning, gbp: options.gbp))
-    ipv4.deviceIndex = link.index
-    ipv4.vtepMAC = link.mac
+    entries.deviceIndex = link.index
+    entries.vtepMAC = link.mac
+    ipv4 = entries
     return link
   }
 
@@ -216,16 +226,20 @@ public actor VXLANBackend: Backend {
   /// and on a dual-stack network `<lease IPv6 network>/128` on `flannel-v6.<VNI>` (other
   /// addresses but link-local ones removed, as stock's EnsureV6AddressOnLink does).
   private func ensureAddresses(lease: Lease) throws {
-    guard let device = ipv4.deviceIndex else { throw VXLANBackendError("configure before prepare") }
-    let wanted = InterfaceAddress(
-      linkIndex: device, address: lease.subnet.address, prefixLength: 32)
-    let present = try socket.addresses(linkIndex: device)
-    for address in present
-    where address != wanted && context.network.network.contains(address.address) {
-      logger.info("Removing stale address \(address) from \(ipv4.deviceName)")
-      try socket.deleteAddress(address)
+    if let ipv4 {
+      guard let device = ipv4.deviceIndex else {
+        throw VXLANBackendError("configure before prepare")
+      }
+      let wanted = InterfaceAddress(
+        linkIndex: device, address: lease.subnet.address, prefixLength: 32)
+      let present = try socket.addresses(linkIndex: device)
+      for address in present
+      where address != wanted && context.network.network.contains(address.address) {
+        logger.info("Removing stale address \(address) from \(ipv4.deviceName)")
+        try socket.deleteAddress(address)
+      }
+      if !present.contains(wanted) { try socket.addAddress(wanted) }
     }
-    if !present.contains(wanted) { try socket.addAddress(wanted) }
     guard let ipv6, let device6 = ipv6.deviceIndex else { return }
     guard let subnet = lease.ipv6Subnet else {
       throw VXLANBackendError(
@@ -250,7 +264,7 @@ public actor VXLANBackend: Backend {
   // MARK: - entries
 
   private func count(_ peer: VXLANLeasePeers?, _ delta: Int) {
-    ipv4.count(peer?.ipv4, delta)
+    ipv4?.count(peer?.ipv4, delta)
     ipv6?.count(peer?.ipv6, delta)
   }
 
@@ -258,11 +272,13 @@ public actor VXLANBackend: Backend {
   private func peer(for lease: Lease) -> VXLANLeasePeers? {
     guard remote.accepts(lease, logger: logger) else { return nil }
     var peers = VXLANLeasePeers()
-    if var peer = VXLANPeer<VXLANIPv4>(lease) {
-      peer.direct = options.directRouting && ipv4.isOnLink(peer.publicIP, socket: socket)
-      peers.ipv4 = peer
-    } else {
-      logger.warning("Ignoring subnet \(lease.subnet): no VtepMAC in its BackendData")
+    if let ipv4 {
+      if var peer = VXLANPeer<VXLANIPv4>(lease) {
+        peer.direct = options.directRouting && ipv4.isOnLink(peer.publicIP, socket: socket)
+        peers.ipv4 = peer
+      } else {
+        logger.warning("Ignoring subnet \(lease.subnet): no VtepMAC in its BackendData")
+      }
     }
     if let ipv6, let subnet = lease.ipv6Subnet {
       if var peer = VXLANPeer<VXLANIPv6>(ipv6Of: lease), ipv6.network.contains(subnet) {
@@ -270,7 +286,7 @@ public actor VXLANBackend: Backend {
         peers.ipv6 = peer
       } else {
         logger.warning(
-          "Ignoring v6 subnet \(subnet) of \(lease.subnet): no PublicIPv6 or VtepMAC in its BackendV6Data, or outside IPv6Network \(ipv6.network); reached over IPv4 only"
+          "Ignoring v6 subnet \(subnet) of \(lease.subnets): no PublicIPv6 or VtepMAC in its BackendV6Data, or outside IPv6Network \(ipv6.network)\(ipv4 == nil ? "" : "; reached over IPv4 only")"
         )
       }
     }
@@ -281,7 +297,7 @@ public actor VXLANBackend: Backend {
   private func sync() {
     guard synced, !stopped else { return }
     let all = peers.peers.values
-    ipv4.sync(
+    ipv4?.sync(
       all.lazy.compactMap(\.ipv4), socket: socket, directRouting: options.directRouting,
       logger: logger)
     ipv6?.sync(
@@ -292,12 +308,13 @@ public actor VXLANBackend: Backend {
   /// Exactly the entries of the subnets that changed, one netlink batch per device.
   private func applyDelta(_ changes: [PeerIndex<LeaseSubnets, VXLANLeasePeers>.Change]) {
     guard !stopped, !recreating else { return }
-    ipv4.applyDelta(changes.compactMap(\.ipv4), socket: socket, logger: logger)
+    ipv4?.applyDelta(changes.compactMap(\.ipv4), socket: socket, logger: logger)
     ipv6?.applyDelta(changes.compactMap(\.ipv6), socket: socket, logger: logger)
   }
 
   private func retry() {
-    if !(ipv4.failed.isEmpty && (ipv6?.failed.isEmpty ?? true)) && !recreating { sync() }
+    let failed = !(ipv4?.failed.isEmpty ?? true) || !(ipv6?.failed.isEmpty ?? true)
+    if failed && !recreating { sync() }
   }
 
   // MARK: - device deleted by someone
@@ -318,11 +335,11 @@ public actor VXLANBackend: Backend {
 
   private func linkEvent(_ event: LinkMonitorEvent) async {
     switch event {
-    case .deleted(_, let name) where name == ipv4.deviceName || name == ipv6?.deviceName: break
+    case .deleted(_, let name) where name == ipv4?.deviceName || name == ipv6?.deviceName: break
     case .overrun: break
     default: return
     }
-    let names = [ipv4.deviceName] + (ipv6.map { [$0.deviceName] } ?? [])
+    let names = [ipv4?.deviceName, ipv6?.deviceName].compactMap { $0 }
     let missing = names.filter(isMissing)
     guard !recreating, !stopped, !missing.isEmpty else { return }
     recreating = true
@@ -332,7 +349,7 @@ public actor VXLANBackend: Backend {
     var delay: Duration = .seconds(1)
     while !stopped {
       do {
-        _ = try ensureIPv4Device()
+        if ipv4 != nil { _ = try ensureIPv4Device() }
         if ipv6 != nil { _ = try ensureIPv6Device() }
         if let own = ownLease { try ensureAddresses(lease: own) }
         sync()

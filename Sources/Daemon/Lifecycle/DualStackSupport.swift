@@ -16,7 +16,7 @@ enum DualStackSupport {
   /// The backends that carry IPv6 beside IPv4.
   static let ipv6Backends: Set<String> = ["host-gw", "vxlan"]
   /// The backends that run an IPv6-only network.
-  static let ipv6OnlyBackends: Set<String> = ["host-gw"]
+  static let ipv6OnlyBackends: Set<String> = ["host-gw", "vxlan"]
 
   /// The refusal of a config this node cannot run with backend `type`, or nil.
   static func refusal(of config: NetworkConfig, backendType type: String) -> Refusal? {
@@ -25,7 +25,7 @@ enum DualStackSupport {
       return Refusal(
         description:
           "EnableIPv4 is false (an IPv6-only network), but the \(type) backend of this flanneld "
-          + "does not run IPv6-only networks so far (\(runners) does): use "
+          + "does not run IPv6-only networks so far (\(runners) do): use "
           + "\"Backend\": {\"Type\": \"host-gw\"}, set \"EnableIPv4\": true with an IPv4 "
           + "\"Network\", or run stock flanneld on IPv6-only nodes")
     }
