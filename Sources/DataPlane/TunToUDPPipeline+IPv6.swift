@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// tun → udp for IPv6 packets on a dual-stack network (the udp backend): checked, routed by
+/// the leases' IPv6 subnets to the peer's IPv4 PublicIP, the hop limit decremented, and sent
+/// like an IPv4 packet (same runs, same UDP GSO); no lease's subnet → an ICMPv6 destination
+/// unreachable back into the TUN. The TUN is opened without TSO6/USO6, so no IPv6
+/// super-packet should arrive; one that does is dropped and counted.
+extension TunToUDPPipeline {
+  @inline(__always)
+  func ipv6PacketRead(
+    _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
+    _ table: IPv6RouteTable, _ tunIPv6: TunIPv6Address
+  ) {
+    let verdict = IPv6Packet.check(UnsafeRawPointer(packet), length: length)
+    guard verdict == .forward else { return drop(id, Counter.drop(for: verdict)) }
+    let index = table.index(
+      high: IPv6Packet.destinationHigh(UnsafeRawPointer(packet)),
+      low: IPv6Packet.destinationLow(UnsafeRawPointer(packet)))
+    guard index >= 0 else {
+      bank.add(.dropIPv6NoRoute)
+      replyNoRouteIPv6(id, packet, length, tunIPv6)
+      return
+    }
+    guard IPv6Packet.decrementHopLimit(packet) == .forward else { return drop(id, .dropHopLimit) }
+    guard virtio.gsoType == VirtioNetHeader.gsoNone else { return drop(id, .dropOffload) }
+    bank.add(.ipv6PacketsSent)
+    enqueue(id, length: length, table.nextHop(at: index))
+  }
+
+  /// No lease's IPv6 subnet: an ICMPv6 destination unreachable (no route) back into the TUN,
+  /// built in the buffer's scratch space as the IPv4 reply is.
+  @inline(__always)
+  private func replyNoRouteIPv6(
+    _ id: Int, _ packet: UnsafeMutableRawPointer, _ length: Int, _ tunIPv6: TunIPv6Address
+  ) {
+    let scratch = tun.scratch(id)
+    if virtioHeaderSize > 0 { VirtioNetHeader.storePlain(scratch) }
+    let reply = NoRouteICMPv6.build(
+      offender: UnsafeRawPointer(packet), length: length, tunHigh: tunIPv6.high,
+      tunLow: tunIPv6.low, into: scratch + virtioHeaderSize,
+      capacity: TunQueue.scratchSize - virtioHeaderSize)
+    guard reply > 0 else {
+      intents.append(.recycleTun(id))
+      return
+    }
+    intents.append(.write(scratch, length: reply &+ virtioHeaderSize, .icmpv6Write, id: id))
+  }
+}
