@@ -28,3 +28,21 @@ extension NetlinkSocket {
     }
   }
 }
+
+extension NetlinkSocket {
+  /// Adds an IPv6 address without duplicate address detection (IFA_F_NODAD: usable at once,
+  /// as `ip -6 addr add … nodad`); EEXIST when it is already there.
+  public func addIPv6Address(_ address: InterfaceIPv6Address) throws(NetlinkError) {
+    let request = NetlinkRequest(type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL)
+    request.putFamilyHeader(ifaddrmsg.self) {
+      $0.ifa_family = UInt8(AF_INET6)
+      $0.ifa_prefixlen = UInt8(address.prefixLength)
+      $0.ifa_index = UInt32(address.linkIndex)
+    }
+    request.put(UInt16(IFA_LOCAL), ipv6: address.address)
+    request.put(UInt16(IFA_ADDRESS), ipv6: address.address)
+    request.put(UInt16(IFA_FLAGS), u32: address.flags | UInt32(IFA_F_NODAD))
+    _ = try execute(
+      request, operation: "address add", object: "\(address) dev \(linkName(address.linkIndex))")
+  }
+}

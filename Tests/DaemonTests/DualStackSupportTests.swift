@@ -4,7 +4,7 @@ import Testing
 @testable import Daemon
 
 /// A config this node cannot honour is refused or warned about, never silently half-applied:
-/// dual-stack runs on host-gw only, IPv6-only not at all yet.
+/// dual-stack runs on host-gw and udp, IPv6-only not at all yet.
 @Suite struct DualStackSupportTests {
   static let dualStack =
     #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#
@@ -16,20 +16,21 @@ import Testing
     #expect(DualStackSupport.warnings(publicIPv6: "", config: config).isEmpty)
   }
 
-  @Test func dualStackRunsOnHostGW() throws {
+  @Test(arguments: ["host-gw", "udp"])
+  func dualStackRunsOnHostGWAndUDP(type: String) throws {
     let config = try NetworkConfig.parse(Self.dualStack)
-    #expect(DualStackSupport.refusal(of: config, backendType: "host-gw") == nil)
+    #expect(DualStackSupport.refusal(of: config, backendType: type) == nil)
     #expect(DualStackSupport.warnings(publicIPv6: "fd00::2", config: config).isEmpty)
   }
 
   /// An IPv4-only lease in a dual-stack network leaves stock nodes unable to allocate.
-  @Test(arguments: ["udp", "vxlan", "wireguard"])
+  @Test(arguments: ["vxlan", "wireguard"])
   func dualStackOnAnotherBackendIsRefusedWithTheFix(type: String) throws {
     let config = try NetworkConfig.parse(Self.dualStack)
     let refusal = try #require(DualStackSupport.refusal(of: config, backendType: type))
     #expect(
       refusal.description.hasPrefix(
-        "EnableIPv6 is set (IPv6Network fc00::/48), but the \(type) backend of this flanneld carries IPv4 only so far (host-gw carries both)"
+        "EnableIPv6 is set (IPv6Network fc00::/48), but the \(type) backend of this flanneld carries IPv4 only so far (host-gw and udp carry both)"
       ))
     #expect(refusal.description.contains(#"use "Backend": {"Type": "host-gw"}"#))
     #expect(refusal.description.contains(#"remove "EnableIPv6""#))
