@@ -22,6 +22,8 @@ for backend in vxlan host-gw udp wireguard; do
 done
 echo "== multihost check: host-gw --dual-stack (IPv4 and IPv6 underlay, EnableIPv6, both meshes)"
 Scripts/multihost-check.sh --backend host-gw --dual-stack "$FLANNELD_BINARY"
+echo "== multihost check: udp --dual-stack (IPv6 inner packets over the IPv4 underlay)"
+Scripts/multihost-check.sh --backend udp --dual-stack "$FLANNELD_BINARY"
 
 for backend in udp vxlan; do
   echo "== nat check: $backend (a node behind NAT with -public-ip)"

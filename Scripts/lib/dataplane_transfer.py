@@ -2,7 +2,8 @@
 """Moves deterministic bytes over TCP or UDP and prints their sha256, for the data-plane lab.
 
   dataplane_transfer.py tcp-recv PORT            accept one connection, read to EOF
-  dataplane_transfer.py tcp-send HOST PORT BYTES send BYTES pseudo-random bytes
+  dataplane_transfer.py tcp6-recv PORT           the same on IPv6 ([::]:PORT)
+  dataplane_transfer.py tcp-send HOST PORT BYTES send BYTES pseudo-random bytes (HOST: IPv4 or IPv6)
   dataplane_transfer.py udp-recv PORT COUNT      read COUNT datagrams (stop after 3 s idle)
   dataplane_transfer.py udp-send HOST PORT COUNT SIZE
 Receivers print "<sha256> <bytes>"; senders print the same for what they sent. UDP datagrams
@@ -25,8 +26,11 @@ def main():
     mode = sys.argv[1]
     h = hashlib.sha256()
     total = 0
-    if mode == "tcp-recv":
-        s = socket.create_server(("0.0.0.0", int(sys.argv[2])))
+    if mode in ("tcp-recv", "tcp6-recv"):
+        if mode == "tcp6-recv":
+            s = socket.create_server(("::", int(sys.argv[2])), family=socket.AF_INET6)
+        else:
+            s = socket.create_server(("0.0.0.0", int(sys.argv[2])))
         c, _ = s.accept()
         while True:
             b = c.recv(1 << 16)
