@@ -165,14 +165,11 @@ public final class Forwarder: @unchecked Sendable {
   private func negotiateOffloads() {
     var wanted: TunOffloads = []
     if tun.hasVirtioHeader {
-      var configured = configuration.tunOffloads
-      // USO cannot be asked for IPv4 alone: off on a dual-stack network (`kernelFlags`).
-      if configuration.tunIPv6Address != nil { configured.remove(.udpSegmentation) }
       wanted = OffloadState.tunOffloadsToAsk(
-        configured: configured, socketSegmentation: configuration.udpSegmentation)
+        configured: configuration.tunOffloads, socketSegmentation: configuration.udpSegmentation)
       while true {
         do throws(SystemCallError) {
-          try tun.setOffloads(wanted.kernelFlags(ipv4Only: configuration.tunIPv6Address != nil))
+          try tun.setOffloads(wanted.kernelFlags)
           break
         } catch {
           guard let next = OffloadState.fallback(afterRefusing: wanted) else { break }
@@ -212,10 +209,7 @@ public final class Forwarder: @unchecked Sendable {
   ) {
     // A refusal here leaves the TUN's offloads as they were: the kernel keeps sending
     // super-packets, which are dropped and counted (TCP resends them as plain packets).
-    if decision.tunFlagsChanged {
-      try? tun.setOffloads(
-        offloadState.state.active.kernelFlags(ipv4Only: configuration.tunIPv6Address != nil))
-    }
+    if decision.tunFlagsChanged { try? tun.setOffloads(offloadState.state.active.kernelFlags) }
     offloadsBox.withLock { $0 = offloadState.state.active }
     let lines = OffloadState.notices(
       turnedOff: decision.turnedOff, after: operation, errno: errno)

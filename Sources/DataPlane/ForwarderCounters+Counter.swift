@@ -213,7 +213,9 @@ public enum Counter: Int, CaseIterable, Sendable {
         .drop("wrong_worker"))
     case .ipv6PacketsSent:
       CounterInfo(
-        "ipv6_packets_sent", "IPv6 packets read from the TUN and sent to peers (dual-stack).")
+        "ipv6_packets_sent",
+        "IPv6 packets (a TSO/USO super-packet once) read from the TUN and sent to peers (dual-stack)."
+      )
     case .ipv6PacketsWritten:
       CounterInfo(
         "ipv6_packets_written", "IPv6 packets received from peers and written into the TUN.")

@@ -123,6 +123,35 @@ public enum IPv6Packet {
   }
 }
 
+extension IPv6Packet {
+  /// Both packets have the same source and destination (bytes 8–39).
+  @inline(__always)
+  static func sameAddresses(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
+    a.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+      == b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+      && a.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        == b.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+      && a.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        == b.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+      && a.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
+        == b.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
+  }
+
+  /// Turns a coalescer's first packet into the header of a `total`-byte super-packet: the
+  /// payload length, and the pseudo-header sum (not inverted) in the L4 checksum field at
+  /// `checksumField` — the kernel completes it (virtio NEEDS_CSUM).
+  @inline(__always)
+  static func rewriteAsSuperPacket(
+    _ head: UnsafeMutableRawPointer, total: Int, checksumField: Int
+  ) {
+    head.storeBigEndian16(UInt16(truncatingIfNeeded: total &- headerLength), at: 4)
+    let pseudo = pseudoHeaderSum(
+      UnsafeRawPointer(head), upperLayerLength: total &- headerLength,
+      protocolNumber: head.load(fromByteOffset: nextHeaderOffset, as: UInt8.self))
+    head.storeBigEndian16(Checksum.fold(UInt64(pseudo)), at: checksumField)
+  }
+}
+
 extension UnsafeRawPointer {
   @inline(__always)
   func loadBigEndian64(at offset: Int) -> UInt64 {

@@ -66,18 +66,12 @@ public struct TunOffloads: OptionSet, Sendable, Hashable {
     self = result
   }
 
-  /// The TUNSETOFFLOAD bits. With `ipv4Only` (a dual-stack network, whose IPv6 packets the
-  /// split cannot cut yet), TSO4 without TSO6 and no USO at all: the kernel takes USO only for
-  /// both families at once (tun.c), so it would hand over IPv6 UDP super-packets too.
-  func kernelFlags(ipv4Only: Bool = false) -> UInt32 {
+  /// The TUNSETOFFLOAD bits.
+  var kernelFlags: UInt32 {
     var flags: UInt32 = 0
     if contains(.checksum) { flags |= flannel_TUN_F_CSUM }
-    if contains(.tcpSegmentation) {
-      flags |= ipv4Only ? flannel_TUN_F_TSO4 : flannel_TUN_F_TSO4 | flannel_TUN_F_TSO6
-    }
-    if contains(.udpSegmentation) && !ipv4Only {
-      flags |= flannel_TUN_F_USO4 | flannel_TUN_F_USO6
-    }
+    if contains(.tcpSegmentation) { flags |= flannel_TUN_F_TSO4 | flannel_TUN_F_TSO6 }
+    if contains(.udpSegmentation) { flags |= flannel_TUN_F_USO4 | flannel_TUN_F_USO6 }
     return flags
   }
 

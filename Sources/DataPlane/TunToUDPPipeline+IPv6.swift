@@ -4,9 +4,8 @@
 
 /// tun → udp for IPv6 packets on a dual-stack network (the udp backend): checked, routed by
 /// the leases' IPv6 subnets to the peer's IPv4 PublicIP, the hop limit decremented, and sent
-/// like an IPv4 packet (same runs, same UDP GSO); no lease's subnet → an ICMPv6 destination
-/// unreachable back into the TUN. The TUN is opened without TSO6/USO6, so no IPv6
-/// super-packet should arrive; one that does is dropped and counted.
+/// like an IPv4 packet (same runs, same UDP GSO; TSO6/USO super-packets split as IPv4 ones);
+/// no lease's subnet → an ICMPv6 destination unreachable back into the TUN.
 extension TunToUDPPipeline {
   @inline(__always)
   func ipv6PacketRead(
@@ -24,8 +23,12 @@ extension TunToUDPPipeline {
       return
     }
     guard IPv6Packet.decrementHopLimit(packet) == .forward else { return drop(id, .dropHopLimit) }
-    guard virtio.gsoType == VirtioNetHeader.gsoNone else { return drop(id, .dropOffload) }
     bank.add(.ipv6PacketsSent)
+    if virtio.gsoType != VirtioNetHeader.gsoNone {
+      // TSO6 / USO: cut here (SuperPacket.split), as an IPv4 super-packet.
+      superPacketRead(id, virtio, packet, length, table.nextHop(at: index).pointee, routeIndex: -1)
+      return
+    }
     enqueue(id, length: length, table.nextHop(at: index))
   }
 

@@ -1,4 +1,3 @@
-import CSystemShims
 import Glibc
 import Testing
 
@@ -76,14 +75,25 @@ import Testing
     #expect(lab.counter(reason) == 1)
   }
 
-  @Test func anIPv6SuperPacketIsDroppedNotSent() {
+  @Test func anIPv6TSOSuperPacketIsSplitIntoGSOChunks() throws {
     let lab = PipelineLab(virtioHeader: true, dualStack: true)
-    var virtio = VirtioNetHeader()
-    virtio.gsoType = VirtioNetHeader.gsoTCPv6
-    virtio.gsoSize = 1000
-    lab.read(Self.routed, into: 4, virtio: virtio, routes: PipelineLab.dualStackRoutes)
+    let packet = IPv6SplitTests.tcpSuperPacket(payload: 3000)
+    lab.read(
+      packet, into: 4, virtio: IPv6SplitTests.tso(gsoSize: 1000),
+      routes: PipelineLab.dualStackRoutes)
+    let intents = lab.take()
+    guard case .send(let header, .splitSend, let slot) = try #require(intents.first) else {
+      Issue.record("expected one split send, got \(intents)")
+      return
+    }
+    #expect(intents.count == 1)
+    let view = SendHeaderView(header)
+    #expect(view.lengths == [60, 1000, 60, 1000, 60, 1000], "[header, payload] × 3")
+    #expect(view.segmentSize == 1060)
+    #expect(lab.counter(.tunSplitPackets) == 3)
+    #expect(lab.counter(.ipv6PacketsSent) == 1)
+    lab.tunToUDP.splitSendCompleted(slot, 3180)
     #expect(lab.take() == [.recycleTun(4)])
-    #expect(lab.counter(.dropOffload) == 1)
   }
 
   @Test func onAnIPv4NetworkIPv6IsDroppedAsBefore() {
@@ -158,15 +168,30 @@ import Testing
   }
 }
 
-/// A dual-stack TUN is never offered TSO6 or USO (the kernel takes USO only for both
-/// families): no IPv6 super-packet the split cannot cut reaches the forwarder.
-@Suite struct TunOffloadsIPv6Tests {
-  @Test func aDualStackTUNGetsTSO4Only() {
-    let all = TunOffloads.all
-    #expect(
-      all.kernelFlags()
-        == flannel_TUN_F_CSUM | flannel_TUN_F_TSO4 | flannel_TUN_F_TSO6 | flannel_TUN_F_USO4
-        | flannel_TUN_F_USO6)
-    #expect(all.kernelFlags(ipv4Only: true) == flannel_TUN_F_CSUM | flannel_TUN_F_TSO4)
+/// Receive coalescing of IPv6: a GRO train of one TCP flow's segments is one TSO6 write.
+@Suite struct IPv6CoalescingPipelineTests {
+  @Test func aTrainOfOneFlowsIPv6SegmentsIsOneCoalescedWrite() throws {
+    let lab = PipelineLab(virtioHeader: true, dualStack: true)
+    var fields = IPv6Fields(
+      source: ipv6Bytes(0xfd10_0000_0000_0002, 5), destination: ipv6Bytes(0xfd10_0000_0000_000f, 2))
+    fields.nextHeader = 6
+    var superPacket = IPv6SplitTests.tcpSuperPacket(payload: 400)
+    superPacket.replaceSubrange(8..<40, with: fields.source + fields.destination)
+    superPacket[53] = 0x10
+    let pieces = try IPv6SplitTests.split(IPv6SplitTests.tso(gsoSize: 100), superPacket)
+    #expect(pieces.count == 4)
+    lab.receive(
+      pieces.flatMap { $0 }, into: 6, segmentSize: 160, routes: PipelineLab.dualStackRoutes)
+    let intents = lab.take()
+    guard case .writev(let vectors, let count, .tunWriteCoalesced, id: 6) = intents.first else {
+      Issue.record("expected one coalesced write, got \(intents)")
+      return
+    }
+    #expect(intents.count == 1)
+    #expect(count == 1 + 4, "[virtio header, head, 3 payloads]")
+    let header = VirtioNetHeader(UnsafeRawPointer(vectors[0].iov_base!))
+    #expect(header.gsoType == VirtioNetHeader.gsoTCPv6 && header.gsoSize == 100)
+    #expect(lab.counter(.tunCoalescedPackets) == 4)
+    #expect(lab.counter(.ipv6PacketsWritten) == 4)
   }
 }
