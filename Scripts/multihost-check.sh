@@ -67,13 +67,16 @@ lab_etcd "$(lab_host 1)"
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl put $PREFIX/config "$CONFIG" >/dev/null
 
 declare -a PIDS
+# udp --dual-stack: each daemon serves /metrics (the forwarders' IPv6 counters are read).
+PROBE=()
+if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then PROBE=(-healthz-ip=127.0.0.1 -healthz-port=10256); fi
 start_node() { # I
   local i=$1
   mkdir -p "$LAB_DIR/h$i"
   # Each host its own WireGuard key (the namespaces share one /run/flannel).
   WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX -iface=eth0 \
-    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1 "${PROBE[@]}"
   PIDS[$i]=$LAB_LAST_PID
 }
 stop_node() { # I [SIGNAL]
@@ -225,6 +228,13 @@ if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then
   wait "$R6" || true
   [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "200 MB over IPv6: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
   lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s)"
+  counter() { # HOST NAME: the forwarder counter summed over the workers
+    ip netns exec "$(lab_host "$1")" curl -sf --max-time 5 http://127.0.0.1:10256/metrics |
+      awk -v n="flannel_udp_forwarder_$2_total{" 'index($1, n) == 1 { s += $2 } END { printf "%.0f", s }'
+  }
+  sent6=$(counter 1 ipv6_packets_sent) written6=$(counter 2 ipv6_packets_written)
+  [ "${sent6:-0}" -gt 0 ] && [ "${written6:-0}" -gt 100000 ] || fail "IPv6 counters: host 1 sent ${sent6:-?}, host 2 wrote ${written6:-?}"
+  lab_log "ok: the transfer went through the forwarders: host 1 read $sent6 IPv6 packets from flannel0 ($(counter 1 tun_super_packets) super-packets split into $(counter 1 tun_split_packets)), host 2 wrote $written6 into its TUN (merged: $(counter 2 tun_coalesced_packets) into $(counter 2 tun_coalesced_writes) writes), drops: $(counter 1 drop_ipv6_malformed) malformed, $(counter 2 drop_ipv6_wrong_source) wrong source"
 fi
 
 # SIGKILL and restart host 2's daemon under a continuous ping from containers 1 and 3.
