@@ -3,7 +3,7 @@ import Netlink
 
 /// The IPv6 commands:
 ///   route6-replace DST [via GW] [dev NAME] · route6-del … · route6-list · route6-default
-///   addr6-list DEV
+///   addr6-list DEV · addr6-add DEV IP/N
 extension ProbeCommand {
   /// The answer of an IPv6 command; nil when `verb` is not one.
   func runIPv6(_ verb: String) throws -> JSONValue? {
@@ -25,6 +25,14 @@ extension ProbeCommand {
             JSONMember("permanent", .bool($0.flags & InterfaceIPv6Address.permanentFlag != 0)),
           ])
         })
+    case "addr6-add":
+      let parts = try arg(2).split(separator: "/")
+      guard parts.count == 2, let address = IPv6Address(String(parts[0])),
+        let prefixLength = Int(parts[1])
+      else { throw ProbeUsageError(description: "bad IPv6 address \(words[2])") }
+      try socket.addIPv6Address(
+        InterfaceIPv6Address(
+          linkIndex: try index(arg(1)), address: address, prefixLength: prefixLength))
     default: return nil
     }
     return .null
