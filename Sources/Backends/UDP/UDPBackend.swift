@@ -124,7 +124,7 @@ public final class UDPBackend: Backend {
       )
       if let ipv6 {
         context.logger.info(
-          "udp backend: IPv6 inner packets: \(tun.name) \(ipv6.lease.address)/128, route \(ipv6.network) dev \(tun.name), each lease's IPv6 subnet to its PublicIP over UDP (no USO or TSO6 on the TUN)"
+          "udp backend: IPv6 inner packets: \(tun.name) \(ipv6.lease.address)/128, route \(ipv6.network) dev \(tun.name), each lease's IPv6 subnet to its PublicIP over UDP"
         )
       }
     } catch {
