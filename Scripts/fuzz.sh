@@ -4,7 +4,10 @@
 #   packet      TCPCoalescer, UDPCoalescer, SuperPacket.split (Fuzz/Packet): runs of segments
 #               built from the input merge into a super-packet that splits back byte for byte;
 #               raw packets, trains and super-packets never crash or touch memory outside
-#               their exact-size buffers
+#               their exact-size buffers; IPv6 packets: IPv6Packet.check and the extension-
+#               header walk agree with a reference, the ICMPv6 no-route reply is due exactly
+#               when allowed and verifies; IPv6 TSO6/USO super-packets split into valid packets
+#               that merge back and split again byte for byte
 #   json        JSONValue.parse / serialized(): parse(serialize(x)) == x, stable bytes
 #   netconfig   NetworkConfig.parse: a config that parses re-serializes to one that parses to
 #               the same config, also with its defaults written out; flannel's bounds hold
@@ -88,7 +91,7 @@ stale() {
 # while the only C modules they import are CChecksum (built here from its own module map and
 # source, so the fuzzed checksum is the shipped one: AVX2 where the CPU has it) and
 # CSystemShims, of which they use only header constants (a module map made here).
-dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,UDPCoalescer,Checksum,VirtioNetHeader,IPv4Packet}.swift)
+dataplane=(Sources/DataPlane/{SuperPacket,TCPCoalescer,UDPCoalescer,Checksum,VirtioNetHeader,IPv4Packet,IPv6Packet,NoRouteICMPv6}.swift)
 if grep -n '^import ' "${dataplane[@]}" | grep -vE ':import (CChecksum|CSystemShims)$' >&2; then
   echo "fuzz: a DataPlane file under test imports a module; Scripts/fuzz.sh needs -I for it" >&2
   exit 1
@@ -167,7 +170,7 @@ echo "fuzz: built in $(($(date +%s) - build_start))s"
 # Fuzz/corpus/<target>/ (real configs, leases of both stock generations, v2 responses and
 # v3 watch lines recorded from etcd) and, for the packet target, one input of each kind:
 # a generated TCP run, a raw TCP train, a raw super-packet, a generated UDP run, a raw UDP
-# train.
+# train, an IPv6 echo request to no lease, an IPv6 TCP super-packet.
 corpora=$(mktemp -d)
 trap 'rm -rf "$corpora"' EXIT
 mkdir "$corpora/packet"
@@ -181,6 +184,12 @@ printf '\004\012\001\001\002\012\001\002\002\234\100\024\265\100\000\100\022\064
   >"$corpora/packet/udprun"
 printf '\006\037\050\105\000\000\050\000\001\100\000\100\021\000\000\012\001\001\002\012\001\002\002\234\100\024\265\000\024\000\000abcdefghijkl\100\014mnopqrstuvwx' \
   >"$corpora/packet/udptrain"
+printf '\010\177\140\000\000\000\000\010\072\100\375\020\000\000\000\000\000\001\000\000\000\000\000\000\000\002\375\020\000\000\000\000\000\143\000\000\000\000\000\000\000\001\200\000\000\000\000\001\000\001' \
+  >"$corpora/packet/ipv6"
+{ # An IPv6 TCP super-packet (20 bytes of options, gso size 500, 1800 payload bytes).
+  printf '\011\120\001\364'; head -c 32 /dev/zero | tr '\000' '\375'; printf '\030'
+  head -c 20 /dev/zero | tr '\000' '\001'; head -c 1800 /dev/zero | tr '\000' 'p'
+} >"$corpora/packet/ipv6tso"
 for target in "${parser_targets[@]}"; do
   mkdir "$corpora/$target"
   cp Fuzz/corpus/"$target"/* "$corpora/$target/"
@@ -255,7 +264,18 @@ check_target() {
       echo "fuzz: packet FAILED: no TCP or no UDP super-packet of 2 or more segments was round-trip checked" >&2
       return 1
     fi
-    echo "fuzz: packet: $runs runs in ${seconds}s (CPU ${cpu}s), $tcp TCP and $udp UDP super-packets split back byte for byte"
+    local v6
+    local v6 split6 merge6
+    v6=$(sed -n 's/^fuzz: IPv6 packets checked as forwardable: [0-9]*, ICMPv6 replies verified: \([0-9]*\).*/\1/p' "$log")
+    split6=$(sed -n 's/^fuzz: IPv6 .*IPv6 super-packets split and verified: \([0-9]*\).*/\1/p' "$log")
+    merge6=$(sed -n 's/^fuzz: IPv6 .*IPv6 merge round trips: \([0-9]*\).*/\1/p' "$log")
+    if [ -z "$v6" ] || [ "$v6" -eq 0 ] || [ -z "$split6" ] || [ "$split6" -eq 0 ] ||
+      [ -z "$merge6" ] || [ "$merge6" -eq 0 ]; then
+      grep '^fuzz:' "$log" >&2
+      echo "fuzz: packet FAILED: no ICMPv6 reply, IPv6 split or IPv6 merge round trip was verified" >&2
+      return 1
+    fi
+    echo "fuzz: packet: $runs runs in ${seconds}s (CPU ${cpu}s), $tcp TCP and $udp UDP super-packets split back byte for byte (IPv6: $merge6), $split6 IPv6 splits and $v6 ICMPv6 replies verified"
     return 0
   fi
   if grep -q "^fuzz: $name UNEXERCISED" "$log"; then

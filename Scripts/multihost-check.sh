@@ -10,13 +10,17 @@
 #   - a lease deleted in etcd (its daemon stopped) leaves every other host within 2 s;
 #   - host-gw: a route deleted by hand is back within 11 s; vxlan: flannel.1 deleted by hand is
 #     recreated and the mesh recovers.
-# --dual-stack (host-gw, vxlan): the hosts get IPv6 underlay addresses too (fd00:77::/64,
+# --dual-stack (host-gw, vxlan, udp): the hosts get IPv6 underlay addresses too (fd00:77::/64,
 # inside the lab's namespaces), the config EnableIPv6 with IPv6Network fd10::/56, and every
 # check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, no change across
 # the restart, deletion and repair); host-gw: one `ip -6 route` per remote via its
 # PublicIPv6; vxlan: flannel-v6.1 over the IPv6 underlay with its /128, one IPv6 neighbour,
 # one FDB entry to the PublicIPv6 and one onlink route per remote, a 200 MB TCP transfer
 # over IPv6 intact, and flannel-v6.1 deleted by hand recreated with the IPv6 mesh back.
+# udp --dual-stack carries IPv6 inner packets over the IPv4 underlay: flannel0 holds
+# <IPv6 lease address>/128 and the route to fd10::/56, a 200 MB TCP transfer over IPv6 arrives
+# intact, the IPv6 mesh is back after a daemon restart, and a deleted lease's IPv6 subnet is
+# answered with ICMPv6 "no route".
 # Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [--dual-stack]
 #        [path/to/flanneld]
 set -euo pipefail
@@ -32,8 +36,8 @@ while [ $# -gt 0 ]; do
 done
 source Scripts/lib/lab.sh
 case "$DUAL_STACK $BACKEND" in
-  "yes host-gw" | "yes vxlan" | no\ *) ;;
-  *) lab_fail "--dual-stack: only the host-gw and vxlan backends carry IPv6 so far" ;;
+  "yes host-gw" | "yes vxlan" | "yes udp" | no\ *) ;;
+  *) lab_fail "--dual-stack: only the host-gw, vxlan and udp backends carry IPv6 so far" ;;
 esac
 lab_use_flanneld "${1:-}"
 trap lab_cleanup EXIT
@@ -48,6 +52,7 @@ esac
 IPV6_NETWORK=fd10::/56
 if [ "$DUAL_STACK" = yes ]; then
   CONFIG="{\"Network\":\"10.1.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"$IPV6_NETWORK\",\"Backend\":{\"Type\":\"$BACKEND\"}}"
+  if [ "$BACKEND" = udp ]; then CONFIG=${CONFIG/\"Type\":\"udp\"/\"Type\":\"udp\",\"Port\":7890}; fi
 fi
 
 lab_underlay $N
@@ -66,13 +71,16 @@ lab_etcd "$(lab_host 1)"
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl put $PREFIX/config "$CONFIG" >/dev/null
 
 declare -a PIDS
+# udp --dual-stack: each daemon serves /metrics (the forwarders' IPv6 counters are read).
+PROBE=()
+if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then PROBE=(-healthz-ip=127.0.0.1 -healthz-port=10256); fi
 start_node() { # I
   local i=$1
   mkdir -p "$LAB_DIR/h$i"
   # Each host its own WireGuard key (the namespaces share one /run/flannel).
   WIREGUARD_KEY_FILE="$LAB_DIR/h$i/wgkey" lab_flanneld "$(lab_host "$i")" "flanneld-h$i" \
     -etcd-endpoints=$ETCD -etcd-prefix=$PREFIX -iface=eth0 \
-    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1
+    -subnet-file="$LAB_DIR/h$i/subnet.env" -v=1 "${PROBE[@]}"
   PIDS[$i]=$LAB_LAST_PID
 }
 stop_node() { # I [SIGNAL]
@@ -107,7 +115,7 @@ check_subnet_env() { # I: stock's lines in stock's order
   sed -n 2p "$f" | grep -qx 'FLANNEL_SUBNET=10\.1\.[0-9]*\.1/24' || fail "host $1: subnet.env line 2"
   [ "$(sed -n 3p "$f")" = "FLANNEL_IPV6_NETWORK=$IPV6_NETWORK" ] || fail "host $1: subnet.env line 3"
   sed -n 4p "$f" | grep -qx 'FLANNEL_IPV6_SUBNET=fd10:0:0:[0-9a-f]*::1/64' || fail "host $1: subnet.env line 4"
-  local mtu=1500; [ "$BACKEND" = vxlan ] && mtu=1450
+  local mtu=1500; [ "$BACKEND" = vxlan ] && mtu=1450; [ "$BACKEND" = udp ] && mtu=1472
   [ "$(sed -n '5,$p' "$f")" = "$(printf 'FLANNEL_MTU=%s\nFLANNEL_IPMASQ=false' "$mtu")" ] || fail "host $1: subnet.env lines 5-6"
 }
 
@@ -228,7 +236,11 @@ check_reference_state() { # I
       fi ;;
     udp)
       ip -n "$ns" -j route show dev flannel0 | jq -e 'any(.[]; .dst=="10.1.0.0/16")' >/dev/null || fail "host $i: no 10.1.0.0/16 dev flannel0"
-      ip -n "$ns" -j link show flannel0 | jq -e '.[0].mtu == 1472' >/dev/null || fail "host $i: flannel0 MTU" ;;
+      ip -n "$ns" -j link show flannel0 | jq -e '.[0].mtu == 1472' >/dev/null || fail "host $i: flannel0 MTU"
+      if [ "$DUAL_STACK" = yes ]; then
+        ip -n "$ns" -6 -j route show dev flannel0 | jq -e --arg n "$IPV6_NETWORK" 'any(.[]; .dst==$n)' >/dev/null || fail "host $i: no $IPV6_NETWORK dev flannel0"
+        ip -n "$ns" -j addr show dev flannel0 | jq -e --arg a "$(prefix6_of "$i")::" '[.[0].addr_info[] | select(.family=="inet6" and .scope=="global") | "\(.local)/\(.prefixlen)"] == ["\($a)/128"]' >/dev/null || fail "host $i: flannel0's IPv6 address is not $(prefix6_of "$i")::/128 alone"
+      fi ;;
     wireguard)
       # Stock's layout: <lease network>/32, MTU external − 80, <Network> dev flannel-wg; the
       # lease carries our public key and listen port.
@@ -259,6 +271,25 @@ if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = vxlan ]; then
   [ $(($(tx_bytes) - tx_before)) -ge 200000000 ] || fail "the IPv6 transfer did not leave through flannel-v6.1 ($(($(tx_bytes) - tx_before)) bytes)"
   lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through flannel-v6.1) intact in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
 fi
+if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then
+  # 200 MB over TCP/IPv6, container 1 → container 2, through both forwarders: same sha256.
+  transfer=Scripts/lib/dataplane_transfer.py
+  ip netns exec "$(lab_container 2)" python3 "$transfer" tcp6-recv 5301 >"$LAB_DIR/recv6.txt" 2>&1 &
+  R6=$!; LAB_PIDS+=("$R6")
+  lab_wait 5 "the IPv6 receiver" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ." || fail "no IPv6 TCP receiver"
+  started=$EPOCHREALTIME
+  ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
+  wait "$R6" || true
+  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "200 MB over IPv6: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s)"
+  counter() { # HOST NAME: the forwarder counter summed over the workers
+    ip netns exec "$(lab_host "$1")" curl -sf --max-time 5 http://127.0.0.1:10256/metrics |
+      awk -v n="flannel_udp_forwarder_$2_total{" 'index($1, n) == 1 { s += $2 } END { printf "%.0f", s }'
+  }
+  sent6=$(counter 1 ipv6_packets_sent) written6=$(counter 2 ipv6_packets_written)
+  [ "${sent6:-0}" -gt 0 ] && [ "${written6:-0}" -gt 100000 ] || fail "IPv6 counters: host 1 sent ${sent6:-?}, host 2 wrote ${written6:-?}"
+  lab_log "ok: the transfer went through the forwarders: host 1 read $sent6 IPv6 packets from flannel0 ($(counter 1 tun_super_packets) super-packets split into $(counter 1 tun_split_packets)), host 2 wrote $written6 into its TUN (merged: $(counter 2 tun_coalesced_packets) into $(counter 2 tun_coalesced_writes) writes), drops: $(counter 1 drop_ipv6_malformed) malformed, $(counter 2 drop_ipv6_wrong_source) wrong source"
+fi
 
 # SIGKILL and restart host 2's daemon under a continuous ping from containers 1 and 3.
 before=$(kernel_state 2)
@@ -285,7 +316,9 @@ sent() { sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1"; }
 lab_log "continuous ping across SIGKILL+restart: $(sent "$LAB_DIR/ping-1.txt") and $(sent "$LAB_DIR/ping-3.txt") sent, loss $(lost "$LAB_DIR/ping-1.txt")% and $(lost "$LAB_DIR/ping-3.txt")%"
 if [ -n "$P6" ]; then
   lab_log "continuous IPv6 ping across it: $(sent "$LAB_DIR/ping6-1.txt") sent, loss $(lost "$LAB_DIR/ping6-1.txt")%"
-  [ "$(lost "$LAB_DIR/ping6-1.txt")" = 0 ] || fail "IPv6 packets lost across a daemon restart"
+  # udp: flannel0 goes with the daemon (as stock's), so the restart loses packets in both
+  # families; the IPv6 mesh being back (mesh_ok above) is what counts there.
+  [ "$BACKEND" = udp ] || [ "$(lost "$LAB_DIR/ping6-1.txt")" = 0 ] || fail "IPv6 packets lost across a daemon restart"
 fi
 if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
   [ "$(lost "$LAB_DIR/ping-1.txt")" = 0 ] && [ "$(lost "$LAB_DIR/ping-3.txt")" = 0 ] || fail "packets lost across a daemon restart"
@@ -307,7 +340,10 @@ for i in 1 2; do
   if [ "$BACKEND" != udp ] && [ "$BACKEND" != wireguard ]; then
     lab_wait 2 "host $i to drop $gone" bash -c "! ip -n $(lab_host "$i") -j route show | jq -e --arg s $gone 'any(.[]; .dst==\$s)' >/dev/null"
   fi
-  if [ "$DUAL_STACK" = yes ]; then
+  if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then
+    # No kernel route per lease: the forwarder forgets the subnet and answers ICMPv6 no route.
+    lab_wait 5 "host $i to answer $gone6 with no route" bash -c "ip netns exec $(lab_container "$i") ping -6 -c 1 -W 1 $(container6_ip 3) 2>&1 | grep -q 'No route'"
+  elif [ "$DUAL_STACK" = yes ]; then
     lab_wait 2 "host $i to drop $gone6" bash -c "! ip -n $(lab_host "$i") -6 -j route show | jq -e --arg s $gone6 'any(.[]; .dst==\$s)' >/dev/null"
   fi
 done

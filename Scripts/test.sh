@@ -24,6 +24,8 @@ echo "== multihost check: host-gw --dual-stack (IPv4 and IPv6 underlay, EnableIP
 Scripts/multihost-check.sh --backend host-gw --dual-stack "$FLANNELD_BINARY"
 echo "== multihost check: vxlan --dual-stack (flannel-v6.1 over the IPv6 underlay, both meshes)"
 Scripts/multihost-check.sh --backend vxlan --dual-stack "$FLANNELD_BINARY"
+echo "== multihost check: udp --dual-stack (IPv6 inner packets over the IPv4 underlay)"
+Scripts/multihost-check.sh --backend udp --dual-stack "$FLANNELD_BINARY"
 for backend in host-gw vxlan; do
   echo "== IPv6-only check: $backend (3 hosts without any IPv4 address, EnableIPv4 false, stock's IPv6-only leases)"
   Scripts/ipv6only-check.sh --backend "$backend" "$FLANNELD_BINARY"

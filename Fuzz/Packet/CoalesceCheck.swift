@@ -28,7 +28,7 @@ extension TCPCoalescer: Coalescing {
 }
 
 extension UDPCoalescer: Coalescing {
-  static func headerLength(_ segment: Segment) -> Int { headerLength }
+  static func headerLength(_ segment: Segment) -> Int { segment.headerLength }
   static func payloadLength(_ segment: Segment) -> Int { segment.payloadLength }
   static var proto: UInt8 { 17 }
   static var gsoType: UInt8 { 5 }
@@ -100,10 +100,14 @@ enum CoalesceCheck {
     let payload = members.reduce(0) { $0 + $1.count - headerLength }
     let total = headerLength + payload
     check(total <= 65535 && members.count <= 64, "super-packet of \(members.count), \(total) bytes")
+    // IPv4, or IPv6 (40-byte header, TCPV6 for TCP, no header checksum).
+    let ipv6 = head.u8(0) >> 4 == 6
+    let ip = ipv6 ? 40 : 20
+    let gsoType = ipv6 && C.proto == 6 ? 4 : C.gsoType
     check(
-      header.flags == 1 && header.gsoType == C.gsoType
+      header.flags == 1 && header.gsoType == gsoType
         && Int(header.headerLength) == headerLength
-        && Int(header.gsoSize) == head.count - headerLength && header.checksumStart == 20
+        && Int(header.gsoSize) == head.count - headerLength && Int(header.checksumStart) == ip
         && Int(header.checksumOffset) == C.checksumOffset, "virtio header \(header)")
     let superPacket = Packet(count: total)
     superPacket.base.copyMemory(from: head.base, byteCount: head.count)
@@ -113,14 +117,22 @@ enum CoalesceCheck {
         from: member.base + headerLength, byteCount: member.count - headerLength)
       at += member.count - headerLength
     }
-    check(Int(superPacket.u16(2)) == total, "IPv4 total length \(superPacket.u16(2)) ≠ \(total)")
-    check(superPacket.ipv4ChecksumIsValid, "IPv4 header checksum")
-    let field = 20 + C.checksumOffset
-    check(
-      superPacket.u16(field) == fold(superPacket.pseudoHeader(protocol: C.proto)),
-      "L4 checksum field is not the pseudo-header sum")
+    let field = ip + C.checksumOffset
+    if ipv6 {
+      check(Int(superPacket.u16(4)) == total - 40, "IPv6 payload length \(superPacket.u16(4))")
+      let addresses = UnsafeRawBufferPointer(start: superPacket.base + 8, count: 32)
+      let pseudo = UInt32(onesComplementSum(addresses)) + UInt32(total - 40) + UInt32(C.proto)
+      check(
+        superPacket.u16(field) == fold(pseudo), "L4 checksum field is not the pseudo-header sum")
+    } else {
+      check(Int(superPacket.u16(2)) == total, "IPv4 total length \(superPacket.u16(2)) ≠ \(total)")
+      check(superPacket.ipv4ChecksumIsValid, "IPv4 header checksum")
+      check(
+        superPacket.u16(field) == fold(superPacket.pseudoHeader(protocol: C.proto)),
+        "L4 checksum field is not the pseudo-header sum")
+    }
     if C.proto == 17 {
-      check(Int(superPacket.u16(24)) == total - 20, "UDP length \(superPacket.u16(24))")
+      check(Int(superPacket.u16(ip + 4)) == total - ip, "UDP length \(superPacket.u16(ip + 4))")
     }
 
     let capacity = members.count * headerLength + payload
@@ -162,6 +174,7 @@ enum CoalesceCheck {
       check(original.equals(piece), "segment \(i) of \(members.count) differs after split")
       at += original.count
     }
+    if ipv6 { Stats.ipv6RoundTrips += 1 }
     Stats.record(source, udp: C.proto == 17, segments: members.count)
   }
 }

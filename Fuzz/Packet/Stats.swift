@@ -10,6 +10,12 @@ enum Stats {
   nonisolated(unsafe) static var mergedSegments = [0, 0]
   nonisolated(unsafe) static var bySource = [[0, 0, 0], [0, 0, 0]]
   nonisolated(unsafe) static var rawSplits = 0
+  /// IPv6 packets that passed the check, and ICMPv6 replies built and verified.
+  nonisolated(unsafe) static var ipv6Forwarded = 0
+  nonisolated(unsafe) static var ipv6Replies = 0
+  nonisolated(unsafe) static var ipv6Splits = 0
+  /// IPv6 super-packets merged and split back byte for byte.
+  nonisolated(unsafe) static var ipv6RoundTrips = 0
 
   static func record(_ source: Source, udp: Bool, segments: Int) {
     let p = udp ? 1 : 0
@@ -27,6 +33,8 @@ enum Stats {
         + "\(bySource[p][1]), re-merged split output \(bySource[p][2]))\n"
     }
     text += "fuzz: raw super-packets split: \(rawSplits)\n"
+    text +=
+      "fuzz: IPv6 packets checked as forwardable: \(ipv6Forwarded), ICMPv6 replies verified: \(ipv6Replies), IPv6 super-packets split and verified: \(ipv6Splits), IPv6 merge round trips: \(ipv6RoundTrips)\n"
     _ = text.withCString { write(2, $0, strlen($0)) }
   }
 }

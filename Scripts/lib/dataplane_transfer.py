@@ -3,7 +3,8 @@
 
   dataplane_transfer.py tcp-recv PORT [ADDRESS]  accept one connection, read to EOF (on
                                                  ADDRESS, "::" for IPv6; 0.0.0.0 by default)
-  dataplane_transfer.py tcp-send HOST PORT BYTES send BYTES pseudo-random bytes
+  dataplane_transfer.py tcp6-recv PORT           the same on IPv6 ([::]:PORT)
+  dataplane_transfer.py tcp-send HOST PORT BYTES send BYTES pseudo-random bytes (HOST: IPv4 or IPv6)
   dataplane_transfer.py udp-recv PORT COUNT      read COUNT datagrams (stop after 3 s idle)
   dataplane_transfer.py udp-send HOST PORT COUNT SIZE
 Receivers print "<sha256> <bytes>"; senders print the same for what they sent. UDP datagrams
@@ -26,8 +27,9 @@ def main():
     mode = sys.argv[1]
     h = hashlib.sha256()
     total = 0
-    if mode == "tcp-recv":
-        address = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
+    if mode in ("tcp-recv", "tcp6-recv"):
+        default = "::" if mode == "tcp6-recv" else "0.0.0.0"
+        address = sys.argv[3] if len(sys.argv) > 3 else default
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         s = socket.create_server((address, int(sys.argv[2])), family=family)
         c, _ = s.accept()

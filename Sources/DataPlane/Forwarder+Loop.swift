@@ -129,14 +129,15 @@ extension Forwarder {
           sealing: configuration.tunnel != nil),
         headers: udp.headers, offloads: offloadState, bank: bank, intents: intents,
         virtioHeaderSize: virtioHeaderSize, tunAddress: configuration.tunAddress,
-        tunnel: tunnel),
+        tunIPv6: tunnel == nil ? configuration.tunIPv6Address : nil, tunnel: tunnel),
       udpToTun: UDPToTunPipeline(
         udp: udp.buffers.layout,
         state: UDPToTunBuffers(
           udpBufferCount: configuration.udpBufferCount, virtioHeaderSize: virtioHeaderSize),
         offloads: offloadState, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
         maxDatagramSize: configuration.maxDatagramSize,
-        acceptAnySource: configuration.acceptAnySource, tunnel: tunnel),
+        acceptAnySource: configuration.acceptAnySource,
+        ipv6: tunnel == nil && configuration.tunIPv6Address != nil, tunnel: tunnel),
       intents: intents, tunnel: tunnel)
   }
 
@@ -233,9 +234,10 @@ extension Forwarder {
     case .splitSend:
       loop.submitter.ended()
       loop.tunToUDP.splitSendCompleted(id, result)
-    case .icmpWrite:
+    case .icmpWrite, .icmpv6Write:
       loop.submitter.ended()
-      bank.add(result < 0 ? .dropTunWriteError : .icmpSent)
+      bank.add(
+        result < 0 ? .dropTunWriteError : operation == .icmpWrite ? .icmpSent : .icmpv6Sent)
       loop.tun.buffers.recycle(id)
     case .tunWrite, .tunWriteCoalesced:
       loop.submitter.ended()
@@ -290,7 +292,7 @@ extension Forwarder {
   }
 
   private func writeNotSubmitted(_ operation: RingOperation, _ id: Int, _ loop: LoopParts) {
-    if operation == .icmpWrite {
+    if operation == .icmpWrite || operation == .icmpv6Write {
       loop.tun.buffers.recycle(id)
     } else {
       loop.udpToTun.writeCompleted(

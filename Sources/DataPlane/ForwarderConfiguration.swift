@@ -3,6 +3,10 @@ public struct ForwarderConfiguration: Sendable {
   /// Source of the ICMP net-unreachable replies: the lease's network address (e.g. 10.1.15.0),
   /// what stock flanneld passes to its proxy as tun_ip.
   public var tunAddress: UInt32
+  /// On a dual-stack network (the udp backend): flannel0's IPv6 address, the source of the
+  /// ICMPv6 destination-unreachable replies. nil: IPv6 inner packets are dropped as
+  /// `drop_not_ipv4`, as on an IPv4 network (the wireguard backend always).
+  public var tunIPv6Address: TunIPv6Address?
   /// Stock flanneld injects any datagram that reaches its port. By default this forwarder
   /// accepts only datagrams from a route's next hop address (a known lease's PublicIP, any
   /// source port: a peer with several workers sends from several).
@@ -67,6 +71,17 @@ public struct ForwarderConfiguration: Sendable {
     var p = 1
     while p < n && p < limit { p <<= 1 }
     return p
+  }
+}
+
+/// An IPv6 address as two host-order halves (DataPlane does not know FlannelCore's types).
+public struct TunIPv6Address: Sendable, Equatable {
+  public var high: UInt64
+  public var low: UInt64
+
+  public init(high: UInt64, low: UInt64) {
+    self.high = high
+    self.low = low
   }
 }
 

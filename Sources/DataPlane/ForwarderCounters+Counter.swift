@@ -18,6 +18,8 @@ public enum Counter: Int, CaseIterable, Sendable {
   case tunnelNoSession, tunnelHandshakesQueued, tunnelHandshakesDropped, tunnelBadMessage
   case tunnelUnknownIndex, tunnelDecryptFailed, tunnelReplayed, tunnelExpired
   case tunnelWrongSource, tunnelKeepalivesReceived, tunnelWrongWorker
+  case ipv6PacketsSent, ipv6PacketsWritten, dropIPv6NoRoute, dropHopLimit, dropIPv6Malformed
+  case dropIPv6WrongSource, icmpv6Sent
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -59,7 +61,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .dropShort:
       CounterInfo("drop_short", "Packets shorter than 20 bytes.", .drop("short"))
     case .dropNotIPv4:
-      CounterInfo("drop_not_ipv4", "Packets whose IP version is not 4.", .drop("not_ipv4"))
+      CounterInfo(
+        "drop_not_ipv4", "Packets whose IP version is not 4 (nor 6 on a dual-stack network).",
+        .drop("not_ipv4"))
     case .dropBadHeader:
       CounterInfo(
         "drop_bad_header", "Packets with IHL < 5 or a header longer than the packet.",
@@ -207,6 +211,35 @@ public enum Counter: Int, CaseIterable, Sendable {
         "tunnel_wrong_worker",
         "WireGuard: transport messages that reached a worker other than their session's (a UDP GRO train mixing sessions): dropped unopened.",
         .drop("wrong_worker"))
+    case .ipv6PacketsSent:
+      CounterInfo(
+        "ipv6_packets_sent",
+        "IPv6 packets (a TSO/USO super-packet once) read from the TUN and sent to peers (dual-stack)."
+      )
+    case .ipv6PacketsWritten:
+      CounterInfo(
+        "ipv6_packets_written", "IPv6 packets received from peers and written into the TUN.")
+    case .dropIPv6NoRoute:
+      CounterInfo(
+        "drop_ipv6_no_route",
+        "tun → udp IPv6 packets for no lease's IPv6 subnet (answered with ICMPv6 destination unreachable when allowed).",
+        .drop("ipv6_no_route"))
+    case .dropHopLimit:
+      CounterInfo(
+        "drop_hop_limit", "IPv6 packets whose hop limit would reach 0.", .drop("hop_limit"))
+    case .dropIPv6Malformed:
+      CounterInfo(
+        "drop_ipv6_malformed",
+        "IPv6 packets shorter than 40 bytes, with a payload length past the end, or with truncated extension headers.",
+        .drop("ipv6_malformed"))
+    case .dropIPv6WrongSource:
+      CounterInfo(
+        "drop_ipv6_wrong_source",
+        "udp → tun IPv6 packets whose source is outside the sending peer's IPv6 subnet (unless -udp-accept-any-source).",
+        .drop("ipv6_wrong_source"))
+    case .icmpv6Sent:
+      CounterInfo(
+        "icmpv6_sent", "ICMPv6 destination-unreachable replies written into the TUN.")
     }
   }
 
@@ -215,6 +248,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .short: .dropShort
     case .notIPv4: .dropNotIPv4
     case .badHeader: .dropBadHeader
+    case .malformedIPv6: .dropIPv6Malformed
+    case .hopLimitExpired: .dropHopLimit
+    case .wrongSource: .dropIPv6WrongSource
     case .ttlExpired, .forward, .consumed: .dropTTL
     }
   }

@@ -7,12 +7,20 @@ public enum PacketVerdict: Equatable, Sendable {
   case forward
   /// Fewer than 20 bytes: not even an IPv4 header.
   case short
-  /// The version nibble is not 4 (IPv6 router solicitations reach flannel0, for example).
+  /// The version nibble is not 4 (IPv6 router solicitations reach flannel0, for example), nor 6
+  /// on a dual-stack network.
   case notIPv4
   /// IHL below 5 or a header longer than the bytes received.
   case badHeader
   /// TTL reached zero after the decrement (stock flannel drops silently, no time-exceeded).
   case ttlExpired
+  /// IPv6: fewer than 40 bytes, a payload length past the end, or extension headers that are
+  /// truncated or too many.
+  case malformedIPv6
+  /// IPv6: the hop limit reached zero after the decrement.
+  case hopLimitExpired
+  /// IPv6 received from a peer: the inner source is outside the sending peer's IPv6 subnet.
+  case wrongSource
   /// Not a packet for the TUN, already handled and counted where it was found (a WireGuard
   /// handshake message or keepalive, or a message the tunnel dropped).
   case consumed

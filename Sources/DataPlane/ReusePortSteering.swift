@@ -98,7 +98,7 @@ public enum ReusePortSteering {
   /// and the product's high bits make the answer depend on every bit of s: one host pair's
   /// flows differ only in a client port, and Linux gives connect()ed sockets ports of one
   /// parity, so any low-bit or modulo shortcut sends them all to one socket. The last step
-  /// maps the 16-bit hash onto 0..<groupSize without a modulo bias. The payload starts at the inner IPv4 header (the kernel has
+  /// maps the 16-bit hash onto 0..<groupSize without a modulo bias. The payload starts at the inner IPv4 or IPv6 header (the kernel has
   /// pulled the outer UDP header). A load past the end (a datagram too short to be a packet)
   /// ends the program with 0: worker 0 drops and counts it. A non-IPv4 payload still gets
   /// some socket; its worker drops it.
@@ -109,37 +109,91 @@ public enum ReusePortSteering {
   static let fragmentBits: UInt32 = 0x3fff
 
   static func program(groupSize: Int) -> [SocketFilterInstruction] {
+    let ipv4 = ipv4Sum
+    let ipv6 = ipv6Sum(skipping: ipv4.count)
+    // Version 6 has bit 0x20 of the first byte set, version 4 not: IPv6 block next, else
+    // jump over it to the IPv4 one; both leave their sum in M[0] and reach the hash.
+    let dispatch: [SocketFilterInstruction] = [
+      .init(code: loadByteAbsolute, k: 0),
+      .init(code: jumpIfAnyBit, jumpTrue: 0, jumpFalse: UInt8(ipv6.count), k: 0x20),
+    ]
+    return dispatch + ipv6 + ipv4 + hash(groupSize: groupSize)
+  }
+
+  /// IPv4: M[0] = source + destination (+ the ports, see above); falls through to the hash.
+  static let ipv4Sum: [SocketFilterInstruction] = [
+    /* 0 */ .init(code: loadWordAbsolute, k: 12),
+    /* 1 */ .init(code: copyAToX, k: 0),
+    /* 2 */ .init(code: loadWordAbsolute, k: 16),
+    /* 3 */ .init(code: addX, k: 0),
+    /* 4 */ .init(code: store, k: 0),
+    /* 5 */ .init(code: loadByteAbsolute, k: 9),
+    /* 6 */ .init(code: jumpIfEqual, jumpTrue: 1, jumpFalse: 0, k: tcp),
+    /* 7 */ .init(code: jumpIfEqual, jumpTrue: 0, jumpFalse: 13, k: udp),  // → hash
+    /* 8 */ .init(code: loadHalfAbsolute, k: 6),
+    /* 9 */ .init(code: jumpIfAnyBit, jumpTrue: 11, jumpFalse: 0, k: fragmentBits),  // → hash
+    /* 10 */ .init(code: loadIPHeaderLength, k: 0),
+    /* 11 */ .init(code: loadHalfIndirect, k: 0),
+    /* 12 */ .init(code: store, k: 1),
+    /* 13 */ .init(code: loadHalfIndirect, k: 2),
+    /* 14 */ .init(code: copyAToX, k: 0),
+    /* 15 */ .init(code: loadMemory, k: 1),
+    /* 16 */ .init(code: addX, k: 0),
+    /* 17 */ .init(code: copyAToX, k: 0),
+    /* 18 */ .init(code: loadMemory, k: 0),
+    /* 19 */ .init(code: addX, k: 0),
+    /* 20 */ .init(code: store, k: 0),
+  ]
+
+  /// IPv6: M[0] = the sum of the eight 32-bit words of source and destination (symmetric as
+  /// the IPv4 sum), plus the two ports when the next header is TCP or UDP itself (behind
+  /// extension headers, or for any other protocol, the addresses alone: a flow's packets
+  /// all carry the same headers, so both directions still agree). Ends with a jump over the
+  /// `skipping` instructions of the IPv4 block to the hash.
+  static func ipv6Sum(skipping ipv4Count: Int) -> [SocketFilterInstruction] {
+    var block: [SocketFilterInstruction] = [.init(code: loadWordAbsolute, k: 8)]
+    for offset in stride(from: 12, through: 36, by: 4) {
+      block += [
+        .init(code: copyAToX, k: 0),
+        .init(code: loadWordAbsolute, k: UInt32(offset)),
+        .init(code: addX, k: 0),
+      ]
+    }
+    let ports: [SocketFilterInstruction] = [
+      .init(code: loadHalfAbsolute, k: 40),
+      .init(code: copyAToX, k: 0),
+      .init(code: loadHalfAbsolute, k: 42),
+      .init(code: addX, k: 0),
+      .init(code: copyAToX, k: 0),
+      .init(code: loadMemory, k: 0),
+      .init(code: addX, k: 0),
+      .init(code: store, k: 0),
+    ]
+    block += [
+      .init(code: store, k: 0),
+      .init(code: loadByteAbsolute, k: 6),
+      .init(code: jumpIfEqual, jumpTrue: 1, jumpFalse: 0, k: tcp),
+      .init(code: jumpIfEqual, jumpTrue: 0, jumpFalse: UInt8(ports.count), k: udp),
+    ]
+    block += ports
+    // A jump whose both branches go the same way: over the IPv4 block, to the hash.
+    block.append(
+      .init(code: jumpIfEqual, jumpTrue: UInt8(ipv4Count), jumpFalse: UInt8(ipv4Count), k: 0))
+    return block
+  }
+
+  /// h = (s ^ s >> 16) × multiplier, socket = (h >> 16) × groupSize >> 16, s from M[0].
+  static func hash(groupSize: Int) -> [SocketFilterInstruction] {
     [
-      /* 0 */ .init(code: loadWordAbsolute, k: 12),
-      /* 1 */ .init(code: copyAToX, k: 0),
-      /* 2 */ .init(code: loadWordAbsolute, k: 16),
-      /* 3 */ .init(code: addX, k: 0),
-      /* 4 */ .init(code: store, k: 0),
-      /* 5 */ .init(code: loadByteAbsolute, k: 9),
-      /* 6 */ .init(code: jumpIfEqual, jumpTrue: 1, jumpFalse: 0, k: tcp),
-      /* 7 */ .init(code: jumpIfEqual, jumpTrue: 0, jumpFalse: 13, k: udp),  // → 21
-      /* 8 */ .init(code: loadHalfAbsolute, k: 6),
-      /* 9 */ .init(code: jumpIfAnyBit, jumpTrue: 11, jumpFalse: 0, k: fragmentBits),  // → 21
-      /* 10 */ .init(code: loadIPHeaderLength, k: 0),
-      /* 11 */ .init(code: loadHalfIndirect, k: 0),
-      /* 12 */ .init(code: store, k: 1),
-      /* 13 */ .init(code: loadHalfIndirect, k: 2),
-      /* 14 */ .init(code: copyAToX, k: 0),
-      /* 15 */ .init(code: loadMemory, k: 1),
-      /* 16 */ .init(code: addX, k: 0),
-      /* 17 */ .init(code: copyAToX, k: 0),
-      /* 18 */ .init(code: loadMemory, k: 0),
-      /* 19 */ .init(code: addX, k: 0),
-      /* 20 */ .init(code: store, k: 0),
-      /* 21 */ .init(code: loadMemory, k: 0),
-      /* 22 */ .init(code: copyAToX, k: 0),
-      /* 23 */ .init(code: shiftRight, k: 16),
-      /* 24 */ .init(code: xorX, k: 0),
-      /* 25 */ .init(code: multiply, k: multiplier),
-      /* 26 */ .init(code: shiftRight, k: 16),
-      /* 27 */ .init(code: multiply, k: UInt32(max(groupSize, 1))),
-      /* 28 */ .init(code: shiftRight, k: 16),
-      /* 29 */ .init(code: returnA, k: 0),
+      .init(code: loadMemory, k: 0),
+      .init(code: copyAToX, k: 0),
+      .init(code: shiftRight, k: 16),
+      .init(code: xorX, k: 0),
+      .init(code: multiply, k: multiplier),
+      .init(code: shiftRight, k: 16),
+      .init(code: multiply, k: UInt32(max(groupSize, 1))),
+      .init(code: shiftRight, k: 16),
+      .init(code: returnA, k: 0),
     ]
   }
 
@@ -177,9 +231,24 @@ public enum ReusePortSteering {
       guard at >= 0, at + size <= payload.count else { return nil }
       return payload[at..<at + size].reduce(0) { $0 << 8 | UInt32($1) }
     }
+    guard let version = load(0, 1) else { return 0 }
+    var sum: UInt32 = 0
+    if version & 0x20 != 0 {
+      for offset in stride(from: 8, through: 36, by: 4) {
+        guard let word = load(offset, 4) else { return 0 }
+        sum = sum &+ word
+      }
+      guard let next = load(6, 1) else { return 0 }
+      if next == tcp || next == udp {
+        guard let first = load(40, 2), let second = load(42, 2) else { return 0 }
+        sum = sum &+ (first &+ second)
+      }
+      let hash = ((sum ^ sum >> 16) &* multiplier) >> 16
+      return (hash &* UInt32(max(groupSize, 1))) >> 16
+    }
     guard let source = load(12, 4), let destination = load(16, 4), let proto = load(9, 1)
     else { return 0 }
-    var sum = source &+ destination
+    sum = source &+ destination
     if proto == tcp || proto == udp {
       guard let fragment = load(6, 2) else { return 0 }
       if fragment & fragmentBits == 0 {

@@ -12,6 +12,8 @@ enum RingOperation: UInt64 {
   case splitSend = 8
   /// A TUN write of coalesced packets (a super-packet); the id is the udp buffer's.
   case tunWriteCoalesced = 9
+  /// An ICMPv6 destination unreachable written into the TUN; the id is the TUN buffer's.
+  case icmpv6Write = 10
 
   @inline(__always)
   func userData(_ id: Int) -> UInt64 { rawValue << 56 | UInt64(truncatingIfNeeded: id) }

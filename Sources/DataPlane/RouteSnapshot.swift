@@ -42,12 +42,14 @@ public final class RouteSnapshot: @unchecked Sendable {
   /// Route next hops, `address << 16 | port`, sorted for a binary search by address.
   private let sources: UnsafeMutablePointer<UInt64>
   private let sourceCount: Int
+  /// The IPv6 subnets of the leases on a dual-stack network (empty otherwise).
+  public let ipv6: IPv6RouteTable
 
   public static let empty = RouteSnapshot([])
 
   /// Builds the table. Duplicate networks keep the last entry (like flannel's SET_ROUTE, which
   /// replaces the next hop of an existing identical subnet). Host bits of `network` are ignored.
-  public convenience init(_ input: [Route]) {
+  public convenience init(_ input: [Route], ipv6: IPv6RouteTable = .empty) {
     var byNetwork: [UInt64: Route] = [:]
     var order: [UInt64] = []
     for var route in input where (0...32).contains(route.prefixLength) {
@@ -56,12 +58,13 @@ public final class RouteSnapshot: @unchecked Sendable {
       if byNetwork.updateValue(route, forKey: key) == nil { order.append(key) }
     }
     let sorted = order.map { byNetwork[$0]! }.sorted(by: Self.precedes)
-    self.init(ordered: sorted, nextHops: sorted.map(OrderedRoutes.nextHopKey).sorted())
+    self.init(
+      ordered: sorted, nextHops: sorted.map(OrderedRoutes.nextHopKey).sorted(), ipv6: ipv6)
   }
 
-  /// The snapshot of `table`.
-  public convenience init(_ table: OrderedRoutes) {
-    self.init(ordered: table.routes, nextHops: table.nextHops)
+  /// The snapshot of `table` (and on a dual-stack network the IPv6 routes).
+  public convenience init(_ table: OrderedRoutes, ipv6: IPv6RouteTable = .empty) {
+    self.init(ordered: table.routes, nextHops: table.nextHops, ipv6: ipv6)
   }
 
   /// The order lookups scan in: longest prefix first, then by network.
@@ -72,8 +75,9 @@ public final class RouteSnapshot: @unchecked Sendable {
   /// Builds the table from routes already in `precedes` order, each network once with its
   /// host bits clear, and their next-hop keys sorted (`OrderedRoutes` keeps both so): O(N)
   /// copies, no sorting.
-  init(ordered sorted: [Route], nextHops keys: [UInt64]) {
+  init(ordered sorted: [Route], nextHops keys: [UInt64], ipv6: IPv6RouteTable = .empty) {
     routes = sorted
+    self.ipv6 = ipv6
     count = sorted.count
     networks = .allocate(capacity: max(count, 1))
     masks = .allocate(capacity: max(count, 1))

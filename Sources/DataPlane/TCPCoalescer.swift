@@ -6,7 +6,8 @@
 /// The merge is the exact inverse of `SuperPacket.split`: merging packets and splitting the
 /// result gives back the same bytes. That holds because only segments the split could have
 /// produced are merged (perf-notes §1.4, Linux's tcp_gro_receive): plain IPv4 (no options,
-/// no fragment), flags exactly ACK or ACK|PSH, a payload, valid IPv4 header and TCP checksums
+/// no fragment) or IPv6 without extension headers (then {TCPV6}; no IP ID), flags exactly
+/// ACK or ACK|PSH, a payload, valid IPv4 header and TCP checksums
 /// (a packet the receiving kernel would drop is left for it to drop), IP ID and sequence
 /// each following the previous, every other header byte equal, PSH only on the last, and
 /// segments no longer than the first (a shorter one ends the super-packet).
@@ -16,12 +17,15 @@
 public struct TCPCoalescer {
   /// What `segment(_:length:)` learned about a mergeable packet.
   public struct Segment: Equatable, Sendable {
-    /// IPv4 header (20) plus TCP header with options.
+    /// IP header (IPv4 20, IPv6 40) plus TCP header with options.
     public var headerLength: Int
     public var payloadLength: Int
     public var sequence: UInt32
+    /// IPv4's ID (IPv6: 0, and it does not step).
     public var identification: UInt16
     public var push: Bool
+    /// 20 (IPv4) or 40 (IPv6).
+    public var ipHeaderLength = 20
   }
 
   /// Most segments in one super-packet (UDP_GRO_CNT_MAX; a GRO train holds no more).
@@ -40,6 +44,9 @@ public struct TCPCoalescer {
   private var payloadBytes = 0
   private var nextSequence: UInt32 = 0
   private var nextIdentification: UInt16 = 0
+  /// 1 for IPv4 (the ID steps by one per segment), 0 for IPv6 (no ID).
+  private var identificationStep: UInt16 = 1
+  private var ipHeaderLength = 20
   private var push = false
   /// A shorter segment or one with PSH was appended: nothing may follow.
   private var closed = false
@@ -50,6 +57,9 @@ public struct TCPCoalescer {
   /// IPv4 and TCP headers and both checksums (one pass over the packet).
   @inline(__always)
   public static func segment(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
+    if length >= 60 && packet.load(as: UInt8.self) >> 4 == 6 {
+      return segmentIPv6(packet, length: length)
+    }
     guard length >= 40, packet.load(as: UInt8.self) == 0x45,
       packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self)
         == IPv4Packet.protocolTCP,
@@ -74,16 +84,44 @@ public struct TCPCoalescer {
       push: flags & flagPSH != 0)
   }
 
+  /// The same for an IPv6 packet: no extension headers, payload length right, TCP as above
+  /// with the IPv6 pseudo-header.
+  @inline(never)
+  static func segmentIPv6(_ packet: UnsafeRawPointer, length: Int) -> Segment? {
+    let ip = IPv6Packet.headerLength
+    guard
+      packet.load(fromByteOffset: IPv6Packet.nextHeaderOffset, as: UInt8.self)
+        == IPv4Packet.protocolTCP,
+      IPv6Packet.end(packet) == length
+    else { return nil }
+    let flags = packet.load(fromByteOffset: ip &+ 13, as: UInt8.self)
+    guard flags & ~flagPSH == flagACK else { return nil }
+    let headerLength = ip &+ Int(packet.load(fromByteOffset: ip &+ 12, as: UInt8.self) >> 4) &* 4
+    guard headerLength >= ip &+ 20, headerLength < length else { return nil }
+    let l4Length = length &- ip
+    let pseudo = IPv6Packet.pseudoHeaderSum(
+      packet, upperLayerLength: l4Length, protocolNumber: IPv4Packet.protocolTCP)
+    guard Checksum.sum(packet + ip, length: l4Length, initial: pseudo) == 0xffff else {
+      return nil
+    }
+    return Segment(
+      headerLength: headerLength, payloadLength: length &- headerLength,
+      sequence: packet.loadBigEndian32(at: ip &+ 4), identification: 0,
+      push: flags & flagPSH != 0, ipHeaderLength: ip)
+  }
+
   /// Starts a super-packet with `packet` (a candidate) as its first segment.
   @inline(__always)
   public mutating func start(_ packet: UnsafeMutableRawPointer, _ segment: Segment) {
     head = packet
     count = 1
     headerLength = segment.headerLength
+    ipHeaderLength = segment.ipHeaderLength
+    identificationStep = segment.ipHeaderLength == 20 ? 1 : 0
     segmentSize = segment.payloadLength
     payloadBytes = segment.payloadLength
     nextSequence = segment.sequence &+ UInt32(truncatingIfNeeded: segment.payloadLength)
-    nextIdentification = segment.identification &+ 1
+    nextIdentification = segment.identification &+ identificationStep
     push = segment.push
     closed = segment.push
   }
@@ -95,13 +133,16 @@ public struct TCPCoalescer {
     guard let head, !closed, count < Self.maxSegments,
       segment.headerLength == headerLength, segment.payloadLength <= segmentSize,
       segment.sequence == nextSequence, segment.identification == nextIdentification,
+      segment.ipHeaderLength == ipHeaderLength,
       headerLength &+ payloadBytes &+ segment.payloadLength <= Self.maxLength,
-      Self.sameHeaders(UnsafeRawPointer(head), packet, headerLength: headerLength)
+      ipHeaderLength == 20
+        ? Self.sameHeaders(UnsafeRawPointer(head), packet, headerLength: headerLength)
+        : Self.sameHeadersIPv6(UnsafeRawPointer(head), packet, headerLength: headerLength)
     else { return false }
     count &+= 1
     payloadBytes &+= segment.payloadLength
     nextSequence &+= UInt32(truncatingIfNeeded: segment.payloadLength)
-    nextIdentification &+= 1
+    nextIdentification &+= identificationStep
     push = segment.push
     closed = segment.push || segment.payloadLength < segmentSize
     return true
@@ -123,15 +164,23 @@ public struct TCPCoalescer {
       VirtioNetHeader.storePlain(virtioHeader)
       return segments
     }
+    let ip = ipHeaderLength
     if push {
-      let flags = head.load(fromByteOffset: 33, as: UInt8.self)
-      head.storeBytes(of: flags | Self.flagPSH, toByteOffset: 33, as: UInt8.self)
+      let flags = head.load(fromByteOffset: ip &+ 13, as: UInt8.self)
+      head.storeBytes(of: flags | Self.flagPSH, toByteOffset: ip &+ 13, as: UInt8.self)
     }
-    IPv4Packet.rewriteAsSuperPacket(head, total: headerLength &+ payloadBytes, checksumField: 36)
+    let total = headerLength &+ payloadBytes
+    if ip == 20 {
+      IPv4Packet.rewriteAsSuperPacket(head, total: total, checksumField: 36)
+    } else {
+      IPv6Packet.rewriteAsSuperPacket(head, total: total, checksumField: ip &+ 16)
+    }
     VirtioNetHeader(
-      flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4,
+      flags: VirtioNetHeader.needsChecksum,
+      gsoType: ip == 20 ? VirtioNetHeader.gsoTCPv4 : VirtioNetHeader.gsoTCPv6,
       headerLength: UInt16(truncatingIfNeeded: headerLength),
-      gsoSize: UInt16(truncatingIfNeeded: segmentSize), checksumStart: 20, checksumOffset: 16
+      gsoSize: UInt16(truncatingIfNeeded: segmentSize), checksumStart: UInt16(ip),
+      checksumOffset: 16
     ).store(virtioHeader)
     return segments
   }
@@ -153,6 +202,31 @@ public struct TCPCoalescer {
       a.loadBigEndian16(at: 38) == b.loadBigEndian16(at: 38)
     else { return false }
     var offset = 40
+    while offset < headerLength {
+      guard a.loadBigEndian32(at: offset) == b.loadBigEndian32(at: offset) else { return false }
+      offset &+= 4
+    }
+    return true
+  }
+
+  /// IPv6: every header byte equal except the payload length (4–5), the TCP sequence,
+  /// checksum and the PSH bit.
+  @inline(__always)
+  static func sameHeadersIPv6(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, headerLength: Int)
+    -> Bool
+  {
+    // Version, traffic class, flow label (0–3); next header, hop limit, addresses (6–39).
+    guard a.loadBigEndian32(at: 0) == b.loadBigEndian32(at: 0),
+      a.loadBigEndian16(at: 6) == b.loadBigEndian16(at: 6),
+      IPv6Packet.sameAddresses(a, b),
+      // TCP: ports (40–43), acknowledgement (48–51), offset/flags/window (52–55) minus PSH,
+      // urgent pointer (58–59), options (60…).
+      a.loadBigEndian32(at: 40) == b.loadBigEndian32(at: 40),
+      a.loadBigEndian32(at: 48) == b.loadBigEndian32(at: 48),
+      (a.loadBigEndian32(at: 52) ^ b.loadBigEndian32(at: 52)) & ~0x0008_0000 == 0,
+      a.loadBigEndian16(at: 58) == b.loadBigEndian16(at: 58)
+    else { return false }
+    var offset = 60
     while offset < headerLength {
       guard a.loadBigEndian32(at: offset) == b.loadBigEndian32(at: offset) else { return false }
       offset &+= 4

@@ -66,7 +66,11 @@ enum MergeCandidate {
   @inline(__always)
   init?(_ packet: UnsafeRawPointer, length: Int, udp: Bool) {
     guard length >= 20 else { return nil }
-    switch packet.load(fromByteOffset: IPv4Packet.protocolOffset, as: UInt8.self) {
+    // The protocol: IPv4's byte 9, IPv6's next header (byte 6; ≥ 40 bytes checked below).
+    let protocolOffset =
+      packet.load(as: UInt8.self) >> 4 == 6
+      ? IPv6Packet.nextHeaderOffset : IPv4Packet.protocolOffset
+    switch packet.load(fromByteOffset: protocolOffset, as: UInt8.self) {
     case IPv4Packet.protocolTCP:
       guard let segment = TCPCoalescer.segment(packet, length: length) else { return nil }
       self = .tcp(segment)
@@ -78,12 +82,12 @@ enum MergeCandidate {
     }
   }
 
-  /// IPv4 plus L4 header: the bytes of the packet that a continuation does not add.
+  /// IP plus L4 header: the bytes of the packet that a continuation does not add.
   @inline(__always)
   var headerLength: Int {
     switch self {
     case .tcp(let segment): segment.headerLength
-    case .udp: UDPCoalescer.headerLength
+    case .udp(let segment): segment.headerLength
     }
   }
 }

@@ -18,6 +18,9 @@ final class TunToUDPPipeline {
   let virtioHeaderSize: Int
   /// Source of the ICMP replies: the lease's network address (stock's tun_ip).
   let tunAddress: UInt32
+  /// On a dual-stack network: flannel0's IPv6 address (source of the ICMPv6 replies), and
+  /// IPv6 packets are forwarded (`+IPv6`); nil: they are dropped as not IPv4.
+  let tunIPv6: TunIPv6Address?
   /// The WireGuard step (nil for the udp backend): each packet is sealed in place into a
   /// transport message that starts `TransportLayout.headerSize` bytes before it.
   let tunnel: TunnelCodec?
@@ -27,7 +30,8 @@ final class TunToUDPPipeline {
   init(
     tun: PacketBuffers, state: TunToUDPBuffers, headers: MessageHeaders,
     offloads: SharedOffloadState, bank: CounterBank, intents: LoopIntents,
-    virtioHeaderSize: Int, tunAddress: UInt32, tunnel: TunnelCodec? = nil
+    virtioHeaderSize: Int, tunAddress: UInt32, tunIPv6: TunIPv6Address? = nil,
+    tunnel: TunnelCodec? = nil
   ) {
     self.tun = tun
     self.state = state
@@ -37,6 +41,7 @@ final class TunToUDPPipeline {
     self.intents = intents
     self.virtioHeaderSize = virtioHeaderSize
     self.tunAddress = tunAddress
+    self.tunIPv6 = tunIPv6
     self.tunnel = tunnel
     sendOffset = virtioHeaderSize &- (tunnel == nil ? 0 : TunnelCodec.headroom)
   }
@@ -57,6 +62,9 @@ final class TunToUDPPipeline {
     if virtioHeaderSize > 0 {
       virtio = VirtioNetHeader(UnsafeRawPointer(tun.buffer(id)))
       guard checksumComplete(virtio, packet, length) else { return drop(id, .dropBadHeader) }
+    }
+    if let tunIPv6, length > 0, packet.load(as: UInt8.self) >> 4 == 6 {
+      return ipv6PacketRead(id, virtio, packet, length, routes.ipv6, tunIPv6)
     }
     let verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     guard verdict == .forward else { return drop(id, Counter.drop(for: verdict)) }
@@ -81,6 +89,12 @@ final class TunToUDPPipeline {
         return
       }
     }
+    enqueue(id, length: length, nextHop)
+  }
+
+  /// A packet ready to go to `nextHop`: it joins the run being built, or starts the next one.
+  @inline(__always)
+  func enqueue(_ id: Int, length: Int, _ nextHop: UnsafePointer<sockaddr_in>) {
     let destination =
       UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
     if !state.runs.append(id, length: length, destination: destination) {

@@ -22,6 +22,9 @@ final class UDPToTunPipeline {
   let maxDatagramSize: Int
   /// Take datagrams from any sender, not only from a lease's PublicIP.
   let acceptAnySource: Bool
+  /// A dual-stack network (the udp backend): IPv6 packets are forwarded when their source lies
+  /// in the sending peer's IPv6 subnet; false: dropped as not IPv4.
+  let ipv6: Bool
   /// The WireGuard step (nil for the udp backend): every datagram is a WireGuard message,
   /// opened in place (authenticated: no source-address check), its packet 16 bytes in.
   let tunnel: TunnelCodec?
@@ -29,7 +32,7 @@ final class UDPToTunPipeline {
   init(
     udp: PacketBuffers, state: UDPToTunBuffers, offloads: SharedOffloadState, bank: CounterBank,
     intents: LoopIntents, virtioHeaderSize: Int, maxDatagramSize: Int, acceptAnySource: Bool,
-    tunnel: TunnelCodec? = nil
+    ipv6: Bool = false, tunnel: TunnelCodec? = nil
   ) {
     self.udp = udp
     self.state = state
@@ -39,6 +42,7 @@ final class UDPToTunPipeline {
     self.virtioHeaderSize = virtioHeaderSize
     self.maxDatagramSize = maxDatagramSize
     self.acceptAnySource = acceptAnySource
+    self.ipv6 = ipv6 && tunnel == nil
     self.tunnel = tunnel
   }
 
@@ -70,10 +74,10 @@ final class UDPToTunPipeline {
     }
     let writes: Int32
     if var train = state.train(for: id) {
-      writeTrain(id, buffer, total: total, segment: segment, from, &train)
+      writeTrain(id, buffer, total: total, segment: segment, from, routes.ipv6, &train)
       writes = train.writes
     } else {
-      writes = writePlain(id, buffer, total: total, segment: segment, from)
+      writes = writePlain(id, buffer, total: total, segment: segment, from, routes.ipv6)
     }
     if writes == 0 {
       intents.append(.recycleUDP(id))
@@ -93,14 +97,15 @@ final class UDPToTunPipeline {
   @inline(__always)
   private func writeTrain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ from: (address: UInt32, port: UInt16), _ train: inout TrainWrites
+    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable,
+    _ train: inout TrainWrites
   ) {
     let coalescing = offloads.state.coalescesTCP
     let coalescingUDP = offloads.state.coalescesUDP
     var offset = 0
     repeat {
       let (packet, length, verdict) = trainPacket(
-        buffer, total: total, segment: segment, offset: &offset, from)
+        buffer, total: total, segment: segment, offset: &offset, from, ipv6Routes)
       guard verdict == .forward else {
         countDrop(verdict)
         continue
@@ -186,13 +191,13 @@ final class UDPToTunPipeline {
   @inline(__always)
   private func writePlain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ from: (address: UInt32, port: UInt16)
+    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable
   ) -> Int32 {
     var writes: Int32 = 0
     var offset = 0
     repeat {
       let (packet, length, verdict) = trainPacket(
-        buffer, total: total, segment: segment, offset: &offset, from)
+        buffer, total: total, segment: segment, offset: &offset, from, ipv6Routes)
       guard verdict == .forward else {
         countDrop(verdict)
         continue
@@ -205,11 +210,13 @@ final class UDPToTunPipeline {
 
   /// The packet of a received train at `offset` (which moves to the next one), checked and,
   /// when it may be forwarded, with its TTL decremented. With the tunnel, each datagram is a
-  /// WireGuard message: opened first, and `.consumed` when it held no packet for the TUN.
+  /// WireGuard message: opened first, and `.consumed` when it held no packet for the TUN. On
+  /// a dual-stack network an IPv6 packet is checked, its source must lie in the IPv6 subnet
+  /// of the peer that sent it (unless any source is accepted), and its hop limit decremented.
   @inline(__always)
   func trainPacket(
     _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int,
-    _ from: (address: UInt32, port: UInt16)
+    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable
   ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
     var length = min(segment, total &- offset)
     var packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
@@ -220,9 +227,30 @@ final class UDPToTunPipeline {
       guard length > 0 else { return (packet, 0, .consumed) }
       packet += TransportLayout.headerSize
     }
+    if ipv6, length > 0, packet.load(as: UInt8.self) >> 4 == 6 {
+      return (packet, length, ipv6Verdict(packet, length, from.address, ipv6Routes))
+    }
     var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
     return (packet, length, verdict)
+  }
+
+  @inline(__always)
+  private func ipv6Verdict(
+    _ packet: UnsafeMutableRawPointer, _ length: Int, _ sender: UInt32, _ table: IPv6RouteTable
+  ) -> PacketVerdict {
+    let check = IPv6Packet.check(UnsafeRawPointer(packet), length: length)
+    guard check == .forward else { return check }
+    if !acceptAnySource {
+      guard
+        table.isSource(
+          high: IPv6Packet.sourceHigh(UnsafeRawPointer(packet)),
+          low: IPv6Packet.sourceLow(UnsafeRawPointer(packet)), of: sender)
+      else { return .wrongSource }
+    }
+    let verdict = IPv6Packet.decrementHopLimit(packet)
+    if verdict == .forward { bank.add(.ipv6PacketsWritten) }
+    return verdict
   }
 
   /// Counts a packet not forwarded (the tunnel counted its own).

@@ -38,12 +38,16 @@ extension NetlinkSocket {
       type: RTM_DELADDR, flags: 0, verb: "delete")
   }
 
-  /// Adds an IPv6 address (EEXIST when it is already there); the kernel runs duplicate
-  /// address detection on it as `ip -6 addr add` does.
-  public func addIPv6Address(_ address: InterfaceIPv6Address) throws(NetlinkError) {
+  /// Adds an IPv6 address (EEXIST when it is already there). The kernel runs duplicate
+  /// address detection on it as `ip -6 addr add` does, unless `detectDuplicates` is false
+  /// (IFA_F_NODAD, `ip -6 addr add … nodad`: usable at once, for a point-to-point TUN).
+  public func addIPv6Address(
+    _ address: InterfaceIPv6Address, detectDuplicates: Bool = true
+  ) throws(NetlinkError) {
     try changeAddress(
       address.address, prefixLength: address.prefixLength, linkIndex: address.linkIndex,
-      type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, verb: "add")
+      type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, verb: "add",
+      addressFlags: detectDuplicates ? 0 : UInt32(IFA_F_NODAD))
   }
 
   public func deleteIPv6Address(_ address: InterfaceIPv6Address) throws(NetlinkError) {
@@ -53,7 +57,8 @@ extension NetlinkSocket {
   }
 
   private func changeAddress<A: NetlinkAddress>(
-    _ ip: A, prefixLength: Int, linkIndex: Int, type: Int, flags: Int32, verb: String
+    _ ip: A, prefixLength: Int, linkIndex: Int, type: Int, flags: Int32, verb: String,
+    addressFlags: UInt32 = 0
   ) throws(NetlinkError) {
     let request = NetlinkRequest(type: type, flags: flags)
     request.putFamilyHeader(ifaddrmsg.self) {
@@ -63,6 +68,7 @@ extension NetlinkSocket {
     }
     request.put(UInt16(IFA_LOCAL), address: ip)
     request.put(UInt16(IFA_ADDRESS), address: ip)
+    if addressFlags != 0 { request.put(UInt16(IFA_FLAGS), u32: addressFlags) }
     _ = try execute(
       request, operation: "address \(verb)",
       object: "\(ip)/\(prefixLength) dev \(linkName(linkIndex))")

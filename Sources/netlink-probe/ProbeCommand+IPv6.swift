@@ -3,7 +3,7 @@ import Netlink
 
 /// The IPv6 commands:
 ///   route6-replace DST [via GW] [dev NAME] · route6-del … · route6-list · route6-default
-///   addr6-list DEV · addr6-add DEV IP/LEN · addr6-del DEV IP/LEN · route6-get IP
+///   addr6-list DEV · addr6-add DEV IP/LEN [nodad] · addr6-del DEV IP/LEN · route6-get IP
 ///   neigh6-replace DEV IP MAC · neigh6-del DEV IP · neigh6-list DEV
 ///   fdb6-replace DEV MAC IP · fdb6-del DEV MAC IP · fdb6-list DEV
 extension ProbeCommand {
@@ -19,7 +19,9 @@ extension ProbeCommand {
       return .object([
         JSONMember("dev", route.outputIndex.map { .string(socket.linkName($0)) } ?? .null)
       ])
-    case "addr6-add": try socket.addIPv6Address(try ipv6Address())
+    case "addr6-add":
+      try socket.addIPv6Address(
+        try ipv6Address(), detectDuplicates: words.count < 4 || words[3] != "nodad")
     case "addr6-del": try socket.deleteIPv6Address(try ipv6Address())
     case "route6-get":
       return try socket.ipv6RouteGet(try ipv6(arg(1))).map { .string(socket.describe($0)) } ?? .null

@@ -4,7 +4,7 @@ import Testing
 @testable import Daemon
 
 /// A config this node cannot honour is refused or warned about, never silently half-applied:
-/// dual-stack and IPv6-only run on host-gw and vxlan.
+/// dual-stack runs on host-gw, udp and vxlan, IPv6-only on host-gw and vxlan.
 @Suite struct DualStackSupportTests {
   static let dualStack =
     #"{"Network":"10.1.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48"}"#
@@ -16,7 +16,7 @@ import Testing
     #expect(DualStackSupport.warnings(publicIPv6: "", config: config).isEmpty)
   }
 
-  @Test(arguments: ["host-gw", "vxlan"])
+  @Test(arguments: ["host-gw", "udp", "vxlan"])
   func dualStackRunsOn(type: String) throws {
     let config = try NetworkConfig.parse(Self.dualStack)
     #expect(DualStackSupport.refusal(of: config, backendType: type) == nil)
@@ -24,13 +24,13 @@ import Testing
   }
 
   /// An IPv4-only lease in a dual-stack network leaves stock nodes unable to allocate.
-  @Test(arguments: ["udp", "wireguard"])
+  @Test(arguments: ["wireguard"])
   func dualStackOnAnotherBackendIsRefusedWithTheFix(type: String) throws {
     let config = try NetworkConfig.parse(Self.dualStack)
     let refusal = try #require(DualStackSupport.refusal(of: config, backendType: type))
     #expect(
       refusal.description.hasPrefix(
-        "EnableIPv6 is set (IPv6Network fc00::/48), but the \(type) backend of this flanneld carries IPv4 only so far (host-gw and vxlan carry both)"
+        "EnableIPv6 is set (IPv6Network fc00::/48), but the \(type) backend of this flanneld carries IPv4 only so far (host-gw and udp and vxlan carry both)"
       ))
     #expect(refusal.description.contains(#"use "Backend": {"Type": "host-gw"}"#))
     #expect(refusal.description.contains(#"remove "EnableIPv6""#))

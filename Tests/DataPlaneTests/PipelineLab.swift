@@ -32,9 +32,19 @@ final class PipelineLab {
   /// for a tunnel: a header written further back would corrupt the buffer before.
   static let headroom = TunnelCodec.headroom
 
+  /// The dual-stack table: `routes` and fd10:0:0:2::/64 via the same peer.
+  static let dualStackRoutes = RouteSnapshot(
+    [Route(network: 0x0a01_0200, prefixLength: 24, nextHop: peer, port: 7890)],
+    ipv6: IPv6RouteTable([
+      IPv6ForwardingRoute(
+        high: 0xfd10_0000_0000_0002, low: 0, prefixLength: 64, nextHop: peer, port: 7890)
+    ]))
+  /// flannel0's IPv6 address on a dual-stack lab: fd10:0:0:f:: (its lease's subnet address).
+  static let tunIPv6 = TunIPv6Address(high: 0xfd10_0000_0000_000f, low: 0)
+
   init(
     virtioHeader: Bool = false, offloads active: TunOffloads = .all, tunnel: TunnelCodec? = nil,
-    bank: CounterBank = CounterBank()
+    bank: CounterBank = CounterBank(), dualStack: Bool = false, acceptAnySource: Bool = false
   ) {
     self.bank = bank
     virtioHeaderSize = virtioHeader ? VirtioNetHeader.size : 0
@@ -55,12 +65,13 @@ final class PipelineLab {
       tun: tun,
       state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true, sealing: tunnel != nil),
       headers: headers, offloads: offloads, bank: bank, intents: intents,
-      virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00, tunnel: tunnel)
+      virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00,
+      tunIPv6: dualStack ? Self.tunIPv6 : nil, tunnel: tunnel)
     udpToTun = UDPToTunPipeline(
       udp: udp,
       state: UDPToTunBuffers(udpBufferCount: Self.count, virtioHeaderSize: virtioHeaderSize),
       offloads: offloads, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
-      maxDatagramSize: 65535, acceptAnySource: false, tunnel: tunnel)
+      maxDatagramSize: 65535, acceptAnySource: acceptAnySource, ipv6: dualStack, tunnel: tunnel)
   }
 
   deinit {

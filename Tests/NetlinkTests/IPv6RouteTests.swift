@@ -72,4 +72,23 @@ import Testing
     #expect(permanent.count == 1)
     #expect(permanent.first?["permanent"] as? Bool == true)
   }
+
+  /// flannel0's IPv6 address on a dual-stack udp node: added without DAD (usable at once, not
+  /// tentative), read back by `ip -6` and our listing; adding it again is EEXIST.
+  @Test func addIPv6AddressIsUsableAtOnce() throws {
+    let (ns, probe) = try lab()
+    try probe.expectSuccess("addr6-add u1 fd10:0:0:34::/128 nodad")
+    let info = try ns.json("/usr/sbin/ip", ["-6", "-j", "addr", "show", "dev", "u1"])
+    let entries = (info.first?["addr_info"] as? [[String: Any]]) ?? []
+    let added = entries.filter { $0["local"] as? String == "fd10:0:0:34::" }
+    #expect(added.count == 1)
+    #expect(added.first?["prefixlen"] as? Int == 128)
+    #expect(added.first?["tentative"] == nil, "no duplicate address detection")
+    let listed = try probe.expectSuccess("addr6-list u1").array.compactMap {
+      ($0 as? [String: Any])?["address"] as? String
+    }
+    #expect(listed.contains("fd10:0:0:34::/128"))
+    let again = try probe.run(["addr6-add u1 fd10:0:0:34::/128 nodad"])
+    #expect(again.first?.error?.contains("address add fd10:0:0:34::/128 dev u1") == true)
+  }
 }

@@ -8,10 +8,12 @@ import Netlink
 
 /// How the udp and wireguard backends set up their TUN, as stock sets up flannel0 and
 /// flannel-wg: MTU, a longer transmit queue, up, `<lease network>/32` (kept when there), and
-/// the route to the whole Network through it.
+/// the route to the whole Network through it. On a dual-stack network (udp) the same for IPv6:
+/// `<lease IPv6 subnet address>/128` and the route to the IPv6Network.
 enum TunDeviceSetup {
   static func configure(
-    _ tun: TunDevice, mtu: Int, lease: IPv4Network, network: IPv4Network, netlink: NetlinkSocket
+    _ tun: TunDevice, mtu: Int, lease: IPv4Network, network: IPv4Network, netlink: NetlinkSocket,
+    ipv6: (lease: IPv6Network, network: IPv6Network)? = nil
   ) throws {
     try tun.setMTU(mtu)
     // Stock leaves 500; a UDP burst overflows that (perf-notes §7).
@@ -26,5 +28,14 @@ enum TunDeviceSetup {
       try netlink.addAddress(address)
     }
     try netlink.replaceRoute(Netlink.Route(destination: network, outputIndex: link.index))
+    guard let ipv6 else { return }
+    let address6 = InterfaceIPv6Address(
+      linkIndex: link.index, address: ipv6.lease.address, prefixLength: 128)
+    if try !netlink.ipv6Addresses(linkIndex: link.index).contains(where: {
+      $0.address == address6.address && $0.prefixLength == 128
+    }) {
+      try netlink.addIPv6Address(address6, detectDuplicates: false)
+    }
+    try netlink.replaceIPv6Route(IPv6Route(destination: ipv6.network, outputIndex: link.index))
   }
 }

@@ -28,6 +28,8 @@ public final class UDPBackend: Backend {
     /// Every other node's lease (any backend type, as stock) → its PublicIP on our port, in
     /// the order a snapshot is built from.
     var routes = OrderedRoutes()
+    /// On a dual-stack network: every other lease's IPv6 subnet → its (IPv4) PublicIP.
+    var routes6: [IPv6Network: IPv6ForwardingRoute] = [:]
     /// Route snapshots handed to the forwarders so far (/metrics: a lease event has reached
     /// the data plane when this moved).
     var generation: UInt64 = 0
@@ -68,6 +70,13 @@ public final class UDPBackend: Backend {
     configuration.udpSegmentation = offloads.contains(.socketSegmentation)
     configuration.udpReceiveOffload = offloads.contains(.socketReceiveOffload)
     configuration.pollMicroseconds = context.udp.pollMicroseconds
+    let ipv6 = context.network.ipv6.flatMap { config in
+      ownLease.ipv6Subnet.map { (lease: $0, network: config.network) }
+    }
+    if let ipv6 {
+      configuration.tunIPv6Address = TunIPv6Address(
+        high: ipv6.lease.address.high, low: ipv6.lease.address.low)
+    }
     let count = UDPWorkerCount.resolve(requested: context.udp.workers)
     let workers = try UDPWorkers(
       count: count.count, tunName: "flannel%d",
@@ -77,7 +86,8 @@ public final class UDPBackend: Backend {
     let tun = workers.device
     do {
       try TunDeviceSetup.configure(
-        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink)
+        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink,
+        ipv6: ipv6)
       // The forwarder's "net unreachable" replies come from the lease network address, which
       // is flannel0's own: without accept_local the kernel drops them as martians (stock
       // flanneld never set it, so its replies never arrived).
@@ -87,8 +97,9 @@ public final class UDPBackend: Backend {
         s.lease = ownLease
         s.routes.remove(
           network: ownLease.subnet.address.value, prefixLength: ownLease.subnet.prefixLength)
+        if let own6 = ownLease.ipv6Subnet { s.routes6[own6] = nil }
         s.generation += 1
-        return RouteSnapshot(s.routes)
+        return forwarderTable(of: s)
       }
       workers.update(routes: snapshot)
       try workers.start()
@@ -111,6 +122,11 @@ public final class UDPBackend: Backend {
       context.logger.info(
         "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udp.acceptAnySource ? ", accepting datagrams from any source" : "")"
       )
+      if let ipv6 {
+        context.logger.info(
+          "udp backend: IPv6 inner packets: \(tun.name) \(ipv6.lease.address)/128, route \(ipv6.network) dev \(tun.name), each lease's IPv6 subnet to its PublicIP over UDP"
+        )
+      }
     } catch {
       state.withLock { s in
         if s.workers === workers { s.workers = nil }
@@ -158,17 +174,24 @@ public final class UDPBackend: Backend {
         switch event {
         case .added(let lease) where subnet != s.lease?.subnet:
           changed = s.routes.upsert(route(for: lease)) || changed
+          if let (subnet6, route6) = ipv6Route(for: lease), s.routes6[subnet6] != route6 {
+            s.routes6[subnet6] = route6
+            changed = true
+          }
         case .added:
           continue
-        case .removed:
+        case .removed(let lease):
           changed =
             s.routes.remove(network: subnet.address.value, prefixLength: subnet.prefixLength)
             || changed
+          if let subnet6 = lease.ipv6Subnet, s.routes6.removeValue(forKey: subnet6) != nil {
+            changed = true
+          }
         }
       }
       guard changed || update.reconcile, let workers = s.workers else { return (nil, nil) }
       s.generation += 1
-      return (workers, RouteSnapshot(s.routes))
+      return (workers, forwarderTable(of: s))
     }
     if let workers, let snapshot { workers.update(routes: snapshot) }
   }
@@ -195,6 +218,27 @@ public final class UDPBackend: Backend {
         "Could not set \(path) to 1 (\(error)): ICMP net-unreachable replies will not reach senders"
       )
     }
+  }
+
+  /// The forwarders' table: the IPv4 routes in order, and the IPv6 ones (few leases change at
+  /// once; the IPv6 table sorts its routes, O(N log N) per snapshot).
+  func forwarderTable(of state: State) -> RouteSnapshot {
+    guard !state.routes6.isEmpty else { return RouteSnapshot(state.routes) }
+    return RouteSnapshot(state.routes, ipv6: IPv6RouteTable(Array(state.routes6.values)))
+  }
+
+  /// On a dual-stack network, a lease's IPv6 subnet (inside the IPv6Network) → its PublicIP on
+  /// our port; nil otherwise.
+  func ipv6Route(for lease: Lease) -> (IPv6Network, IPv6ForwardingRoute)? {
+    guard let network = context.network.ipv6?.network, let subnet = lease.ipv6Subnet,
+      network.contains(subnet)
+    else { return nil }
+    return (
+      subnet,
+      IPv6ForwardingRoute(
+        high: subnet.address.high, low: subnet.address.low, prefixLength: subnet.prefixLength,
+        nextHop: lease.attrs.publicIP.value, port: UInt16(port))
+    )
   }
 
   func route(for lease: Lease) -> DataPlane.Route {

@@ -2,7 +2,8 @@ import FlannelCore
 
 /// Which dual-stack and IPv6-only configs this flanneld runs: EnableIPv6 with a backend of
 /// `ipv6Backends` (host-gw: IPv6 routes via each peer's PublicIPv6; vxlan: `flannel-v6.<VNI>`
-/// over the IPv6 underlay), with ip6tables masquerade and the IPv6 lines of subnet.env; an
+/// over the IPv6 underlay; udp, beyond stock: IPv6 inner packets over the IPv4 underlay), with
+/// ip6tables masquerade and the IPv6 lines of subnet.env; an
 /// IPv6-only network (`"EnableIPv4": false`) with a backend of `ipv6OnlyBackends`. Every
 /// other combination is refused with the reason, and the config is read again like any bad
 /// config. Joining a dual-stack network as an IPv4-only node is not harmless: stock's IPv6
@@ -14,7 +15,7 @@ enum DualStackSupport {
   }
 
   /// The backends that carry IPv6 beside IPv4.
-  static let ipv6Backends: Set<String> = ["host-gw", "vxlan"]
+  static let ipv6Backends: Set<String> = ["host-gw", "udp", "vxlan"]
   /// The backends that run an IPv6-only network.
   static let ipv6OnlyBackends: Set<String> = ["host-gw", "vxlan"]
 

@@ -216,7 +216,8 @@ final class TunnelCodec {
       _ = noSession(position)
       return none
     }
-    let fixed = SuperPacket.FixedSums(packet, isTCP: layout.isTCP)
+    let fixed = SuperPacket.FixedSums(
+      packet, isTCP: layout.isTCP, ipHeaderLength: layout.ipHeaderLength)
     var end = 0
     var plaintextBytes = 0
     for i in 0..<layout.count {
