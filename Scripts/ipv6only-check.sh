@@ -44,7 +44,9 @@ for i in $(seq $N); do
   ip -n "$ns" -6 route add default via fd00:77::1
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
-ip netns exec "$(lab_host 1)" ip -4 addr show | grep -q 'inet 192' && lab_fail "host 1 still has IPv4"
+for i in $(seq $N); do
+  [ -z "$(ip -n "$(lab_host "$i")" -4 addr show scope global)" ] || lab_fail "host $i still has a global IPv4 address"
+done
 
 # etcd on host 1, on its loopback and its IPv6 underlay address only.
 lab_spawn "$(lab_host 1)" "$LAB_DIR/etcd.log" etcd --name lab --data-dir "$LAB_DIR/etcd" \
@@ -118,7 +120,8 @@ lab_log "ok: stock's IPv6-only leases (0.0.0.0-0&<v6>-64, PublicIP 0.0.0.0)"
 for i in $(seq $N); do
   ns=$(lab_host "$i")
   lab_wait 10 "ip6tables rules on host $i" bash -c "ip netns exec $ns ip6tables -t nat -S | grep -q FLANNEL-POSTRTG" || fail "host $i: no ip6tables masquerade chain"
-  if ip netns exec "$ns" iptables -t nat -S 2>/dev/null | grep -q FLANNEL; then fail "host $i: iptables (IPv4) rules on an IPv6-only network"; fi
+  rules4=$(ip netns exec "$ns" iptables-save) || fail "host $i: iptables-save failed"
+  if grep -q FLANNEL <<<"$rules4"; then fail "host $i: iptables (IPv4) rules on an IPv6-only network"; fi
 done
 lab_log "ok: ip6tables masquerade and forward rules, no iptables ones"
 
@@ -183,6 +186,7 @@ lab_wait 30 "host 2 back" grep -q "Synced" "$LAB_DIR/flanneld-h2.log"
 mesh_ok 10 || fail "mesh after restart"
 sleep 1
 kill -INT "$P1"; wait "$P1" 2>/dev/null || true
+lab_forget_pid "$P1"
 lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$LAB_DIR/ping.txt")
 lab_log "continuous IPv6 ping across SIGKILL+restart: $(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping.txt") sent, loss $lost%"
 [ "$lost" = 0 ] || fail "packets lost across a daemon restart"

@@ -133,7 +133,10 @@ extension SubnetManager {
             if let expiration = lease.expiration { ownLease?.expiration = expiration }
             continue
           }
-          lostReason = "\(lease.attrs.publicIP) wrote its own lease over our key"
+          let writer =
+            network.enableIPv4
+            ? "\(lease.attrs.publicIP)" : lease.attrs.publicIPv6.map { "\($0)" } ?? "-"
+          lostReason = "\(writer) wrote its own lease over our key"
         }
         guard admits(lease) else {
           remove(lease.subnets)

@@ -49,6 +49,22 @@ import Testing
     await b.stop()
   }
 
+  /// Every node writes PublicIP 0.0.0.0 here: a write over our key by another node must be
+  /// told from our own renewal echo by PublicIPv6, and the node leases again.
+  @Test(arguments: [EtcdAPIChoice.v3, .v2])
+  func anotherNodeWritingOverOurKeyIsSeenByPublicIPv6(api: EtcdAPIChoice) async throws {
+    let cluster = try await TestCluster(api: api, config: Self.config)
+    defer { cluster.etcd.stop() }
+    let a = try cluster.node("0.0.0.0", ipv6: "fd00::1")
+    let leaseA = try await a.start()
+    let intruder = LeaseAttrs(
+      publicIP: IPv4Address(0), backendType: "host-gw", publicIPv6: IPv6Address("fd00::9"))
+    _ = try await cluster.registry().updateLease(leaseA.subnets, attrs: intruder, ttl: 0)
+    #expect(await eventually { await a.stats.reacquisitions == 1 })
+    #expect(await eventually { await a.ownLease?.subnets != leaseA.subnets })
+    await a.stop()
+  }
+
   @Test func leasesOfAFamilyTheNetworkLacksStayOutOfTheTable() throws {
     func lease(_ key: String) throws -> Lease {
       let subnets = try #require(SubnetKey.parseSubnets(key))

@@ -57,12 +57,17 @@ extension InterfaceSelector {
       publicIPv6: publicIPv6 ?? found.address)
   }
 
-  /// Stock's log lines for an IPv6-only choice (no IPv4 line).
-  public static func ipv6OnlyLogLines(_ chosen: ExternalInterface) -> [String] {
+  /// Stock's log lines for an IPv6-only choice (no IPv4 line): the external address is
+  /// "Using" when -public-ipv6 named it, else "Defaulting" to the interface's.
+  public static func ipv6OnlyLogLines(_ chosen: ExternalInterface, publicIPv6Given: Bool)
+    -> [String]
+  {
     guard let ipv6 = chosen.ipv6Address, let publicIPv6 = chosen.publicIPv6 else { return [] }
     return [
       "Using interface with name \(chosen.name) and v6 address \(ipv6)",
-      "Using \(publicIPv6) as external address",
+      publicIPv6Given
+        ? "Using \(publicIPv6) as external address"
+        : "Defaulting external v6 address to interface address (\(publicIPv6))",
     ]
   }
 

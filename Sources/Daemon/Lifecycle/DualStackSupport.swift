@@ -27,7 +27,7 @@ enum DualStackSupport {
         description:
           "EnableIPv4 is false (an IPv6-only network), but the \(type) backend of this flanneld "
           + "does not run IPv6-only networks so far (\(runners) do): use "
-          + "\"Backend\": {\"Type\": \"host-gw\"}, set \"EnableIPv4\": true with an IPv4 "
+          + "\"Backend\": {\"Type\": \"host-gw\"} or \"vxlan\", set \"EnableIPv4\": true with an IPv4 "
           + "\"Network\", or run stock flanneld on IPv6-only nodes")
     }
     if let ipv6 = config.ipv6, !ipv6Backends.contains(type) {
@@ -37,7 +37,7 @@ enum DualStackSupport {
           "EnableIPv6 is set (IPv6Network \(ipv6.network)), but the \(type) backend of this "
           + "flanneld carries IPv4 only so far (\(carriers) carry both): its lease would have no "
           + "IPv6 subnet, which stock dual-stack nodes cannot allocate beside; use "
-          + "\"Backend\": {\"Type\": \"host-gw\"}, remove \"EnableIPv6\" for an IPv4 network, "
+          + "\"Backend\": {\"Type\": \"host-gw\"} (or vxlan, udp), remove \"EnableIPv6\" for an IPv4 network, "
           + "or run stock flanneld on dual-stack nodes")
     }
     return nil

@@ -36,7 +36,9 @@ struct NodeStartup: Sendable {
       external = chosen
       startupSelectionError = nil
     } catch {
-      logger.warning(
+      // Not yet an error: an IPv6-only network needs no IPv4 address (stock chooses only
+      // after reading the config); on a network with IPv4 the node stops with it then.
+      logger.info(
         "No IPv4 interface to use (\(error)); choosing once the network config is read: an IPv6-only network (\"EnableIPv4\": false) needs none"
       )
       external = nil
@@ -203,7 +205,7 @@ struct NodeStartup: Sendable {
           }
         } catch {
           logger.error(
-            "Reconfiguring the backend for the new lease \(own.subnet) failed: \(error)")
+            "Reconfiguring the backend for the new lease \(own.subnets) failed: \(error)")
         }
       }
       if let own = update.ownLease, own.subnets != written {
@@ -234,7 +236,8 @@ struct NodeStartup: Sendable {
       let chosen = try InterfaceSelector.selectIPv6Only(options: options) {
         logger.info("\($0)")
       }
-      InterfaceSelector.ipv6OnlyLogLines(chosen).forEach { logger.info("\($0)") }
+      InterfaceSelector.ipv6OnlyLogLines(chosen, publicIPv6Given: !options.publicIPv6.isEmpty)
+        .forEach { logger.info("\($0)") }
       return chosen
     }
     guard let startup = self.external else {
