@@ -119,11 +119,15 @@ bench_flanneld_up6() {
     bench_attach6 "$i" "$p"
   done
   peer=$(cat "$LAB_DIR/container-2.subnet6")
+  # The kernel backends route each peer's subnet; the udp backend routes the whole
+  # IPv6Network into flannel0 and forwards by its own table.
+  local route=$peer
+  [ "$backend" = udp ] && route=$BENCH_NETWORK6
   deadline=$((SECONDS + BENCH_FLANNEL_WAIT))
   until { [ -z "$device6" ] || ip -n "$(lab_host 1)" link show "$device6" >/dev/null 2>&1; } &&
-    ip -n "$(lab_host 1)" -6 route show "$peer" | grep -q .; do
+    ip -n "$(lab_host 1)" -6 route show "$route" | grep -q .; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-      ARM_UNAVAILABLE="no IPv6 route to $peer ${BENCH_FLANNEL_WAIT}s after flanneld --backend $backend started"
+      ARM_UNAVAILABLE="no IPv6 route to $route ${BENCH_FLANNEL_WAIT}s after flanneld --backend $backend started"
       return 1
     fi
     sleep 0.2
