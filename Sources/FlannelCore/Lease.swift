@@ -4,17 +4,22 @@ import Foundation
 public struct Lease: Sendable, Equatable {
   /// The IPv4 subnet; 0.0.0.0/0 for an IPv6-only lease (stock's key "0.0.0.0-0&<v6>-<len>").
   public var subnet: IPv4Network
-  /// The IPv6 subnet of a dual-stack or IPv6-only lease.
-  public var ipv6Subnet: IPv6Network?
   public var attrs: LeaseAttrs
   /// nil for a reservation (a key without TTL / etcd lease) or when unknown.
   public var expiration: Date?
+  private var ipv6: RarelySet<IPv6Network>
+
+  /// The IPv6 subnet of a dual-stack or IPv6-only lease (out of line: most leases have none).
+  public var ipv6Subnet: IPv6Network? {
+    get { ipv6.value }
+    set { ipv6 = RarelySet(newValue) }
+  }
 
   public init(
     subnet: IPv4Network, ipv6Subnet: IPv6Network? = nil, attrs: LeaseAttrs, expiration: Date?
   ) {
     self.subnet = subnet
-    self.ipv6Subnet = ipv6Subnet
+    self.ipv6 = RarelySet(ipv6Subnet)
     self.attrs = attrs
     self.expiration = expiration
   }

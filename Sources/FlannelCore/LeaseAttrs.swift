@@ -2,25 +2,46 @@
 public struct LeaseAttrs: Sendable, Equatable {
   /// 0.0.0.0 on an IPv6-only node (stock writes it so).
   public var publicIP: IPv4Address
-  /// The node's IPv6 address for dual-stack and IPv6-only networks; nil when absent or null.
-  public var publicIPv6: IPv6Address?
   /// "" when absent (the udp backend of v0.10 writes none).
   public var backendType: String
   /// nil when absent or JSON null.
   public var backendData: JSONValue?
+  /// PublicIPv6 and BackendV6Data, out of line: most leases have neither.
+  private var ipv6: RarelySet<IPv6Attrs>
+
+  private struct IPv6Attrs: Sendable, Equatable {
+    var publicIPv6: IPv6Address?
+    var backendV6Data: JSONValue?
+  }
+
+  /// The node's IPv6 address for dual-stack and IPv6-only networks; nil when absent or null.
+  public var publicIPv6: IPv6Address? {
+    get { ipv6.value?.publicIPv6 }
+    set { setIPv6(publicIPv6: newValue, backendV6Data: backendV6Data) }
+  }
+
   /// The backend's IPv6 data (e.g. the IPv6 VTEP MAC or WireGuard port); nil when absent
   /// or JSON null.
-  public var backendV6Data: JSONValue?
+  public var backendV6Data: JSONValue? {
+    get { ipv6.value?.backendV6Data }
+    set { setIPv6(publicIPv6: publicIPv6, backendV6Data: newValue) }
+  }
+
+  private mutating func setIPv6(publicIPv6: IPv6Address?, backendV6Data: JSONValue?) {
+    ipv6 = RarelySet(
+      publicIPv6 == nil && backendV6Data == nil
+        ? nil : IPv6Attrs(publicIPv6: publicIPv6, backendV6Data: backendV6Data))
+  }
 
   public init(
     publicIP: IPv4Address, backendType: String = "", backendData: JSONValue? = nil,
     publicIPv6: IPv6Address? = nil, backendV6Data: JSONValue? = nil
   ) {
     self.publicIP = publicIP
-    self.publicIPv6 = publicIPv6
     self.backendType = backendType
     self.backendData = backendData
-    self.backendV6Data = backendV6Data
+    self.ipv6 = RarelySet(nil)
+    setIPv6(publicIPv6: publicIPv6, backendV6Data: backendV6Data)
   }
 
   /// Which stock release's layout to write: v0.10 omits empty fields; HEAD always writes
