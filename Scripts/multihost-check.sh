@@ -14,7 +14,7 @@
 # inside the lab's namespaces), the config EnableIPv6 with IPv6Network fd10::/56, and every
 # check above runs over both families (IPv6 mesh, subnet.env's IPv6 lines, no change across
 # the restart, deletion and repair); host-gw: one `ip -6 route` per remote via its
-# PublicIPv6; vxlan: flannel-v6.1 over the IPv6 underlay with its /128, one IPv6 neighbour,
+# PublicIPv6 and a 200 MB TCP transfer over IPv6 intact; vxlan: flannel-v6.1 over the IPv6 underlay with its /128, one IPv6 neighbour,
 # one FDB entry to the PublicIPv6 and one onlink route per remote, a 200 MB TCP transfer
 # over IPv6 intact, and flannel-v6.1 deleted by hand recreated with the IPv6 mesh back.
 # udp --dual-stack carries IPv6 inner packets over the IPv4 underlay: flannel0 holds
@@ -255,21 +255,24 @@ for i in $(seq $N); do check_reference_state "$i"; done
 [ "${MULTIHOST_SHOW_STATE:-}" != 1 ] || kernel_state 1 # the canonical dump, for a reader
 lab_log "ok: kernel objects as the reference specifies on every host"
 
-if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = vxlan ]; then
-  # 200 MB over TCP between containers 1 and 2 over IPv6, hashed on both ends.
+if [ "$DUAL_STACK" = yes ] && { [ "$BACKEND" = vxlan ] || [ "$BACKEND" = host-gw ]; }; then
+  # 200 MB over TCP between containers 1 and 2 over IPv6, hashed on both ends; the bytes
+  # leave host 1 through flannel-v6.1 (vxlan) or straight out of eth0 (host-gw).
+  dev6=flannel-v6.1
+  [ "$BACKEND" = host-gw ] && dev6=eth0
   transfer=Scripts/lib/dataplane_transfer.py
   lab_spawn "$(lab_container 2)" "$LAB_DIR/recv6.txt" python3 "$transfer" tcp-recv 5301 ::
   recv_pid=$LAB_LAST_PID
   lab_wait 5 "receiver listening" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ."
-  tx_bytes() { ip -n "$(lab_host 1)" -s -j link show flannel-v6.1 | jq '.[0].stats64.tx.bytes'; }
+  tx_bytes() { ip -n "$(lab_host 1)" -s -j link show "$dev6" | jq '.[0].stats64.tx.bytes'; }
   tx_before=$(tx_bytes)
   started=$EPOCHREALTIME
   ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
   wait "$recv_pid" 2>/dev/null || true
   lab_forget_pid "$recv_pid"
   [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "IPv6 TCP transfer: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
-  [ $(($(tx_bytes) - tx_before)) -ge 200000000 ] || fail "the IPv6 transfer did not leave through flannel-v6.1 ($(($(tx_bytes) - tx_before)) bytes)"
-  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through flannel-v6.1) intact in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
+  [ $(($(tx_bytes) - tx_before)) -ge 200000000 ] || fail "the IPv6 transfer did not leave through $dev6 ($(($(tx_bytes) - tx_before)) bytes)"
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through $dev6) intact in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
 fi
 if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then
   # 200 MB over TCP/IPv6, container 1 → container 2, through both forwarders: same sha256.
