@@ -13,8 +13,10 @@
 #   - a daemon exits when nobody killed it (or not with 0 on the final SIGTERM);
 #   - one /healthz request misses its 1 s deadline or a /metrics request fails (5 s);
 #   - RSS of a daemon that was not restarted grows by more than 4 MiB, or its open file
-#     descriptors grow at all, between the end of the first minute and the end (each sample:
-#     median RSS and fewest fds over 1 s, so a probe connection in flight is not a leak);
+#     descriptors other than etcd connections grow at all, between the end of the first minute
+#     and the end, or it holds more etcd connections at the end than the watch, one request
+#     and the idle ones libcurl may keep (each sample: median RSS and fewest fds over 1 s, so a
+#     probe connection in flight is not a leak; every look is logged in fds-h<i>.txt);
 #   - at the end the udp route snapshot of any daemon differs from the final etcd table: the
 #     subnets it forwards and each one's PublicIP, read off the wire (Scripts/lib/soak_routes.py
 #     sends to every /24 of the Network from the host) against every lease in etcd but the
@@ -71,6 +73,10 @@ N=3
 PREFIX=/coreos.com/network
 ETCD=http://192.168.77.11:2379
 HEALTHZ=8471
+# CurlMultiLoop.idleConnections; with the watch stream and one request in flight, the most
+# etcd connections a daemon holds at rest.
+ETCD_IDLE=4
+MAX_ETCD_CONNS=$((ETCD_IDLE + 2))
 RESTARTED=3
 # Real nodes lease below 10.1.128.0; the churn owns 10.1.128.0–10.1.255.0.
 CONFIG='{"Network":"10.1.0.0/16","SubnetMax":"10.1.127.0","Backend":{"Type":"udp","Port":7890}}'
@@ -144,23 +150,28 @@ until ping_mesh; do [ "$SECONDS" -lt "$deadline" ] || fail "container ping mesh 
 lab_log "ok: leases $(for i in $(seq $N); do printf '%s ' "$(cat "$LAB_DIR/container-$i.subnet")"; done)and a full ping mesh"
 
 # --- samples of RSS and descriptors ----------------------------------------------------------
-declare -A RSS FDS
-sample() { # LABEL I...: median VmRSS (KiB) and fewest fds over 5 looks in 1 s
-  local label=$1 i k pid r f; shift
-  declare -A rs fs
+# Descriptors come in two kinds: etcd connections (libcurl's pool: as many as requests ran at
+# once lately, up to the daemon's cap) and the rest (must not grow at all).
+declare -A RSS FDS ETCD_CONNS
+sample() { # LABEL I...: median VmRSS (KiB), fewest other fds and etcd connections over 5 looks in 1 s
+  local label=$1 i k pid r e f detail; shift
+  declare -A rs fs es
   for k in 1 2 3 4 5; do
     for i in "$@"; do
       pid=${PIDS[$i]}
       r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || r=""
-      f=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
       [ -n "$r" ] || fail "host $i: daemon $pid gone while sampling"
-      rs[$i]+="$r " fs[$i]+="$f "
+      read -r e f detail < <(python3 $here/soak_fds.py "$pid" 2379) ||
+        fail "host $i: daemon $pid gone while sampling"
+      echo "$label look $k: $detail" >>"$LAB_DIR/fds-h$i.txt"
+      rs[$i]+="$r " fs[$i]+="$f " es[$i]+="$e "
     done
     [ "$k" = 5 ] || sleep 0.2
   done
   for i in "$@"; do
     RSS[$label,$i]=$(tr ' ' '\n' <<<"${rs[$i]}" | grep . | sort -n | sed -n 3p)
     FDS[$label,$i]=$(tr ' ' '\n' <<<"${fs[$i]}" | grep . | sort -n | head -1)
+    ETCD_CONNS[$label,$i]=$(tr ' ' '\n' <<<"${es[$i]}" | grep . | sort -n | head -1)
   done
 }
 
@@ -305,19 +316,21 @@ events() { # I: lease events the daemon logged (added/removed), all its processe
 }
 echo
 echo "soak: ${RUN}s, flanneld $FLANNELD"
-fmt='%-10s %-17s %-12s %-36s %-36s %6s\n'
+fmt='%-10s %-17s %-12s %-9s %-36s %-36s %6s\n'
 # shellcheck disable=SC2059
-printf "$fmt" daemon "RSS MiB 0/1m/end" "fds 0/1m/end" "/healthz n miss p50/p99/max ms" "/metrics n miss p50/p99/max ms" events
+printf "$fmt" daemon "RSS MiB 0/1m/end" "fds 0/1m/end" "etcd conn" "/healthz n miss p50/p99/max ms" "/metrics n miss p50/p99/max ms" events
 for i in $(seq $N); do
   name="h$i"; [ "$i" = "$RESTARTED" ] && name="h$i (kill)"
   # shellcheck disable=SC2059
   printf "$fmt" "$name" \
     "$(mib "${RSS[start,$i]}")/$(mib "${RSS[minute,$i]}")/$(mib "${RSS[end,$i]}")" \
     "${FDS[start,$i]}/${FDS[minute,$i]}/${FDS[end,$i]}" \
+    "${ETCD_CONNS[start,$i]}/${ETCD_CONNS[minute,$i]}/${ETCD_CONNS[end,$i]}" \
     "$(latencies "$i" /healthz)" "$(latencies "$i" /metrics)" \
     "$(events "$i")"
 done
-echo "RSS: median VmRSS of 5 looks in 1 s; fds: fewest open descriptors of those looks. Probes:"
+echo "RSS: median VmRSS of 5 looks in 1 s; fds: fewest open descriptors but etcd connections of"
+echo "those looks; etcd conn: fewest TCP connections to etcd of those looks (0/1m/end). Probes:"
 echo "a new connection per request, latency from connect to the whole answer; miss: no 200 within"
 echo "1 s (/healthz) or 5 s (/metrics). events: lease events (Subnet added/removed) it logged."
 jq -r '"lease churn: \(.adds) added, \(.changes) changed, \(.deletes) deleted; \(.retried_ops) operations retried after etcd came back (\(.failed_attempts) failed attempts, longest \(.longest_retry_s) s); \(.fake_leases_at_end) fake leases at the end"' "$LAB_DIR/churn.json"
@@ -339,7 +352,8 @@ for i in $(seq $N); do
   [ "$i" != "$RESTARTED" ] || continue
   grew=$((RSS[end,$i] - RSS[minute,$i]))
   [ "$grew" -le 4096 ] || bad+=("h$i: RSS grew by $(mib "$grew") MiB after the first minute")
-  [ "${FDS[end,$i]}" -le "${FDS[minute,$i]}" ] || bad+=("h$i: open fds grew from ${FDS[minute,$i]} to ${FDS[end,$i]} after the first minute")
+  [ "${FDS[end,$i]}" -le "${FDS[minute,$i]}" ] || bad+=("h$i: open fds other than etcd connections grew from ${FDS[minute,$i]} to ${FDS[end,$i]} after the first minute (every look: $LAB_DIR/fds-h$i.txt)")
+  [ "${ETCD_CONNS[end,$i]}" -le $MAX_ETCD_CONNS ] || bad+=("h$i: ${ETCD_CONNS[end,$i]} etcd connections open at the end, more than the watch, a request and the $ETCD_IDLE idle ones curl may keep (every look: $LAB_DIR/fds-h$i.txt)")
 done
 for name in tcp-1-2 tcp-3-1; do
   jq -e '.end.sum_received.bits_per_second >= 5e6' "$LAB_DIR/iperf-$name.json" >/dev/null || bad+=("$name: under 5 Mbit/s of 20")

@@ -14,6 +14,8 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include "CSystemShims.h"
@@ -27,6 +29,37 @@ int flannel_accept_nonblocking(int fd) {
 }
 
 int flannel_pipe_nonblocking(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
+
+int flannel_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int flannel_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                  int stdout_fd, int stderr_fd, int *pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  sigset_t none, all;
+  int err = posix_spawn_file_actions_init(&actions);
+  if (err) return err;
+  err = posix_spawnattr_init(&attributes);
+  if (err) {
+    posix_spawn_file_actions_destroy(&actions);
+    return err;
+  }
+  sigemptyset(&none);
+  sigfillset(&all);
+  if (!err) err = posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  if (!err) err = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  if (!err) err = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+  if (!err) err = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (!err) err = posix_spawnattr_setsigmask(&attributes, &none);
+  if (!err) err = posix_spawnattr_setsigdefault(&attributes, &all);
+  if (!err) {
+    err = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  if (!err) err = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  return err;
+}
 
 int flannel_eventfd(unsigned int initval, int nonblocking) {
   return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));

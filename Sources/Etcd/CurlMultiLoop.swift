@@ -10,6 +10,8 @@ import Synchronization
 /// Invariant: `multi` and `active` are used only on the loop thread.
 final class CurlMultiLoop: @unchecked Sendable {
   static let shared = CurlMultiLoop()
+  /// At most this many idle etcd connections stay open (`Scripts/soak.sh` checks the bound).
+  static let idleConnections = 4
 
   private enum Op {
     case add(CurlTransfer)
@@ -31,6 +33,10 @@ final class CurlMultiLoop: @unchecked Sendable {
   private init() {
     CurlGlobal.initialize()
     multi = curl_multi_init()
+    // Idle connections kept for reuse: a fixed few, not curl's default of four per transfer
+    // added at once, so that bursts of requests (a re-list after etcd returns) leave no crowd of
+    // open sockets behind.
+    _ = flannel_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Self.idleConnections)
     let thread = Thread { [self] in run() }
     thread.name = "etcd-curl"
     thread.start()

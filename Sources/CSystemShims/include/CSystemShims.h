@@ -20,6 +20,17 @@ int flannel_accept_nonblocking(int fd);
 /// pipe2(fds, O_NONBLOCK | O_CLOEXEC). Returns 0 or -1 with errno set.
 int flannel_pipe_nonblocking(int fds[2]);
 
+/// pipe2(fds, O_CLOEXEC): both ends blocking (a child gets one end as its stdin/stdout) and
+/// neither leaks into another child. Returns 0 or -1 with errno set.
+int flannel_pipe_cloexec(int fds[2]);
+
+/// posix_spawn(path, argv, envp) with the child's stdin, stdout and stderr on the given fds,
+/// every other fd closed, no signal blocked and every signal at its default disposition (the
+/// daemon blocks and ignores some; a child must not inherit that). No thread, no run loop.
+/// Stores the child's pid and returns 0, or returns an errno.
+int flannel_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                  int stdout_fd, int stderr_fd, int *pid);
+
 /// eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC) when nonblocking != 0, else EFD_CLOEXEC only.
 /// Returns the fd or -1 with errno set.
 int flannel_eventfd(unsigned int initval, int nonblocking);

@@ -54,45 +54,20 @@ public struct IPTablesCommands: Sendable {
   {
     let path = try locate(name)
     let command = ([name] + arguments).joined(separator: " ")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    let errors = Pipe()
-    let feed = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = feed
+    let output: ChildCommandOutput
     do {
-      try process.run()
+      output = try ChildCommand.run(
+        path: path, arguments: arguments, input: Array((input ?? "").utf8))
     } catch {
-      throw .commandFailed(command: command, status: -1, stderr: "\(error)")
-    }
-    if let input { feed.fileHandleForWriting.write(Data(input.utf8)) }
-    try? feed.fileHandleForWriting.close()
-    // stderr is read on another thread so a chatty child cannot fill one pipe and stall.
-    let collected = ErrorText()
-    let reader = Thread {
-      collected.set(errors.fileHandleForReading.readDataToEndOfFile())
-      collected.done.signal()
-    }
-    reader.start()
-    let stdout = output.fileHandleForReading.readDataToEndOfFile()
-    collected.done.wait()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
       throw .commandFailed(
-        command: command, status: process.terminationStatus,
-        stderr: String(decoding: collected.get(), as: UTF8.self))
+        command: command, status: -1,
+        stderr: "cannot start \(path): \(String(cString: strerror(error.errno)))")
     }
-    return String(decoding: stdout, as: UTF8.self)
+    guard output.status == 0 else {
+      throw .commandFailed(
+        command: command, status: output.status,
+        stderr: String(decoding: output.stderr, as: UTF8.self))
+    }
+    return String(decoding: output.stdout, as: UTF8.self)
   }
-}
-
-private final class ErrorText: @unchecked Sendable {
-  let done = DispatchSemaphore(value: 0)
-  private let lock = NSLock()
-  private var data = Data()
-  func set(_ value: Data) { lock.withLock { data = value } }
-  func get() -> Data { lock.withLock { data } }
 }
