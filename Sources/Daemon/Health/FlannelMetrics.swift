@@ -53,10 +53,13 @@ public final class FlannelMetrics: Sendable {
     leaseInfo.reset()
     leaseExpiry.reset()
     guard let lease else { return }
-    var labels = [
-      "subnet": lease.subnet.description, "public_ip": lease.attrs.publicIP.description,
-    ]
-    // Dual-stack: the IPv6 half too.
+    // An IPv6-only lease's IPv4 half (0.0.0.0/0, PublicIP 0.0.0.0) names nothing: left out.
+    var labels: [String: String] = [:]
+    if !lease.subnets.ipv4IsEmpty {
+      labels["subnet"] = lease.subnet.description
+      labels["public_ip"] = lease.attrs.publicIP.description
+    }
+    // Dual-stack and IPv6-only: the IPv6 half.
     if let ipv6 = lease.ipv6Subnet { labels["ipv6_subnet"] = ipv6.description }
     if let publicIPv6 = lease.attrs.publicIPv6 { labels["public_ipv6"] = publicIPv6.description }
     leaseInfo.set(1, labels: labels)
