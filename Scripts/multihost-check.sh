@@ -21,8 +21,10 @@
 # <IPv6 lease address>/128 and the route to fd10::/56, a 200 MB TCP transfer over IPv6 arrives
 # intact, the IPv6 mesh is back after a daemon restart, and a deleted lease's IPv6 subnet is
 # answered with ICMPv6 "no route".
-# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard] [--dual-stack]
-#        [path/to/flanneld]
+# --ipv6-only (host-gw, vxlan, udp): the same checks on an IPv6-only network ("EnableIPv4":
+# false, hosts without any IPv4 address): Scripts/ipv6only-check.sh runs them.
+# Usage: Scripts/multihost-check.sh [--backend vxlan|host-gw|udp|wireguard]
+#        [--dual-stack | --ipv6-only] [path/to/flanneld]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=vxlan
@@ -31,9 +33,14 @@ while [ $# -gt 0 ]; do
   case $1 in
     --backend) BACKEND=$2; shift 2 ;;
     --dual-stack) DUAL_STACK=yes; shift ;;
+    --ipv6-only) IPV6_ONLY=yes; shift ;;
     *) break ;;
   esac
 done
+if [ "${IPV6_ONLY:-}" = yes ]; then
+  [ "$DUAL_STACK" = no ] || { echo "--dual-stack and --ipv6-only exclude each other" >&2; exit 2; }
+  exec Scripts/ipv6only-check.sh --backend "$BACKEND" "$@"
+fi
 source Scripts/lib/lab.sh
 case "$DUAL_STACK $BACKEND" in
   "yes host-gw" | "yes vxlan" | "yes udp" | no\ *) ;;
