@@ -66,9 +66,12 @@ PORT=7890 MTU=1472 PREFIX=/coreos.com/network HEALTHZ_PORT=9102
 udp_headers=$([ "$FAMILY" = 4 ] && echo 28 || echo 48)
 tcp_headers=$([ "$FAMILY" = 4 ] && echo 40 || echo 60)
 # 2000 x 1400 B as the issue asks, small, MTU-filling (IPv4 1444, IPv6 1424 bytes: the packet
-# is 1472) and fragmented ones, then 100 UDP_SEGMENT sends of 8 datagrams (7 x 1400 + 700).
-udp_specs=(2000x1400 200x16 200x200 200x1000 "200x$((MTU - udp_headers))" 50x3000 20x8000 100x8x1400)
-udp_datagrams=$((2000 + 4 * 200 + 50 + 20 + 100 * 8))
+# is 1472) and fragmented ones, then UDP_SEGMENT sends: 100 of 8 datagrams (7 x 1400 + 700),
+# 50 of 4 MTU-filling ones (the last half as long) and 50 of 6 odd-sized ones (5 x 1001 +
+# 500: segments at odd offsets of the super-packet, for the checksums cut and merged).
+udp_specs=(2000x1400 200x16 200x200 200x1000 "200x$((MTU - udp_headers))" 50x3000 20x8000 100x8x1400
+  "50x4x$((MTU - udp_headers))" 50x6x1001)
+udp_datagrams=$((2000 + 4 * 200 + 50 + 20 + 100 * 8 + 50 * 4 + 50 * 6))
 # The family's receivers, ping and live bad datagrams.
 if [ "$FAMILY" = 4 ]; then
   tcp_recv=tcp-recv udp_recv=recv ping_family=-4 bad_kinds=(two-packets bad-tcp-checksum)
