@@ -6,61 +6,66 @@ import Netlink
   import Glibc
 #endif
 
-/// host-gw route keeping against the kernel. `reconcile` is the full pass (startup, re-list,
+/// host-gw route keeping against the kernel, for one address family (`HostGWIPv4`, and
+/// `HostGWIPv6` on a dual-stack network). `reconcile` is the full pass (startup, re-list,
 /// the 10 s check): routes of leases that are gone are deleted (ours: a gateway route on the
 /// external interface inside the Network), a missing route is added, a differing route for
 /// the subnet is replaced, an identical one left alone; the kernel's routes are read once and
 /// indexed by destination. `applyDelta` changes exactly the routes of the subnets an event
 /// named. Both send their changes as one netlink batch.
-struct HostGWRouteSync {
+struct HostGWRouteSync<Family: HostGWFamily> {
   let socket: NetlinkSocket
   let externalIndex: Int
-  let network: IPv4Network
+  let network: Family.Subnet
   /// Routes through nexthop objects (their ids are the subnets' addresses, inside Network).
   let nexthops: Bool
   let logger: Logger
 
-  func reconcile(_ wanted: [IPv4Network: Route]) {
-    let present: [Route]
+  func reconcile(_ wanted: [Family.Subnet: Family.KernelRoute]) {
+    let present: [Family.KernelRoute]
     let objects: [Nexthop]
     do {
-      present = try socket.routes()
+      present = try Family.routes(socket)
       objects = nexthops ? try socket.nexthops() : []
     } catch {
-      logger.error("Error fetching route list, will retry: \(error)")
+      logger.error("Error fetching \(Family.label)route list, will retry: \(error)")
       return
     }
-    var presentByDestination: [IPv4Network: [Route]] = [:]
-    for route in present where wanted[route.destination] != nil {
-      presentByDestination[route.destination, default: []].append(route)
+    var presentByDestination: [Family.Subnet: [Family.KernelRoute]] = [:]
+    for route in present where wanted[Family.destination(of: route)] != nil {
+      presentByDestination[Family.destination(of: route), default: []].append(route)
     }
-    var added: [Route] = []
-    let batch = socket.batch { (batch: NetlinkBatch<Route?>) in
+    var added: [Family.KernelRoute] = []
+    let batch = socket.batch { (batch: NetlinkBatch<Family.KernelRoute?>) in
       for route in present
-      where route.outputIndex == externalIndex && route.gateway != nil
-        && network.contains(route.destination) && wanted[route.destination] == nil
+      where Family.outputIndex(of: route) == externalIndex && Family.gateway(of: route) != nil
+        && Family.contains(network, Family.destination(of: route))
+        && wanted[Family.destination(of: route)] == nil
       {
-        batch.add(socket.deleteRouteChange(route), tag: nil)
-        logger.info("Deleted route \(socket.describe(route)) of a lease that is gone")
+        batch.add(Family.deleteRouteChange(socket, route), tag: nil)
+        logger.info("Deleted route \(Family.describe(socket, route)) of a lease that is gone")
       }
-      let wantedIDs = Set(wanted.values.compactMap(\.nexthopID))
-      // Ours: an id inside the Network (a lease's address) on the external interface.
+      let wantedIDs = Set(wanted.values.compactMap(Family.nexthopID(of:)))
       for object in objects
-      where network.contains(IPv4Address(object.id)) && object.outputIndex == externalIndex
+      where Family.isOurs(object, network: network, device: externalIndex)
         && !wantedIDs.contains(object.id)
       {
         batch.add(socket.deleteNexthopChange(id: object.id), tag: nil)
       }
       for route in wanted.values {
-        let existing = presentByDestination[route.destination] ?? []
-        if existing.count == 1, existing[0].gateway == route.gateway,
-          existing[0].outputIndex == route.outputIndex
+        let destination = Family.destination(of: route)
+        let existing = presentByDestination[destination] ?? []
+        if existing.count == 1, Family.gateway(of: existing[0]) == Family.gateway(of: route),
+          Family.outputIndex(of: existing[0]) == Family.outputIndex(of: route)
         {
           continue  // already there: never touch a working route
         }
         if !existing.isEmpty {
-          let old = existing.map { socket.describe($0) }.joined(separator: ", ")
-          logger.warning("Replacing existing route to \(route.destination): \(old)")
+          let old = existing.map { Family.describe(socket, $0) }.joined(separator: ", ")
+          logger.warning("Replacing existing route to \(destination): \(old)")
+          if Family.deletesBeforeReplace {
+            for stale in existing { batch.add(Family.deleteRouteChange(socket, stale), tag: nil) }
+          }
         }
         add(route, to: batch)
         added.append(route)
@@ -70,15 +75,17 @@ struct HostGWRouteSync {
   }
 
   /// The nexthop object first when the route points at one.
-  private func add(_ route: Route, to batch: NetlinkBatch<Route?>) {
-    if let nexthop = route.nexthop { batch.add(socket.replaceNexthopChange(nexthop), tag: route) }
-    batch.add(socket.replaceRouteChange(route), tag: route)
+  private func add(_ route: Family.KernelRoute, to batch: NetlinkBatch<Family.KernelRoute?>) {
+    if let nexthop = Family.nexthop(of: route) {
+      batch.add(socket.replaceNexthopChange(nexthop), tag: route)
+    }
+    batch.add(Family.replaceRouteChange(socket, route), tag: route)
   }
 
   /// `changes`: per subnet the route programmed before (nil: none) and the one wanted now.
-  func applyDelta(_ changes: [RouteChange<Route>]) {
-    var added: [Route] = []
-    let batch = socket.batch { (batch: NetlinkBatch<Route?>) in
+  func applyDelta(_ changes: [RouteChange<Family.KernelRoute>]) {
+    var added: [Family.KernelRoute] = []
+    let batch = socket.batch { (batch: NetlinkBatch<Family.KernelRoute?>) in
       for change in changes {
         if let new = change.new {
           add(new, to: batch)
@@ -86,11 +93,11 @@ struct HostGWRouteSync {
         } else if let old = change.old {
           // Both forms: the kernel may hold the plain route (stock's, kept on restart), and
           // a delete of one form never matches the other.
-          var plain = old
-          plain.nexthopID = nil
-          batch.add(socket.deleteRouteChange(plain), tag: nil)
-          if let id = old.nexthopID { batch.add(socket.deleteNexthopChange(id: id), tag: nil) }
-          logger.info("Deleted route \(socket.describe(old)) of a lease that is gone")
+          batch.add(Family.deleteRouteChange(socket, Family.plain(old)), tag: nil)
+          if let id = Family.nexthopID(of: old) {
+            batch.add(socket.deleteNexthopChange(id: id), tag: nil)
+          }
+          logger.info("Deleted route \(Family.describe(socket, old)) of a lease that is gone")
         }
       }
     }
@@ -98,21 +105,21 @@ struct HostGWRouteSync {
   }
 
   /// Errors as stock words them; one line per added route for a handful, else a summary.
-  private func report(_ batch: NetlinkBatch<Route?>, added: [Route]) {
-    var failed: Set<IPv4Network> = []
+  private func report(_ batch: NetlinkBatch<Family.KernelRoute?>, added: [Family.KernelRoute]) {
+    var failed: Set<Family.Subnet> = []
     for (route, error) in batch.failures {
       if let route {
-        failed.insert(route.destination)
-        logger.error("Error adding route \(socket.describe(route)): \(error)")
+        failed.insert(Family.destination(of: route))
+        logger.error("Error adding route \(Family.describe(socket, route)): \(error)")
       } else if error.errno != ESRCH && error.errno != ENOENT {
         logger.error("Error deleting route: \(error)")
       }
     }
-    let done = added.filter { !failed.contains($0.destination) }
+    let done = added.filter { !failed.contains(Family.destination(of: $0)) }
     for route in done {
-      let text = "Added route \(socket.describe(route))"
+      let text = "Added route \(Family.describe(socket, route))"
       done.count <= 16 ? logger.info("\(text)") : logger.debug("\(text)")
     }
-    if done.count > 16 { logger.info("Added \(done.count) routes") }
+    if done.count > 16 { logger.info("Added \(done.count) \(Family.label)routes") }
   }
 }
