@@ -14,38 +14,40 @@ import Netlink
 /// indexed by destination. `applyDelta` changes exactly the routes of the subnets an event
 /// named. Both send their changes as one netlink batch.
 struct HostGWRouteSync<Family: HostGWFamily> {
+  typealias KernelRoute = Family.KernelRoute
+  typealias Subnet = KernelRoute.Subnet
   let socket: NetlinkSocket
   let externalIndex: Int
-  let network: Family.Subnet
+  let network: Subnet
   /// Routes through nexthop objects (their ids are the subnets' addresses, inside Network).
   let nexthops: Bool
   let logger: Logger
 
-  func reconcile(_ wanted: [Family.Subnet: Family.KernelRoute]) {
-    let present: [Family.KernelRoute]
+  func reconcile(_ wanted: [Subnet: KernelRoute]) {
+    let present: [KernelRoute]
     let objects: [Nexthop]
     do {
-      present = try Family.routes(socket)
+      present = try KernelRoute.all(socket)
       objects = nexthops ? try socket.nexthops() : []
     } catch {
       logger.error("Error fetching \(Family.label)route list, will retry: \(error)")
       return
     }
-    var presentByDestination: [Family.Subnet: [Family.KernelRoute]] = [:]
-    for route in present where wanted[Family.destination(of: route)] != nil {
-      presentByDestination[Family.destination(of: route), default: []].append(route)
+    var presentByDestination: [Subnet: [KernelRoute]] = [:]
+    for route in present where wanted[route.destination] != nil {
+      presentByDestination[route.destination, default: []].append(route)
     }
-    var added: [Family.KernelRoute] = []
-    let batch = socket.batch { (batch: NetlinkBatch<Family.KernelRoute?>) in
+    var added: [KernelRoute] = []
+    let batch = socket.batch { (batch: NetlinkBatch<KernelRoute?>) in
       for route in present
-      where Family.outputIndex(of: route) == externalIndex && Family.gateway(of: route) != nil
-        && Family.contains(network, Family.destination(of: route))
-        && wanted[Family.destination(of: route)] == nil
+      where route.outputIndex == externalIndex && route.gateway != nil
+        && Family.contains(network, route.destination)
+        && wanted[route.destination] == nil
       {
-        batch.add(Family.deleteRouteChange(socket, route), tag: nil)
-        logger.info("Deleted route \(Family.describe(socket, route)) of a lease that is gone")
+        batch.add(route.deleteChange(socket), tag: nil)
+        logger.info("Deleted route \(route.describe(socket)) of a lease that is gone")
       }
-      let wantedIDs = Set(wanted.values.compactMap(Family.nexthopID(of:)))
+      let wantedIDs = Set(wanted.values.compactMap(\.nexthopID))
       for object in objects
       where Family.isOurs(object, network: network, device: externalIndex)
         && !wantedIDs.contains(object.id)
@@ -53,18 +55,18 @@ struct HostGWRouteSync<Family: HostGWFamily> {
         batch.add(socket.deleteNexthopChange(id: object.id), tag: nil)
       }
       for route in wanted.values {
-        let destination = Family.destination(of: route)
+        let destination = route.destination
         let existing = presentByDestination[destination] ?? []
-        if existing.count == 1, Family.gateway(of: existing[0]) == Family.gateway(of: route),
-          Family.outputIndex(of: existing[0]) == Family.outputIndex(of: route)
+        if existing.count == 1, existing[0].gateway == route.gateway,
+          existing[0].outputIndex == route.outputIndex
         {
           continue  // already there: never touch a working route
         }
         if !existing.isEmpty {
-          let old = existing.map { Family.describe(socket, $0) }.joined(separator: ", ")
+          let old = existing.map { $0.describe(socket) }.joined(separator: ", ")
           logger.warning("Replacing existing route to \(destination): \(old)")
           if Family.deletesBeforeReplace {
-            for stale in existing { batch.add(Family.deleteRouteChange(socket, stale), tag: nil) }
+            for stale in existing { batch.add(stale.deleteChange(socket), tag: nil) }
           }
         }
         add(route, to: batch)
@@ -75,17 +77,17 @@ struct HostGWRouteSync<Family: HostGWFamily> {
   }
 
   /// The nexthop object first when the route points at one.
-  private func add(_ route: Family.KernelRoute, to batch: NetlinkBatch<Family.KernelRoute?>) {
-    if let nexthop = Family.nexthop(of: route) {
+  private func add(_ route: KernelRoute, to batch: NetlinkBatch<KernelRoute?>) {
+    if let nexthop = route.nexthop {
       batch.add(socket.replaceNexthopChange(nexthop), tag: route)
     }
-    batch.add(Family.replaceRouteChange(socket, route), tag: route)
+    batch.add(route.replaceChange(socket), tag: route)
   }
 
   /// `changes`: per subnet the route programmed before (nil: none) and the one wanted now.
-  func applyDelta(_ changes: [RouteChange<Family.KernelRoute>]) {
-    var added: [Family.KernelRoute] = []
-    let batch = socket.batch { (batch: NetlinkBatch<Family.KernelRoute?>) in
+  func applyDelta(_ changes: [RouteChange<KernelRoute>]) {
+    var added: [KernelRoute] = []
+    let batch = socket.batch { (batch: NetlinkBatch<KernelRoute?>) in
       for change in changes {
         if let new = change.new {
           add(new, to: batch)
@@ -93,11 +95,11 @@ struct HostGWRouteSync<Family: HostGWFamily> {
         } else if let old = change.old {
           // Both forms: the kernel may hold the plain route (stock's, kept on restart), and
           // a delete of one form never matches the other.
-          batch.add(Family.deleteRouteChange(socket, Family.plain(old)), tag: nil)
-          if let id = Family.nexthopID(of: old) {
+          batch.add(old.plain.deleteChange(socket), tag: nil)
+          if let id = old.nexthopID {
             batch.add(socket.deleteNexthopChange(id: id), tag: nil)
           }
-          logger.info("Deleted route \(Family.describe(socket, old)) of a lease that is gone")
+          logger.info("Deleted route \(old.describe(socket)) of a lease that is gone")
         }
       }
     }
@@ -105,19 +107,19 @@ struct HostGWRouteSync<Family: HostGWFamily> {
   }
 
   /// Errors as stock words them; one line per added route for a handful, else a summary.
-  private func report(_ batch: NetlinkBatch<Family.KernelRoute?>, added: [Family.KernelRoute]) {
-    var failed: Set<Family.Subnet> = []
+  private func report(_ batch: NetlinkBatch<KernelRoute?>, added: [KernelRoute]) {
+    var failed: Set<Subnet> = []
     for (route, error) in batch.failures {
       if let route {
-        failed.insert(Family.destination(of: route))
-        logger.error("Error adding route \(Family.describe(socket, route)): \(error)")
+        failed.insert(route.destination)
+        logger.error("Error adding route \(route.describe(socket)): \(error)")
       } else if error.errno != ESRCH && error.errno != ENOENT {
         logger.error("Error deleting route: \(error)")
       }
     }
-    let done = added.filter { !failed.contains(Family.destination(of: $0)) }
+    let done = added.filter { !failed.contains($0.destination) }
     for route in done {
-      let text = "Added route \(Family.describe(socket, route))"
+      let text = "Added route \(route.describe(socket))"
       done.count <= 16 ? logger.info("\(text)") : logger.debug("\(text)")
     }
     if done.count > 16 { logger.info("Added \(done.count) \(Family.label)routes") }
