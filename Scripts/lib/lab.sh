@@ -235,28 +235,35 @@ lab_container_attach_env() {
   lab_container_attach "$i" "$subnet" "$mtu"
 }
 
-# lab_container_attach6_env I SUBNET_ENV: the IPv6 half of a dual-stack lease, after
-# lab_container_attach_env: from FLANNEL_IPV6_SUBNET=P::1/64, host i's veth gets P::1/64,
-# container i P::2/64 and an IPv6 default route via P::1. lab_container_attach flushed the
+# lab_container_attach6 I PREFIX: the IPv6 half of a container's attachment, after
+# lab_container_attach (which set the MTU): host i's veth gets PREFIX::1/64, container i
+# PREFIX::2/64 and an IPv6 default route via PREFIX::1. lab_container_attach flushed the
 # link-local addresses too; the kernel sends a neighbour solicitation for a forwarded packet
 # only from a link-local address, so both ends get one again (fe80::1, fe80::2).
-lab_container_attach6_env() {
-  local i=$1 env=$2 prefix
-  prefix=$(sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$env")
-  [ -n "$prefix" ] || lab_fail "no FLANNEL_IPV6_SUBNET=<prefix>::1/64 in $env"
+lab_container_attach6() {
+  local i=$1 prefix=$2
   ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
   ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
   ip -n "$(lab_host "$i")" -6 addr add "$prefix::1/64" dev "veth-c$i" nodad
   ip -n "$(lab_container "$i")" -6 addr add "$prefix::2/64" dev eth0 nodad
   ip -n "$(lab_container "$i")" -6 route replace default via "$prefix::1" dev eth0
-  echo "$prefix" >"$LAB_DIR/container-$i.prefix6"
+  echo "$prefix::/64" >"$LAB_DIR/container-$i.subnet6"
+}
+
+# lab_container_attach6_env I SUBNET_ENV: the same for a dual-stack lease's IPv6 half,
+# FLANNEL_IPV6_SUBNET=PREFIX::1/64.
+lab_container_attach6_env() {
+  local prefix
+  prefix=$(sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$2")
+  [ -n "$prefix" ] || lab_fail "no FLANNEL_IPV6_SUBNET=<prefix>::1/64 in $2"
+  lab_container_attach6 "$1" "$prefix"
 }
 
 # lab_container_ip6 I: the container's IPv6 address (<prefix>::2), once attached.
 lab_container_ip6() {
-  local f="$LAB_DIR/container-$1.prefix6"
+  local f="$LAB_DIR/container-$1.subnet6"
   [ -s "$f" ] || lab_fail "container $1 has no IPv6 address"
-  echo "$(cat "$f")::2"
+  echo "$(sed 's|::/64$||' "$f")::2"
 }
 
 # lab_container_detach I: addresses off both ends (the container keeps its namespace).
