@@ -12,8 +12,9 @@
 #     intact, none lost, none duplicated (this lab is reliable: see udp_integrity.py pacing);
 #   - EVERY datagram captured on both hosts' eth0 (udp port 7890, during all transfers) is
 #     exactly one inner IPv4 packet (IHL 5, total length == payload length), at most the
-#     flannel MTU (1472), with correct IPv4 header and TCP/UDP/ICMP checksums; at least as
-#     many datagrams as the transfers need; tcpdump dropped none;
+#     flannel MTU (1472), with correct IPv4 header and TCP/UDP/ICMP checksums (a fragment's
+#     once all fragments of its packet are in: they must fit together, none missing); at
+#     least as many datagrams as the transfers need; tcpdump dropped none;
 #   - a bad datagram sent over the underlay during a live capture fails the checker (so the
 #     capture path, not only crafted files, can make it fail);
 #   - then, with the underlay passing GSO sends whole (GRO trains at the receiver), TCP and
@@ -101,7 +102,7 @@ fatal() {
 # --- the checker can fail --------------------------------------------------------------------
 mkdir -p "$LAB_DIR/self-test"
 if out=$(python3 $lib/underlay_check.py self-test "$LAB_DIR/self-test" 2>&1); then
-  pass "capture checker self-test: $(grep -c caught <<<"$out") crafted bad captures caught (IPv4: two packets in a datagram, bad IPv4/TCP/UDP checksums, oversized, IHL 6; IPv6: two packets, wrong payload length, bad TCP/UDP/ICMPv6 checksums, UDP checksum 0, inconsistent fragment headers; both: the other family, truncated, too few/empty), a good one per family passed"
+  pass "capture checker self-test: $(grep -c caught <<<"$out") crafted bad captures caught (IPv4: two packets in a datagram, bad IPv4/TCP/UDP checksums, oversized, IHL 6; IPv6: two packets, wrong payload length, bad TCP/UDP/ICMPv6 checksums, UDP checksum 0, inconsistent fragment headers; fragments of one packet: a data byte flipped, one missing, one twice, overlapping; both: the other family, truncated, too few/empty), a good one per family passed"
 else
   echo "$out"
   fatal "capture checker self-test"
@@ -253,9 +254,9 @@ for i in 1 2; do
     pass "tcpdump on host $host: $captured packets captured, 0 dropped by kernel"
   fi
   if out=$(python3 $lib/underlay_check.py check "$f" $PORT $MTU $minimum "$FAMILY" 2>&1); then
-    read -r n tcp udp icmp other frags longest <<<"$out"
+    read -r n tcp udp icmp other frags longest reassembled <<<"$out"
     [ "$icmp" -ge $icmp_minimum ] || fail "host $host eth0: only $icmp ICMP datagrams, want at least $icmp_minimum"
-    pass "host $host eth0: all $n datagrams (≥ $minimum) are one valid inner IPv$FAMILY packet ≤ $MTU bytes (TCP $tcp, UDP $udp incl. $frags fragments, ICMP$([ "$FAMILY" = 4 ] || echo v6) $icmp, other $other; longest $longest)"
+    pass "host $host eth0: all $n datagrams (≥ $minimum) are one valid inner IPv$FAMILY packet ≤ $MTU bytes (TCP $tcp, UDP $udp, ICMP$([ "$FAMILY" = 4 ] || echo v6) $icmp, other $other; longest $longest; $frags fragments of $reassembled packets, each reassembled with its checksum right)"
   else
     fail "host $host eth0 capture: ${out#FAIL: }"
   fi

@@ -2,10 +2,11 @@
 underlay_check.py: an IPv4 or an IPv6 packet that fills the payload exactly, at most the
 flannel MTU, with correct checksums. Pure functions; a bad packet raises Bad with the reason.
 
-Both return (protocol, is_fragment): the L4 protocol number (IPv6: after the extension
-headers) and whether the packet is a fragment, whose L4 checksum covers bytes in other
-packets and so is not checked (its header is)."""
+Both return (protocol, fragment): the L4 protocol number (IPv6: after the extension headers)
+and, for a fragment, a Fragment: its header is checked at once, its L4 checksum covers bytes
+in other packets, so Reassembly checks it once all of the packet's fragments are in."""
 import array
+import collections
 import struct
 import sys
 
@@ -17,6 +18,12 @@ HOP_BY_HOP, ROUTING, DESTINATION_OPTIONS, FRAGMENT, NO_NEXT_HEADER = 0, 43, 60, 
 
 class Bad(Exception):
     pass
+
+
+# key: (source, destination, protocol, ID) for IPv4, (source, destination, identification) for
+# IPv6; offset and data: the fragment's place and bytes in the fragmentable part; upper_skip:
+# in the first fragment, the extension headers before the upper-layer header in that part.
+Fragment = collections.namedtuple("Fragment", "key offset more data upper_skip")
 
 
 def checksum(data):
@@ -76,11 +83,20 @@ def check_ipv4(inner, mtu):
         raise Bad("inner IPv4 header checksum invalid")
     proto = inner[9]
     flags_offset = struct.unpack("!H", inner[6:8])[0]
-    if flags_offset & 0x3FFF:  # MF or a fragment offset
-        return proto, True
     l4 = inner[20:]
-    check_l4(proto, l4, inner[12:20] + bytes([0, proto]) + struct.pack("!H", len(l4)), 4)
-    return proto, False
+    if flags_offset & 0x3FFF:  # MF or a fragment offset
+        more, offset = flags_offset & 0x2000, (flags_offset & 0x1FFF) * 8
+        if more and (not l4 or len(l4) % 8):
+            raise Bad("inner IPv4 fragment (not the last) with %d data bytes, not a multiple of 8" % len(l4))
+        return proto, Fragment((bytes(inner[12:16]), bytes(inner[16:20]), proto, inner[4:6]), offset, more, l4, 0)
+    check_l4(proto, l4, pseudo_header(4, inner[12:16], inner[16:20], proto, len(l4)), 4)
+    return proto, None
+
+
+def pseudo_header(family, source, destination, proto, length):
+    if family == 4:
+        return source + destination + bytes([0, proto]) + struct.pack("!H", length)
+    return source + destination + struct.pack("!I", length) + bytes([0, 0, 0, proto])
 
 
 def check_fragment_header(inner, at):
@@ -116,20 +132,22 @@ def check_ipv6(inner, mtu):
     if inner[7] == 0:
         raise Bad("inner IPv6 hop limit 0")
     nh, at = inner[6], 40
-    first_fragment = False
+    fragment = None
     while nh in (HOP_BY_HOP, ROUTING, DESTINATION_OPTIONS, FRAGMENT):
         if nh == FRAGMENT:
+            key = (bytes(inner[8:24]), bytes(inner[24:40]), inner[at + 4:at + 8])
             nh, offset, more = check_fragment_header(inner, at)
             at += 8
-            if offset:
-                return nh, True  # the rest is data from the middle of the packet
-            first_fragment = bool(more)
+            if offset:  # the rest is data from the middle of the packet
+                return nh, Fragment(key, offset, more, inner[at:], 0)
+            if more:  # upper_skip for now: where the fragmentable part starts
+                fragment = Fragment(key, 0, more, inner[at:], at)
         else:
             if at + 8 > len(inner) or at + (inner[at + 1] + 1) * 8 > len(inner):
                 raise Bad("inner IPv6 extension header %d truncated" % nh)
             nh, at = inner[at], at + (inner[at + 1] + 1) * 8
     l4 = inner[at:]
-    if first_fragment:
+    if fragment:
         # It starts with the whole upper-layer header (RFC 7112); a UDP one announces more
         # bytes than it carries.
         if nh == UDP and (len(l4) < 8 or struct.unpack("!H", l4[4:6])[0] <= len(l4)):
@@ -137,12 +155,57 @@ def check_ipv6(inner, mtu):
                       % (struct.unpack("!H", l4[4:6])[0] if len(l4) >= 8 else "?"))
         if nh == TCP and len(l4) < 20:
             raise Bad("inner IPv6 first fragment without the whole TCP header")
-        return nh, True
-    pseudo = inner[8:40] + struct.pack("!I", len(l4)) + bytes([0, 0, 0, nh])
-    check_l4(nh, l4, pseudo, 6)
-    return nh, False
+        return nh, fragment._replace(upper_skip=at - fragment.upper_skip)
+    check_l4(nh, l4, pseudo_header(6, inner[8:24], inner[24:40], nh, len(l4)), 6)
+    return nh, None
 
 
 def check_inner(inner, mtu, family):
-    """(protocol, is_fragment) of the one packet of `family` (4 or 6) that `inner` must be."""
+    """(protocol, Fragment or None) of the one packet of `family` (4 or 6) that `inner` must
+    be."""
     return check_ipv4(inner, mtu) if family == 4 else check_ipv6(inner, mtu)
+
+
+class Reassembly:
+    """The fragments of one capture, by packet: once a packet's are all in (the last one and
+    no gap from 0), they must fit together (no overlap, no duplicate) and the whole packet's
+    L4 checksum must be right. `finish` fails on packets still missing a fragment."""
+
+    def __init__(self, family):
+        self.family = family
+        self.pending = {}
+        self.reassembled = 0
+
+    def add(self, proto, fragment):
+        parts = self.pending.setdefault(fragment.key, {})
+        if fragment.offset in parts:
+            raise Bad("two inner fragments at offset %d of one packet" % fragment.offset)
+        parts[fragment.offset] = fragment
+        if fragment.offset == 0:
+            parts["proto"] = proto
+        ends = [f.offset + len(f.data) for f in parts.values() if isinstance(f, Fragment) and not f.more]
+        if not ends or 0 not in parts:
+            return
+        pieces = sorted(f for f in parts.values() if isinstance(f, Fragment))
+        whole, position = b"", 0
+        for piece in pieces:
+            if piece.offset > position:
+                return  # a gap: not all in yet
+            # Each but the last says more follow; none overlaps the one before.
+            if piece.offset < position or bool(piece.more) == (piece is pieces[-1]):
+                raise Bad("inner fragments of one packet overlap or go past its last one")
+            whole += bytes(piece.data)
+            position += len(piece.data)
+        del self.pending[fragment.key]
+        l4 = whole[parts[0].upper_skip:]
+        source, destination = fragment.key[0], fragment.key[1]
+        try:
+            check_l4(parts["proto"], l4, pseudo_header(self.family, source, destination, parts["proto"], len(l4)),
+                     self.family)
+        except Bad as e:
+            raise Bad("reassembled from %d fragments: %s" % (len(pieces), e))
+        self.reassembled += 1
+
+    def finish(self):
+        if self.pending:
+            raise Bad("%d fragmented inner packets lack fragments at the end of the capture" % len(self.pending))

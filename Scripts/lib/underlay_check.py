@@ -17,11 +17,13 @@ IPv6) packet. The inner packet's checks are inner_packet.py's.
           consistent (reserved bits 0, all but the last fragment a multiple of 8 bytes, a
           first fragment holding the whole upper-layer header);
         - have a correct inner TCP / UDP / ICMP(v6) checksum with the family's pseudo-header
-          (UDP checksum 0 allowed over IPv4 only; skipped for inner fragments, whose checksum
-          covers bytes in other packets).
+          (UDP checksum 0 allowed over IPv4 only); a fragment's is checked on the packet
+          reassembled from all its fragments, which must fit together (no overlap, no
+          duplicate) and all be in the capture.
       Fails (exit 1, first offence printed) on any bad datagram, and when fewer than MIN
       datagrams were checked: a check that passes on an empty capture proves nothing.
-      Prints "DATAGRAMS TCP UDP ICMP OTHER FRAGMENTS MAX_INNER_LENGTH" (ICMP: ICMPv6 for 6).
+      Prints "DATAGRAMS TCP UDP ICMP OTHER FRAGMENTS MAX_INNER_LENGTH REASSEMBLED" (ICMP:
+      ICMPv6 for 6; REASSEMBLED: the packets the fragments made up).
   underlay_check.py send BIND_IP PORT TO_IP KIND
       Sends one bad datagram PORT -> TO_IP:PORT (KIND: two-packets | bad-tcp-checksum, with
       IPv6 inside: two-packets6 | bad-tcp-checksum6), so a live capture can prove that
@@ -32,17 +34,18 @@ IPv6) packet. The inner packet's checks are inner_packet.py's.
       checksum, oversized, IHL 6, total length != payload, an IPv6 packet), IPv6 (two
       packets, payload length past or short of the datagram, bad TCP / UDP / ICMPv6
       checksum, UDP checksum 0, an IPv4 pseudo-header, oversized, inconsistent fragment
-      headers, an IPv4 packet) and for both a truncated capture, another port, too few
-      datagrams, so CI proves the checker can fail.
+      headers, an IPv4 packet), fragments (a data byte flipped, one missing, one twice,
+      overlapping) and for both a truncated capture, another port, too few datagrams, so CI
+      proves the checker can fail.
 """
 import os
 import socket
 import struct
 import sys
 
-from crafted_packets import (bad_tcp_checksum, flip, icmpv6_echo, ipv4, ipv6, ipv6_fragment,
+from crafted_packets import (bad_tcp_checksum, flip, fragments, icmpv6_echo, ipv4, ipv6, ipv6_fragment,
                              tcp_packet, two_packets, udp_packet)
-from inner_packet import Bad, check_inner, checksum
+from inner_packet import Bad, Reassembly, check_inner, checksum
 from pcapfile import PcapError, ipv4_packets
 
 
@@ -58,6 +61,7 @@ def frames(path):
 def check(path, port, mtu, minimum, family=4):
     counts = {6: 0, 17: 0, 1: 0, 58: 0}
     other = fragments = longest = datagrams = 0
+    reassembly = Reassembly(family)
     for number, (p, wirelen) in enumerate(frames(path), 1):
         if len(p) < 28 or p[0] >> 4 != 4 or p[9] != 17:
             continue
@@ -79,18 +83,22 @@ def check(path, port, mtu, minimum, family=4):
             if dport != port:
                 raise Bad("ports %d -> %d, not to %d" % (sport, dport, port))
             proto, fragment = check_inner(bytes(p[ihl + 8:]), mtu, family)
+            if fragment:
+                reassembly.add(proto, fragment)
         except Bad as e:
             raise Bad("%s: %s: %s" % (where, e, bytes(p[ihl + 8:ihl + 8 + 64]).hex()))
         if proto in counts:
             counts[proto] += 1
         else:
             other += 1
-        fragments += fragment
+        fragments += fragment is not None
         longest = max(longest, ulen - 8)
     if datagrams < minimum:
         raise Bad("only %d datagrams on port %d in %s, expected at least %d" % (datagrams, port, path, minimum))
+    reassembly.finish()
     icmp = counts[1] if family == 4 else counts[58]
-    return "%d %d %d %d %d %d %d" % (datagrams, counts[6], counts[17], icmp, other, fragments, longest)
+    return "%d %d %d %d %d %d %d %d" % (datagrams, counts[6], counts[17], icmp, other, fragments, longest,
+                                        reassembly.reassembled)
 
 
 # --- self-test ---------------------------------------------------------------------------------
@@ -113,8 +121,8 @@ def write_pcap(path, records):
 def ipv4_cases():
     """Good IPv4 packets, and {name: (a bad datagram's payload, the reason the check must give)}."""
     good = [tcp_packet(b"a" * 1412), tcp_packet(b""), udp_packet(b"b" * 1400),
-            udp_packet(b"c" * 16, zero_checksum=True),
-            ipv4(17, b"d" * 1448, flags_offset=0x2000)]  # a first fragment
+            udp_packet(b"c" * 16, zero_checksum=True)]
+    good += fragments(4, 17, udp_packet(b"d" * 2992)[20:])  # 3 fragments, checked together
     ihl6 = bytearray(tcp_packet(b"f" * 10))
     ihl6[0] = 0x46
     ihl6[10:12] = b"\0\0"
@@ -129,12 +137,31 @@ def ipv4_cases():
         "IHL 6": (bytes(ihl6), "IHL 6"),
         "total length below payload": (tcp_packet(b"l" * 100) + b"\0\0\0\0", "not exactly one packet"),
         "an IPv6 packet": (tcp_packet(b"o" * 100, family=6), "not IPv4"),
+    }, fragment_cases(4)
+
+
+def fragment_cases(family):
+    """{name: (bad fragments of one packet, the reason)}: each fragment fine on its own."""
+    l4 = udp_packet(b"x" * 4992, family=family)[20 if family == 4 else 40:]
+    whole = fragments(family, 17, l4, ident=9)
+    corrupt = list(whole)
+    corrupt[1] = flip(corrupt[1], 100)  # a data byte of the middle fragment
+    # The second fragment's bytes once more, 8 bytes before where they belong.
+    size = len(whole[0]) - (20 if family == 4 else 48)
+    overlap = fragments(family, 17, l4[8:], ident=9)[1]
+    overlap = ipv4(17, overlap[20:], ident=9, flags_offset=0x2000 | (size - 8) // 8) if family == 4 \
+        else ipv6_fragment(17, size - 8, 1, overlap[48:], ident=9)
+    return {
+        "reassembled packet with a bad UDP checksum": (corrupt, "reassembled from 4 fragments: inner UDP checksum invalid"),
+        "a fragment missing": (whole[:1] + whole[2:], "lack fragments"),
+        "a fragment twice": (whole[:2] + whole[1:], "two inner fragments at offset"),
+        "overlapping fragments": (whole[:-1] + [overlap] + whole[-1:], "overlap"),
     }
 
 
 def ipv6_cases():
-    """The same for IPv6: MTU-filling TCP and UDP, ICMPv6, fragments as the kernel cuts an
-    8000-byte UDP datagram (first, middle, last) and an atomic one."""
+    """The same for IPv6: MTU-filling TCP and UDP, ICMPv6, an atomic fragment and the
+    fragments of an 8000-byte UDP datagram as the kernel cuts it."""
     udp8000 = udp_packet(b"p" * 7992, family=6)[40:]  # the fragmentable part: UDP header + data
     wrong_length = bytearray(tcp_packet(b"q" * 100, family=6))
     wrong_length[5] += 4  # payload length 4 past the datagram
@@ -142,9 +169,8 @@ def ipv6_cases():
     uneven = ipv6_fragment(17, 0, 1, udp8000[:1420])  # not a multiple of 8, more follow
     good = [tcp_packet(b"a" * 1412, family=6), tcp_packet(b"", family=6),
             udp_packet(b"b" * 1424, family=6), udp_packet(b"", family=6), icmpv6_echo(b"c" * 56),
-            ipv6_fragment(17, 0, 1, udp8000[:1424]), ipv6_fragment(17, 1424, 1, udp8000[1424:2848]),
-            ipv6_fragment(17, 7120, 0, udp8000[7120:]),
             ipv6_fragment(58, 0, 0, icmpv6_echo(b"r" * 8)[40:])]  # atomic: checked whole
+    good += fragments(6, 17, udp8000)  # 6 fragments, checked together
     return good, {
         "two IPv6 packets in one datagram": (two_packets(6), "not exactly one packet"),
         "IPv6 payload length past the datagram": (bytes(wrong_length), "not exactly one packet"),
@@ -163,14 +189,15 @@ def ipv6_cases():
         "first fragment with a whole UDP length": (
             ipv6_fragment(17, 0, 1, udp_packet(b"v" * 1000, family=6)[40:1048]), "not past the fragment"),
         "an IPv4 packet": (tcp_packet(b"w" * 100), "not IPv6"),
-    }
+    }, fragment_cases(6)
 
 
 def self_test_family(directory, family, failures):
-    good, bad = ipv4_cases() if family == 4 else ipv6_cases()
-    cases = {name: (frame(payload), reason) for name, (payload, reason) in bad.items()}
-    cases["truncated capture"] = (frame(tcp_packet(b"m" * 1400, family=family), snap=200), "captured 186 of")
-    cases["other port pair"] = (frame(tcp_packet(b"n" * 10, family=family), dport=7891), "not to 7890")
+    good, bad, fragmented = ipv4_cases() if family == 4 else ipv6_cases()
+    cases = {name: ([frame(payload)], reason) for name, (payload, reason) in bad.items()}
+    cases.update({name: ([frame(p) for p in payloads], reason) for name, (payloads, reason) in fragmented.items()})
+    cases["truncated capture"] = ([frame(tcp_packet(b"m" * 1400, family=family), snap=200)], "captured 186 of")
+    cases["other port pair"] = ([frame(tcp_packet(b"n" * 10, family=family), dport=7891)], "not to 7890")
     good_records = [frame(p) for p in good]
     good_path = os.path.join(directory, "good%d.pcap" % family)
     write_pcap(good_path, good_records * 4)
@@ -183,10 +210,10 @@ def self_test_family(directory, family, failures):
         failures.append("an IPv%d capture with too few datagrams passed" % family)
     except Bad as e:
         print("self-test IPv%d too few datagrams: caught (%s)" % (family, e))
-    for name, (record, reason) in cases.items():
+    for name, (records, reason) in cases.items():
         path = os.path.join(directory, "v%d-%s.pcap" % (family, name.replace(" ", "-")))
-        # The bad datagram hides among good ones, so a checker that looks at a sample misses it.
-        write_pcap(path, good_records + [record] + good_records)
+        # The bad datagrams hide among good ones, so a checker that looks at a sample misses them.
+        write_pcap(path, good_records + records + good_records)
         try:
             check(path, 7890, 1472, 1, family)
             failures.append("IPv%d %s: passed" % (family, name))
