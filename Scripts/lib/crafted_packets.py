@@ -58,16 +58,20 @@ def ipv6_fragment(next_header, offset, more, data, ident=7, reserved=0):
 def fragments(family, proto, l4, ident=7):
     """`l4` (a whole UDP or ICMP message with its checksum) cut as the kernel cuts it for the
     flannel MTU of 1472: 1448 (IPv4) or 1424 (IPv6) bytes per fragment but the last."""
-    size = 1448 if family == 4 else 1424
-    pieces = []
-    for offset in range(0, len(l4), size):
-        more = offset + size < len(l4)
-        data = l4[offset:offset + size]
-        if family == 4:
-            pieces.append(ipv4(proto, data, ident=ident, flags_offset=(0x2000 if more else 0) | offset // 8))
-        else:
-            pieces.append(ipv6_fragment(proto, offset, int(more), data, ident=ident))
-    return pieces
+    size = fragment_size(family)
+    return [fragment_at(family, proto, offset, offset + size < len(l4), l4[offset:offset + size], ident)
+            for offset in range(0, len(l4), size)]
+
+
+def fragment_size(family):
+    return 1448 if family == 4 else 1424
+
+
+def fragment_at(family, proto, offset, more, data, ident):
+    """One fragment: `data` from byte `offset` (a multiple of 8) of a packet's fragmentable part."""
+    if family == 4:
+        return ipv4(proto, data, ident=ident, flags_offset=(0x2000 if more else 0) | offset // 8)
+    return ipv6_fragment(proto, offset, int(more), data, ident=ident)
 
 
 def flip(packet, at):

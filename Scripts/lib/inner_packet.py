@@ -13,7 +13,7 @@ import sys
 TCP, UDP, ICMP, ICMPV6 = 6, 17, 1, 58
 # IPv6 extension headers that may precede the fragment header or the upper layer
 # (hop-by-hop options, routing, destination options), and the fragment header itself.
-HOP_BY_HOP, ROUTING, DESTINATION_OPTIONS, FRAGMENT, NO_NEXT_HEADER = 0, 43, 60, 44, 59
+HOP_BY_HOP, ROUTING, DESTINATION_OPTIONS, FRAGMENT = 0, 43, 60, 44
 
 
 class Bad(Exception):
@@ -173,37 +173,37 @@ class Reassembly:
 
     def __init__(self, family):
         self.family = family
-        self.pending = {}
+        self.pending = {}  # key -> {offset: Fragment}
+        self.protocols = {}  # key -> the first fragment's protocol
         self.reassembled = 0
 
     def add(self, proto, fragment):
-        parts = self.pending.setdefault(fragment.key, {})
-        if fragment.offset in parts:
+        pieces = self.pending.setdefault(fragment.key, {})
+        if fragment.offset in pieces:
             raise Bad("two inner fragments at offset %d of one packet" % fragment.offset)
-        parts[fragment.offset] = fragment
+        pieces[fragment.offset] = fragment
         if fragment.offset == 0:
-            parts["proto"] = proto
-        ends = [f.offset + len(f.data) for f in parts.values() if isinstance(f, Fragment) and not f.more]
-        if not ends or 0 not in parts:
+            self.protocols[fragment.key] = proto
+        if 0 not in pieces or all(piece.more for piece in pieces.values()):
             return
-        pieces = sorted(f for f in parts.values() if isinstance(f, Fragment))
+        ordered = sorted(pieces.values(), key=lambda piece: piece.offset)
         whole, position = b"", 0
-        for piece in pieces:
+        for piece in ordered:
             if piece.offset > position:
                 return  # a gap: not all in yet
             # Each but the last says more follow; none overlaps the one before.
-            if piece.offset < position or bool(piece.more) == (piece is pieces[-1]):
+            if piece.offset < position or bool(piece.more) == (piece is ordered[-1]):
                 raise Bad("inner fragments of one packet overlap or go past its last one")
             whole += bytes(piece.data)
             position += len(piece.data)
         del self.pending[fragment.key]
-        l4 = whole[parts[0].upper_skip:]
+        proto = self.protocols.pop(fragment.key)
+        l4 = whole[pieces[0].upper_skip:]
         source, destination = fragment.key[0], fragment.key[1]
         try:
-            check_l4(parts["proto"], l4, pseudo_header(self.family, source, destination, parts["proto"], len(l4)),
-                     self.family)
+            check_l4(proto, l4, pseudo_header(self.family, source, destination, proto, len(l4)), self.family)
         except Bad as e:
-            raise Bad("reassembled from %d fragments: %s" % (len(pieces), e))
+            raise Bad("reassembled from %d fragments: %s" % (len(ordered), e))
         self.reassembled += 1
 
     def finish(self):

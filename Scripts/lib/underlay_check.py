@@ -43,8 +43,8 @@ import socket
 import struct
 import sys
 
-from crafted_packets import (bad_tcp_checksum, flip, fragments, icmpv6_echo, ipv4, ipv6, ipv6_fragment,
-                             tcp_packet, two_packets, udp_packet)
+from crafted_packets import (bad_tcp_checksum, flip, fragment_at, fragment_size, fragments, icmpv6_echo,
+                             ipv6, ipv6_fragment, tcp_packet, two_packets, udp_packet)
 from inner_packet import Bad, Reassembly, check_inner, checksum
 from pcapfile import PcapError, ipv4_packets
 
@@ -119,7 +119,8 @@ def write_pcap(path, records):
 
 
 def ipv4_cases():
-    """Good IPv4 packets, and {name: (a bad datagram's payload, the reason the check must give)}."""
+    """Good IPv4 packets, {name: (a bad datagram's payload, the reason the check must give)}
+    and the bad fragment cases."""
     good = [tcp_packet(b"a" * 1412), tcp_packet(b""), udp_packet(b"b" * 1400),
             udp_packet(b"c" * 16, zero_checksum=True)]
     good += fragments(4, 17, udp_packet(b"d" * 2992)[20:])  # 3 fragments, checked together
@@ -146,11 +147,9 @@ def fragment_cases(family):
     whole = fragments(family, 17, l4, ident=9)
     corrupt = list(whole)
     corrupt[1] = flip(corrupt[1], 100)  # a data byte of the middle fragment
-    # The second fragment's bytes once more, 8 bytes before where they belong.
-    size = len(whole[0]) - (20 if family == 4 else 48)
-    overlap = fragments(family, 17, l4[8:], ident=9)[1]
-    overlap = ipv4(17, overlap[20:], ident=9, flags_offset=0x2000 | (size - 8) // 8) if family == 4 \
-        else ipv6_fragment(17, size - 8, 1, overlap[48:], ident=9)
+    # A fragment's worth of bytes 8 bytes before the second fragment, overlapping the first.
+    size = fragment_size(family)
+    overlap = fragment_at(family, 17, size - 8, True, l4[size - 8:2 * size - 8], ident=9)
     return {
         "reassembled packet with a bad UDP checksum": (corrupt, "reassembled from 4 fragments: inner UDP checksum invalid"),
         "a fragment missing": (whole[:1] + whole[2:], "lack fragments"),
