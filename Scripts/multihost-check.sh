@@ -64,16 +64,8 @@ fi
 
 lab_underlay $N
 lab_containers $N
-if [ "$DUAL_STACK" = yes ]; then
-  # IPv6 underlay: fd00:77::1 on the bridge, fd00:77::(10+i) on host i (no DAD: usable at
-  # once), an IPv6 default route like the IPv4 one, and IPv6 forwarding in the hosts.
-  ip -n "${LAB_ID}ul" -6 addr add fd00:77::1/64 dev br0 nodad
-  for i in $(seq $N); do
-    ip -n "$(lab_host "$i")" -6 addr add "fd00:77::$((10 + i))/64" dev eth0 nodad
-    ip -n "$(lab_host "$i")" -6 route add default via fd00:77::1
-    ip netns exec "$(lab_host "$i")" sysctl -qw net.ipv6.conf.all.forwarding=1
-  done
-fi
+# IPv6 underlay: fd00:77::(10+i) on host i.
+[ "$DUAL_STACK" = no ] || lab_underlay6 $N
 lab_etcd "$(lab_host 1)"
 ip netns exec "$(lab_host 1)" env ETCDCTL_API=3 etcdctl put $PREFIX/config "$CONFIG" >/dev/null
 
@@ -105,17 +97,6 @@ prefix6_of() { sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$LAB_DIR/h$1
 subnet6_of() { echo "$(prefix6_of "$1")::/64"; }
 public6_of() { echo "fd00:77::$((10 + $1))"; }
 container6_ip() { echo "$(prefix6_of "$1")::2"; }
-attach6() { # I: host i's veth gets <subnet>::1, container i <subnet>::2 and a default via it
-  local i=$1 p; p=$(prefix6_of "$i")
-  [ -n "$p" ] || fail "no FLANNEL_IPV6_SUBNET on host $i"
-  # lab_container_attach flushed the link-local addresses too; the kernel sends a neighbour
-  # solicitation for a forwarded packet only from a link-local address, so both ends get one.
-  ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
-  ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
-  ip -n "$(lab_host "$i")" -6 addr add "$p::1/64" dev "veth-c$i" nodad
-  ip -n "$(lab_container "$i")" -6 addr add "$p::2/64" dev eth0 nodad
-  ip -n "$(lab_container "$i")" -6 route replace default via "$p::1" dev eth0
-}
 check_subnet_env() { # I: stock's lines in stock's order
   local f="$LAB_DIR/h$1/subnet.env"
   [ "$(sed -n 1p "$f")" = "FLANNEL_NETWORK=10.1.0.0/16" ] || fail "host $1: subnet.env line 1"
@@ -129,7 +110,7 @@ check_subnet_env() { # I: stock's lines in stock's order
 for i in $(seq $N); do
   lab_wait 30 "subnet.env on host $i" test -s "$LAB_DIR/h$i/subnet.env" || fail "no subnet.env on host $i"
   lab_container_attach_env "$i" "$LAB_DIR/h$i/subnet.env"
-  if [ "$DUAL_STACK" = yes ]; then check_subnet_env "$i"; attach6 "$i"; fi
+  if [ "$DUAL_STACK" = yes ]; then check_subnet_env "$i"; lab_container_attach6_env "$i" "$LAB_DIR/h$i/subnet.env"; fi
 done
 subnet_of() { sed -n 's/^FLANNEL_SUBNET=\(.*\)\.1\/24$/\1.0\/24/p' "$LAB_DIR/h$1/subnet.env"; }
 gw_of() { sed -n 's/^FLANNEL_SUBNET=\(.*\)\.1\/24$/\1.0/p' "$LAB_DIR/h$1/subnet.env"; }

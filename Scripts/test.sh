@@ -47,6 +47,9 @@ done
 echo "== offload check (udp backend TUN offloads: host A all + host B none, then both all; TCP/UDP intact, every underlay datagram one valid packet)"
 Scripts/offload-check.sh "$FLANNELD_BINARY"
 Scripts/offload-check.sh --both-on "$FLANNELD_BINARY"
+echo "== offload check, IPv6 inside (dual-stack udp backend: the same with the containers' TCP/UDP/ICMPv6 over IPv6, every datagram one valid IPv6 packet)"
+Scripts/offload-check.sh --family 6 "$FLANNELD_BINARY"
+Scripts/offload-check.sh --both-on --family 6 "$FLANNELD_BINARY"
 
 echo "== the demo (README's first command), udp backend"
 Scripts/demo.sh --backend udp

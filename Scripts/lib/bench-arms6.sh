@@ -23,21 +23,6 @@ bench_underlay6() {
   done
 }
 
-# bench_attach6 I PREFIX: the IPv6 half of a container's attachment (after lab_container_attach,
-# which set the MTU): link-local addresses on both ends (the kernel solicits neighbours for a
-# forwarded packet from one), <PREFIX>::1 / <PREFIX>::2, the container's default via ::1.
-bench_attach6() {
-  local i=$1 p=$2
-  ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
-  ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
-  ip -n "$(lab_host "$i")" -6 addr add "$p::1/64" dev "veth-c$i" nodad
-  ip -n "$(lab_container "$i")" -6 addr add "$p::2/64" dev eth0 nodad
-  ip -n "$(lab_container "$i")" -6 route replace default via "$p::1" dev eth0
-  echo "$p::/64" >"$LAB_DIR/container-$i.subnet6"
-}
-
-bench_container_ip6() { local s; s=$(cat "$LAB_DIR/container-$1.subnet6"); echo "${s%::/64}::2"; }
-
 bench_reset_hosts6() {
   local i host
   bench_reset_hosts
@@ -82,9 +67,9 @@ arm_vxlan_setup() {
       self permanent
     ip -n "$host" -6 route replace "$p::/64" via "$p::" dev flannel-v6.1 onlink
     lab_container_attach "$i" "10.1.$i.0/24" $((BENCH_EXT_MTU - 70))
-    bench_attach6 "$i" "$(bench_prefix6 "$i")"
+    lab_container_attach6 "$i" "$(bench_prefix6 "$i")"
   done
-  ARM_DST_IP=$(bench_container_ip6 2)
+  ARM_DST_IP=$(lab_container_ip6 2)
   ARM_NOTE="flannel-v6.1 VNI 1 port 8472 nolearning over IPv6, /128, neigh+fdb+route onlink, MTU $((BENCH_EXT_MTU - 70))"
 }
 arm_vxlan_teardown() { bench_reset_hosts6; }
@@ -94,10 +79,10 @@ arm_host_gw_setup() {
   for i in 1 2; do
     j=$(bench_peer "$i")
     lab_container_attach "$i" "10.1.$i.0/24" "$BENCH_EXT_MTU"
-    bench_attach6 "$i" "$(bench_prefix6 "$i")"
+    lab_container_attach6 "$i" "$(bench_prefix6 "$i")"
     ip -n "$(lab_host "$i")" -6 route replace "$(bench_prefix6 "$j")::/64" via "$(bench_host_ip6 "$j")" dev eth0
   done
-  ARM_DST_IP=$(bench_container_ip6 2)
+  ARM_DST_IP=$(lab_container_ip6 2)
   ARM_NOTE="fd10:0:0:j::/64 via peer's IPv6 dev eth0, MTU $BENCH_EXT_MTU"
 }
 arm_host_gw_teardown() { bench_reset_hosts6; }
@@ -116,7 +101,7 @@ bench_flanneld_up6() {
     env="$LAB_DIR/$BENCH_ARM-h$i-r$BENCH_REPEAT.env"
     p=$(sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$env")
     [ -n "$p" ] || { ARM_UNAVAILABLE="no FLANNEL_IPV6_SUBNET in subnet.env on host $i"; return 1; }
-    bench_attach6 "$i" "$p"
+    lab_container_attach6 "$i" "$p"
   done
   peer=$(cat "$LAB_DIR/container-2.subnet6")
   # The kernel backends route each peer's subnet; the udp backend routes the whole
@@ -132,7 +117,7 @@ bench_flanneld_up6() {
     fi
     sleep 0.2
   done
-  ARM_DST_IP=$(bench_container_ip6 2)
+  ARM_DST_IP=$(lab_container_ip6 2)
   ARM_NOTE="$ARM_NOTE; IPv6 $(cat "$LAB_DIR/container-1.subnet6") $peer"
 }
 

@@ -49,6 +49,19 @@ lab_underlay() {
 
 lab_host() { echo "${LAB_ID}h$1"; }
 
+# lab_underlay6 N: the IPv6 half of a dual-stack underlay (after lab_underlay N): fd00:77::1/64
+# on the bridge, fd00:77::(10+i)/64 on host i's eth0 (no DAD: usable at once), an IPv6 default
+# route like the IPv4 one, and IPv6 forwarding in the hosts.
+lab_underlay6() {
+  local n=$1 i
+  ip -n "${LAB_ID}ul" -6 addr add fd00:77::1/64 dev br0 nodad
+  for i in $(seq "$n"); do
+    ip -n "$(lab_host "$i")" -6 addr add "fd00:77::$((10 + i))/64" dev eth0 nodad
+    ip -n "$(lab_host "$i")" -6 route add default via fd00:77::1
+    ip netns exec "$(lab_host "$i")" sysctl -qw net.ipv6.conf.all.forwarding=1
+  done
+}
+
 # lab_use_flanneld [PATH]: FLANNELD = PATH, else $FLANNELD_BINARY, else a debug build of
 # this checkout (built now).
 lab_use_flanneld() {
@@ -135,7 +148,9 @@ lab_udp_counters() {
         "tun_super_packets=tun_super_packets tun_split_packets=tun_split_packets " \
         "drop_offload=drop_offload drop_send_error=drop_send_error offloads_disabled=offloads_disabled " \
         "tun_coalesced_writes=tun_coalesced_writes tun_coalesced_packets=tun_coalesced_packets " \
-        "tun_coalesced_udp_writes=tun_coalesced_udp_writes tun_coalesced_udp_packets=tun_coalesced_udp_packets", keys, " ")
+        "tun_coalesced_udp_writes=tun_coalesced_udp_writes tun_coalesced_udp_packets=tun_coalesced_udp_packets " \
+        "tun_read=tun_packets_read ipv6_sent=ipv6_packets_sent ipv6_written=ipv6_packets_written " \
+        "drop_ipv6_no_route=drop_ipv6_no_route", keys, " ")
       for (i = 1; i in keys; i++) { split(keys[i], kv, "="); printf "%s=%.0f\n", kv[1], sum[kv[2]] }
       printf "workers=%.0f\n", n
       for (w = 0; w < n; w++) {
@@ -218,6 +233,37 @@ lab_container_attach_env() {
   mtu=$(sed -n 's/^FLANNEL_MTU=//p' "$env")
   [ -n "$subnet" ] && [ -n "$mtu" ] || lab_fail "no FLANNEL_SUBNET/FLANNEL_MTU in $env"
   lab_container_attach "$i" "$subnet" "$mtu"
+}
+
+# lab_container_attach6 I PREFIX: the IPv6 half of a container's attachment, after
+# lab_container_attach (which set the MTU): host i's veth gets PREFIX::1/64, container i
+# PREFIX::2/64 and an IPv6 default route via PREFIX::1. lab_container_attach flushed the
+# link-local addresses too; the kernel sends a neighbour solicitation for a forwarded packet
+# only from a link-local address, so both ends get one again (fe80::1, fe80::2).
+lab_container_attach6() {
+  local i=$1 prefix=$2
+  ip -n "$(lab_host "$i")" -6 addr add fe80::1/64 dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add fe80::2/64 dev eth0 nodad
+  ip -n "$(lab_host "$i")" -6 addr add "$prefix::1/64" dev "veth-c$i" nodad
+  ip -n "$(lab_container "$i")" -6 addr add "$prefix::2/64" dev eth0 nodad
+  ip -n "$(lab_container "$i")" -6 route replace default via "$prefix::1" dev eth0
+  echo "$prefix::/64" >"$LAB_DIR/container-$i.subnet6"
+}
+
+# lab_container_attach6_env I SUBNET_ENV: the same for a dual-stack lease's IPv6 half,
+# FLANNEL_IPV6_SUBNET=PREFIX::1/64.
+lab_container_attach6_env() {
+  local prefix
+  prefix=$(sed -n 's/^FLANNEL_IPV6_SUBNET=\(.*\)::1\/64$/\1/p' "$2")
+  [ -n "$prefix" ] || lab_fail "no FLANNEL_IPV6_SUBNET=<prefix>::1/64 in $2"
+  lab_container_attach6 "$1" "$prefix"
+}
+
+# lab_container_ip6 I: the container's IPv6 address (<prefix>::2), once attached.
+lab_container_ip6() {
+  local f="$LAB_DIR/container-$1.subnet6"
+  [ -s "$f" ] || lab_fail "container $1 has no IPv6 address"
+  echo "$(sed 's|::/64$||' "$f")::2"
 }
 
 # lab_container_detach I: addresses off both ends (the container keeps its namespace).

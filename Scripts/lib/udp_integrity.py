@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """UDP datagrams that each prove their own integrity, for Scripts/offload-check.sh.
 
-  udp_integrity.py send HOST PORT SPEC...
-  udp_integrity.py recv PORT MIN_ARRIVAL SPEC...
+  udp_integrity.py send HOST PORT SPEC...           (HOST: IPv4 or IPv6)
+  udp_integrity.py recv PORT MIN_ARRIVAL SPEC...    (on 0.0.0.0)
+  udp_integrity.py recv6 PORT MIN_ARRIVAL SPEC...   (on [::])
 SPEC is COUNTxSIZE (COUNT datagrams of SIZE bytes, one send each; SIZE above the path MTU is
 fragmented by the sender's IP) or COUNTxSEGSxSIZE (COUNT UDP_SEGMENT sends of SEGS datagrams:
 SEGS-1 of SIZE bytes, then one of SIZE/2, which is what a USO super-packet on a TUN looks
@@ -53,7 +54,7 @@ def datagram(seq, size):
 
 
 def send(host, port, specs):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     s.connect((host, port))
     seq = sent = sends = 0
@@ -75,16 +76,16 @@ def send(host, port, specs):
     print("sent %d datagrams in %d sends" % (sent, sends))
 
 
-def recv(port, min_arrival, specs):
+def recv(port, min_arrival, specs, address="0.0.0.0"):
     expected = {}
     seq = 0
     for sizes in plan(specs):
         for size in sizes:
             expected[seq] = size
             seq += 1
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    s.bind(("0.0.0.0", port))
+    s.bind((address, port))
     s.settimeout(30)  # until the first datagram
     got = set()
     corrupt = duplicates = 0
@@ -118,7 +119,7 @@ def recv(port, min_arrival, specs):
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "send":
         send(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
-    elif len(sys.argv) >= 5 and sys.argv[1] == "recv":
-        recv(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:])
+    elif len(sys.argv) >= 5 and sys.argv[1] in ("recv", "recv6"):
+        recv(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:], "::" if sys.argv[1] == "recv6" else "0.0.0.0")
     else:
         sys.exit(__doc__)

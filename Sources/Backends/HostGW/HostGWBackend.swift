@@ -125,18 +125,18 @@ public actor HostGWBackend: Backend {
     return HostGWPeer(route: route, ipv6Route: ipv6Route)
   }
 
-  private var routeSync: HostGWRouteSync {
+  private var routeSync: HostGWRouteSync<HostGWIPv4> {
     HostGWRouteSync(
       socket: socket, externalIndex: context.external.index, network: context.network.network,
       nexthops: nexthops, logger: logger)
   }
 
   /// Nil on an IPv4 network.
-  private var ipv6RouteSync: HostGWIPv6RouteSync? {
+  private var ipv6RouteSync: HostGWRouteSync<HostGWIPv6>? {
     context.network.ipv6.map {
-      HostGWIPv6RouteSync(
+      HostGWRouteSync(
         socket: socket, externalIndex: context.external.index, network: $0.network,
-        logger: logger)
+        nexthops: false, logger: logger)
     }
   }
 

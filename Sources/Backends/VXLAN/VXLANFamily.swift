@@ -4,11 +4,12 @@ import Netlink
 /// One address family of the vxlan backend: `flannel.<VNI>` carries IPv4 over the IPv4
 /// underlay, `flannel-v6.<VNI>` IPv6 over the IPv6 underlay, and both program the same three
 /// entries per peer (neighbour, FDB entry, onlink route). The peer, the change set and the
-/// reconcile are written once, over this.
+/// reconcile are written once, over this and `FamilyRoute`.
 protocol VXLANFamily {
   associatedtype Address: NetlinkAddress
   associatedtype Subnet: Hashable & Sendable & CustomStringConvertible
-  associatedtype KernelRoute: Hashable & Sendable
+  associatedtype KernelRoute: FamilyRoute
+  where KernelRoute.Subnet == Subnet, KernelRoute.Address == Address
 
   /// "" or "v6 ", for log lines that say which family they are about.
   static var label: String { get }
@@ -25,16 +26,6 @@ protocol VXLANFamily {
   static func route(
     to subnet: Subnet, via gateway: Address, device: Int?, onlink: Bool, nexthopID: UInt32?
   ) -> KernelRoute
-  static func destination(of route: KernelRoute) -> Subnet
-  static func gateway(of route: KernelRoute) -> Address?
-  static func outputIndex(of route: KernelRoute) -> Int?
-  static func isOnlink(_ route: KernelRoute) -> Bool
-  static func nexthop(of route: KernelRoute) -> Nexthop?
-  static func nexthopID(of route: KernelRoute) -> UInt32?
-
-  static func routes(_ socket: NetlinkSocket) throws(NetlinkError) -> [KernelRoute]
-  static func replaceRouteChange(_ socket: NetlinkSocket, _ route: KernelRoute) -> NetlinkChange
-  static func deleteRouteChange(_ socket: NetlinkSocket, _ route: KernelRoute) -> NetlinkChange
   /// DirectRouting: the route the kernel would take to `address` (stock's ip.DirectRouting).
   static func routeGet(_ socket: NetlinkSocket, _ address: Address) throws(NetlinkError)
     -> (gateway: Address?, outputIndex: Int?)?
@@ -71,25 +62,6 @@ enum VXLANIPv4: VXLANFamily {
       nexthopID: nexthopID)
   }
 
-  static func destination(of route: Route) -> IPv4Network { route.destination }
-  static func gateway(of route: Route) -> IPv4Address? { route.gateway }
-  static func outputIndex(of route: Route) -> Int? { route.outputIndex }
-  static func isOnlink(_ route: Route) -> Bool { route.onlink }
-  static func nexthop(of route: Route) -> Nexthop? { route.nexthop }
-  static func nexthopID(of route: Route) -> UInt32? { route.nexthopID }
-
-  static func routes(_ socket: NetlinkSocket) throws(NetlinkError) -> [Route] {
-    try socket.routes()
-  }
-
-  static func replaceRouteChange(_ socket: NetlinkSocket, _ route: Route) -> NetlinkChange {
-    socket.replaceRouteChange(route)
-  }
-
-  static func deleteRouteChange(_ socket: NetlinkSocket, _ route: Route) -> NetlinkChange {
-    socket.deleteRouteChange(route)
-  }
-
   static func routeGet(_ socket: NetlinkSocket, _ address: IPv4Address) throws(NetlinkError)
     -> (gateway: IPv4Address?, outputIndex: Int?)?
   {
@@ -115,25 +87,6 @@ enum VXLANIPv6: VXLANFamily {
     nexthopID: UInt32?
   ) -> IPv6Route {
     IPv6Route(destination: subnet, gateway: gateway, outputIndex: device, onlink: onlink)
-  }
-
-  static func destination(of route: IPv6Route) -> IPv6Network { route.destination }
-  static func gateway(of route: IPv6Route) -> IPv6Address? { route.gateway }
-  static func outputIndex(of route: IPv6Route) -> Int? { route.outputIndex }
-  static func isOnlink(_ route: IPv6Route) -> Bool { route.onlink }
-  static func nexthop(of route: IPv6Route) -> Nexthop? { nil }
-  static func nexthopID(of route: IPv6Route) -> UInt32? { nil }
-
-  static func routes(_ socket: NetlinkSocket) throws(NetlinkError) -> [IPv6Route] {
-    try socket.ipv6Routes()
-  }
-
-  static func replaceRouteChange(_ socket: NetlinkSocket, _ route: IPv6Route) -> NetlinkChange {
-    socket.replaceIPv6RouteChange(route)
-  }
-
-  static func deleteRouteChange(_ socket: NetlinkSocket, _ route: IPv6Route) -> NetlinkChange {
-    socket.deleteIPv6RouteChange(route)
   }
 
   static func routeGet(_ socket: NetlinkSocket, _ address: IPv6Address) throws(NetlinkError)

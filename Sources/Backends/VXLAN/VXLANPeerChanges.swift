@@ -33,7 +33,7 @@ struct VXLANPeerChanges<Family: VXLANFamily> {
       }
       if new.direct {
         batch.add(socket.deleteNeighbourChange(ip: old.gatewayAddress, linkIndex: device), tag: tag)
-        if let id = Family.nexthopID(of: route(old)) {
+        if let id = route(old).nexthopID {
           batch.add(socket.deleteNexthopChange(id: id), tag: tag)
         }
       }
@@ -50,10 +50,10 @@ struct VXLANPeerChanges<Family: VXLANFamily> {
       batch.add(socket.replaceFDBChange(peer.fdb(device: device)), tag: tag)
     }
     let route = route(peer)
-    if let nexthop = Family.nexthop(of: route) {
+    if let nexthop = route.nexthop {
       batch.add(socket.replaceNexthopChange(nexthop), tag: tag)
     }
-    batch.add(Family.replaceRouteChange(socket, route), tag: tag)
+    batch.add(route.replaceChange(socket), tag: tag)
   }
 
   /// Route first (nothing is sent towards G any more), then neighbour and FDB entry (unless
@@ -63,8 +63,8 @@ struct VXLANPeerChanges<Family: VXLANFamily> {
   /// keeps), and a delete of one form never matches the other.
   func remove(_ peer: Peer, into batch: NetlinkBatch<Tag>, users: Int = 0) {
     let tag = Tag.removal(peer.subnet)
-    batch.add(Family.deleteRouteChange(socket, peer.route(device: device)), tag: tag)
-    if let id = Family.nexthopID(of: route(peer)) {
+    batch.add(peer.route(device: device).deleteChange(socket), tag: tag)
+    if let id = route(peer).nexthopID {
       batch.add(socket.deleteNexthopChange(id: id), tag: tag)
     }
     guard !peer.direct else { return }

@@ -32,7 +32,7 @@ struct VXLANReconciler<Family: VXLANFamily> {
     let fdb: [BridgeFDBEntry<Family.Address>]
     let objects: [Nexthop]
     do {
-      routes = try Family.routes(socket)
+      routes = try Family.KernelRoute.all(socket)
       objects = nexthops ? try socket.nexthops() : []
       neighbours = try socket.neighbours(linkIndex: device, of: Family.Address.self)
         .filter(\.isPermanent)
@@ -45,7 +45,7 @@ struct VXLANReconciler<Family: VXLANFamily> {
     let read = ContinuousClock.now
     var routesByDestination: [Family.Subnet: [Family.KernelRoute]] = [:]
     for route in routes {
-      routesByDestination[Family.destination(of: route), default: []].append(route)
+      routesByDestination[route.destination, default: []].append(route)
     }
     let neighbourMACs = Dictionary(
       neighbours.map { ($0.ip, $0.mac) }, uniquingKeysWith: { first, _ in first })
@@ -86,8 +86,8 @@ struct VXLANReconciler<Family: VXLANFamily> {
     into batch: NetlinkBatch<Tag>
   ) {
     for route in routes where isOurs(route) {
-      if let peer = peers[Family.destination(of: route)], matches(route, peer) { continue }
-      batch.add(Family.deleteRouteChange(socket, route), tag: .removal(nil))
+      if let peer = peers[route.destination], matches(route, peer) { continue }
+      batch.add(route.deleteChange(socket), tag: .removal(nil))
     }
     var wantedNeighbours: Set<Family.Address> = []
     var wantedFDB: Set<FDBKey> = []
@@ -119,17 +119,17 @@ struct VXLANReconciler<Family: VXLANFamily> {
   }
 
   private func isOurs(_ route: Family.KernelRoute) -> Bool {
-    if Family.outputIndex(of: route) == device { return true }
-    return directRouting && Family.gateway(of: route) != nil
-      && Family.contains(network, Family.destination(of: route))
+    if route.outputIndex == device { return true }
+    return directRouting && route.gateway != nil
+      && Family.contains(network, route.destination)
   }
 
   private func matches(_ route: Family.KernelRoute, _ peer: Peer) -> Bool {
     // Either form (plain route or through a nexthop object) forwards the same: a route left
     // by stock flanneld or an older version is kept, not flapped.
-    let gateway = Family.gateway(of: route)
-    let output = Family.outputIndex(of: route)
+    let gateway = route.gateway
+    let output = route.outputIndex
     if peer.direct { return gateway == peer.publicIP && output != device }
-    return gateway == peer.gatewayAddress && output == device && Family.isOnlink(route)
+    return gateway == peer.gatewayAddress && output == device && route.onlink
   }
 }
