@@ -50,12 +50,11 @@ extension TunToUDPPipeline {
   /// length), and sent as one UDP GSO send per ≤ 64 messages — a message per segment on the
   /// wire, as the protocol requires.
   /// No session yet: the super-packet is staged whole (its buffer held), sealed when the
-  /// session comes (`releasing`).
+  /// session comes (`TunnelCodec.releasing`: then never staged again).
   @inline(__always)
   func sealedSuperPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
-    _ destination: sockaddr_in, _ tunnel: TunnelCodec, _ routeIndex: Int,
-    releasing: Bool = false
+    _ destination: sockaddr_in, _ tunnel: TunnelCodec, _ routeIndex: Int
   ) {
     guard offloads.state.splitsSuperPackets, let areas = state.sealAreas,
       let allVectors = state.splitVectors
@@ -63,16 +62,16 @@ extension TunToUDPPipeline {
     let area = areas + id &* TunToUDPBuffers.sealAreaSize
     let sealed = tunnel.sealSegments(
       virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
-      capacity: TunToUDPBuffers.sealAreaSize, routeIndex: routeIndex, releasing: releasing)
+      capacity: TunToUDPBuffers.sealAreaSize, routeIndex: routeIndex)
     guard sealed.count > 0 else {
       if sealed.count == TunnelCodec.mustStage {
-        if !releasing { return stage(id, length: length, routeIndex, tunnel) }
+        if !tunnel.releasing { return stage(id, length: length, routeIndex, tunnel) }
         bank.add(.tunnelStagedDropped)
       }
       intents.append(.recycleTun(id))  // dropped and counted by the tunnel
       return
     }
-    if releasing { bank.add(.tunnelStagedSent) }
+    if tunnel.releasing { bank.add(.tunnelStagedSent) }
     if let decision = offloads.state.superPacketTooLong(segmentLength: sealed.stride) {
       // As for plain segments: GSO sends of datagrams this long were refused.
       intents.append(.offloadsOff(decision, after: .splitSend, errno: EMSGSIZE))

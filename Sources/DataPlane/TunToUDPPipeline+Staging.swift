@@ -29,10 +29,12 @@ extension TunToUDPPipeline {
       intents.append(.recycleTun(id))
       budget &-= 1
     }
+    tunnel.releasing = true
     while budget > 0, let (item, routeIndex) = tunnel.takeReady() {
       budget &-= 1
       sendStaged(Int(item.id), length: Int(item.length), routeIndex, routes, tunnel)
     }
+    tunnel.releasing = false
     return tunnel.hasStagedWork
   }
 
@@ -44,14 +46,12 @@ extension TunToUDPPipeline {
     if virtioHeaderSize > 0 {
       let virtio = VirtioNetHeader(UnsafeRawPointer(tun.buffer(id)))
       if virtio.gsoType != VirtioNetHeader.gsoNone {
-        sealedSuperPacketRead(
-          id, virtio, packet, length, nextHop.pointee, tunnel, routeIndex, releasing: true)
+        sealedSuperPacketRead(id, virtio, packet, length, nextHop.pointee, tunnel, routeIndex)
         return
       }
     }
     let sealed = tunnel.seal(
-      packet, length: length, room: tun.bufferSize &- virtioHeaderSize, routeIndex: routeIndex,
-      releasing: true)
+      packet, length: length, room: tun.bufferSize &- virtioHeaderSize, routeIndex: routeIndex)
     guard sealed > 0 else {
       // Dropped and counted by the tunnel, or (the session ran out of counters meanwhile)
       // not staged twice.

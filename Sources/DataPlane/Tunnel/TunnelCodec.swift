@@ -52,6 +52,8 @@ final class TunnelCodec {
   private let ready: UnsafeMutablePointer<Int32>
   private var readyCount = 0
   private var readyNext = 0
+  /// Set by the pipeline while it seals staged packets: they are never staged again.
+  var releasing = false
 
   /// `stagingCapacity`: TUN buffers this forwarder may hold for packets waiting for a session.
   init(
@@ -233,13 +235,9 @@ final class TunnelCodec {
   /// (`room` bytes from `packet` on are ours). Returns the message length (it starts 16 bytes
   /// before `packet`), 0 when the packet was dropped and counted (no room), or `mustStage`:
   /// no session that may send (the handshake thread is asked for one), or packets of the peer
-  /// are staged already and this one goes behind them. `releasing`: the packet is a staged
-  /// one being sent (never staged again).
+  /// are staged already and this one goes behind them (unless `releasing` them).
   @inline(__always)
-  func seal(
-    _ packet: UnsafeMutableRawPointer, length: Int, room: Int, routeIndex: Int,
-    releasing: Bool = false
-  ) -> Int {
+  func seal(_ packet: UnsafeMutableRawPointer, length: Int, room: Int, routeIndex: Int) -> Int {
     let position = snapshot.peer(ofRoute: routeIndex)
     guard position >= 0 else {
       bank.add(.dropNoRoute)
@@ -298,7 +296,7 @@ final class TunnelCodec {
   @inline(__always)
   func sealSegments(
     _ virtio: VirtioNetHeader, packet: UnsafeRawPointer, length: Int,
-    into area: UnsafeMutableRawPointer, capacity: Int, routeIndex: Int, releasing: Bool = false
+    into area: UnsafeMutableRawPointer, capacity: Int, routeIndex: Int
   ) -> SealedSegments {
     let none = SealedSegments(count: 0, stride: 0, bytes: 0)
     let waits = SealedSegments(count: Self.mustStage, stride: 0, bytes: 0)
