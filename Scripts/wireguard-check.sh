@@ -4,7 +4,9 @@
 # from the leases in etcd exactly as a stock flannel wireguard node configures its kernel
 # device (its own lease written in stock's format). A container behind each host. Checks:
 #   - the full container ping mesh;
-#   - a handshake initiated from each side (wireguard-go → us, us → wireguard-go);
+#   - a handshake initiated from each side (wireguard-go → us, us → wireguard-go), and between
+#     our two nodes: the very first ping of each is answered (packets sent while the
+#     handshake runs are staged and sent once the session exists, as WireGuard does);
 #   - 200 MB over TCP intact both ways between our node's container and wireguard-go's;
 #   - an underlay capture holds only WireGuard messages (types 1-4, sizes as the protocol
 #     gives them);
@@ -127,13 +129,31 @@ ip netns exec "$(lab_host 1)" tcpdump -i eth0 --immediate-mode -U -n -w "$LAB_DI
 DUMP=$!; LAB_PIDS+=("$DUMP")
 lab_wait 5 "tcpdump" grep -q "listening on" "$LAB_DIR/tcpdump.log"
 
-# Handshakes from each side: wireguard-go first (its container pings ours), then ours.
-pings 3 1 || fail "container 3 (wireguard-go) cannot reach container 1"
+# Handshakes from each side: wireguard-go first (its container pings ours), then ours, then
+# between our nodes. No session exists before: each first ping waits in the sender's staging
+# (and host 1's reply in its own, until wireguard-go's ping confirms the session); one ping,
+# no retry — a lost first packet fails here.
+peers_known() { # I: host I's handshake thread has both other nodes as peers
+  [ "$(ip netns exec "$(lab_host "$1")" curl -sf --max-time 5 http://127.0.0.1:10256/debug/wireguard | grep -c '^peer: ')" = 2 ]
+}
+for i in 1 2; do lab_wait 10 "host $i's peers" peers_known "$i"; done
+first_ping() { # FROM TO
+  ip netns exec "$(c "$1")" ping -q -c 1 -W 3 "$(lab_container_ip "$2")" >/dev/null ||
+    fail "the first ping from container $1 to container $2 (no session yet) was not answered"
+}
+first_ping 3 1
 [ "$(handshakes 1 initiation_received)" -ge 1 ] || fail "host 1 received no initiation from wireguard-go"
-pings 2 3 || fail "container 2 cannot reach container 3 (wireguard-go)"
+first_ping 2 3
 [ "$(handshakes 2 initiation_sent)" -ge 1 ] || fail "host 2 sent no initiation"
 [ "$(handshakes 2 response_received)" -ge 1 ] || fail "host 2 got no response from wireguard-go"
-lab_log "ok: handshakes initiated by wireguard-go (to host 1) and by us (host 2 to wireguard-go)"
+first_ping 1 2
+for i in 1 2; do
+  staged=$(metric "$i" flannel_udp_forwarder_tunnel_staged_total)
+  sent=$(metric "$i" flannel_udp_forwarder_tunnel_staged_sent_total)
+  lost=$(($(metric "$i" flannel_udp_forwarder_tunnel_staged_dropped_total) + $(metric "$i" flannel_udp_forwarder_tunnel_staged_abandoned_total) + $(metric "$i" flannel_udp_forwarder_tunnel_staged_peer_gone_total)))
+  [ "$staged" -gt 0 ] && [ "$sent" -gt 0 ] && [ "$lost" = 0 ] || fail "host $i: $staged packets staged, $sent sent after the handshake, $lost dropped"
+done
+lab_log "ok: handshakes initiated by wireguard-go (to host 1), by us (host 2 to wireguard-go) and between our nodes (1 to 2): each first ping answered, staged packets sent after the handshake"
 for i in 1 2 3; do for j in 1 2 3; do
   [ "$i" = "$j" ] || pings "$i" "$j" || fail "ping mesh: container $i to $j"
 done; done

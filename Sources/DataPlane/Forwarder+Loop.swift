@@ -60,6 +60,7 @@ extension Forwarder {
       if let tunnel = loop.tunnel {
         // The tunnel's snapshot carries its own routes (to its peers' endpoints).
         routes = tunnel.refresh(now: MonotonicClock.nanoseconds())
+        if tunnel.hasStagedWork { releaseStaged(loop, routes) }
       } else {
         let latest = self.routes.acquire(cached: cachedRoutes)
         if latest != cachedRoutes {
@@ -117,7 +118,9 @@ extension Forwarder {
     let tunnel = configuration.tunnel.map {
       TunnelCodec(
         exchange: tunnelSessions, inbox: $0.inbox, bank: bank, mtu: $0.mtu, worker: $0.worker,
-        workers: $0.workers)
+        workers: $0.workers,
+        // At most half the TUN buffers wait for handshakes: reads go on with the rest.
+        stagingCapacity: max(configuration.tunBufferCount / 2, 1))
     }
     return LoopParts(
       submitter: RingSubmitter(ring: ring, bank: bank, fixedFiles: fixedFiles), tun: tun,
@@ -139,6 +142,14 @@ extension Forwarder {
         acceptAnySource: configuration.acceptAnySource,
         ipv6: tunnel == nil && configuration.tunIPv6Address != nil, tunnel: tunnel),
       intents: intents, tunnel: tunnel)
+  }
+
+  /// A snapshot brought sessions for staged packets (or dropped some): they go (or their
+  /// buffers go back) before anything this batch reads.
+  @inline(never)
+  private func releaseStaged(_ loop: LoopParts, _ routes: RouteSnapshot) {
+    while loop.tunToUDP.releaseStaged(routes) { submit(loop) }
+    submit(loop)
   }
 
   /// Submits what the last batch produced and waits for at least one completion. With a poll

@@ -82,9 +82,13 @@ public final class Forwarder: @unchecked Sendable {
   }
 
   /// Replaces the WireGuard tables (with `configuration.tunnel`); used from the next batch
-  /// on. Any thread; no lock on the forwarder's side.
+  /// on. Any thread; no lock on the forwarder's side. Wakes the loop (its eventfd read is
+  /// posted again): packets staged for a peer go as soon as its session is here, not with the
+  /// next packet that happens to arrive.
   public func update(tunnel snapshot: TunnelSnapshot) {
     tunnelSessions.publish(snapshot)
+    var one: UInt64 = 1
+    _ = write(wakeFD, &one, 8)
   }
 
   /// Counters as of the forwarder's last completed batch. Any thread, never blocks the loop.

@@ -18,6 +18,8 @@ public enum Counter: Int, CaseIterable, Sendable {
   case tunnelNoSession, tunnelHandshakesQueued, tunnelHandshakesDropped, tunnelBadMessage
   case tunnelUnknownIndex, tunnelDecryptFailed, tunnelReplayed, tunnelExpired
   case tunnelWrongSource, tunnelKeepalivesReceived, tunnelWrongWorker
+  case tunnelStaged, tunnelStagedSent, tunnelStagedDropped, tunnelStagedAbandoned
+  case tunnelStagedPeerGone
   case ipv6PacketsSent, ipv6PacketsWritten, dropIPv6NoRoute, dropHopLimit, dropIPv6Malformed
   case dropIPv6WrongSource, icmpv6Sent
 
@@ -161,10 +163,12 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .pollMisses:
       CounterInfo("poll_misses", "Polls of the ring that found nothing and ended in a sleep.")
     case .tunnelNoSession:
+      // Not a drop since packets wait for the session (tunnel_staged); what is lost of them
+      // is counted by the tunnel_staged_* drops.
       CounterInfo(
         "tunnel_no_session",
-        "WireGuard: packets to a peer with no session that may send (a handshake is started).",
-        .drop("no_session"))
+        "WireGuard: packets to a peer with no session that may send: staged, and a handshake is started."
+      )
     case .tunnelHandshakesQueued:
       CounterInfo(
         "tunnel_handshakes_queued",
@@ -211,6 +215,31 @@ public enum Counter: Int, CaseIterable, Sendable {
         "tunnel_wrong_worker",
         "WireGuard: transport messages that reached a worker other than their session's (a UDP GRO train mixing sessions): dropped unopened.",
         .drop("wrong_worker"))
+    case .tunnelStaged:
+      CounterInfo(
+        "tunnel_staged",
+        "WireGuard: packets staged to wait for a handshake (no session that may send, or older packets of the peer still waiting); a TSO/USO super-packet once."
+      )
+    case .tunnelStagedSent:
+      CounterInfo(
+        "tunnel_staged_sent",
+        "WireGuard: staged packets sealed and sent once the peer's session existed, in the order they were staged."
+      )
+    case .tunnelStagedDropped:
+      CounterInfo(
+        "tunnel_staged_dropped",
+        "WireGuard: staged packets dropped to make room (oldest first): the peer had 128 staged, or the worker's staging pool (half its TUN buffers) was full.",
+        .drop("staging_full"))
+    case .tunnelStagedAbandoned:
+      CounterInfo(
+        "tunnel_staged_abandoned",
+        "WireGuard: staged packets dropped because the handshake was given up (REKEY_ATTEMPT_TIME unanswered).",
+        .drop("handshake_abandoned"))
+    case .tunnelStagedPeerGone:
+      CounterInfo(
+        "tunnel_staged_peer_gone",
+        "WireGuard: staged packets dropped because their peer (its lease) or its route went.",
+        .drop("staged_peer_gone"))
     case .ipv6PacketsSent:
       CounterInfo(
         "ipv6_packets_sent",

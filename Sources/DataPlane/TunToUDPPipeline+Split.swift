@@ -49,8 +49,10 @@ extension TunToUDPPipeline {
   /// one transport message after another at a fixed stride (all but the last of equal
   /// length), and sent as one UDP GSO send per ≤ 64 messages — a message per segment on the
   /// wire, as the protocol requires.
+  /// No session yet: the super-packet is staged whole (its buffer held), sealed when the
+  /// session comes (`TunnelCodec.releasing`: then never staged again).
   @inline(__always)
-  private func sealedSuperPacketRead(
+  func sealedSuperPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
     _ destination: sockaddr_in, _ tunnel: TunnelCodec, _ routeIndex: Int
   ) {
@@ -62,9 +64,14 @@ extension TunToUDPPipeline {
       virtio, packet: UnsafeRawPointer(packet), length: length, into: area,
       capacity: TunToUDPBuffers.sealAreaSize, routeIndex: routeIndex)
     guard sealed.count > 0 else {
+      if sealed.count == TunnelCodec.mustStage {
+        if !tunnel.releasing { return stage(id, length: length, routeIndex, tunnel) }
+        bank.add(.tunnelStagedDropped)
+      }
       intents.append(.recycleTun(id))  // dropped and counted by the tunnel
       return
     }
+    if tunnel.releasing { bank.add(.tunnelStagedSent) }
     if let decision = offloads.state.superPacketTooLong(segmentLength: sealed.stride) {
       // As for plain segments: GSO sends of datagrams this long were refused.
       intents.append(.offloadsOff(decision, after: .splitSend, errno: EMSGSIZE))

@@ -81,13 +81,15 @@ final class TunToUDPPipeline {
       return
     }
     if let tunnel {
-      length = tunnel.seal(
+      let sealed = tunnel.seal(
         packet, length: length, room: tun.bufferSize &- virtioHeaderSize,
         routeIndex: routeIndex)
-      guard length > 0 else {
+      guard sealed > 0 else {
+        if sealed == TunnelCodec.mustStage { return stage(id, length: length, routeIndex, tunnel) }
         intents.append(.recycleTun(id))
         return
       }
+      length = sealed
     }
     enqueue(id, length: length, nextHop)
   }

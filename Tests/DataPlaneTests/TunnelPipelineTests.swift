@@ -26,9 +26,11 @@ final class TunnelPair {
   let sessionB: TunnelSession
 
   /// `age`: how long ago the handshake completed (REJECT_AFTER_TIME counts from then).
-  /// `workersB`/`workerB`: B's place in a socket group of that size.
+  /// `workersB`/`workerB`: B's place in a socket group of that size. `sendingA` false: A's
+  /// table has B without a session (the handshake not done yet; `publishA`).
   init(
-    virtioHeader: Bool = false, age: Duration = .zero, workersB: Int = 1, workerB: Int = 0
+    virtioHeader: Bool = false, age: Duration = .zero, workersB: Int = 1, workerB: Int = 0,
+    sendingA: Bool = true, stagingA: Int = 4
   ) throws {
     let identityA = StaticIdentity(privateKey: try X25519.newPrivateKey())
     let identityB = StaticIdentity(privateKey: try X25519.newPrivateKey())
@@ -54,20 +56,27 @@ final class TunnelPair {
     inboxB = try HandshakeInbox()
     let bankA = CounterBank()
     let bankB = CounterBank()
-    codecA = TunnelCodec(exchange: exchangeA, inbox: inboxA, bank: bankA, mtu: Self.mtu)
+    codecA = TunnelCodec(
+      exchange: exchangeA, inbox: inboxA, bank: bankA, mtu: Self.mtu, stagingCapacity: stagingA)
     codecB = TunnelCodec(
       exchange: exchangeB, inbox: inboxB, bank: bankB, mtu: Self.mtu, worker: workerB,
       workers: workersB)
     a = PipelineLab(virtioHeader: virtioHeader, tunnel: codecA, bank: bankA)
     b = PipelineLab(tunnel: codecB, bank: bankB)
-    exchangeA.publish(
-      TunnelSnapshot([
-        .init(
-          peer: peerB, endpointAddress: PipelineLab.peer, endpointPort: 7890,
-          allowedNetwork: 0x0a01_0200, allowedPrefixLength: 24, sending: sessionA,
-          receiving: [sessionA])
-      ]))
+    publishA(sending: sendingA)
     publishB(confirmed: false)
+  }
+
+  /// A's table: B, with or without its session; `others` more peers without one.
+  func publishA(sending: Bool, others: [TunnelSnapshot.Peer] = []) {
+    exchangeA.publish(
+      TunnelSnapshot(
+        others + [
+          .init(
+            peer: peerB, endpointAddress: PipelineLab.peer, endpointPort: 7890,
+            allowedNetwork: 0x0a01_0200, allowedPrefixLength: 24,
+            sending: sending ? sessionA : nil, receiving: [sessionA])
+        ]))
   }
 
   /// B's table: until the initiator's first message arrives, B may only receive.
@@ -193,8 +202,9 @@ final class TunnelPair {
     let routesB = pair.codecB.refresh(now: MonotonicClock.nanoseconds())
     // B's routes lead to A; B has no session that may send yet.
     pair.b.read(reply, into: 0, routes: routesB)
-    #expect(pair.b.take() == [.recycleTun(0)])
+    #expect(pair.b.take() == [], "staged: the buffer is kept")
     #expect(pair.b.counter(.tunnelNoSession) == 1)
+    #expect(pair.b.counter(.tunnelStaged) == 1)
     #expect(pair.peerA.takeSessionWanted())
     #expect(!pair.peerA.takeSessionWanted(), "taken once")
     // The initiator's first message confirms the session; the handshake thread then lets
@@ -203,9 +213,17 @@ final class TunnelPair {
     #expect(pair.sessionB.hasReceived)
     pair.publishB(confirmed: true)
     let routes = pair.codecB.refresh(now: MonotonicClock.nanoseconds())
+    #expect(!pair.b.tunToUDP.releaseStaged(routes))
     pair.b.read(reply, into: 1, routes: routes)
     pair.b.tunToUDP.flush()
-    #expect(pair.b.take().contains { if case .send = $0 { true } else { false } })
+    let sends = pair.b.take().compactMap { intent -> Int? in
+      if case .send(let header, _, let head) = intent {
+        return head + 10 * header.pointee.msg_iovlen
+      }
+      return nil
+    }
+    #expect(sends == [0 + 10 * 2], "the staged reply (buffer 0) heads one run with the new one")
+    #expect(pair.b.counter(.tunnelStagedSent) == 1)
   }
 
   @Test func handshakeMessagesGoToTheInboxAndKeepalivesAreCounted() throws {

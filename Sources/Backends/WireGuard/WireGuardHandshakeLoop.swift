@@ -259,6 +259,10 @@ final class WireGuardHandshakeLoop: @unchecked Sendable {
         peers[key]?.endpoint = endpoint
         snapshotDirty = true
       case .handshakeAbandoned(let key):
+        // The packets the forwarders staged for the peer are dropped when they adopt the
+        // next snapshot (WireGuard purges its staged queue here too).
+        peers[key]?.tunnel.handshakeAbandoned()
+        snapshotDirty = true
         logger.debug(
           "wireguard backend: handshake with \(key.base64Text) unanswered, abandoned")
       case .peerRefused(let key, let error):

@@ -12,6 +12,8 @@ import WireGuard
 final class TunnelCodec {
   /// Bytes the TUN buffers keep free before each packet for the transport header.
   static let headroom = TransportLayout.headerSize
+  /// `seal`'s answer for a packet that must wait for a session: stage it (`stage`).
+  static let mustStage = -1
   let exchange: SnapshotExchange<TunnelSnapshot>
   let inbox: HandshakeInbox
   let bank: CounterBank
@@ -39,11 +41,28 @@ final class TunnelCodec {
   /// can bring another worker's session here: its messages are dropped, never opened, so
   /// that each replay window has one writer.
   private var owned: UnsafeMutablePointer<Bool>
+  /// Packets waiting for a session (their TUN buffers held), per peer position of `snapshot`.
+  let staging: StagedPackets
+  /// Filled when a snapshot is adopted, emptied by the pipeline (`releaseStaged`): the buffers
+  /// of staged packets dropped (peer gone, handshake abandoned), and the peers whose staged
+  /// packets may go now. Both at most `staging.capacity` long.
+  private let discarded: UnsafeMutablePointer<Int32>
+  private var discardedCount = 0
+  private var discardedNext = 0
+  private let ready: UnsafeMutablePointer<Int32>
+  private var readyCount = 0
+  private var readyNext = 0
+  /// Set by the pipeline while it seals staged packets: they are never staged again.
+  var releasing = false
 
+  /// `stagingCapacity`: TUN buffers this forwarder may hold for packets waiting for a session.
   init(
     exchange: SnapshotExchange<TunnelSnapshot>, inbox: HandshakeInbox, bank: CounterBank,
-    mtu: Int, worker: Int = 0, workers: Int = 1
+    mtu: Int, worker: Int = 0, workers: Int = 1, stagingCapacity: Int = 4
   ) {
+    staging = StagedPackets(capacity: stagingCapacity)
+    discarded = .allocate(capacity: staging.capacity)
+    ready = .allocate(capacity: staging.capacity)
     self.exchange = exchange
     self.inbox = inbox
     self.bank = bank
@@ -59,6 +78,8 @@ final class TunnelCodec {
     sealers.deallocate()
     openers.deallocate()
     owned.deallocate()
+    discarded.deallocate()
+    ready.deallocate()
   }
 
   /// Once per batch: the time, and the newest snapshot (its routes are what this batch routes
@@ -111,14 +132,110 @@ final class TunnelCodec {
     openers = newOpeners
     owned = newOwned
     contexts = kept
+    let previous = snapshot
     snapshot = next
+    carryStaged(from: previous)
+  }
+
+  /// The staged packets follow their peers into the adopted snapshot. Dropped: those of a
+  /// peer no longer in it (its lease went), with no route any more, or whose handshake was
+  /// given up since they were staged. Those of a peer that has a sending session now are
+  /// ready to go (`takeReady`).
+  @inline(never)
+  private func carryStaged(from previous: TunnelSnapshot) {
+    readyCount = 0
+    readyNext = 0
+    guard !staging.isEmpty else {
+      staging.remap(peers: snapshot.peers.count, newPosition: { _ in -1 }, discarded: { _ in })
+      return
+    }
+    var positions: [ObjectIdentifier: Int] = [:]
+    for position in snapshot.peers.indices {
+      positions[ObjectIdentifier(snapshot.peerObject(position))] = position
+    }
+    staging.remap(
+      peers: snapshot.peers.count,
+      newPosition: { positions[ObjectIdentifier(previous.peerObject($0))] ?? -1 },
+      discarded: {
+        bank.add(.tunnelStagedPeerGone)
+        discard($0)
+      })
+    for position in snapshot.peers.indices where staging.count(ofPeer: position) > 0 {
+      let abandonments = snapshot.peerObject(position).abandonments.load(ordering: .acquiring)
+      if abandonments != staging.mark(ofPeer: position) || snapshot.route(ofPeer: position) < 0 {
+        let reason: Counter =
+          abandonments != staging.mark(ofPeer: position)
+          ? .tunnelStagedAbandoned : .tunnelStagedPeerGone
+        while let item = staging.takeOldest(ofPeer: position) {
+          bank.add(reason)
+          discard(item)
+        }
+      } else if snapshot.sending[position] != nil {
+        ready[readyCount] = Int32(position)
+        readyCount &+= 1
+      }
+    }
+  }
+
+  private func discard(_ item: StagedPackets.Item) {
+    // Never more than the pool holds: the pipeline empties the list after every adopt.
+    guard discardedCount < staging.capacity else { return }
+    discarded[discardedCount] = item.id
+    discardedCount &+= 1
+  }
+
+  /// Whether staged packets are to be sent or dropped (after an adopt): the pipeline's
+  /// `releaseStaged` then runs before anything newer.
+  var hasStagedWork: Bool { discardedNext < discardedCount || readyNext < readyCount }
+
+  /// The TUN buffer of a dropped staged packet (to recycle), or -1.
+  func takeDiscarded() -> Int {
+    guard discardedNext < discardedCount else {
+      discardedCount = 0
+      discardedNext = 0
+      return -1
+    }
+    defer { discardedNext &+= 1 }
+    return Int(discarded[discardedNext])
+  }
+
+  /// The next staged packet that may be sealed now, oldest first per peer, with the route of
+  /// its peer; nil when none is left.
+  func takeReady() -> (item: StagedPackets.Item, routeIndex: Int)? {
+    while readyNext < readyCount {
+      let position = Int(ready[readyNext])
+      if let session = snapshot.sending[position], now < session.takeUnretainedValue().rejectAfter,
+        let item = staging.takeOldest(ofPeer: position)
+      {
+        return (item, snapshot.route(ofPeer: position))
+      }
+      readyNext &+= 1
+    }
+    return nil
+  }
+
+  /// Stages the packet in TUN buffer `id` (`length` bytes) that `seal` answered `mustStage`
+  /// for. Returns the buffer of the packet that made room (the peer's or the pool's oldest,
+  /// counted dropped), or -1.
+  @inline(never)
+  func stage(buffer id: Int, length: Int, routeIndex: Int) -> Int {
+    let position = snapshot.peer(ofRoute: routeIndex)
+    let mark =
+      position >= 0 ? snapshot.peerObject(position).abandonments.load(ordering: .acquiring) : 0
+    bank.add(.tunnelStaged)
+    let item = StagedPackets.Item(
+      id: Int32(truncatingIfNeeded: id), length: Int32(truncatingIfNeeded: length))
+    guard let evicted = staging.stage(item, peer: position, mark: mark) else { return -1 }
+    bank.add(.tunnelStagedDropped)
+    return Int(evicted.id)
   }
 
   /// Seals the `length`-byte packet at `packet` for the peer of route `routeIndex`: the
   /// transport header goes into the 16 bytes before it, zero padding and the tag after it
   /// (`room` bytes from `packet` on are ours). Returns the message length (it starts 16 bytes
-  /// before `packet`), or 0 when the packet was dropped and counted — no session that may
-  /// send (the handshake thread is asked for one) or no room.
+  /// before `packet`), 0 when the packet was dropped and counted (no room), or `mustStage`:
+  /// no session that may send (the handshake thread is asked for one), or packets of the peer
+  /// are staged already and this one goes behind them (unless `releasing` them).
   @inline(__always)
   func seal(_ packet: UnsafeMutableRawPointer, length: Int, room: Int, routeIndex: Int) -> Int {
     let position = snapshot.peer(ofRoute: routeIndex)
@@ -133,6 +250,9 @@ final class TunnelCodec {
     guard now < session.rejectAfter else {
       bank.add(.tunnelExpired)
       return noSession(position)
+    }
+    if !releasing && !staging.isEmpty && staging.count(ofPeer: position) > 0 {
+      return Self.mustStage
     }
     let padding = TransportPadding.paddingLength(plaintextLength: length, mtu: mtu)
     let sealedLength = length &+ padding
@@ -161,7 +281,8 @@ final class TunnelCodec {
   }
 
   /// What `sealSegments` produced: `count` transport messages `stride` bytes apart, all
-  /// `stride` long but the last; `bytes` from the first's start to the last's end.
+  /// `stride` long but the last; `bytes` from the first's start to the last's end. Count
+  /// `mustStage`: the super-packet waits for a session, whole (`seal`'s answer).
   struct SealedSegments {
     var count: Int
     var stride: Int
@@ -170,14 +291,15 @@ final class TunnelCodec {
 
   /// Cuts a TSO/USO super-packet into the packets the kernel would have sent (as
   /// `SuperPacket.split` does) and seals each into a transport message for the peer of route
-  /// `routeIndex`, one after another from `area`. Count 0: dropped and counted (no session,
-  /// a refused super-packet, no room).
+  /// `routeIndex`, one after another from `area`. Count 0: dropped and counted (a refused
+  /// super-packet, no room); `mustStage`: as for `seal`.
   @inline(__always)
   func sealSegments(
     _ virtio: VirtioNetHeader, packet: UnsafeRawPointer, length: Int,
     into area: UnsafeMutableRawPointer, capacity: Int, routeIndex: Int
   ) -> SealedSegments {
     let none = SealedSegments(count: 0, stride: 0, bytes: 0)
+    let waits = SealedSegments(count: Self.mustStage, stride: 0, bytes: 0)
     let layout: SuperPacket.Layout
     switch SuperPacket.Layout.of(virtio, packet: packet, length: length) {
     case .success(let accepted): layout = accepted
@@ -193,14 +315,15 @@ final class TunnelCodec {
     guard let sessionReference = snapshot.sending[position], let sealer = sealers[position]
     else {
       _ = noSession(position)
-      return none
+      return waits
     }
     let session = sessionReference.takeUnretainedValue()
     guard now < session.rejectAfter else {
       bank.add(.tunnelExpired)
       _ = noSession(position)
-      return none
+      return waits
     }
+    if !releasing && !staging.isEmpty && staging.count(ofPeer: position) > 0 { return waits }
     let full = layout.headerLength &+ min(layout.gsoSize, layout.payload)
     let stride =
       TransportLayout.minimumSize &+ full
@@ -214,7 +337,7 @@ final class TunnelCodec {
       UInt64(layout.count) < Limits.rejectAfterMessages - first
     else {
       _ = noSession(position)
-      return none
+      return waits
     }
     let fixed = SuperPacket.FixedSums(
       packet, isTCP: layout.isTCP, ipHeaderLength: layout.ipHeaderLength)
@@ -248,6 +371,7 @@ final class TunnelCodec {
   }
 
   /// Records that the peer at `position` needs a session; wakes the handshake thread once.
+  /// Returns `mustStage`.
   @inline(never)
   private func noSession(_ position: Int, counting: Bool = true) -> Int {
     if counting { bank.add(.tunnelNoSession) }
@@ -257,7 +381,7 @@ final class TunnelCodec {
     {
       inbox.signal()
     }
-    return 0
+    return Self.mustStage
   }
 
   /// A transport message for no session we hold. From a peer's endpoint it usually means we

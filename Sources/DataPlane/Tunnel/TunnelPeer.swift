@@ -19,6 +19,10 @@ public final class TunnelPeer: Sendable {
   /// A forwarder had a packet for this peer and no session that may send: set by the
   /// forwarder (which then wakes the handshake thread), taken by the handshake thread.
   let sessionWanted = Atomic<Bool>(false)
+  /// Handshakes given up so far (REKEY_ATTEMPT_TIME passed unanswered): the forwarders drop
+  /// the packets they staged for the peer before the latest one, as WireGuard purges its
+  /// staged queue then, instead of holding them for a handshake that is not coming.
+  let abandonments = Atomic<UInt32>(0)
 
   public init(name: String) {
     self.name = name
@@ -38,6 +42,12 @@ public final class TunnelPeer: Sendable {
   /// True once after a forwarder found no session for a packet to this peer.
   public func takeSessionWanted() -> Bool {
     sessionWanted.exchange(false, ordering: .acquiringAndReleasing)
+  }
+
+  /// The handshake thread gave up on a handshake with the peer: packets staged for it until
+  /// now are dropped (by each forwarder when it adopts its next snapshot).
+  public func handshakeAbandoned() {
+    abandonments.add(1, ordering: .releasing)
   }
 
   /// A message sealed for the peer by the handshake thread itself (a keepalive).

@@ -42,8 +42,10 @@ public final class TunnelSnapshot: @unchecked Sendable {
   public let peers: [Peer]
   /// Inner destination → route index; the route's next hop is its peer's endpoint.
   let routes: RouteSnapshot
-  /// Per route index: the peer's position in `peers`.
+  /// Per route index: the peer's position in `peers`; per peer position: its route (-1: it
+  /// lost its network to a later peer).
   private let routePeer: UnsafeMutablePointer<Int32>
+  private let peerRoute: UnsafeMutablePointer<Int32>
   /// Per peer: its sending session, unretained (`peers` keeps it).
   let sending: UnsafeMutablePointer<Unmanaged<TunnelSession>?>
   private let peerObjects: UnsafeMutablePointer<Unmanaged<TunnelPeer>>
@@ -75,8 +77,12 @@ public final class TunnelSnapshot: @unchecked Sendable {
       byNetwork[Self.networkKey(peer.allowedNetwork, peer.allowedPrefixLength)] = Int32(position)
     }
     routePeer = .allocate(capacity: max(routes.routes.count, 1))
+    peerRoute = .allocate(capacity: max(count, 1))
+    peerRoute.initialize(repeating: -1, count: max(count, 1))
     for (index, route) in routes.routes.enumerated() {
-      routePeer[index] = byNetwork[Self.networkKey(route.network, route.prefixLength)] ?? -1
+      let position = byNetwork[Self.networkKey(route.network, route.prefixLength)] ?? -1
+      routePeer[index] = position
+      if position >= 0 { peerRoute[Int(position)] = Int32(index) }
     }
     sending = .allocate(capacity: max(count, 1))
     peerObjects = .allocate(capacity: max(count, 1))
@@ -112,6 +118,7 @@ public final class TunnelSnapshot: @unchecked Sendable {
 
   deinit {
     routePeer.deallocate()
+    peerRoute.deallocate()
     sending.deallocate()
     peerObjects.deallocate()
     allowedNetworks.deallocate()
@@ -133,6 +140,10 @@ public final class TunnelSnapshot: @unchecked Sendable {
   /// The peer position a route index leads to (-1: none).
   @inline(__always)
   func peer(ofRoute index: Int) -> Int { Int(routePeer[index]) }
+
+  /// The route index of the peer at `position` (-1: none).
+  @inline(__always)
+  func route(ofPeer position: Int) -> Int { Int(peerRoute[position]) }
 
   @inline(__always)
   func peerObject(_ position: Int) -> TunnelPeer {
