@@ -19,7 +19,7 @@ import Testing
       let i = table.index(high: 0xfd10_0000_0000_0000 | UInt64(n), low: 0x1234_5678)
       #expect(i >= 0)
       #expect(table.nextHopAddress(at: i) == 0xc0a8_0000 | UInt32(n))
-      let address = table.nextHop(at: i).pointee
+      let address = table.nextHop(at: i).pointee.ipv4Address
       #expect(UInt32(bigEndian: address.sin_addr.s_addr) == 0xc0a8_0000 | UInt32(n))
       #expect(UInt16(bigEndian: address.sin_port) == 7890)
     }
