@@ -21,10 +21,13 @@ final class MessageHeaders {
   let controls: UnsafeMutableRawPointer
   static let controlStride = Int(FLANNEL_CMSG_SPACE_U16)
   let receive: UnsafeMutablePointer<msghdr>
+  /// Where the multishot RECVMSG puts name, control data and payload in each buffer.
+  let receiveLayout: ReceiveLayout
 
   /// `nameLength`: the size of the socket family's address (`sockaddr_in` on the IPv4
   /// underlay, `sockaddr_in6` on the IPv6 one).
   init(count: Int, nameLength: Int = MemoryLayout<sockaddr_in>.size) {
+    receiveLayout = ReceiveLayout(ipv6: nameLength > MemoryLayout<sockaddr_in>.size)
     self.count = count
     sends = .allocate(capacity: count)
     let perSend = SegmentRuns.maxSegments
@@ -48,9 +51,9 @@ final class MessageHeaders {
     }
     receive = .allocate(capacity: 1)
     var template = msghdr()
-    // The same name area for both families (`ReceivedDatagram.nameSize`): the kernel says
-    // in each buffer how much of it the sender's address took.
-    template.msg_namelen = socklen_t(ReceivedDatagram.nameSize)
+    // The family's name area (`ReceiveLayout`): the kernel says in each buffer how much of it
+    // the sender's address took.
+    template.msg_namelen = socklen_t(receiveLayout.nameSize)
     // Room for the UDP_GRO segment size (an int) in every received buffer.
     template.msg_controllen = ReceivedDatagram.controlSize
     receive.initialize(to: template)
@@ -120,15 +123,30 @@ final class MessageHeaders {
   }
 }
 
-/// The layout of a multishot RECVMSG buffer: `io_uring_recvmsg_out` (namelen, controllen,
-/// payloadlen, flags: four UInt32), the name area (room for a sockaddr_in6, rounded up to 8
-/// bytes so that the payload stays 8-byte aligned; an IPv4 socket fills its first 16), the
-/// control area (room for one UDP_GRO cmsg), then the payload.
+/// Where a multishot RECVMSG buffer holds what: `io_uring_recvmsg_out` (namelen, controllen,
+/// payloadlen, flags: four UInt32), the name area, the control area (room for one UDP_GRO
+/// cmsg), then the payload. The name area is the socket family's: a `sockaddr_in` on the IPv4
+/// underlay (16 bytes: the layout it always had), a `sockaddr_in6` rounded up to 8 bytes (32)
+/// on the IPv6 one, so that the payload stays 8-byte aligned. Fixed per socket.
+struct ReceiveLayout: Equatable {
+  let nameSize: Int
+  let controlOffset: Int
+  let payloadOffset: Int
+
+  init(ipv6: Bool) {
+    nameSize = ipv6 ? (MemoryLayout<sockaddr_in6>.size + 7) & ~7 : MemoryLayout<sockaddr_in>.size
+    controlOffset = ReceivedDatagram.headerSize + nameSize
+    payloadOffset = controlOffset + ReceivedDatagram.controlSize
+  }
+
+  static let ipv4 = ReceiveLayout(ipv6: false)
+  static let ipv6 = ReceiveLayout(ipv6: true)
+}
+
+/// Reading a multishot RECVMSG buffer (`ReceiveLayout`).
 enum ReceivedDatagram {
   static let headerSize = MemoryLayout<io_uring_recvmsg_out>.size
-  static let nameSize = (MemoryLayout<sockaddr_in6>.size + 7) & ~7
   static let controlSize = Int(FLANNEL_CMSG_SPACE_INT)
-  static let payloadOffset = headerSize + nameSize + controlSize
 
   @inline(__always)
   static func header(_ buffer: UnsafeRawPointer) -> io_uring_recvmsg_out {
@@ -168,18 +186,19 @@ enum ReceivedDatagram {
   @inline(__always)
   static func source6(_ buffer: UnsafeRawPointer) -> (high: UInt64, low: UInt64, port: UInt16)? {
     guard nameLength(buffer) >= MemoryLayout<sockaddr_in6>.size,
-      nameLength(buffer) <= nameSize
+      nameLength(buffer) <= ReceiveLayout.ipv6.nameSize
     else { return nil }
     let name = buffer.loadUnaligned(fromByteOffset: headerSize, as: sockaddr_in6.self)
     guard name.sin6_family == sa_family_t(AF_INET6) else { return nil }
     return socketAddress6Parts(name)
   }
 
-  /// The size of each datagram of a GRO train (the UDP_GRO cmsg), or nil for a single one.
+  /// The size of each datagram of a GRO train (the UDP_GRO cmsg at `controlOffset`, the
+  /// socket's `ReceiveLayout`), or nil for a single one.
   @inline(__always)
-  static func segmentSize(_ buffer: UnsafeRawPointer) -> Int? {
+  static func segmentSize(_ buffer: UnsafeRawPointer, controlOffset: Int) -> Int? {
     guard Int(header(buffer).controllen) >= Int(FLANNEL_CMSG_DATA_OFFSET) + 4 else { return nil }
-    let control = buffer + headerSize + nameSize
+    let control = buffer + controlOffset
     guard
       control.load(fromByteOffset: Int(FLANNEL_CMSG_LEVEL_OFFSET), as: Int32.self)
         == Int32(FLANNEL_SOL_UDP),

@@ -26,10 +26,10 @@ final class UDPPort {
   ) throws(DataPlaneError) {
     self.fd = fd
     self.sendFD = sendFD
+    headers = MessageHeaders(count: sendHeaders, nameLength: nameLength)
     buffers = try BufferRing(
       ring: ring, group: Self.group, count: bufferCount,
-      bufferSize: ReceivedDatagram.payloadOffset + packetSize)
-    headers = MessageHeaders(count: sendHeaders, nameLength: nameLength)
+      bufferSize: headers.receiveLayout.payloadOffset + packetSize)
   }
 
   /// The multishot RECVMSG ended (out of buffers, or cancelled).

@@ -31,6 +31,9 @@ final class UDPToTunPipeline {
   /// The socket is AF_INET6 (an IPv6-only network, udp backend): senders are PublicIPv6es,
   /// and only IPv6 packets are forwarded. Decided once per datagram, never per packet.
   let underlayIPv6: Bool
+  /// Where each buffer holds the UDP_GRO cmsg and the payload (the socket family's).
+  let controlOffset: Int
+  let payloadOffset: Int
 
   init(
     udp: PacketBuffers, state: UDPToTunBuffers, offloads: SharedOffloadState, bank: CounterBank,
@@ -48,6 +51,10 @@ final class UDPToTunPipeline {
     self.ipv6 = (ipv6 || underlayIPv6) && tunnel == nil
     self.tunnel = tunnel
     self.underlayIPv6 = underlayIPv6 && tunnel == nil
+    // The socket's family, as `MessageHeaders` asked the kernel for it.
+    let layout = ReceiveLayout(ipv6: underlayIPv6)
+    controlOffset = layout.controlOffset
+    payloadOffset = layout.payloadOffset
   }
 
   /// udp buffer `id` holds a received datagram (layout: `ReceivedDatagram`), or the receive
@@ -61,7 +68,9 @@ final class UDPToTunPipeline {
     }
     let buffer = udp.buffer(id)
     let total = ReceivedDatagram.payloadLength(UnsafeRawPointer(buffer))
-    let segment = ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer)) ?? max(total, 1)
+    let segment =
+      ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer), controlOffset: controlOffset)
+      ?? max(total, 1)
     let packets = total == 0 ? 1 : (total &+ segment &- 1) / segment
     bank.add(.udpReceives)
     bank.add(.udpPacketsReceived, UInt64(packets))
@@ -237,7 +246,7 @@ final class UDPToTunPipeline {
     _ from: UnderlaySender, _ ipv6Routes: IPv6RouteTable
   ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
     var length = min(segment, total &- offset)
-    var packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+    var packet = buffer + (payloadOffset &+ offset)
     offset &+= segment
     if let tunnel {
       length = tunnel.open(

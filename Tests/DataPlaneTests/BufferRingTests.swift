@@ -128,9 +128,11 @@ import Testing
     let ring = try Self.ring()
     let receiver = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
     let sender = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
-    let buffers = try BufferRing(
-      ring: ring, group: 1, count: 4, bufferSize: ReceivedDatagram.payloadOffset + 64)
     let headers = MessageHeaders(count: 1, nameLength: receiver.nameLength)
+    let layout = headers.receiveLayout
+    #expect(layout == (receiver.isIPv6 ? .ipv6 : .ipv4))
+    let buffers = try BufferRing(
+      ring: ring, group: 1, count: 4, bufferSize: layout.payloadOffset + 64)
     flannel_prep_recvmsg_multishot(
       ring.sqe()!, receiver.fd, headers.receive, UInt32(MSG_TRUNC), 1)
 
@@ -149,7 +151,9 @@ import Testing
       let buffer = UnsafeRawPointer(buffers.buffer(id))
       #expect(ReceivedDatagram.nameLength(buffer) == receiver.nameLength)
       #expect(ReceivedDatagram.payloadLength(buffer) == length)
-      #expect(ReceivedDatagram.segmentSize(buffer) == nil, "no UDP_GRO asked: no train")
+      #expect(
+        ReceivedDatagram.segmentSize(buffer, controlOffset: layout.controlOffset) == nil,
+        "no UDP_GRO asked: no train")
       switch loopback {
       case .ipv4(let address):
         let source = try #require(ReceivedDatagram.source(buffer))
@@ -163,7 +167,7 @@ import Testing
       let truncated = ReceivedDatagram.flags(buffer) & Int32(MSG_TRUNC) != 0
       #expect(truncated == (length > 64))
       #expect(
-        buffer.load(fromByteOffset: ReceivedDatagram.payloadOffset, as: UInt8.self) == UInt8(length)
+        buffer.load(fromByteOffset: layout.payloadOffset, as: UInt8.self) == UInt8(length)
       )
     }
   }
@@ -177,8 +181,9 @@ import Testing
     let receiver = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
     #expect(throws: Never.self) { try receiver.enableReceiveOffload() }
     let sender = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
+    let layout = ReceiveLayout(ipv6: receiver.isIPv6)
     let received = try BufferRing(
-      ring: ring, group: 1, count: 2, bufferSize: ReceivedDatagram.payloadOffset + 1024)
+      ring: ring, group: 1, count: 2, bufferSize: layout.payloadOffset + 1024)
     // The sender's packets live in another buffer ring's memory, as tun → udp packets do.
     let packets = try BufferRing(ring: ring, group: 2, count: 4, bufferSize: 256)
     let headers = MessageHeaders(count: 4, nameLength: sender.nameLength)
@@ -196,14 +201,15 @@ import Testing
       buffers: packets.layout, to: Self.destination(of: receiver))
     #expect(sendmsg(sender.fd, header, 0) == 240)
 
+    let receiveHeaders = MessageHeaders(count: 1, nameLength: receiver.nameLength)
     flannel_prep_recvmsg_multishot(
-      ring.sqe()!, receiver.fd, headers.receive, UInt32(MSG_TRUNC), 1)
+      ring.sqe()!, receiver.fd, receiveHeaders.receive, UInt32(MSG_TRUNC), 1)
     let completion = Self.next(ring)
     let id = try #require(received.take(flags: completion.flags))
     let buffer = UnsafeRawPointer(received.buffer(id))
     #expect(ReceivedDatagram.payloadLength(buffer) == 240)
-    #expect(ReceivedDatagram.segmentSize(buffer) == 100)
-    let payload = buffer + ReceivedDatagram.payloadOffset
+    #expect(ReceivedDatagram.segmentSize(buffer, controlOffset: layout.controlOffset) == 100)
+    let payload = buffer + layout.payloadOffset
     #expect(payload.load(fromByteOffset: 0, as: UInt8.self) == 3)
     #expect(payload.load(fromByteOffset: 100, as: UInt8.self) == 1)
     #expect(payload.load(fromByteOffset: 200, as: UInt8.self) == 4)

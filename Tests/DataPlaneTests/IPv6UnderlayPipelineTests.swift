@@ -86,7 +86,7 @@ import Testing
   /// A name the kernel would never give an AF_INET6 socket: cut short, or another family.
   @Test(arguments: [
     (MemoryLayout<sockaddr_in>.size, AF_INET6), (MemoryLayout<sockaddr_in6>.size, AF_INET),
-    (0, AF_INET6), (ReceivedDatagram.nameSize + 1, AF_INET6),
+    (0, AF_INET6), (ReceiveLayout.ipv6.nameSize + 1, AF_INET6),
   ])
   func aMalformedSenderNameIsCountedAndDropped(length: Int, family: Int32) {
     let lab = PipelineLab(underlayIPv6: true)

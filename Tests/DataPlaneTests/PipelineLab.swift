@@ -27,6 +27,8 @@ final class PipelineLab {
   let headers: MessageHeaders
   let tunToUDP: TunToUDPPipeline
   let udpToTun: UDPToTunPipeline
+  /// The udp buffers' layout (the IPv4 socket's, or the IPv6 one's with `underlayIPv6`).
+  let layout: ReceiveLayout
 
   /// Room before each TUN buffer (the tunnel writes its header there), as the ring keeps it
   /// for a tunnel: a header written further back would corrupt the buffer before.
@@ -66,7 +68,8 @@ final class PipelineLab {
     self.bank = bank
     virtioHeaderSize = virtioHeader ? VirtioNetHeader.size : 0
     let tunStride = Self.headroom + Self.packetSize + TunQueue.scratchSize + 64
-    let udpStride = ReceivedDatagram.payloadOffset + Self.packetSize + 64
+    layout = ReceiveLayout(ipv6: underlayIPv6)
+    let udpStride = layout.payloadOffset + Self.packetSize + 64
     tunMemory = .allocate(byteCount: Self.headroom + Self.count * tunStride, alignment: 4096)
     udpMemory = .allocate(byteCount: Self.count * udpStride, alignment: 4096)
     tunMemory.initializeMemory(
@@ -128,7 +131,7 @@ final class PipelineLab {
     name.sin_family = sa_family_t(AF_INET)
     name.sin_port = UInt16(7890).bigEndian
     name.sin_addr.s_addr = address.bigEndian
-    let control = buffer + ReceivedDatagram.headerSize + ReceivedDatagram.nameSize
+    let control = buffer + layout.controlOffset
     if let segmentSize {
       header.controllen = UInt32(FLANNEL_CMSG_SPACE_INT)
       control.storeBytes(of: Int(FLANNEL_CMSG_DATA_OFFSET) + 4, as: Int.self)
@@ -142,7 +145,7 @@ final class PipelineLab {
     buffer.storeBytes(of: header, as: io_uring_recvmsg_out.self)
     buffer.storeBytes(of: name, toByteOffset: ReceivedDatagram.headerSize, as: sockaddr_in.self)
     payload.withUnsafeBytes {
-      (buffer + ReceivedDatagram.payloadOffset).copyMemory(
+      (buffer + layout.payloadOffset).copyMemory(
         from: $0.baseAddress!, byteCount: $0.count)
     }
     udpToTun.datagramReceived(id, Int32(payload.count), routes)
@@ -164,7 +167,7 @@ final class PipelineLab {
     buffer.storeBytes(of: header, as: io_uring_recvmsg_out.self)
     buffer.storeBytes(of: name, toByteOffset: ReceivedDatagram.headerSize, as: sockaddr_in6.self)
     payload.withUnsafeBytes {
-      (buffer + ReceivedDatagram.payloadOffset).copyMemory(
+      (buffer + layout.payloadOffset).copyMemory(
         from: $0.baseAddress!, byteCount: $0.count)
     }
     udpToTun.datagramReceived(id, Int32(payload.count), routes)
