@@ -30,6 +30,8 @@ for backend in host-gw vxlan; do
   echo "== IPv6-only check: $backend (3 hosts without any IPv4 address, EnableIPv4 false, stock's IPv6-only leases)"
   Scripts/ipv6only-check.sh --backend "$backend" "$FLANNELD_BINARY"
 done
+echo "== IPv6-only check: udp (the IPv6 underlay: AF_INET6 sockets, 200 MB over TCP/IPv6 through the forwarders)"
+Scripts/ipv6only-check.sh --backend udp "$FLANNELD_BINARY"
 
 for backend in udp vxlan; do
   echo "== nat check: $backend (a node behind NAT with -public-ip)"

@@ -104,7 +104,8 @@ extension Forwarder {
       ring: ring, fd: socketFD, sendFD: sendFD, bufferCount: configuration.udpBufferCount,
       packetSize: LoopParts.packetSize,
       sendHeaders: TunToUDPBuffers.sendHeaders(
-        tunBufferCount: configuration.tunBufferCount, splitting: splitting))
+        tunBufferCount: configuration.tunBufferCount, splitting: splitting),
+      nameLength: socket.nameLength)
     recordReceiveOffload(
       configuration.udpReceiveOffload && (try? socket.enableReceiveOffload()) != nil)
     featuresBox.withLock {
@@ -140,7 +141,8 @@ extension Forwarder {
         offloads: offloadState, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
         maxDatagramSize: configuration.maxDatagramSize,
         acceptAnySource: configuration.acceptAnySource,
-        ipv6: tunnel == nil && configuration.tunIPv6Address != nil, tunnel: tunnel),
+        ipv6: tunnel == nil && configuration.tunIPv6Address != nil, tunnel: tunnel,
+        underlayIPv6: socket.isIPv6),
       intents: intents, tunnel: tunnel)
   }
 

@@ -21,7 +21,7 @@ public enum Counter: Int, CaseIterable, Sendable {
   case tunnelStaged, tunnelStagedSent, tunnelStagedDropped, tunnelStagedAbandoned
   case tunnelStagedPeerGone
   case ipv6PacketsSent, ipv6PacketsWritten, dropIPv6NoRoute, dropHopLimit, dropIPv6Malformed
-  case dropIPv6WrongSource, icmpv6Sent
+  case dropIPv6WrongSource, icmpv6Sent, dropBadSenderName, dropNotIPv6
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -269,6 +269,16 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .icmpv6Sent:
       CounterInfo(
         "icmpv6_sent", "ICMPv6 destination-unreachable replies written into the TUN.")
+    case .dropBadSenderName:
+      CounterInfo(
+        "drop_bad_sender_name",
+        "udp → tun datagrams whose sender address (the recvmsg name) is not of the socket's family or is cut short.",
+        .drop("bad_sender_name"))
+    case .dropNotIPv6:
+      CounterInfo(
+        "drop_not_ipv6",
+        "udp → tun packets that are not IPv6 on an IPv6-only network (IPv6 underlay), where no peer has an IPv4 subnet.",
+        .drop("not_ipv6"))
     }
   }
 
@@ -280,6 +290,7 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .malformedIPv6: .dropIPv6Malformed
     case .hopLimitExpired: .dropHopLimit
     case .wrongSource: .dropIPv6WrongSource
+    case .notIPv6: .dropNotIPv6
     case .ttlExpired, .forward, .consumed: .dropTTL
     }
   }

@@ -21,6 +21,8 @@ public enum PacketVerdict: Equatable, Sendable {
   case hopLimitExpired
   /// IPv6 received from a peer: the inner source is outside the sending peer's IPv6 subnet.
   case wrongSource
+  /// Received over the IPv6 underlay (an IPv6-only network): not an IPv6 packet.
+  case notIPv6
   /// Not a packet for the TUN, already handled and counted where it was found (a WireGuard
   /// handshake message or keepalive, or a message the tunnel dropped).
   case consumed

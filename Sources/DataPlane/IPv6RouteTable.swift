@@ -2,22 +2,36 @@
   import Glibc
 #endif
 
-/// One IPv6 forwarding entry of the udp backend on a dual-stack network: inner packets for
-/// `high:low/prefixLength` (a lease's IPv6 subnet) go to `nextHop:port` (that lease's IPv4
-/// PublicIP: the underlay stays IPv4). Host byte order.
+/// One IPv6 forwarding entry of the udp backend: inner packets for `high:low/prefixLength` (a
+/// lease's IPv6 subnet) go to `underlay:port` — on a dual-stack network that lease's IPv4
+/// PublicIP (the underlay stays IPv4), on an IPv6-only network its PublicIPv6. Host byte order.
 public struct IPv6ForwardingRoute: Equatable, Sendable {
   public var high: UInt64
   public var low: UInt64
   public var prefixLength: Int
-  public var nextHop: UInt32
+  public var underlay: UnderlayAddress
   public var port: UInt16
 
-  public init(high: UInt64, low: UInt64, prefixLength: Int, nextHop: UInt32, port: UInt16) {
+  public init(
+    high: UInt64, low: UInt64, prefixLength: Int, underlay: UnderlayAddress, port: UInt16
+  ) {
     self.high = high
     self.low = low
     self.prefixLength = prefixLength
-    self.nextHop = nextHop
+    self.underlay = underlay
     self.port = port
+  }
+
+  /// A route over the IPv4 underlay to `nextHop` (host order).
+  public init(high: UInt64, low: UInt64, prefixLength: Int, nextHop: UInt32, port: UInt16) {
+    self.init(
+      high: high, low: low, prefixLength: prefixLength, underlay: .ipv4(nextHop), port: port)
+  }
+
+  /// The IPv4 next hop (0 for an IPv6 one).
+  public var nextHop: UInt32 {
+    if case .ipv4(let address) = underlay { return address }
+    return 0
   }
 
   /// The mask's two halves.
@@ -35,8 +49,15 @@ public final class IPv6RouteTable: @unchecked Sendable {
   public let routes: [IPv6ForwardingRoute]
   private let highs: UnsafeMutablePointer<UInt64>
   private let lows: UnsafeMutablePointer<UInt64>
-  private let addresses: UnsafeMutablePointer<sockaddr_in>
-  private let nextHops: UnsafeMutablePointer<UInt32>
+  private let addresses: UnsafeMutablePointer<NextHop>
+  /// Per route: its next hop as 128 bits (`UnderlayAddress.mapped`), for the source check.
+  private let senderHighs: UnsafeMutablePointer<UInt64>
+  private let senderLows: UnsafeMutablePointer<UInt64>
+  /// The distinct IPv6 next hops, sorted (high, low): known senders on an IPv6 underlay, and
+  /// each one's position is its ordinal in `NextHop.key`.
+  private let underlayHighs: UnsafeMutablePointer<UInt64>
+  private let underlayLows: UnsafeMutablePointer<UInt64>
+  private let underlayCount: Int
   /// Per group: its first route, one past its last, and its mask.
   private let groupCount: Int
   private let groupStarts: UnsafeMutablePointer<Int>
@@ -66,14 +87,38 @@ public final class IPv6RouteTable: @unchecked Sendable {
     highs = .allocate(capacity: count)
     lows = .allocate(capacity: count)
     addresses = .allocate(capacity: count)
-    nextHops = .allocate(capacity: count)
+    senderHighs = .allocate(capacity: count)
+    senderLows = .allocate(capacity: count)
+    var underlays: [(high: UInt64, low: UInt64)] = []
+    for route in sorted {
+      if case .ipv6(let high, let low) = route.underlay { underlays.append((high, low)) }
+    }
+    underlays.sort { ($0.high, $0.low) < ($1.high, $1.low) }
+    var ordinals: [UnderlayAddress: Int] = [:]
+    underlayHighs = .allocate(capacity: max(underlays.count, 1))
+    underlayLows = .allocate(capacity: max(underlays.count, 1))
+    var unique = 0
+    for peer in underlays
+    where unique == 0 || (underlayHighs[unique - 1], underlayLows[unique - 1]) != peer {
+      underlayHighs[unique] = peer.high
+      underlayLows[unique] = peer.low
+      ordinals[.ipv6(high: peer.high, low: peer.low)] = unique
+      unique += 1
+    }
+    underlayCount = unique
     var starts: [Int] = []
     var ends: [Int] = []
     for (i, route) in sorted.enumerated() {
       highs[i] = route.high
       lows[i] = route.low
-      addresses[i] = makeSocketAddress(route.nextHop, route.port)
-      nextHops[i] = route.nextHop
+      switch route.underlay {
+      case .ipv4(let address):
+        addresses[i] = .ipv4(address, route.port)
+      case .ipv6(let high, let low):
+        addresses[i] = .ipv6(
+          high: high, low: low, port: route.port, ordinal: ordinals[route.underlay] ?? 0)
+      }
+      (senderHighs[i], senderLows[i]) = route.underlay.mapped
       if i == 0 || sorted[i - 1].prefixLength != route.prefixLength {
         if i > 0 { ends.append(i) }
         starts.append(i)
@@ -98,7 +143,10 @@ public final class IPv6RouteTable: @unchecked Sendable {
     highs.deallocate()
     lows.deallocate()
     addresses.deallocate()
-    nextHops.deallocate()
+    senderHighs.deallocate()
+    senderLows.deallocate()
+    underlayHighs.deallocate()
+    underlayLows.deallocate()
     groupStarts.deallocate()
     groupEnds.deallocate()
     groupMaskHighs.deallocate()
@@ -141,13 +189,12 @@ public final class IPv6RouteTable: @unchecked Sendable {
     return -1
   }
 
-  /// The ready socket address of route `index` (from `index(high:low:)`, ≥ 0).
+  /// The ready next hop of route `index` (from `index(high:low:)`, ≥ 0).
   @inline(__always)
-  func nextHop(at index: Int) -> UnsafePointer<sockaddr_in> { UnsafePointer(addresses + index) }
+  func nextHop(at index: Int) -> UnsafePointer<NextHop> { UnsafePointer(addresses + index) }
 
-  /// The next hop (a PublicIP, host order) of route `index`.
-  @inline(__always)
-  public func nextHopAddress(at index: Int) -> UInt32 { nextHops[index] }
+  /// The IPv4 next hop (a PublicIP, host order) of route `index`; 0 for an IPv6 one.
+  public func nextHopAddress(at index: Int) -> UInt32 { routes[index].nextHop }
 
   /// The route an address takes, for tests and diagnostics.
   public func route(high: UInt64, low: UInt64) -> IPv6ForwardingRoute? {
@@ -155,12 +202,41 @@ public final class IPv6RouteTable: @unchecked Sendable {
     return i < 0 ? nil : routes[i]
   }
 
-  /// True when a packet from `high:low` may come from the peer at `sender` (host order): the
-  /// source lies in an IPv6 subnet whose route leads to that PublicIP (any port).
+  /// True when a packet from `high:low` may come from the peer at `sender` (host order, over
+  /// the IPv4 underlay): the source lies in an IPv6 subnet whose route leads to that PublicIP
+  /// (any port).
   @inline(__always)
   public func isSource(high: UInt64, low: UInt64, of sender: UInt32) -> Bool {
+    isSource(high: high, low: low, ofHigh: 0, ofLow: UnderlayAddress.mappedPrefix | UInt64(sender))
+  }
+
+  /// The same for a sender given as 128 bits (`UnderlayAddress.mapped`): over the IPv6
+  /// underlay, the peer's PublicIPv6.
+  @inline(__always)
+  public func isSource(
+    high: UInt64, low: UInt64, ofHigh senderHigh: UInt64, ofLow senderLow: UInt64
+  )
+    -> Bool
+  {
     let i = index(high: high, low: low)
-    return i >= 0 && nextHops[i] == sender
+    return i >= 0 && senderLows[i] == senderLow && senderHighs[i] == senderHigh
+  }
+
+  /// True when `high:low` is the IPv6 next hop of some route: a datagram from there comes from
+  /// a known lease's PublicIPv6 (any port).
+  @inline(__always)
+  public func isKnownUnderlaySource(high: UInt64, low: UInt64) -> Bool {
+    var first = 0
+    var last = underlayCount
+    while first < last {
+      let mid = (first &+ last) >> 1
+      if underlayHighs[mid] < high || (underlayHighs[mid] == high && underlayLows[mid] < low) {
+        first = mid &+ 1
+      } else {
+        last = mid
+      }
+    }
+    return first < underlayCount && underlayHighs[first] == high && underlayLows[first] == low
   }
 }
 

@@ -34,7 +34,7 @@ public final class RouteSnapshot: @unchecked Sendable {
   private let count: Int
   private let networks: UnsafeMutablePointer<UInt32>
   private let masks: UnsafeMutablePointer<UInt32>
-  private let addresses: UnsafeMutablePointer<sockaddr_in>
+  private let addresses: UnsafeMutablePointer<NextHop>
   /// `fastNetwork` is the /16 (host order, low bits zero) covered by `fastIndex`.
   private let fastNetwork: UInt32
   /// Per third octet: route index, `-1` no route, `-2` scan needed (a longer-than-/24 route).
@@ -85,7 +85,7 @@ public final class RouteSnapshot: @unchecked Sendable {
     for (i, route) in sorted.enumerated() {
       networks[i] = route.network
       masks[i] = route.mask
-      addresses[i] = makeSocketAddress(route.nextHop, route.port)
+      addresses[i] = .ipv4(route.nextHop, route.port)
     }
 
     fastNetwork = Self.busiestSlash16(sorted)
@@ -174,16 +174,17 @@ public final class RouteSnapshot: @unchecked Sendable {
     return -1
   }
 
-  /// The next hop's ready socket address for `destination`, or nil when there is no route.
+  /// The next hop's socket address for `destination`, or nil when there is no route (for
+  /// tests and benchmarks: the forwarder sends from `nextHop(at:)`).
   @inline(__always)
-  public func nextHop(for destination: UInt32) -> UnsafePointer<sockaddr_in>? {
+  public func nextHop(for destination: UInt32) -> sockaddr_in? {
     let i = index(for: destination)
-    return i < 0 ? nil : UnsafePointer(addresses + i)
+    return i < 0 ? nil : addresses[i].ipv4Address
   }
 
-  /// The ready socket address of route `index` (from `index(for:)`, ≥ 0).
+  /// The ready next hop of route `index` (from `index(for:)`, ≥ 0).
   @inline(__always)
-  func nextHop(at index: Int) -> UnsafePointer<sockaddr_in> { UnsafePointer(addresses + index) }
+  func nextHop(at index: Int) -> UnsafePointer<NextHop> { UnsafePointer(addresses + index) }
 
   /// The route a destination takes, for tests and diagnostics.
   public func route(for destination: UInt32) -> Route? {

@@ -18,7 +18,7 @@ final class TunToUDPBuffers {
 
   let runs: SegmentRuns
   /// Where the run being built goes.
-  var runDestination = sockaddr_in()
+  var runDestination = sockaddr_in6()
   /// With TSO/USO: per TUN buffer, the split's headers (the payloads stay in the buffer) and
   /// the iovecs gathering them; nil when neither was on at start.
   let splitAreas: UnsafeMutableRawPointer?

@@ -2,8 +2,9 @@
   import Glibc
 #endif
 
-/// tun → udp for IPv6 packets on a dual-stack network (the udp backend): checked, routed by
-/// the leases' IPv6 subnets to the peer's IPv4 PublicIP, the hop limit decremented, and sent
+/// tun → udp for IPv6 packets on a dual-stack or IPv6-only network (the udp backend): checked,
+/// routed by the leases' IPv6 subnets to the peer's IPv4 PublicIP (dual-stack) or PublicIPv6
+/// (IPv6-only: the socket is AF_INET6), the hop limit decremented, and sent
 /// like an IPv4 packet (same runs, same UDP GSO; TSO6/USO super-packets split as IPv4 ones);
 /// no lease's subnet → an ICMPv6 destination unreachable back into the TUN.
 extension TunToUDPPipeline {
@@ -26,7 +27,9 @@ extension TunToUDPPipeline {
     bank.add(.ipv6PacketsSent)
     if virtio.gsoType != VirtioNetHeader.gsoNone {
       // TSO6 / USO: cut here (SuperPacket.split), as an IPv4 super-packet.
-      superPacketRead(id, virtio, packet, length, table.nextHop(at: index).pointee, routeIndex: -1)
+      superPacketRead(
+        id, virtio, packet, length, table.nextHop(at: index).pointee.address,
+        routeIndex: -1)
       return
     }
     enqueue(id, length: length, table.nextHop(at: index))

@@ -15,7 +15,7 @@ extension TunToUDPPipeline {
   @inline(__always)
   func superPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
-    _ destination: sockaddr_in, routeIndex: Int
+    _ destination: sockaddr_in6, routeIndex: Int
   ) {
     bank.add(.tunSuperPackets)
     if let tunnel {
@@ -54,7 +54,7 @@ extension TunToUDPPipeline {
   @inline(__always)
   func sealedSuperPacketRead(
     _ id: Int, _ virtio: VirtioNetHeader, _ packet: UnsafeMutableRawPointer, _ length: Int,
-    _ destination: sockaddr_in, _ tunnel: TunnelCodec, _ routeIndex: Int
+    _ destination: sockaddr_in6, _ tunnel: TunnelCodec, _ routeIndex: Int
   ) {
     guard offloads.state.splitsSuperPackets, let areas = state.sealAreas,
       let allVectors = state.splitVectors
@@ -96,7 +96,7 @@ extension TunToUDPPipeline {
   @inline(__always)
   private func sendChunks(
     _ id: Int, count total: Int, segmentSize: Int, vectors: UnsafeMutablePointer<iovec>,
-    vectorsPerSegment: Int, _ destination: sockaddr_in
+    vectorsPerSegment: Int, _ destination: sockaddr_in6
   ) {
     let perSend = max(1, min(Self.segmentsPerSend, SegmentRuns.maxPayload / segmentSize))
     var chunk = 0

@@ -77,7 +77,8 @@ final class TunToUDPPipeline {
     let nextHop = routes.nextHop(at: routeIndex)
     guard IPv4Packet.decrementTTL(packet) == .forward else { return drop(id, .dropTTL) }
     if virtio.gsoType != VirtioNetHeader.gsoNone {
-      superPacketRead(id, virtio, packet, length, nextHop.pointee, routeIndex: routeIndex)
+      superPacketRead(
+        id, virtio, packet, length, nextHop.pointee.address, routeIndex: routeIndex)
       return
     }
     if let tunnel {
@@ -96,15 +97,14 @@ final class TunToUDPPipeline {
 
   /// A packet ready to go to `nextHop`: it joins the run being built, or starts the next one.
   @inline(__always)
-  func enqueue(_ id: Int, length: Int, _ nextHop: UnsafePointer<sockaddr_in>) {
-    let destination =
-      UInt64(nextHop.pointee.sin_addr.s_addr) << 16 | UInt64(nextHop.pointee.sin_port)
+  func enqueue(_ id: Int, length: Int, _ nextHop: UnsafePointer<NextHop>) {
+    let destination = nextHop.pointee.key
     if !state.runs.append(id, length: length, destination: destination) {
       flush()
       state.runs.start(
         id, length: length, destination: destination,
         mayGrow: offloads.state.runMayGrow(segmentSize: length))
-      state.runDestination = nextHop.pointee
+      state.runDestination = nextHop.pointee.address
     }
   }
 

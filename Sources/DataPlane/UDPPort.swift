@@ -21,14 +21,15 @@ final class UDPPort {
   private(set) var armed = false
 
   init(
-    ring: Ring, fd: Int32, sendFD: Int32, bufferCount: Int, packetSize: Int, sendHeaders: Int
+    ring: Ring, fd: Int32, sendFD: Int32, bufferCount: Int, packetSize: Int, sendHeaders: Int,
+    nameLength: Int = MemoryLayout<sockaddr_in>.size
   ) throws(DataPlaneError) {
     self.fd = fd
     self.sendFD = sendFD
+    headers = MessageHeaders(count: sendHeaders, nameLength: nameLength)
     buffers = try BufferRing(
       ring: ring, group: Self.group, count: bufferCount,
-      bufferSize: ReceivedDatagram.payloadOffset + packetSize)
-    headers = MessageHeaders(count: sendHeaders)
+      bufferSize: headers.receiveLayout.payloadOffset + packetSize)
   }
 
   /// The multishot RECVMSG ended (out of buffers, or cancelled).

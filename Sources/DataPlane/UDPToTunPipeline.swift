@@ -28,11 +28,17 @@ final class UDPToTunPipeline {
   /// The WireGuard step (nil for the udp backend): every datagram is a WireGuard message,
   /// opened in place (authenticated: no source-address check), its packet 16 bytes in.
   let tunnel: TunnelCodec?
+  /// The socket is AF_INET6 (an IPv6-only network, udp backend): senders are PublicIPv6es,
+  /// and only IPv6 packets are forwarded. Decided once per datagram, never per packet.
+  let underlayIPv6: Bool
+  /// Where each buffer holds the UDP_GRO cmsg and the payload (the socket family's).
+  let controlOffset: Int
+  let payloadOffset: Int
 
   init(
     udp: PacketBuffers, state: UDPToTunBuffers, offloads: SharedOffloadState, bank: CounterBank,
     intents: LoopIntents, virtioHeaderSize: Int, maxDatagramSize: Int, acceptAnySource: Bool,
-    ipv6: Bool = false, tunnel: TunnelCodec? = nil
+    ipv6: Bool = false, tunnel: TunnelCodec? = nil, underlayIPv6: Bool = false
   ) {
     self.udp = udp
     self.state = state
@@ -42,8 +48,13 @@ final class UDPToTunPipeline {
     self.virtioHeaderSize = virtioHeaderSize
     self.maxDatagramSize = maxDatagramSize
     self.acceptAnySource = acceptAnySource
-    self.ipv6 = ipv6 && tunnel == nil
+    self.ipv6 = (ipv6 || underlayIPv6) && tunnel == nil
     self.tunnel = tunnel
+    self.underlayIPv6 = underlayIPv6 && tunnel == nil
+    // The socket's family, as `MessageHeaders` asked the kernel for it.
+    let layout = ReceiveLayout(ipv6: underlayIPv6)
+    controlOffset = layout.controlOffset
+    payloadOffset = layout.payloadOffset
   }
 
   /// udp buffer `id` holds a received datagram (layout: `ReceivedDatagram`), or the receive
@@ -57,7 +68,9 @@ final class UDPToTunPipeline {
     }
     let buffer = udp.buffer(id)
     let total = ReceivedDatagram.payloadLength(UnsafeRawPointer(buffer))
-    let segment = ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer)) ?? max(total, 1)
+    let segment =
+      ReceivedDatagram.segmentSize(UnsafeRawPointer(buffer), controlOffset: controlOffset)
+      ?? max(total, 1)
     let packets = total == 0 ? 1 : (total &+ segment &- 1) / segment
     bank.add(.udpReceives)
     bank.add(.udpPacketsReceived, UInt64(packets))
@@ -66,11 +79,24 @@ final class UDPToTunPipeline {
     guard segment <= maxDatagramSize,
       ReceivedDatagram.flags(UnsafeRawPointer(buffer)) & Int32(MSG_TRUNC) == 0
     else { return drop(id, .dropTruncated, packets) }
-    let from = ReceivedDatagram.source(UnsafeRawPointer(buffer))
-    if !acceptAnySource && tunnel == nil {
-      guard routes.isKnownSource(address: from.address) else {
-        return drop(id, .dropUnknownSource, packets)
+    let from: UnderlaySender
+    if underlayIPv6 {
+      guard let name = ReceivedDatagram.source6(UnsafeRawPointer(buffer)) else {
+        return drop(id, .dropBadSenderName, packets)
       }
+      guard acceptAnySource || routes.ipv6.isKnownUnderlaySource(high: name.high, low: name.low)
+      else { return drop(id, .dropUnknownSource, packets) }
+      from = UnderlaySender(high: name.high, low: name.low, port: name.port)
+    } else {
+      guard let name = ReceivedDatagram.source(UnsafeRawPointer(buffer)) else {
+        return drop(id, .dropBadSenderName, packets)
+      }
+      if !acceptAnySource && tunnel == nil {
+        guard routes.isKnownSource(address: name.address) else {
+          return drop(id, .dropUnknownSource, packets)
+        }
+      }
+      from = UnderlaySender(ipv4: name.address, port: name.port)
     }
     let writes: Int32
     if var train = state.train(for: id) {
@@ -97,7 +123,7 @@ final class UDPToTunPipeline {
   @inline(__always)
   private func writeTrain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable,
+    _ from: UnderlaySender, _ ipv6Routes: IPv6RouteTable,
     _ train: inout TrainWrites
   ) {
     let coalescing = offloads.state.coalescesTCP
@@ -191,7 +217,7 @@ final class UDPToTunPipeline {
   @inline(__always)
   private func writePlain(
     _ id: Int, _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int,
-    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable
+    _ from: UnderlaySender, _ ipv6Routes: IPv6RouteTable
   ) -> Int32 {
     var writes: Int32 = 0
     var offset = 0
@@ -211,24 +237,29 @@ final class UDPToTunPipeline {
   /// The packet of a received train at `offset` (which moves to the next one), checked and,
   /// when it may be forwarded, with its TTL decremented. With the tunnel, each datagram is a
   /// WireGuard message: opened first, and `.consumed` when it held no packet for the TUN. On
-  /// a dual-stack network an IPv6 packet is checked, its source must lie in the IPv6 subnet
-  /// of the peer that sent it (unless any source is accepted), and its hop limit decremented.
+  /// a dual-stack or IPv6-only network an IPv6 packet is checked, its source must lie in the
+  /// IPv6 subnet of the peer that sent it (unless any source is accepted), and its hop limit
+  /// decremented; over the IPv6 underlay anything else is dropped.
   @inline(__always)
   func trainPacket(
     _ buffer: UnsafeMutableRawPointer, total: Int, segment: Int, offset: inout Int,
-    _ from: (address: UInt32, port: UInt16), _ ipv6Routes: IPv6RouteTable
+    _ from: UnderlaySender, _ ipv6Routes: IPv6RouteTable
   ) -> (UnsafeMutableRawPointer, Int, PacketVerdict) {
     var length = min(segment, total &- offset)
-    var packet = buffer + (ReceivedDatagram.payloadOffset &+ offset)
+    var packet = buffer + (payloadOffset &+ offset)
     offset &+= segment
     if let tunnel {
       length = tunnel.open(
-        packet, length: length, sourceAddress: from.address, sourcePort: from.port)
+        packet, length: length, sourceAddress: from.ipv4, sourcePort: from.port)
       guard length > 0 else { return (packet, 0, .consumed) }
       packet += TransportLayout.headerSize
     }
-    if ipv6, length > 0, packet.load(as: UInt8.self) >> 4 == 6 {
-      return (packet, length, ipv6Verdict(packet, length, from.address, ipv6Routes))
+    if ipv6, length > 0 {
+      if packet.load(as: UInt8.self) >> 4 == 6 {
+        return (packet, length, ipv6Verdict(packet, length, from, ipv6Routes))
+      }
+      // Over the IPv6 underlay no peer has an IPv4 subnet to send from.
+      if underlayIPv6 { return (packet, length, .notIPv6) }
     }
     var verdict = IPv4Packet.check(UnsafeRawPointer(packet), length: length)
     if verdict == .forward { verdict = IPv4Packet.decrementTTL(packet) }
@@ -237,7 +268,8 @@ final class UDPToTunPipeline {
 
   @inline(__always)
   private func ipv6Verdict(
-    _ packet: UnsafeMutableRawPointer, _ length: Int, _ sender: UInt32, _ table: IPv6RouteTable
+    _ packet: UnsafeMutableRawPointer, _ length: Int, _ sender: UnderlaySender,
+    _ table: IPv6RouteTable
   ) -> PacketVerdict {
     let check = IPv6Packet.check(UnsafeRawPointer(packet), length: length)
     guard check == .forward else { return check }
@@ -245,7 +277,8 @@ final class UDPToTunPipeline {
       guard
         table.isSource(
           high: IPv6Packet.sourceHigh(UnsafeRawPointer(packet)),
-          low: IPv6Packet.sourceLow(UnsafeRawPointer(packet)), of: sender)
+          low: IPv6Packet.sourceLow(UnsafeRawPointer(packet)), ofHigh: sender.high,
+          ofLow: sender.low)
       else { return .wrongSource }
     }
     let verdict = IPv6Packet.decrementHopLimit(packet)
@@ -273,4 +306,28 @@ final class UDPToTunPipeline {
     state.pendingWrites[id] &-= 1
     if state.pendingWrites[id] == 0 { intents.append(.recycleUDP(id)) }
   }
+}
+
+/// Who sent a datagram: its underlay address as 128 bits (an IPv4 one IPv4-mapped, as
+/// `UnderlayAddress.mapped`) and its port.
+struct UnderlaySender {
+  var high: UInt64
+  var low: UInt64
+  var port: UInt16
+
+  @inline(__always)
+  init(high: UInt64, low: UInt64, port: UInt16) {
+    self.high = high
+    self.low = low
+    self.port = port
+  }
+
+  @inline(__always)
+  init(ipv4 address: UInt32, port: UInt16) {
+    self.init(high: 0, low: UnderlayAddress.mappedPrefix | UInt64(address), port: port)
+  }
+
+  /// The IPv4 address (the WireGuard step runs over the IPv4 underlay only).
+  @inline(__always)
+  var ipv4: UInt32 { UInt32(truncatingIfNeeded: low) }
 }

@@ -109,25 +109,39 @@ import Testing
     #expect(Self.text(buffers.buffer(id), completion.result) == "abc")
   }
 
-  /// Multishot RECVMSG: the buffer holds io_uring_recvmsg_out, the sender's sockaddr_in and
-  /// the payload; a datagram longer than the buffer is flagged and keeps its real length.
-  @Test func multishotReceiveLayout() throws {
+  /// Loopback of each underlay family.
+  static let loopbacks: [UnderlayAddress] = [.ipv4(0x7f00_0001), .ipv6(high: 0, low: 1)]
+
+  /// `socket`'s own address and port as a send destination (sockaddr_in6-sized slot).
+  static func destination(of socket: UDPSocket) -> sockaddr_in6 {
+    switch socket.underlay {
+    case .ipv4(let address): NextHop.ipv4(address, socket.port).address
+    case .ipv6(let high, let low): makeSocketAddress6(high: high, low: low, port: socket.port)
+    }
+  }
+
+  /// Multishot RECVMSG: the buffer holds io_uring_recvmsg_out, the sender's sockaddr_in (or
+  /// sockaddr_in6 on an AF_INET6 socket) in a name area of one size for both, and the
+  /// payload; a datagram longer than the buffer is flagged and keeps its real length.
+  @Test(arguments: loopbacks)
+  func multishotReceiveLayout(loopback: UnderlayAddress) throws {
     let ring = try Self.ring()
-    let loopback: UInt32 = 0x7f00_0001
-    let receiver = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
-    let sender = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    let receiver = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
+    let sender = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
+    let headers = MessageHeaders(count: 1, nameLength: receiver.nameLength)
+    let layout = headers.receiveLayout
+    #expect(layout == (receiver.isIPv6 ? .ipv6 : .ipv4))
     let buffers = try BufferRing(
-      ring: ring, group: 1, count: 4, bufferSize: ReceivedDatagram.payloadOffset + 64)
-    let headers = MessageHeaders(count: 1)
+      ring: ring, group: 1, count: 4, bufferSize: layout.payloadOffset + 64)
     flannel_prep_recvmsg_multishot(
       ring.sqe()!, receiver.fd, headers.receive, UInt32(MSG_TRUNC), 1)
 
-    var destination = makeSocketAddress(loopback, receiver.port)
+    var destination = Self.destination(of: receiver)
     for length in [1, 64, 100] {
       let payload = [UInt8](repeating: UInt8(length), count: length)
       let sent = withUnsafePointer(to: &destination) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          sendto(sender.fd, payload, length, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+          sendto(sender.fd, payload, length, 0, $0, socklen_t(sender.nameLength))
         }
       }
       #expect(sent == length)
@@ -135,32 +149,44 @@ import Testing
       #expect(completion.more)
       let id = try #require(buffers.take(flags: completion.flags))
       let buffer = UnsafeRawPointer(buffers.buffer(id))
-      #expect(ReceivedDatagram.nameLength(buffer) == MemoryLayout<sockaddr_in>.size)
+      #expect(ReceivedDatagram.nameLength(buffer) == receiver.nameLength)
       #expect(ReceivedDatagram.payloadLength(buffer) == length)
-      #expect(ReceivedDatagram.segmentSize(buffer) == nil, "no UDP_GRO asked: no train")
-      let source = ReceivedDatagram.source(buffer)
-      #expect(source.address == loopback && source.port == sender.port)
+      #expect(
+        ReceivedDatagram.segmentSize(buffer, controlOffset: layout.controlOffset) == nil,
+        "no UDP_GRO asked: no train")
+      switch loopback {
+      case .ipv4(let address):
+        let source = try #require(ReceivedDatagram.source(buffer))
+        #expect(source.address == address && source.port == sender.port)
+        #expect(ReceivedDatagram.source6(buffer) == nil, "an AF_INET name is no sockaddr_in6")
+      case .ipv6(let high, let low):
+        let source = try #require(ReceivedDatagram.source6(buffer))
+        #expect(source.high == high && source.low == low && source.port == sender.port)
+        #expect(ReceivedDatagram.source(buffer) == nil, "an AF_INET6 name is no sockaddr_in")
+      }
       let truncated = ReceivedDatagram.flags(buffer) & Int32(MSG_TRUNC) != 0
       #expect(truncated == (length > 64))
       #expect(
-        buffer.load(fromByteOffset: ReceivedDatagram.payloadOffset, as: UInt8.self) == UInt8(length)
+        buffer.load(fromByteOffset: layout.payloadOffset, as: UInt8.self) == UInt8(length)
       )
     }
   }
 
   /// A run sent with MessageHeaders (UDP GSO cmsg) reaches a UDP_GRO socket over loopback as
-  /// one train: one buffer, the segment size in the UDP_GRO cmsg, the payloads back to back.
-  @Test func segmentedSendArrivesAsOneGROTrain() throws {
+  /// one train: one buffer, the segment size in the UDP_GRO cmsg, the payloads back to back —
+  /// on AF_INET and on AF_INET6 sockets alike.
+  @Test(arguments: loopbacks)
+  func segmentedSendArrivesAsOneGROTrain(loopback: UnderlayAddress) throws {
     let ring = try Self.ring()
-    let loopback: UInt32 = 0x7f00_0001
-    let receiver = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    let receiver = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
     #expect(throws: Never.self) { try receiver.enableReceiveOffload() }
-    let sender = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    let sender = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
+    let layout = ReceiveLayout(ipv6: receiver.isIPv6)
     let received = try BufferRing(
-      ring: ring, group: 1, count: 2, bufferSize: ReceivedDatagram.payloadOffset + 1024)
+      ring: ring, group: 1, count: 2, bufferSize: layout.payloadOffset + 1024)
     // The sender's packets live in another buffer ring's memory, as tun → udp packets do.
     let packets = try BufferRing(ring: ring, group: 2, count: 4, bufferSize: 256)
-    let headers = MessageHeaders(count: 4)
+    let headers = MessageHeaders(count: 4, nameLength: sender.nameLength)
     let runs = SegmentRuns(capacity: 4)
     for (id, length) in [(2, 100), (0, 100), (3, 40)] {
       packets.buffer(id).initializeMemory(as: UInt8.self, repeating: UInt8(id + 1), count: length)
@@ -172,18 +198,18 @@ import Testing
     #expect(run.count == 3 && run.segmentSize == 100)
     let header = headers.prepareSend(
       head: run.head, count: run.count, segmentSize: run.segmentSize, runs: runs,
-      buffers: packets.layout,
-      to: makeSocketAddress(loopback, receiver.port))
+      buffers: packets.layout, to: Self.destination(of: receiver))
     #expect(sendmsg(sender.fd, header, 0) == 240)
 
+    let receiveHeaders = MessageHeaders(count: 1, nameLength: receiver.nameLength)
     flannel_prep_recvmsg_multishot(
-      ring.sqe()!, receiver.fd, headers.receive, UInt32(MSG_TRUNC), 1)
+      ring.sqe()!, receiver.fd, receiveHeaders.receive, UInt32(MSG_TRUNC), 1)
     let completion = Self.next(ring)
     let id = try #require(received.take(flags: completion.flags))
     let buffer = UnsafeRawPointer(received.buffer(id))
     #expect(ReceivedDatagram.payloadLength(buffer) == 240)
-    #expect(ReceivedDatagram.segmentSize(buffer) == 100)
-    let payload = buffer + ReceivedDatagram.payloadOffset
+    #expect(ReceivedDatagram.segmentSize(buffer, controlOffset: layout.controlOffset) == 100)
+    let payload = buffer + layout.payloadOffset
     #expect(payload.load(fromByteOffset: 0, as: UInt8.self) == 3)
     #expect(payload.load(fromByteOffset: 100, as: UInt8.self) == 1)
     #expect(payload.load(fromByteOffset: 200, as: UInt8.self) == 4)

@@ -27,6 +27,8 @@ final class PipelineLab {
   let headers: MessageHeaders
   let tunToUDP: TunToUDPPipeline
   let udpToTun: UDPToTunPipeline
+  /// The udp buffers' layout (the IPv4 socket's, or the IPv6 one's with `underlayIPv6`).
+  let layout: ReceiveLayout
 
   /// Room before each TUN buffer (the tunnel writes its header there), as the ring keeps it
   /// for a tunnel: a header written further back would corrupt the buffer before.
@@ -42,14 +44,32 @@ final class PipelineLab {
   /// flannel0's IPv6 address on a dual-stack lab: fd10:0:0:f:: (its lease's subnet address).
   static let tunIPv6 = TunIPv6Address(high: 0xfd10_0000_0000_000f, low: 0)
 
+  /// The IPv6-only table (IPv6 underlay): fd10:0:0:2::/64 via [fd00:77::12]:7890 and
+  /// fd10:0:0:3::/64 via [fd00:77::13]:7890.
+  static let peer6 = (high: UInt64(0xfd00_0077_0000_0000), low: UInt64(0x12))
+  static let otherPeer6 = (high: UInt64(0xfd00_0077_0000_0000), low: UInt64(0x13))
+  static let ipv6OnlyRoutes = RouteSnapshot(
+    [],
+    ipv6: IPv6RouteTable([
+      IPv6ForwardingRoute(
+        high: 0xfd10_0000_0000_0002, low: 0, prefixLength: 64,
+        underlay: .ipv6(high: peer6.high, low: peer6.low), port: 7890),
+      IPv6ForwardingRoute(
+        high: 0xfd10_0000_0000_0003, low: 0, prefixLength: 64,
+        underlay: .ipv6(high: otherPeer6.high, low: otherPeer6.low), port: 7890),
+    ]))
+
+  /// `underlayIPv6`: the pipelines of an AF_INET6 socket (an IPv6-only network).
   init(
     virtioHeader: Bool = false, offloads active: TunOffloads = .all, tunnel: TunnelCodec? = nil,
-    bank: CounterBank = CounterBank(), dualStack: Bool = false, acceptAnySource: Bool = false
+    bank: CounterBank = CounterBank(), dualStack: Bool = false, acceptAnySource: Bool = false,
+    underlayIPv6: Bool = false
   ) {
     self.bank = bank
     virtioHeaderSize = virtioHeader ? VirtioNetHeader.size : 0
     let tunStride = Self.headroom + Self.packetSize + TunQueue.scratchSize + 64
-    let udpStride = ReceivedDatagram.payloadOffset + Self.packetSize + 64
+    layout = ReceiveLayout(ipv6: underlayIPv6)
+    let udpStride = layout.payloadOffset + Self.packetSize + 64
     tunMemory = .allocate(byteCount: Self.headroom + Self.count * tunStride, alignment: 4096)
     udpMemory = .allocate(byteCount: Self.count * udpStride, alignment: 4096)
     tunMemory.initializeMemory(
@@ -60,18 +80,21 @@ final class PipelineLab {
     udp = PacketBuffers(base: udpMemory, stride: udpStride, bufferSize: Self.packetSize)
     offloads = SharedOffloadState(OffloadState(active: active))
     headers = MessageHeaders(
-      count: TunToUDPBuffers.sendHeaders(tunBufferCount: Self.count, splitting: true))
+      count: TunToUDPBuffers.sendHeaders(tunBufferCount: Self.count, splitting: true),
+      nameLength: underlayIPv6
+        ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
     tunToUDP = TunToUDPPipeline(
       tun: tun,
       state: TunToUDPBuffers(tunBufferCount: Self.count, splitting: true, sealing: tunnel != nil),
       headers: headers, offloads: offloads, bank: bank, intents: intents,
       virtioHeaderSize: virtioHeaderSize, tunAddress: 0x0a01_0f00,
-      tunIPv6: dualStack ? Self.tunIPv6 : nil, tunnel: tunnel)
+      tunIPv6: dualStack || underlayIPv6 ? Self.tunIPv6 : nil, tunnel: tunnel)
     udpToTun = UDPToTunPipeline(
       udp: udp,
       state: UDPToTunBuffers(udpBufferCount: Self.count, virtioHeaderSize: virtioHeaderSize),
       offloads: offloads, bank: bank, intents: intents, virtioHeaderSize: virtioHeaderSize,
-      maxDatagramSize: 65535, acceptAnySource: acceptAnySource, ipv6: dualStack, tunnel: tunnel)
+      maxDatagramSize: 65535, acceptAnySource: acceptAnySource, ipv6: dualStack, tunnel: tunnel,
+      underlayIPv6: underlayIPv6)
   }
 
   deinit {
@@ -108,7 +131,7 @@ final class PipelineLab {
     name.sin_family = sa_family_t(AF_INET)
     name.sin_port = UInt16(7890).bigEndian
     name.sin_addr.s_addr = address.bigEndian
-    let control = buffer + ReceivedDatagram.headerSize + ReceivedDatagram.nameSize
+    let control = buffer + layout.controlOffset
     if let segmentSize {
       header.controllen = UInt32(FLANNEL_CMSG_SPACE_INT)
       control.storeBytes(of: Int(FLANNEL_CMSG_DATA_OFFSET) + 4, as: Int.self)
@@ -122,7 +145,29 @@ final class PipelineLab {
     buffer.storeBytes(of: header, as: io_uring_recvmsg_out.self)
     buffer.storeBytes(of: name, toByteOffset: ReceivedDatagram.headerSize, as: sockaddr_in.self)
     payload.withUnsafeBytes {
-      (buffer + ReceivedDatagram.payloadOffset).copyMemory(
+      (buffer + layout.payloadOffset).copyMemory(
+        from: $0.baseAddress!, byteCount: $0.count)
+    }
+    udpToTun.datagramReceived(id, Int32(payload.count), routes)
+  }
+
+  /// The same from an IPv6 sender (a sockaddr_in6 name, as an AF_INET6 socket receives);
+  /// `nameLength` and `family` override what the kernel would say, for malformed names.
+  func receive6(
+    _ payload: [UInt8], into id: Int, from address: (high: UInt64, low: UInt64) = peer6,
+    nameLength: Int = MemoryLayout<sockaddr_in6>.size, family: Int32 = AF_INET6,
+    routes: RouteSnapshot = PipelineLab.ipv6OnlyRoutes
+  ) {
+    let buffer = udp.buffer(id)
+    var header = io_uring_recvmsg_out()
+    header.namelen = UInt32(nameLength)
+    header.payloadlen = UInt32(payload.count)
+    var name = makeSocketAddress6(high: address.high, low: address.low, port: 7890)
+    name.sin6_family = sa_family_t(family)
+    buffer.storeBytes(of: header, as: io_uring_recvmsg_out.self)
+    buffer.storeBytes(of: name, toByteOffset: ReceivedDatagram.headerSize, as: sockaddr_in6.self)
+    payload.withUnsafeBytes {
+      (buffer + layout.payloadOffset).copyMemory(
         from: $0.baseAddress!, byteCount: $0.count)
     }
     udpToTun.datagramReceived(id, Int32(payload.count), routes)

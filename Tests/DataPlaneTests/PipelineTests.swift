@@ -146,7 +146,7 @@ import Testing
         continue
       }
       #expect(length == 100)
-      #expect(bytes == lab.udp.buffer(2) + ReceivedDatagram.payloadOffset + 100 * i)
+      #expect(bytes == lab.udp.buffer(2) + ReceiveLayout.ipv4.payloadOffset + 100 * i)
       #expect(bytes.load(fromByteOffset: 8, as: UInt8.self) == 63, "TTL decremented")
     }
     lab.udpToTun.writeCompleted(2, 100, coalesced: false)

@@ -50,17 +50,18 @@ import Testing
     #expect(sockets.count == 4)
   }
 
-  @Test(arguments: [2, 4])
-  func datagramsArriveWhereTheModelSays(groupSize: Int) throws {
-    let loopback: UInt32 = 0x7f00_0001
-    let first = try UDPSocket(address: loopback, port: 0, bufferSize: 0, reusePort: true)
+  /// Over both underlays: the reuseport program sees the UDP payload (the inner packet) on an
+  /// AF_INET6 group as on an AF_INET one.
+  @Test(arguments: [2, 4], [UnderlayAddress.ipv4(0x7f00_0001), .ipv6(high: 0, low: 1)])
+  func datagramsArriveWhereTheModelSays(groupSize: Int, loopback: UnderlayAddress) throws {
+    let first = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0, reusePort: true)
     var group = [first]
     for _ in 1..<groupSize {
       group.append(
-        try UDPSocket(address: loopback, port: first.port, bufferSize: 0, reusePort: true))
+        try UDPSocket(underlay: loopback, port: first.port, bufferSize: 0, reusePort: true))
     }
     try first.steerByInnerFlow(groupSize: groupSize)
-    let client = try UDPSocket(address: loopback, port: 0, bufferSize: 0)
+    let client = try UDPSocket(underlay: loopback, port: 0, bufferSize: 0)
     let helper = ReusePortSteeringTests()
     var generator = SplitMix64(state: 99)
     var seen = Set<UInt32>()

@@ -119,13 +119,22 @@ import Testing
   }
 
   func send(_ payload: [UInt8], from client: UDPSocket, to address: UInt32, port: UInt16) throws {
-    var target = makeSocketAddress(address, port)
+    try send(payload, from: client, to: .ipv4(address), port: port)
+  }
+
+  /// The same to an address of either family (the client's).
+  func send(
+    _ payload: [UInt8], from client: UDPSocket, to address: UnderlayAddress, port: UInt16
+  ) throws {
+    var target: sockaddr_in6
+    switch address {
+    case .ipv4(let address): target = NextHop.ipv4(address, port).address
+    case .ipv6(let high, let low): target = makeSocketAddress6(high: high, low: low, port: port)
+    }
     let sent = payload.withUnsafeBytes { bytes in
       withUnsafePointer(to: &target) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          sendto(
-            client.fd, bytes.baseAddress, bytes.count, 0, $0,
-            socklen_t(MemoryLayout<sockaddr_in>.size))
+          sendto(client.fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(client.nameLength))
         }
       }
     }

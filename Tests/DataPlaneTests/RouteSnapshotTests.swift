@@ -26,7 +26,7 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
   ])
   func longestPrefixWins(destination: UInt32, nextHop: UInt32) {
     #expect(Self.table.route(for: destination)?.nextHop == nextHop)
-    let address = Self.table.nextHop(for: destination)!.pointee
+    let address = Self.table.nextHop(for: destination)!
     #expect(UInt32(bigEndian: address.sin_addr.s_addr) == nextHop)
   }
 
@@ -37,7 +37,7 @@ func ip(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> UInt32 {
   }
 
   @Test func socketAddressIsReadyToSend() {
-    let address = Self.table.nextHop(for: ip(10, 1, 3, 7))!.pointee
+    let address = Self.table.nextHop(for: ip(10, 1, 3, 7))!
     #expect(address.sin_family == 2)
     #expect(UInt16(bigEndian: address.sin_port) == 7891)
   }

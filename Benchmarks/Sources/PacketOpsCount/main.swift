@@ -34,7 +34,7 @@ case "pipeline":
       let hop = snapshot.nextHop(for: IPv4Packet.destination(p)),
       IPv4Packet.decrementTTL(p) == .forward
     {
-      sink &+= UInt64(hop.pointee.sin_port)
+      sink &+= UInt64(hop.sin_port)
     }
     p.storeBytes(of: saved, toByteOffset: 8, as: UInt32.self)
   }

@@ -9,11 +9,12 @@ import Netlink
 /// How the udp and wireguard backends set up their TUN, as stock sets up flannel0 and
 /// flannel-wg: MTU, a longer transmit queue, up, `<lease network>/32` (kept when there), and
 /// the route to the whole Network through it. On a dual-stack network (udp) the same for IPv6:
-/// `<lease IPv6 subnet address>/128` and the route to the IPv6Network.
+/// `<lease IPv6 subnet address>/128` and the route to the IPv6Network; on an IPv6-only one
+/// (udp, `ipv4` nil) that alone.
 enum TunDeviceSetup {
   static func configure(
-    _ tun: TunDevice, mtu: Int, lease: IPv4Network, network: IPv4Network, netlink: NetlinkSocket,
-    ipv6: (lease: IPv6Network, network: IPv6Network)? = nil
+    _ tun: TunDevice, mtu: Int, ipv4: (lease: IPv4Network, network: IPv4Network)?,
+    netlink: NetlinkSocket, ipv6: (lease: IPv6Network, network: IPv6Network)? = nil
   ) throws {
     try tun.setMTU(mtu)
     // Stock leaves 500; a UDP burst overflows that (perf-notes §7).
@@ -22,12 +23,14 @@ enum TunDeviceSetup {
     guard let link = try netlink.link(named: tun.name) else {
       throw NetlinkError(operation: "link get", object: tun.name, errno: ENODEV)
     }
-    let address = InterfaceAddress(
-      linkIndex: link.index, address: lease.address, prefixLength: 32)
-    if try !netlink.addresses(linkIndex: link.index).contains(address) {
-      try netlink.addAddress(address)
+    if let ipv4 {
+      let address = InterfaceAddress(
+        linkIndex: link.index, address: ipv4.lease.address, prefixLength: 32)
+      if try !netlink.addresses(linkIndex: link.index).contains(address) {
+        try netlink.addAddress(address)
+      }
+      try netlink.replaceRoute(Netlink.Route(destination: ipv4.network, outputIndex: link.index))
     }
-    try netlink.replaceRoute(Netlink.Route(destination: network, outputIndex: link.index))
     guard let ipv6 else { return }
     let address6 = InterfaceIPv6Address(
       linkIndex: link.index, address: ipv6.lease.address, prefixLength: 128)

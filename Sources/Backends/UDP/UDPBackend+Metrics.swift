@@ -6,8 +6,10 @@ extension UDPBackend {
   /// (its offload mutex, which the packet path never takes) and the route table. Before
   /// `configure` only the route table has samples.
   public func metrics() -> [BackendMetric] {
+    // An IPv6-only network has IPv6 routes only: those are the table then.
+    let ipv4 = context.network.enableIPv4
     let (workers, generation, routes) = state.withLock {
-      ($0.workers, $0.generation, $0.routes.count)
+      ($0.workers, $0.generation, ipv4 ? $0.routes.count : $0.routes6.count)
     }
     let dataPlane = workers.map { (workers: $0.workerCounters(), offloads: $0.offloads) }
     return Self.metrics(dataPlane: dataPlane, routeTable: (generation, routes))

@@ -7,7 +7,9 @@ import SubnetManager
 import Synchronization
 
 /// The udp backend (flannel-behaviour §4): TUN `flannel0` ⇄ UDP, each inner IPv4 packet the
-/// payload of one datagram, wire-compatible with stock flanneld. Packets are moved by DataPlane
+/// payload of one datagram, wire-compatible with stock flanneld. Beyond stock: IPv6 inner
+/// packets on a dual-stack network (over the IPv4 underlay), and IPv6-only networks over the
+/// IPv6 underlay (`UDPUnderlay`). Packets are moved by DataPlane
 /// `Forwarder`s, one per TUN queue on its own thread (`UDPWorkers`, `-udp-workers`); this type
 /// sets up the TUN, its address and route (through rtnetlink), the sockets, and hands every
 /// forwarder a new route snapshot whenever the lease table changes.
@@ -15,8 +17,10 @@ public final class UDPBackend: Backend {
   let context: BackendContext
   /// The port to listen on and to send to (§4.1); every node of a cluster uses the same one.
   public let port: Int
-  /// External MTU − 20 (IP) − 8 (UDP).
+  /// External MTU − 20 (IP) − 8 (UDP); over the IPv6 underlay − 40 − 8.
   public let mtu: Int
+  /// IPv4 (stock's, every network with IPv4) or IPv6 (an IPv6-only network).
+  public let underlay: UDPUnderlay
   let netlink: NetlinkSocket
   let state = Mutex(State())
 
@@ -41,7 +45,8 @@ public final class UDPBackend: Backend {
       configPort: try context.network.backend.int("Port"), commandLine: context.portOverride)
     if let warning = choice.warning { context.logger.warning("\(warning)") }
     port = choice.port
-    mtu = context.external.mtu - 28
+    underlay = UDPUnderlay.of(enableIPv4: context.network.enableIPv4)
+    mtu = underlay.tunnelMTU(externalMTU: context.external.mtu)
     netlink = try NetlinkSocket()
   }
 
@@ -78,16 +83,15 @@ public final class UDPBackend: Backend {
         high: ipv6.lease.address.high, low: ipv6.lease.address.low)
     }
     let count = UDPWorkerCount.resolve(requested: context.udp.workers)
+    let bindAddress = try underlay.bindAddress(of: context.external)
     let workers = try UDPWorkers(
       count: count.count, tunName: "flannel%d",
       virtioHeader: !offloads.isDisjoint(with: .tunSide),
-      address: context.external.address.value, port: UInt16(port),
-      configuration: configuration)
+      address: bindAddress, port: UInt16(port), configuration: configuration)
     let tun = workers.device
+    let ipv4 = context.network.enableIPv4 ? (ownLease.subnet, context.network.network) : nil
     do {
-      try TunDeviceSetup.configure(
-        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink,
-        ipv6: ipv6)
+      try TunDeviceSetup.configure(tun, mtu: mtu, ipv4: ipv4, netlink: netlink, ipv6: ipv6)
       // The forwarder's "net unreachable" replies come from the lease network address, which
       // is flannel0's own: without accept_local the kernel drops them as martians (stock
       // flanneld never set it, so its replies never arrived).
@@ -95,8 +99,10 @@ public final class UDPBackend: Backend {
       let snapshot = state.withLock { s -> RouteSnapshot in
         s.workers = workers
         s.lease = ownLease
-        s.routes.remove(
-          network: ownLease.subnet.address.value, prefixLength: ownLease.subnet.prefixLength)
+        if context.network.enableIPv4 {
+          s.routes.remove(
+            network: ownLease.subnet.address.value, prefixLength: ownLease.subnet.prefixLength)
+        }
         if let own6 = ownLease.ipv6Subnet { s.routes6[own6] = nil }
         s.generation += 1
         return forwarderTable(of: s)
@@ -119,12 +125,19 @@ public final class UDPBackend: Backend {
       context.logger.info(
         "udp backend: io_uring with \(features.isEmpty ? "no optional feature" : features.joined(separator: ", ")); checksums \(Checksum.usesAVX2 ? "with AVX2" : "without AVX2 (the CPU has none)")"
       )
-      context.logger.info(
-        "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(context.udp.acceptAnySource ? ", accepting datagrams from any source" : "")"
-      )
-      if let ipv6 {
+      let anySource = context.udp.acceptAnySource ? ", accepting datagrams from any source" : ""
+      if ipv4 != nil {
         context.logger.info(
-          "udp backend: IPv6 inner packets: \(tun.name) \(ipv6.lease.address)/128, route \(ipv6.network) dev \(tun.name), each lease's IPv6 subnet to its PublicIP over UDP"
+          "udp backend: \(tun.name) \(ownLease.subnet.address)/32 MTU \(mtu), route \(context.network.network) dev \(tun.name), UDP \(context.external.address):\(port)\(anySource)"
+        )
+      }
+      if let ipv6 {
+        let over =
+          underlay == .ipv4
+          ? "its PublicIP over UDP"
+          : "its PublicIPv6 over UDP from [\(context.external.ipv6Address.map { "\($0)" } ?? "?")]:\(port) (IPv6-only network: IPv6 underlay, MTU \(mtu))\(anySource)"
+        context.logger.info(
+          "udp backend: IPv6 inner packets: \(tun.name) \(ipv6.lease.address)/128, route \(ipv6.network) dev \(tun.name), each lease's IPv6 subnet to \(over)"
         )
       }
     } catch {
@@ -172,8 +185,11 @@ public final class UDPBackend: Backend {
       for event in update.events {
         let subnet = event.lease.subnet
         switch event {
-        case .added(let lease) where subnet != s.lease?.subnet:
-          changed = s.routes.upsert(route(for: lease)) || changed
+        // An IPv6-only network's leases all have the IPv4 part 0.0.0.0/0: compare both.
+        case .added(let lease) where lease.subnets != s.lease?.subnets:
+          if context.network.enableIPv4 {
+            changed = s.routes.upsert(route(for: lease)) || changed
+          }
           if let (subnet6, route6) = ipv6Route(for: lease), s.routes6[subnet6] != route6 {
             s.routes6[subnet6] = route6
             changed = true
@@ -181,9 +197,11 @@ public final class UDPBackend: Backend {
         case .added:
           continue
         case .removed(let lease):
-          changed =
-            s.routes.remove(network: subnet.address.value, prefixLength: subnet.prefixLength)
-            || changed
+          if context.network.enableIPv4 {
+            changed =
+              s.routes.remove(network: subnet.address.value, prefixLength: subnet.prefixLength)
+              || changed
+          }
           if let subnet6 = lease.ipv6Subnet, s.routes6.removeValue(forKey: subnet6) != nil {
             changed = true
           }
@@ -228,16 +246,16 @@ public final class UDPBackend: Backend {
   }
 
   /// On a dual-stack network, a lease's IPv6 subnet (inside the IPv6Network) → its PublicIP on
-  /// our port; nil otherwise.
+  /// our port; on an IPv6-only one → its PublicIPv6; nil otherwise.
   func ipv6Route(for lease: Lease) -> (IPv6Network, IPv6ForwardingRoute)? {
     guard let network = context.network.ipv6?.network, let subnet = lease.ipv6Subnet,
-      network.contains(subnet)
+      network.contains(subnet), let nextHop = underlay.nextHop(for: lease)
     else { return nil }
     return (
       subnet,
       IPv6ForwardingRoute(
         high: subnet.address.high, low: subnet.address.low, prefixLength: subnet.prefixLength,
-        nextHop: lease.attrs.publicIP.value, port: UInt16(port))
+        underlay: nextHop, port: UInt16(port))
     )
   }
 

@@ -35,7 +35,7 @@ final class UDPWorkers: Sendable {
 
   /// Opens the TUN queues and the sockets and builds (does not start) the forwarders.
   init(
-    count: Int, tunName: String, virtioHeader: Bool, address: UInt32, port: UInt16,
+    count: Int, tunName: String, virtioHeader: Bool, address: UnderlayAddress, port: UInt16,
     configuration: ForwarderConfiguration, steering: Steering = .innerFlow
   ) throws {
     // SO_REUSEPORT would let a second daemon on this address and port join the group
@@ -50,11 +50,11 @@ final class UDPWorkers: Sendable {
     var forwarders: [Forwarder] = []
     do {
       for (index, queue) in queues.enumerated() {
-        let receive = try UDPSocket(address: address, port: port, reusePort: count > 1)
+        let receive = try UDPSocket(underlay: address, port: port, reusePort: count > 1)
         sockets.append(receive)
         var send: UDPSocket?
         if index > 0 && steering == .innerFlow {
-          send = try UDPSocket(address: address, port: 0)
+          send = try UDPSocket(underlay: address, port: 0)
           sockets.append(send!)
         }
         var own = configuration
@@ -88,11 +88,11 @@ final class UDPWorkers: Sendable {
 
   /// Binds and closes a plain socket on `address:port`, retrying EADDRINUSE every 100 ms for
   /// `portWaitSeconds`; throws the last error.
-  static func waitUntilFree(address: UInt32, port: UInt16) throws {
+  static func waitUntilFree(address: UnderlayAddress, port: UInt16) throws {
     let attempts = portWaitSeconds * 10
     for attempt in 1...attempts {
       do {
-        try UDPSocket(address: address, port: port, bufferSize: 0).close()
+        try UDPSocket(underlay: address, port: port, bufferSize: 0).close()
         return
       } catch {
         if error.errno != EADDRINUSE || attempt == attempts { throw error }

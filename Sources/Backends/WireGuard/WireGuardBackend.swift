@@ -82,7 +82,7 @@ public final class WireGuardBackend: Backend {
     let count = UDPWorkerCount.resolve(requested: context.udp.workers)
     var workers = try UDPWorkers(
       count: count.count, tunName: "flannel-wg", virtioHeader: !tunOffloads.isEmpty,
-      address: context.external.address.value, port: config.listenPort,
+      address: .ipv4(context.external.address.value), port: config.listenPort,
       configuration: configuration, steering: .receiverIndex)
     if let steeringError = workers.steeringError {
       // Without steering a session's messages could reach two workers, and its replay
@@ -93,7 +93,7 @@ public final class WireGuardBackend: Backend {
       workers.close()
       workers = try UDPWorkers(
         count: 1, tunName: "flannel-wg", virtioHeader: !tunOffloads.isEmpty,
-        address: context.external.address.value, port: config.listenPort,
+        address: .ipv4(context.external.address.value), port: config.listenPort,
         configuration: configuration, steering: .receiverIndex)
     }
     let loop = WireGuardHandshakeLoop(
@@ -104,7 +104,7 @@ public final class WireGuardBackend: Backend {
     let tun = workers.device
     do {
       try TunDeviceSetup.configure(
-        tun, mtu: mtu, lease: ownLease.subnet, network: context.network.network, netlink: netlink)
+        tun, mtu: mtu, ipv4: (ownLease.subnet, context.network.network), netlink: netlink)
       let peers = state.withLock { s -> [WireGuardLeasePeer] in
         s.workers = workers
         s.loop = loop

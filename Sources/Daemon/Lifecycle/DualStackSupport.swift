@@ -4,7 +4,8 @@ import FlannelCore
 /// `ipv6Backends` (host-gw: IPv6 routes via each peer's PublicIPv6; vxlan: `flannel-v6.<VNI>`
 /// over the IPv6 underlay; udp, beyond stock: IPv6 inner packets over the IPv4 underlay), with
 /// ip6tables masquerade and the IPv6 lines of subnet.env; an
-/// IPv6-only network (`"EnableIPv4": false`) with a backend of `ipv6OnlyBackends`. Every
+/// IPv6-only network (`"EnableIPv4": false`) with a backend of `ipv6OnlyBackends` (udp, beyond
+/// stock: over the IPv6 underlay). Every
 /// other combination is refused with the reason, and the config is read again like any bad
 /// config. Joining a dual-stack network as an IPv4-only node is not harmless: stock's IPv6
 /// allocation compares every lease's IPv6 subnet, and a lease without one leaves a stock node
@@ -17,17 +18,17 @@ enum DualStackSupport {
   /// The backends that carry IPv6 beside IPv4.
   static let ipv6Backends: Set<String> = ["host-gw", "udp", "vxlan"]
   /// The backends that run an IPv6-only network.
-  static let ipv6OnlyBackends: Set<String> = ["host-gw", "vxlan"]
+  static let ipv6OnlyBackends: Set<String> = ["host-gw", "udp", "vxlan"]
 
   /// The refusal of a config this node cannot run with backend `type`, or nil.
   static func refusal(of config: NetworkConfig, backendType type: String) -> Refusal? {
     if !config.enableIPv4 && !ipv6OnlyBackends.contains(type) {
-      let runners = ipv6OnlyBackends.sorted().joined(separator: " and ")
+      let runners = ipv6OnlyBackends.sorted().joined(separator: ", ")
       return Refusal(
         description:
           "EnableIPv4 is false (an IPv6-only network), but the \(type) backend of this flanneld "
           + "does not run IPv6-only networks so far (\(runners) do): use "
-          + "\"Backend\": {\"Type\": \"host-gw\"} or \"vxlan\", set \"EnableIPv4\": true with an IPv4 "
+          + "\"Backend\": {\"Type\": \"host-gw\"} (or vxlan, udp), set \"EnableIPv4\": true with an IPv4 "
           + "\"Network\", or run stock flanneld on IPv6-only nodes")
     }
     if let ipv6 = config.ipv6, !ipv6Backends.contains(type) {
