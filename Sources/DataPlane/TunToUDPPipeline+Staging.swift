@@ -46,7 +46,8 @@ extension TunToUDPPipeline {
     if virtioHeaderSize > 0 {
       let virtio = VirtioNetHeader(UnsafeRawPointer(tun.buffer(id)))
       if virtio.gsoType != VirtioNetHeader.gsoNone {
-        sealedSuperPacketRead(id, virtio, packet, length, nextHop.pointee, tunnel, routeIndex)
+        sealedSuperPacketRead(
+          id, virtio, packet, length, nextHop.pointee.address, tunnel, routeIndex)
         return
       }
     }
