@@ -150,7 +150,7 @@ lab_udp_counters() {
         "tun_coalesced_writes=tun_coalesced_writes tun_coalesced_packets=tun_coalesced_packets " \
         "tun_coalesced_udp_writes=tun_coalesced_udp_writes tun_coalesced_udp_packets=tun_coalesced_udp_packets " \
         "tun_read=tun_packets_read ipv6_sent=ipv6_packets_sent ipv6_written=ipv6_packets_written " \
-        "drop_ipv6_no_route=drop_ipv6_no_route", keys, " ")
+        "drop_ipv6_no_route=drop_ipv6_no_route drop_ipv6_multicast=drop_ipv6_multicast", keys, " ")
       for (i = 1; i in keys; i++) { split(keys[i], kv, "="); printf "%s=%.0f\n", kv[1], sum[kv[2]] }
       printf "workers=%.0f\n", n
       for (w = 0; w < n; w++) {

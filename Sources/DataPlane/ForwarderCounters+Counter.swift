@@ -21,7 +21,7 @@ public enum Counter: Int, CaseIterable, Sendable {
   case tunnelStaged, tunnelStagedSent, tunnelStagedDropped, tunnelStagedAbandoned
   case tunnelStagedPeerGone
   case ipv6PacketsSent, ipv6PacketsWritten, dropIPv6NoRoute, dropHopLimit, dropIPv6Malformed
-  case dropIPv6WrongSource, icmpv6Sent, dropBadSenderName, dropNotIPv6
+  case dropIPv6WrongSource, icmpv6Sent, dropBadSenderName, dropNotIPv6, dropIPv6Multicast
 
   /// Name, help text and summary series of the counter (one switch, checked for exhaustiveness
   /// by the compiler).
@@ -253,6 +253,11 @@ public enum Counter: Int, CaseIterable, Sendable {
         "drop_ipv6_no_route",
         "tun → udp IPv6 packets for no lease's IPv6 subnet (answered with ICMPv6 destination unreachable when allowed).",
         .drop("ipv6_no_route"))
+    case .dropIPv6Multicast:
+      CounterInfo(
+        "drop_ipv6_multicast",
+        "tun → udp IPv6 packets to a multicast group (the host's own MLD reports on flannel0): no peer takes them, no reply is due.",
+        .drop("ipv6_multicast"))
     case .dropHopLimit:
       CounterInfo(
         "drop_hop_limit", "IPv6 packets whose hop limit would reach 0.", .drop("hop_limit"))

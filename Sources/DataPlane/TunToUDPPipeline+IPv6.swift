@@ -15,10 +15,12 @@ extension TunToUDPPipeline {
   ) {
     let verdict = IPv6Packet.check(UnsafeRawPointer(packet), length: length)
     guard verdict == .forward else { return drop(id, Counter.drop(for: verdict)) }
+    let destinationHigh = IPv6Packet.destinationHigh(UnsafeRawPointer(packet))
     let index = table.index(
-      high: IPv6Packet.destinationHigh(UnsafeRawPointer(packet)),
-      low: IPv6Packet.destinationLow(UnsafeRawPointer(packet)))
+      high: destinationHigh, low: IPv6Packet.destinationLow(UnsafeRawPointer(packet)))
     guard index >= 0 else {
+      // ff00::/8: the kernel's MLD reports for flannel0's groups, not traffic for a peer.
+      if destinationHigh >> 56 == 0xff { return drop(id, .dropIPv6Multicast) }
       bank.add(.dropIPv6NoRoute)
       replyNoRouteIPv6(id, packet, length, tunIPv6)
       return

@@ -48,6 +48,18 @@ import Testing
     #expect(lab.counter(.dropIPv6NoRoute) == 1)
   }
 
+  /// flannel0's own MLD reports (to ff02::16): dropped and counted apart, no ICMPv6 reply,
+  /// not a "no route".
+  @Test func multicastIsCountedApartWithoutAReply() {
+    let lab = PipelineLab(dualStack: true)
+    let report = IPv6Fields(destination: ipv6Bytes(0xff02_0000_0000_0000, 0x16)).bytes
+    lab.read(report, into: 3, routes: PipelineLab.dualStackRoutes)
+    #expect(lab.take() == [.recycleTun(3)])
+    #expect(lab.counter(.dropIPv6Multicast) == 1)
+    #expect(lab.counter(.dropIPv6NoRoute) == 0)
+    #expect(lab.counter(.icmpv6Sent) == 0)
+  }
+
   @Test func withAVirtioHeaderTheReplyHasAPlainOne() {
     let lab = PipelineLab(virtioHeader: true, dualStack: true)
     let offender = IPv6Fields(destination: ipv6Bytes(0xfd10_0000_0000_0063, 1)).bytes
