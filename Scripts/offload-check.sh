@@ -385,14 +385,14 @@ for i in 1 2; do
   fi
   if [ "$FAMILY" = 6 ]; then
     # All that the forwarder read from its TUN went out as IPv6, but for the host's own MLD
-    # reports on flannel0 (multicast, counted apart; at most 10) and none for no lease's
+    # reports on flannel0 (multicast, counted apart; a few, at most 50) and none for no lease's
     # subnet (the containers' packets all arrived, above), and all it received was written
     # as IPv6 but for the live bad datagrams (host A): so the super-packets cut above were
     # TSO6/USO over IPv6 and the merged writes IPv6 ones.
     read_not6=$(($(val tun_read) - $(val ipv6_sent) - $(val drop_ipv6_multicast)))
     received_not6=$(($(val udp_received) - $(val ipv6_written)))
     bad=$([ $i = 1 ] && echo ${#bad_kinds[@]} || echo 0)
-    if [ "$(val ipv6_sent)" -gt 0 ] && [ "$read_not6" = 0 ] && [ "$(val drop_ipv6_multicast)" -le 10 ] &&
+    if [ "$(val ipv6_sent)" -gt 0 ] && [ "$read_not6" = 0 ] && [ "$(val drop_ipv6_multicast)" -le 50 ] &&
       [ "$received_not6" = "$bad" ]; then
       pass "host $host forwarded IPv6 only: $(val ipv6_sent) IPv6 packets read (super-packets once) of $(val tun_read) TUN reads (+ $(val drop_ipv6_multicast) multicast), $(val ipv6_written) written of $(val udp_received) received (+ $bad bad ones dropped)"
     else

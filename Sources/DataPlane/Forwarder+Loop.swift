@@ -257,7 +257,8 @@ extension Forwarder {
       loop.udpToTun.writeCompleted(id, result, coalesced: operation == .tunWriteCoalesced)
     case .wake:
       loop.submitter.ended()
-      // Only stop() writes the eventfd; re-arm in case the loop is not stopping after all.
+      // stop() and update(tunnel:) write the eventfd: re-arm unless the loop is stopping (a
+      // new tunnel snapshot is picked up at the top of the next iteration).
       if !stopRequested.load(ordering: .relaxed) { postWake(loop) }
     case .cancel:
       loop.submitter.ended()

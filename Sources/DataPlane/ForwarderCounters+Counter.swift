@@ -228,7 +228,7 @@ public enum Counter: Int, CaseIterable, Sendable {
     case .tunnelStagedDropped:
       CounterInfo(
         "tunnel_staged_dropped",
-        "WireGuard: staged packets dropped to make room (oldest first): the peer had 128 staged, or the worker's staging pool (half its TUN buffers) was full.",
+        "WireGuard: staged packets dropped to make room (oldest first): the peer had as many staged as it may (128, or the pool's size if smaller), or the worker's staging pool (half its TUN buffers) was full.",
         .drop("staging_full"))
     case .tunnelStagedAbandoned:
       CounterInfo(

@@ -20,9 +20,9 @@ extension TunToUDPPipeline {
   /// — up to `stagedPerRelease` of them. True when more is left (submit the intents, call
   /// again).
   @inline(never)
-  func releaseStaged(_ routes: RouteSnapshot) -> Bool {
+  func releaseStaged(_ routes: RouteSnapshot, budget: Int = stagedPerRelease) -> Bool {
     guard let tunnel else { return false }
-    var budget = Self.stagedPerRelease
+    var budget = budget
     while budget > 0 {
       let id = tunnel.takeDiscarded()
       guard id >= 0 else { break }

@@ -30,6 +30,27 @@ import Testing
         == .ipv6(high: 0xfd00_0077_0000_0000, low: 0x12))
   }
 
+  /// A network with IPv6 inside needs flannel0 at 1280 or more; IPv4 alone takes any MTU.
+  @Test func anMTUTooSmallForIPv6InsideIsRefusedWithTheFix() throws {
+    var external = Self.external
+    external.mtu = 1327
+    #expect(try UDPUnderlay.ipv4.tunnelMTU(external: external, carriesIPv6: false) == 1299)
+    #expect(try UDPUnderlay.ipv4.tunnelMTU(external: external, carriesIPv6: true) == 1299)
+    do {
+      _ = try UDPUnderlay.ipv6.tunnelMTU(external: external, carriesIPv6: true)
+      Issue.record("flannel0 at 1279 accepted for IPv6")
+    } catch {
+      #expect(error.description.contains("interface eth0 has MTU 1327"))
+      #expect(error.description.contains("at least 1328"))
+    }
+    external.mtu = 1328
+    #expect(try UDPUnderlay.ipv6.tunnelMTU(external: external, carriesIPv6: true) == 1280)
+    external.mtu = 1307
+    #expect(throws: UDPUnderlayError.self) {
+      try UDPUnderlay.ipv4.tunnelMTU(external: external, carriesIPv6: true)
+    }
+  }
+
   @Test func anIPv6UnderlayWithoutAnIPv6AddressSaysWhatToDo() {
     var external = Self.external
     external.ipv6Address = nil

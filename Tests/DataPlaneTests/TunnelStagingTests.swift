@@ -121,6 +121,21 @@ import WireGuard
     #expect(written.map(\.count) == [80])
   }
 
+  /// Discards that use up a release's whole budget, twice: the second time's buffers must
+  /// come back too (the list of buffers to hand back is emptied once all were taken).
+  @Test func discardsFillingTheReleaseBudgetAreHandedBackEveryTime() throws {
+    let pair = try TunnelPair(sendingA: false, stagingA: 4)
+    for round in 0..<3 {
+      for id in 0..<4 { Self.read(pair, TunnelPair.packet(), into: id) }
+      pair.peerB.handshakeAbandoned()
+      pair.publishA(sending: false)
+      let routes = pair.codecA.refresh(now: MonotonicClock.nanoseconds())
+      #expect(!pair.a.tunToUDP.releaseStaged(routes, budget: 4), "round \(round): all in one")
+      #expect(pair.a.take() == (0..<4).map { .recycleTun($0) }, "round \(round)")
+    }
+    #expect(pair.a.counter(.tunnelStagedAbandoned) == 12)
+  }
+
   @Test func aPeerThatGoesTakesItsStagedPacketsWithIt() throws {
     let pair = try TunnelPair(sendingA: false)
     Self.read(pair, TunnelPair.packet(), into: 3)

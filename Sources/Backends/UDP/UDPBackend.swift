@@ -46,7 +46,8 @@ public final class UDPBackend: Backend {
     if let warning = choice.warning { context.logger.warning("\(warning)") }
     port = choice.port
     underlay = UDPUnderlay.of(enableIPv4: context.network.enableIPv4)
-    mtu = underlay.tunnelMTU(externalMTU: context.external.mtu)
+    mtu = try underlay.tunnelMTU(
+      external: context.external, carriesIPv6: context.network.enableIPv6)
     netlink = try NetlinkSocket()
   }
 

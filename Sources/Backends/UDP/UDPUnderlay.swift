@@ -19,6 +19,24 @@ public enum UDPUnderlay: Equatable, Sendable {
   /// flannel0's MTU and FLANNEL_MTU: the external MTU less the outer headers.
   public func tunnelMTU(externalMTU: Int) -> Int { externalMTU - overhead }
 
+  /// The smallest MTU a link may have and carry IPv6 (RFC 8200): below it the kernel turns
+  /// IPv6 off on flannel0.
+  public static let minimumIPv6MTU = 1280
+
+  /// flannel0's MTU, refused when the network carries IPv6 inside and flannel0 could not
+  /// (the daemon would otherwise fail later on a bare netlink error adding the /128).
+  public func tunnelMTU(external: ExternalInterface, carriesIPv6: Bool) throws(UDPUnderlayError)
+    -> Int
+  {
+    let mtu = tunnelMTU(externalMTU: external.mtu)
+    guard !carriesIPv6 || mtu >= Self.minimumIPv6MTU else {
+      throw UDPUnderlayError(
+        "interface \(external.name) has MTU \(external.mtu): flannel0 would get \(mtu) (\(overhead) bytes less), below IPv6's minimum of \(Self.minimumIPv6MTU), so it could not carry the network's IPv6; raise \(external.name)'s MTU to at least \(Self.minimumIPv6MTU + overhead) or choose another interface with -iface"
+      )
+    }
+    return mtu
+  }
+
   /// The address the sockets bind: the external interface's IPv4 address, or its IPv6 one.
   public func bindAddress(of external: ExternalInterface) throws(UDPUnderlayError)
     -> UnderlayAddress

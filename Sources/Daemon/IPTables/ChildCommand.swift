@@ -10,7 +10,9 @@ struct ChildCommandOutput: Sendable, Equatable {
 }
 
 /// Runs a program to its end on the calling thread: posix_spawn, its stdin fed from memory,
-/// its stdout and stderr read together with poll, then waitpid.
+/// its stdout and stderr read together with poll, then waitpid. SIGPIPE is blocked on the
+/// calling thread meanwhile (and a pending one consumed): a child that exits before reading
+/// all its input must not end the process, whether or not it ignores SIGPIPE.
 ///
 /// Foundation's `Process` is not used because it gives every thread that starts a child a run
 /// loop of three descriptors (epoll, eventfd, timerfd) that lives as long as the thread: the
@@ -37,7 +39,7 @@ enum ChildCommand {
     open = []
     for fd in [childIn, childOut, childErr] { close(fd) }
     var streams = Streams(input: input, stdin: stdin, stdout: stdout, stderr: stderr)
-    streams.pump()
+    withSIGPIPEBlocked { streams.pump() }
     return ChildCommandOutput(status: wait(for: pid), stdout: streams.out, stderr: streams.err)
   }
 
@@ -47,6 +49,26 @@ enum ChildCommand {
     guard flannel_pipe_cloexec(&fds) == 0 else { throw Failure(errno: errno) }
     open += fds
     return (fds[0], fds[1])
+  }
+
+  /// Runs `body` with SIGPIPE blocked on this thread; a SIGPIPE it raised (a write to a
+  /// closed pipe is signalled to the writing thread) is taken off before the mask returns.
+  private static func withSIGPIPEBlocked(_ body: () -> Void) {
+    var pipe = sigset_t()
+    var previous = sigset_t()
+    var pending = sigset_t()
+    sigemptyset(&pipe)
+    sigaddset(&pipe, SIGPIPE)
+    pthread_sigmask(SIG_BLOCK, &pipe, &previous)
+    sigpending(&pending)
+    let pendingBefore = sigismember(&pending, SIGPIPE) == 1
+    body()
+    sigpending(&pending)
+    if !pendingBefore && sigismember(&pending, SIGPIPE) == 1 {
+      var now = timespec(tv_sec: 0, tv_nsec: 0)
+      while sigtimedwait(&pipe, nil, &now) < 0 && errno == EINTR {}
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nil)
   }
 
   private static func spawn(
@@ -62,9 +84,12 @@ enum ChildCommand {
     return pid
   }
 
+  /// The child's status; -1 when it cannot be had (someone else reaped it), never a success.
   private static func wait(for pid: pid_t) -> Int32 {
     var raw: Int32 = 0
-    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+    while waitpid(pid, &raw, 0) < 0 {
+      if errno != EINTR { return -1 }
+    }
     let signal = raw & 0x7f
     return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
   }

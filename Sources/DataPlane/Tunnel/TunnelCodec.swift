@@ -178,8 +178,15 @@ final class TunnelCodec {
   }
 
   private func discard(_ item: StagedPackets.Item) {
-    // Never more than the pool holds: the pipeline empties the list after every adopt.
-    guard discardedCount < staging.capacity else { return }
+    // Buffers still to hand back and packets still staged never exceed the pool together
+    // (a discarded packet leaves the pool), so after moving the ones not yet taken to the
+    // front there is always room.
+    if discardedNext > 0 {
+      let left = discardedCount &- discardedNext
+      if left > 0 { discarded.update(from: discarded + discardedNext, count: left) }
+      discardedCount = left
+      discardedNext = 0
+    }
     discarded[discardedCount] = item.id
     discardedCount &+= 1
   }
@@ -190,13 +197,14 @@ final class TunnelCodec {
 
   /// The TUN buffer of a dropped staged packet (to recycle), or -1.
   func takeDiscarded() -> Int {
-    guard discardedNext < discardedCount else {
+    guard discardedNext < discardedCount else { return -1 }
+    let id = Int(discarded[discardedNext])
+    discardedNext &+= 1
+    if discardedNext == discardedCount {
       discardedCount = 0
       discardedNext = 0
-      return -1
     }
-    defer { discardedNext &+= 1 }
-    return Int(discarded[discardedNext])
+    return id
   }
 
   /// The next staged packet that may be sealed now, oldest first per peer, with the route of
