@@ -215,17 +215,9 @@ gauge() { # HOST NAME: a udp gauge
 if [ "$BACKEND" = udp ]; then
   # 200 MB over TCP/IPv6, container 1 → container 2, through both forwarders over the IPv6
   # underlay: the same sha256 on both ends.
-  transfer=Scripts/lib/dataplane_transfer.py
   sent_before=$(counter 1 udp_packets_sent) received_before=$(counter 2 udp_packets_received)
-  ip netns exec "$(lab_container 2)" python3 "$transfer" tcp6-recv 5301 >"$LAB_DIR/recv6.txt" 2>&1 &
-  R6=$!; LAB_PIDS+=("$R6")
-  lab_wait 5 "the IPv6 receiver" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ." || fail "no IPv6 TCP receiver"
-  started=$EPOCHREALTIME
-  ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
-  wait "$R6" || true
-  lab_forget_pid "$R6"
-  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "200 MB over IPv6: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
-  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s)"
+  lab_tcp6_transfer 1 2 "$(container6_ip 2)" 200000000
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $LAB_TRANSFER_SECONDS s)"
   # Through the forwarders: host 1 sent the bytes as UDP datagrams to host 2's PublicIPv6,
   # host 2 received them and wrote the IPv6 packets into its TUN (at 1452 bytes a packet,
   # 200 MB is > 137,000 packets; the ACKs went the other way).

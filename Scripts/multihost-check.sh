@@ -248,31 +248,16 @@ if [ "$DUAL_STACK" = yes ] && { [ "$BACKEND" = vxlan ] || [ "$BACKEND" = host-gw
   # leave host 1 through flannel-v6.1 (vxlan) or straight out of eth0 (host-gw).
   dev6=flannel-v6.1
   [ "$BACKEND" = host-gw ] && dev6=eth0
-  transfer=Scripts/lib/dataplane_transfer.py
-  lab_spawn "$(lab_container 2)" "$LAB_DIR/recv6.txt" python3 "$transfer" tcp-recv 5301 ::
-  recv_pid=$LAB_LAST_PID
-  lab_wait 5 "receiver listening" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ."
   tx_bytes() { ip -n "$(lab_host 1)" -s -j link show "$dev6" | jq '.[0].stats64.tx.bytes'; }
   tx_before=$(tx_bytes)
-  started=$EPOCHREALTIME
-  ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
-  wait "$recv_pid" 2>/dev/null || true
-  lab_forget_pid "$recv_pid"
-  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "IPv6 TCP transfer: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
+  lab_tcp6_transfer 1 2 "$(container6_ip 2)" 200000000
   [ $(($(tx_bytes) - tx_before)) -ge 200000000 ] || fail "the IPv6 transfer did not leave through $dev6 ($(($(tx_bytes) - tx_before)) bytes)"
-  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through $dev6) intact in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 (through $dev6) intact in $LAB_TRANSFER_SECONDS s ($(cut -c1-12 "$LAB_DIR/send6.txt"))"
 fi
 if [ "$DUAL_STACK" = yes ] && [ "$BACKEND" = udp ]; then
   # 200 MB over TCP/IPv6, container 1 → container 2, through both forwarders: same sha256.
-  transfer=Scripts/lib/dataplane_transfer.py
-  ip netns exec "$(lab_container 2)" python3 "$transfer" tcp6-recv 5301 >"$LAB_DIR/recv6.txt" 2>&1 &
-  R6=$!; LAB_PIDS+=("$R6")
-  lab_wait 5 "the IPv6 receiver" bash -c "ip netns exec $(lab_container 2) ss -Hln 'sport = :5301' | grep -q ." || fail "no IPv6 TCP receiver"
-  started=$EPOCHREALTIME
-  ip netns exec "$(lab_container 1)" python3 "$transfer" tcp-send "$(container6_ip 2)" 5301 200000000 >"$LAB_DIR/send6.txt" 2>&1 || fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
-  wait "$R6" || true
-  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" || fail "200 MB over IPv6: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
-  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s)"
+  lab_tcp6_transfer 1 2 "$(container6_ip 2)" 200000000
+  lab_log "ok: 200 MB over TCP/IPv6 container 1 → 2 intact ($(cut -c1-12 "$LAB_DIR/send6.txt"), $LAB_TRANSFER_SECONDS s)"
   counter() { # HOST NAME: the forwarder counter summed over the workers
     ip netns exec "$(lab_host "$1")" curl -sf --max-time 5 http://127.0.0.1:10256/metrics |
       awk -v n="flannel_udp_forwarder_$2_total{" 'index($1, n) == 1 { s += $2 } END { printf "%.0f", s }'

@@ -292,6 +292,26 @@ lab_forget_pid() {
   LAB_PIDS=("${kept[@]}")
 }
 
+# lab_tcp6_transfer FROM TO ADDRESS BYTES: BYTES over TCP/IPv6 from container FROM to container
+# TO (ADDRESS, port 5301), hashed on both ends (dataplane_transfer.py). Fails the lab unless
+# both saw the same sha256; leaves the sender's line in $LAB_DIR/send6.txt and the seconds the
+# transfer took in LAB_TRANSFER_SECONDS.
+lab_tcp6_transfer() {
+  local from=$1 to=$2 address=$3 bytes=$4 started receiver
+  local transfer=Scripts/lib/dataplane_transfer.py
+  lab_spawn "$(lab_container "$to")" "$LAB_DIR/recv6.txt" python3 "$transfer" tcp-recv 5301 ::
+  receiver=$LAB_LAST_PID
+  lab_wait 5 "the IPv6 receiver" bash -c "ip netns exec $(lab_container "$to") ss -Hln 'sport = :5301' | grep -q ."
+  started=$EPOCHREALTIME
+  ip netns exec "$(lab_container "$from")" python3 "$transfer" tcp-send "$address" 5301 "$bytes" \
+    >"$LAB_DIR/send6.txt" 2>&1 || lab_fail "IPv6 TCP send: $(cat "$LAB_DIR/send6.txt")"
+  wait "$receiver" 2>/dev/null || true
+  lab_forget_pid "$receiver"
+  [ -s "$LAB_DIR/send6.txt" ] && cmp -s "$LAB_DIR/send6.txt" "$LAB_DIR/recv6.txt" ||
+    lab_fail "$bytes bytes over TCP/IPv6: sent $(cat "$LAB_DIR/send6.txt"), received $(cat "$LAB_DIR/recv6.txt")"
+  LAB_TRANSFER_SECONDS=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+}
+
 # lab_kill PID: SIGTERM, up to 5 s grace, then SIGKILL; reaps and forgets it. Only for PIDs
 # of our own children (from lab_spawn / lab_flanneld).
 lab_kill() {
